@@ -1,0 +1,64 @@
+"""IAM policy documents, built as plain JSON so they are deterministic and visible in a plan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+__all__ = ["assume_role_policy", "policy_document", "secret_read_statements", "statement"]
+
+
+def assume_role_policy(*services: str, conditions: Mapping[str, Any] | None = None) -> str:
+    """Trust policy letting AWS services (``lambda.amazonaws.com``, ...) assume a role."""
+    stmt: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": sorted(services) if len(services) > 1 else services[0]},
+                            "Action": "sts:AssumeRole"}
+    if conditions:
+        stmt["Condition"] = dict(conditions)
+    return json.dumps({"Version": "2012-10-17", "Statement": [stmt]}, sort_keys=True)
+
+
+def statement(actions: Sequence[str], resources: Sequence[pulumi.Input[str]], sid: str | None = None,
+              conditions: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One Allow statement. Resources may be Outputs; :func:`policy_document` resolves them."""
+    if not resources:
+        raise ValueError("an IAM statement needs at least one resource; never use '*' for lack of one")
+    stmt: dict[str, Any] = {"Effect": "Allow", "Action": sorted(set(actions)), "Resource": list(resources)}
+    if sid:
+        stmt["Sid"] = sid
+    if conditions:
+        stmt["Condition"] = dict(conditions)
+    return stmt
+
+
+def policy_document(statements: Iterable[Mapping[str, Any]]) -> pulumi.Output[str]:
+    """A policy document as a JSON string Output (resources may be Outputs)."""
+
+    def render(resolved: Any) -> str:
+        out = []
+        for stmt in resolved:
+            stmt = dict(stmt)
+            res = stmt["Resource"]
+            stmt["Resource"] = sorted(set(res)) if isinstance(res, list) and len(set(res)) > 1 else (
+                res[0] if isinstance(res, list) else res)
+            out.append(stmt)
+        return json.dumps({"Version": "2012-10-17", "Statement": out}, sort_keys=True)
+
+    return pulumi.Output.from_input([dict(s) for s in statements]).apply(render)
+
+
+def secret_read_statements(arns: Iterable[str]) -> list[dict[str, Any]]:
+    """Least-privilege read access to exactly these SSM parameters and Secrets Manager secrets."""
+    arns = sorted(set(arns))
+    ssm = [a for a in arns if ":ssm:" in a]
+    sm = [a for a in arns if ":secretsmanager:" in a]
+    out = []
+    if ssm:
+        out.append(statement(["ssm:GetParameters", "ssm:GetParameter"], ssm, sid="ReadParameters"))
+    if sm:
+        # A Secrets Manager ARN ends in a random 6-character suffix that a configured ARN may omit:
+        # grant the ARN as given and the same ARN followed by any suffix.
+        out.append(statement(["secretsmanager:GetSecretValue"], sm + [f"{a}-??????" for a in sm], sid="ReadSecrets"))
+    return out

@@ -1,0 +1,374 @@
+"""``ContainerImage``: an image built from source and pushed to its own ECR repository, or a prebuilt one.
+
+The image spec is shared by every container pattern (``ecs``, ``eks``, ``docker``): either
+``{context, dockerfile, build_args, platform}`` (build) or ``{ref}`` (a prebuilt image). A built
+image is tagged with a content hash of everything that goes into the build (the files of the
+context that ``.dockerignore`` lets through, the Dockerfile, the build args and the platform), so
+unchanged source never shows a diff in a preview and any changed file always does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import posixpath
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_docker as docker
+
+from .patterns import ValidationContext
+from .profiles import Profile, get_profile
+from .service_spec import standard_tags
+from .validation import Problems, is_unknown, join_path
+
+__all__ = [
+    "BUILD_KEYS",
+    "ContainerImage",
+    "ContainerImageArgs",
+    "IMAGE_KEYS",
+    "PLATFORMS",
+    "content_tag",
+    "default_image_spec",
+    "image_architecture",
+    "validate_image",
+]
+
+BUILD_KEYS = ("context", "dockerfile", "build_args", "platform")
+IMAGE_KEYS = BUILD_KEYS + ("ref",)
+PLATFORMS = ("linux/arm64", "linux/amd64")
+#: The default platform matches the profiles' Graviton instance types (t4g, m7g) and ARM64 Fargate.
+DEFAULT_PLATFORM = "linux/arm64"
+TAG_LENGTH = 32
+#: ``registry/name[:tag][@sha256:digest]`` as Docker parses it (lowercase repository path).
+REF_PATTERN = (r"(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+               r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?")
+BUILD_ARG_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
+ECR_REF_PATTERN = r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)"
+
+
+class ContainerImageArgs(TypedDict):
+    """The image spec: the settings of a build, or ``ref`` alone."""
+
+    context: NotRequired[str]
+    """Build context directory, relative to the Pulumi project (``services/<name>``). Must exist.
+    Default: none; with neither ``context`` nor ``ref`` the spec is invalid (catalog entries default
+    to ``services/<name>``, see :func:`default_image_spec`)."""
+    dockerfile: NotRequired[str]
+    """Dockerfile path relative to ``context``. Default: ``Dockerfile``."""
+    build_args: NotRequired[Mapping[str, str]]
+    """``--build-arg`` values; plain strings, since they are part of the image tag. Default: none."""
+    platform: NotRequired[str]
+    """``linux/arm64`` or ``linux/amd64``. Default: ``linux/arm64`` when pushed (Graviton hosts and
+    ARM64 Fargate); the Docker host's own platform for local builds."""
+    ref: NotRequired[str]
+    """A prebuilt image instead of a build, preferably pinned by digest
+    (``registry/repo@sha256:...``); an untagged or ``:latest`` reference is rejected. Default: none."""
+
+
+def default_image_spec(name: str) -> dict[str, Any]:
+    """The image spec a catalog entry without ``image`` gets: build ``services/<name>``."""
+    return {"context": f"services/{name}"}
+
+
+def image_architecture(spec: Mapping[str, Any]) -> str | None:
+    """``arm64`` or ``x86_64`` when the spec pins a platform, else None."""
+    platform = spec.get("platform") if isinstance(spec, Mapping) else None
+    return {"linux/arm64": "arm64", "linux/amd64": "x86_64"}.get(platform) if isinstance(platform, str) else None
+
+
+def validate_image(spec: Any, path: str, problems: Problems, vctx: ValidationContext) -> None:
+    """Record every problem of the image spec ``spec`` (the value of an ``image`` key) at ``path``.
+
+    The build context and Dockerfile must exist (relative paths resolve from ``vctx.project_dir``).
+    """
+    if spec is None:
+        problems.add(path, "is required: {context: services/<name>, dockerfile, build_args, platform} or {ref: ...}")
+        return
+    if not problems.check_mapping(spec, path) or not isinstance(spec, Mapping):
+        return
+    problems.check_known_keys(spec, IMAGE_KEYS, path)
+    if spec.get("ref") is not None:
+        for key in BUILD_KEYS:
+            if spec.get(key) is not None:
+                problems.add(join_path(path, key), "cannot be set with ref: a prebuilt image is used as it is")
+        _validate_ref(spec["ref"], join_path(path, "ref"), problems)
+        return
+    context = spec.get("context")
+    if context is None:
+        problems.add(path, "needs context (a build directory) or ref (a prebuilt image)")
+        return
+    ctx_path = join_path(path, "context")
+    if not problems.check_str(context, ctx_path, allowed="a directory path"):
+        return
+    if is_unknown(context):
+        problems.add(ctx_path, "must be known at plan time: the image tag is a hash of its files")
+        return
+    root = _resolve(context, vctx.project_dir)
+    if not root.is_dir():
+        problems.add(ctx_path, f"build context {context!r} does not exist (looked for directory {root})")
+        return
+    dockerfile = spec.get("dockerfile", "Dockerfile")
+    df_path = join_path(path, "dockerfile")
+    if problems.check_str(dockerfile, df_path, allowed="a file path relative to context") and not is_unknown(dockerfile):
+        if not (root / dockerfile).is_file():
+            problems.add(df_path, f"Dockerfile {dockerfile!r} does not exist in build context {context!r}")
+    args = spec.get("build_args")
+    args_path = join_path(path, "build_args")
+    if problems.check_str_map(args, args_path) and isinstance(args, Mapping):
+        for key, value in args.items():
+            if not re.fullmatch(BUILD_ARG_PATTERN, str(key)):
+                problems.add(join_path(args_path, str(key)), "must be a build argument name: letters, digits and '_'")
+            if is_unknown(value):
+                problems.add(join_path(args_path, str(key)), "must be known at plan time: build args are part of the image tag")
+    problems.check_enum(spec.get("platform"), join_path(path, "platform"), PLATFORMS)
+
+
+def _validate_ref(ref: Any, path: str, problems: Problems) -> None:
+    if not problems.check_str(ref, path, REF_PATTERN, "an image reference such as "
+                              "'public.ecr.aws/nginx/nginx@sha256:<64 hex>' or 'registry/repo:1.2.3'"):
+        return
+    if is_unknown(ref):
+        return
+    name, _, digest = ref.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    tag = last.partition(":")[2]
+    if not digest and (not tag or tag == "latest"):
+        problems.add(path, f"must be pinned by digest (@sha256:...) or a version tag, got {ref!r}: "
+                           "a moving tag such as 'latest' makes deployments irreproducible")
+
+
+def _resolve(path: str, project_dir: Path) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else Path(project_dir) / p
+
+
+# -- content hash ------------------------------------------------------------------------------
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A ``.dockerignore`` pattern (Go ``filepath.Match`` plus ``**``) as a regular expression."""
+    out, i = "", 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            if pattern[i:i + 2] == "**":
+                i += 2
+                if pattern[i:i + 1] == "/":
+                    out += "(?:.*/)?"
+                    i += 1
+                else:
+                    out += ".*"
+                continue
+            out += "[^/]*"
+        elif c == "?":
+            out += "[^/]"
+        elif c == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out += re.escape(c)
+            else:
+                body = pattern[i + 1:end]
+                out += "[" + ("^" + body[1:] if body.startswith(("!", "^")) else body) + "]"
+                i = end
+        elif c == "\\" and i + 1 < len(pattern):
+            i += 1
+            out += re.escape(pattern[i])
+        else:
+            out += re.escape(c)
+        i += 1
+    return re.compile(out + r"\Z")
+
+
+def _ignore_rules(root: Path) -> list[tuple[bool, re.Pattern[str]]]:
+    """``(exclude, regex)`` rules of ``root/.dockerignore`` in file order (the last match wins)."""
+    file = root / ".dockerignore"
+    if not file.is_file():
+        return []
+    rules = []
+    for raw in file.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        include = line.startswith("!")
+        line = line[1:].strip() if include else line
+        cleaned = posixpath.normpath(line.replace(os.sep, "/")).lstrip("/")
+        if cleaned in ("", "."):
+            continue
+        rules.append((not include, _glob_regex(cleaned)))
+    return rules
+
+
+def _excluded(rel: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool:
+    """Docker's rule: a pattern that matches a file or any of its parent directories applies to it."""
+    parts = rel.split("/")
+    candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    excluded = False
+    for exclude, regex in rules:
+        if any(regex.match(c) for c in candidates):
+            excluded = exclude
+    return excluded
+
+
+def context_files(root: Path) -> list[str]:
+    """The files of the build context Docker would send, as sorted POSIX paths relative to ``root``."""
+    rules = _ignore_rules(root)
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        for fn in filenames:
+            rel = fn if rel_dir == "." else f"{rel_dir}/{fn}"
+            if not _excluded(rel, rules):
+                out.append(rel)
+    return sorted(out)
+
+
+def _file_digest(path: Path) -> str:
+    if path.is_symlink():
+        return "link:" + os.readlink(path)
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    executable = "x" if os.stat(path).st_mode & 0o111 else "-"
+    return f"{executable}:{digest.hexdigest()}"
+
+
+def content_tag(context: Path, dockerfile: str = "Dockerfile", build_args: Mapping[str, str] | None = None,
+                platform: str | None = None) -> str:
+    """The image tag: a hash of the context's files (after ``.dockerignore``), the Dockerfile, the
+    build args and the platform. Independent of file order, timestamps and where the checkout lives."""
+    digest = hashlib.sha256()
+    for rel in context_files(context):
+        digest.update(f"file\0{rel}\0{_file_digest(context / rel)}\n".encode())
+    # The Dockerfile counts even when .dockerignore leaves it out: Docker always reads it.
+    digest.update(f"dockerfile\0{dockerfile}\0{_file_digest(context / dockerfile)}\n".encode())
+    digest.update(("args\0" + json.dumps({str(k): str(v) for k, v in (build_args or {}).items()},
+                                         sort_keys=True) + "\n").encode())
+    digest.update(f"platform\0{platform or ''}\n".encode())
+    return digest.hexdigest()[:TAG_LENGTH]
+
+
+# -- component ---------------------------------------------------------------------------------
+
+class ContainerImage(pulumi.ComponentResource):
+    """An ECR repository (immutable tags, scan on push, encryption, lifecycle policy) and the image
+    built from ``context`` and pushed to it under a content-hash tag; or, with ``push=False`` (the
+    ``local`` profile), the image built on the Docker host only; or a prebuilt ``ref``."""
+
+    image_ref: pulumi.Output[str]
+    """What a container runs: ``<repository URL>:<content hash>`` when pushed, ``<name>:<content hash>``
+    when built locally, or ``ref``."""
+    tag: pulumi.Output[str | None]
+    """The content-hash tag of a built image; None for ``ref``."""
+    repository_url: pulumi.Output[str | None]
+    """URL of the ECR repository; None when nothing is pushed."""
+    repository_arn: pulumi.Output[str | None]
+    """ARN of the ECR repository, for pull permissions; None when nothing is pushed (for an ECR
+    ``ref`` use :attr:`pull_repository_arn`)."""
+    pull_repository_arn: pulumi.Output[str | None]
+    """The ECR repository a task must be allowed to pull from: ours, or the repository of an ECR
+    ``ref``; None for images from other registries."""
+    repo_digest: pulumi.Output[str | None]
+    """``repository@sha256:...`` of the pushed image, once built; None for ``ref``."""
+
+    def __init__(self, name: str, args: ContainerImageArgs, opts: pulumi.ResourceOptions | None = None, *,
+                 profile: Profile | str | None = None, project_dir: str | Path | None = None,
+                 push: bool | None = None, keep_images: int = 20, untagged_expiry_days: int = 7,
+                 kms_key_arn: pulumi.Input[str] | None = None, tags: Mapping[str, str] | None = None):
+        """``push`` defaults to the profile's ``cloud`` (False in ``local``). ``keep_images`` tagged
+        images are kept (1-1000), untagged ones expire after ``untagged_expiry_days`` (1-365).
+        ``kms_key_arn`` encrypts the repository with that key. Default: AES256 (S3-managed keys)."""
+        prof = profile if isinstance(profile, Profile) else get_profile(profile)
+        root_dir = Path(project_dir) if project_dir is not None else Path.cwd()
+        problems = Problems()
+        validate_image(args, name, problems, ValidationContext(profile=prof, project_dir=root_dir))
+        problems.check_int(keep_images, "keep_images", 1, 1000)
+        problems.check_int(untagged_expiry_days, "untagged_expiry_days", 1, 365, "days")
+        problems.raise_if_any()
+        super().__init__("microservices:ecs:ContainerImage", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        push = prof.cloud if push is None else push
+        all_tags = standard_tags(name, prof.name, tags)
+        none: pulumi.Output[Any] = pulumi.Output.from_input(None)
+        self.repository_url = self.repository_arn = self.repo_digest = self.tag = none
+        self.pull_repository_arn = none
+
+        if args.get("ref") is not None:
+            ref = args["ref"]
+            self.image_ref = pulumi.Output.from_input(ref)
+            ecr = re.match(ECR_REF_PATTERN, ref)
+            if ecr:
+                account, region, repo = ecr.groups()
+                partition = "aws-cn" if ".amazonaws.com.cn/" in ref else "aws"
+                self.pull_repository_arn = pulumi.Output.from_input(
+                    f"arn:{partition}:ecr:{region}:{account}:repository/{repo}")
+            if not push:
+                # The Docker provider does not pull images a container names: pull it explicitly.
+                pulled = docker.RemoteImage(f"{name}-image", name=ref, keep_locally=True, opts=child)
+                self.image_ref = pulled.image_id
+        else:
+            context = str(args["context"])
+            dockerfile = str(args.get("dockerfile", "Dockerfile"))
+            platform = args.get("platform") or (DEFAULT_PLATFORM if push else None)
+            build_args = {str(k): str(v) for k, v in sorted((args.get("build_args") or {}).items())}
+            tag = content_tag(_resolve(context, root_dir), dockerfile, build_args, platform)
+            self.tag = pulumi.Output.from_input(tag)
+            build: dict[str, Any] = {"context": context}
+            if dockerfile != "Dockerfile":
+                # pulumi-docker resolves a given dockerfile from the project directory, not the context.
+                build["dockerfile"] = posixpath.join(Path(context).as_posix(), Path(dockerfile).as_posix())
+            if build_args:
+                build["args"] = build_args
+            if platform:
+                build["platform"] = platform
+            if push:
+                repo = self._repository(name, prof, keep_images, untagged_expiry_days, kms_key_arn, all_tags)
+                token = aws.ecr.get_authorization_token_output(registry_id=repo.registry_id,
+                                                               opts=pulumi.InvokeOutputOptions(parent=self))
+                image = docker.Image(
+                    f"{name}-image", image_name=repo.repository_url.apply(lambda url: f"{url}:{tag}"), build=build,
+                    registry={"server": repo.repository_url, "username": token.user_name,
+                              "password": pulumi.Output.secret(token.password)},
+                    skip_push=False, opts=child)
+                self.repository_url = repo.repository_url
+                self.repository_arn = self.pull_repository_arn = repo.arn
+                self.repo_digest = image.repo_digest
+            else:
+                image = docker.Image(f"{name}-image", image_name=f"{name}:{tag}", build=build, skip_push=True,
+                                     opts=child)
+            # The image's own output, so whatever runs it waits for the build (and the push).
+            self.image_ref = image.image_name
+
+        self.register_outputs({
+            "image_ref": self.image_ref, "tag": self.tag, "repository_url": self.repository_url,
+            "repository_arn": self.repository_arn, "pull_repository_arn": self.pull_repository_arn,
+            "repo_digest": self.repo_digest,
+        })
+
+    def _repository(self, name: str, prof: Profile, keep: int, untagged_days: int,
+                    kms_key_arn: pulumi.Input[str] | None, tags: Mapping[str, str]) -> aws.ecr.Repository:
+        encryption = {"encryption_type": "KMS", "kms_key": kms_key_arn} if kms_key_arn else {"encryption_type": "AES256"}
+        repo = aws.ecr.Repository(
+            f"{name}-repo", image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration={"scan_on_push": True}, encryption_configurations=[encryption],
+            # Unprotected environments can be destroyed with their images; protected ones cannot.
+            force_delete=not prof.protect, tags=dict(tags),
+            opts=pulumi.ResourceOptions(parent=self, protect=prof.protect))
+        policy = {"rules": [
+            {"rulePriority": 1, "description": f"Expire untagged images after {untagged_days} days",
+             "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+                           "countNumber": untagged_days},
+             "action": {"type": "expire"}},
+            {"rulePriority": 2, "description": f"Keep the last {keep} images",
+             "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep},
+             "action": {"type": "expire"}},
+        ]}
+        aws.ecr.LifecyclePolicy(f"{name}-lifecycle", repository=repo.name, policy=json.dumps(policy, sort_keys=True),
+                                opts=pulumi.ResourceOptions(parent=self))
+        return repo

@@ -1,0 +1,263 @@
+"""``Network``: a VPC across N availability zones, or a reference to an existing one."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Mapping
+from typing import Any, NotRequired, Sequence, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from .profiles import LOG_RETENTION_DAYS, Profile, get_profile
+from .service_spec import standard_tags, validate_tags
+from .validation import Problems, is_unknown, join_path
+
+__all__ = ["Network", "NetworkArgs", "NAT_STRATEGIES", "subnet_cidrs", "validate_network"]
+
+NAT_STRATEGIES = ("none", "single", "per_az")
+MAX_AZS = 6
+NETWORK_KEYS = ("cidr", "availability_zones", "availability_zone_names", "nat", "isolated_subnets",
+                "flow_logs", "log_retention_days", "vpc_id", "vpc_cidr", "public_subnet_ids",
+                "private_subnet_ids", "isolated_subnet_ids", "tags")
+BYO_KEYS = ("vpc_id", "public_subnet_ids", "private_subnet_ids")
+
+
+class NetworkArgs(TypedDict):
+    """Arguments of :class:`Network`. Either the settings of a new VPC, or ``vpc_id`` with subnet ids."""
+
+    cidr: NotRequired[str]
+    """IPv4 CIDR of a new VPC, prefix /16 to /22. Default: ``10.0.0.0/16``."""
+    availability_zones: NotRequired[int]
+    """How many AZs to span, 1-6. Default: the profile's (dev 2, staging 2, prod 3)."""
+    availability_zone_names: NotRequired[Sequence[str]]
+    """Explicit AZ names. Default: the first available AZs of the region, from ``aws.get_availability_zones``."""
+    nat: NotRequired[str]
+    """``none`` (private subnets have no internet route), ``single`` (one NAT gateway) or ``per_az``
+    (one per AZ, survives an AZ outage). Default: the profile's (dev/staging ``single``, prod ``per_az``)."""
+    isolated_subnets: NotRequired[bool]
+    """Also create isolated subnets (no internet route at all) for databases. Default: false."""
+    flow_logs: NotRequired[bool]
+    """VPC flow logs to CloudWatch Logs. Default: the profile's (dev off, staging and prod on)."""
+    log_retention_days: NotRequired[int]
+    """Retention of the flow log group (a CloudWatch retention value). Default: the profile's."""
+    vpc_id: NotRequired[pulumi.Input[str]]
+    """Bring your own: an existing VPC id. Default: a new VPC is created."""
+    vpc_cidr: NotRequired[pulumi.Input[str]]
+    """With ``vpc_id``: the VPC's CIDR (for internal security group rules). Default: looked up with ``aws.ec2.get_vpc``."""
+    public_subnet_ids: NotRequired[pulumi.Input[Sequence[str]]]
+    """With ``vpc_id``: its public subnets. Default: none."""
+    private_subnet_ids: NotRequired[pulumi.Input[Sequence[str]]]
+    """With ``vpc_id``: its private subnets (required with ``vpc_id``)."""
+    isolated_subnet_ids: NotRequired[pulumi.Input[Sequence[str]]]
+    """With ``vpc_id``: its isolated subnets. Default: none."""
+    tags: NotRequired[Mapping[str, str]]
+    """Extra tags on every resource. Default: none."""
+
+
+def subnet_cidrs(vpc_cidr: str, az_index: int) -> dict[str, str]:
+    """The fixed CIDR slots of AZ number ``az_index``; a slot never depends on how many AZs there are.
+
+    The first half of the VPC holds private subnets (1/16 of the VPC each), the second half
+    public and isolated subnets (1/64 each), so adding an AZ never renumbers a subnet.
+    """
+    net = ipaddress.ip_network(vpc_cidr)
+    private = list(net.subnets(new_prefix=net.prefixlen + 4))[az_index]
+    small = list(net.subnets(new_prefix=net.prefixlen + 6))
+    return {"private": str(private), "public": str(small[32 + az_index]), "isolated": str(small[40 + az_index])}
+
+
+def validate_network(args: Mapping[str, Any], path: str = "network") -> Problems:
+    """Every problem in ``args`` of :class:`Network`."""
+    problems = Problems()
+    if not problems.check_mapping(args, path) or not isinstance(args, Mapping):
+        return problems
+    problems.check_known_keys(args, NETWORK_KEYS, path)
+    if args.get("vpc_id") is not None:
+        if args.get("private_subnet_ids") is None:
+            problems.add(join_path(path, "private_subnet_ids"), "is required with vpc_id (the subnets services run in)")
+        for key in ("cidr", "availability_zones", "nat", "isolated_subnets", "flow_logs"):
+            if args.get(key) is not None:
+                problems.add(join_path(path, key), "cannot be set with vpc_id: the existing VPC is used as it is")
+    else:
+        for key in ("public_subnet_ids", "private_subnet_ids", "isolated_subnet_ids", "vpc_cidr"):
+            if args.get(key) is not None:
+                problems.add(join_path(path, key), "is only used with vpc_id (bring your own VPC)")
+    cidr = args.get("cidr")
+    if cidr is not None and not is_unknown(cidr):
+        try:
+            net = ipaddress.ip_network(cidr)
+            if net.version != 4 or not 16 <= net.prefixlen <= 22:
+                problems.add(join_path(path, "cidr"), f"must be an IPv4 CIDR with a prefix from /16 to /22, got {cidr!r}")
+            elif not net.is_private:
+                problems.add(join_path(path, "cidr"), f"must be a private range (RFC 1918), got {cidr!r}")
+        except ValueError:
+            problems.add(join_path(path, "cidr"), f"must be an IPv4 network such as 10.20.0.0/16, got {cidr!r}")
+    problems.check_int(args.get("availability_zones"), join_path(path, "availability_zones"), 1, MAX_AZS)
+    names = args.get("availability_zone_names")
+    if problems.check_list(names, join_path(path, "availability_zone_names")) and isinstance(names, (list, tuple)):
+        count = args.get("availability_zones")
+        if isinstance(count, int) and len(names) < count:
+            problems.add(join_path(path, "availability_zone_names"),
+                         f"lists {len(names)} zones but availability_zones is {count}")
+    problems.check_enum(args.get("nat"), join_path(path, "nat"), NAT_STRATEGIES)
+    problems.check_bool(args.get("isolated_subnets"), join_path(path, "isolated_subnets"))
+    problems.check_bool(args.get("flow_logs"), join_path(path, "flow_logs"))
+    problems.check_enum(args.get("log_retention_days"), join_path(path, "log_retention_days"), LOG_RETENTION_DAYS)
+    validate_tags(args.get("tags"), join_path(path, "tags"), problems)
+    return problems
+
+
+class Network(pulumi.ComponentResource):
+    """A VPC with public and private subnets in each AZ, NAT per the chosen strategy, an S3 gateway
+    endpoint, a default security group with no rules, and optional flow logs; or an existing VPC."""
+
+    vpc_id: pulumi.Output[str]
+    """Id of the VPC."""
+    vpc_cidr: pulumi.Output[str]
+    """IPv4 CIDR of the VPC."""
+    public_subnet_ids: pulumi.Output[list[str]]
+    """Public subnets, one per AZ (load balancers, NAT gateways)."""
+    private_subnet_ids: pulumi.Output[list[str]]
+    """Private subnets, one per AZ (instances, tasks, pods, functions)."""
+    isolated_subnet_ids: pulumi.Output[list[str]]
+    """Isolated subnets, one per AZ, when requested; else empty."""
+    availability_zones: pulumi.Output[list[str]]
+    """The AZ names, in subnet order."""
+
+    def __init__(self, name: str, args: NetworkArgs | None = None, opts: pulumi.ResourceOptions | None = None,
+                 *, profile: Profile | str | None = None):
+        args = dict(args or {})
+        validate_network(args).raise_if_any()
+        super().__init__("microservices:network:Network", name, None, opts)
+        prof = profile if isinstance(profile, Profile) else get_profile(profile)
+        self._tags = standard_tags(name, prof.name, args.get("tags"))
+        child = pulumi.ResourceOptions(parent=self)
+        if args.get("vpc_id") is not None:
+            self._existing(args)
+        else:
+            self._create(name, args, prof, child)
+        self.register_outputs({
+            "vpc_id": self.vpc_id, "vpc_cidr": self.vpc_cidr, "public_subnet_ids": self.public_subnet_ids,
+            "private_subnet_ids": self.private_subnet_ids, "isolated_subnet_ids": self.isolated_subnet_ids,
+            "availability_zones": self.availability_zones,
+        })
+
+    def _existing(self, args: Mapping[str, Any]) -> None:
+        self.vpc_id = pulumi.Output.from_input(args["vpc_id"])
+        if args.get("vpc_cidr") is not None:
+            self.vpc_cidr = pulumi.Output.from_input(args["vpc_cidr"])
+        else:
+            self.vpc_cidr = aws.ec2.get_vpc_output(id=self.vpc_id, opts=pulumi.InvokeOutputOptions(parent=self)).cidr_block
+        self.public_subnet_ids = pulumi.Output.from_input(args.get("public_subnet_ids") or [])
+        self.private_subnet_ids = pulumi.Output.from_input(args["private_subnet_ids"])
+        self.isolated_subnet_ids = pulumi.Output.from_input(args.get("isolated_subnet_ids") or [])
+        self.availability_zones = pulumi.Output.from_input([])
+
+    def _create(self, name: str, args: Mapping[str, Any], prof: Profile, child: pulumi.ResourceOptions) -> None:
+        cidr = args.get("cidr", "10.0.0.0/16")
+        count = int(args.get("availability_zones", prof.availability_zones))
+        nat = args.get("nat", prof.nat)
+        if args.get("availability_zone_names"):
+            zones = pulumi.Output.from_input(list(args["availability_zone_names"])[:count])
+        else:
+            available = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
+            zones = available.names.apply(lambda names: _first_zones(names, count))
+        tags = self._tags
+
+        def tagged(label: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+            return {**tags, "Name": f"{name}-{label}", **(extra or {})}
+
+        vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=cidr, enable_dns_support=True, enable_dns_hostnames=True,
+                          tags=tagged("vpc"), opts=child)
+        # The default security group allows all traffic between its members: strip every rule from it.
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[],
+                                     tags=tagged("default-sg"), opts=child)
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tagged("igw"), opts=child)
+
+        public_rt = aws.ec2.RouteTable(f"{name}-public", vpc_id=vpc.id, tags=tagged("public"), opts=child)
+        aws.ec2.Route(f"{name}-public-internet", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
+                      gateway_id=igw.id, opts=child)
+
+        public, private, isolated, private_rts, isolated_rts, nats = [], [], [], [], [], []
+        for i in range(count):
+            slots = subnet_cidrs(cidr, i)
+            az = zones[i]
+            pub = aws.ec2.Subnet(f"{name}-public-{i}", vpc_id=vpc.id, cidr_block=slots["public"],
+                                 availability_zone=az, map_public_ip_on_launch=False,
+                                 tags=tagged(f"public-{i}", {"Tier": "public", "kubernetes.io/role/elb": "1"}),
+                                 opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id, opts=child)
+            public.append(pub)
+            priv = aws.ec2.Subnet(f"{name}-private-{i}", vpc_id=vpc.id, cidr_block=slots["private"],
+                                  availability_zone=az,
+                                  tags=tagged(f"private-{i}", {"Tier": "private", "kubernetes.io/role/internal-elb": "1"}),
+                                  opts=child)
+            private.append(priv)
+            # One private route table per AZ whatever the NAT strategy, so changing it never renumbers.
+            rt = aws.ec2.RouteTable(f"{name}-private-{i}", vpc_id=vpc.id, tags=tagged(f"private-{i}"), opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=priv.id, route_table_id=rt.id, opts=child)
+            private_rts.append(rt)
+            if args.get("isolated_subnets"):
+                iso = aws.ec2.Subnet(f"{name}-isolated-{i}", vpc_id=vpc.id, cidr_block=slots["isolated"],
+                                     availability_zone=az, tags=tagged(f"isolated-{i}", {"Tier": "isolated"}), opts=child)
+                irt = aws.ec2.RouteTable(f"{name}-isolated-{i}", vpc_id=vpc.id, tags=tagged(f"isolated-{i}"), opts=child)
+                aws.ec2.RouteTableAssociation(f"{name}-isolated-{i}", subnet_id=iso.id, route_table_id=irt.id, opts=child)
+                isolated.append(iso)
+                isolated_rts.append(irt)
+
+        nat_count = {"none": 0, "single": 1, "per_az": count}[nat]
+        for i in range(nat_count):
+            eip = aws.ec2.Eip(f"{name}-nat-{i}", domain="vpc", tags=tagged(f"nat-{i}"), opts=child)
+            nats.append(aws.ec2.NatGateway(f"{name}-nat-{i}", allocation_id=eip.id, subnet_id=public[i].id,
+                                           connectivity_type="public", tags=tagged(f"nat-{i}"),
+                                           opts=pulumi.ResourceOptions(parent=self, depends_on=[igw])))
+        for i, rt in enumerate(private_rts):
+            if nats:
+                aws.ec2.Route(f"{name}-private-{i}-nat", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
+                              nat_gateway_id=nats[i if nat == "per_az" else 0].id, opts=child)
+
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=vpc.id, vpc_endpoint_type="Gateway",
+                            service_name=region.apply(lambda r: f"com.amazonaws.{r}.s3"),
+                            route_table_ids=[rt.id for rt in private_rts + isolated_rts],
+                            tags=tagged("s3"), opts=child)
+
+        if args.get("flow_logs", prof.flow_logs):
+            self._flow_logs(name, vpc, int(args.get("log_retention_days", prof.log_retention_days)), child)
+
+        self.vpc_id = vpc.id
+        self.vpc_cidr = vpc.cidr_block
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
+        self.isolated_subnet_ids = pulumi.Output.all(*[s.id for s in isolated])
+        self.availability_zones = zones
+
+    def _flow_logs(self, name: str, vpc: aws.ec2.Vpc, retention: int, child: pulumi.ResourceOptions) -> None:
+        group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", retention_in_days=retention, tags=self._tags, opts=child)
+        role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                           "Action": "sts:AssumeRole"}],
+        }), tags=self._tags, opts=child)
+        aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, policy=group.arn.apply(lambda arn: json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow",
+                           "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                           "Resource": [arn, f"{arn}:*"]}],
+        })), opts=child)
+        aws.ec2.FlowLog(f"{name}-flow-logs", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
+                        log_destination=group.arn, iam_role_arn=role.arn, max_aggregation_interval=60,
+                        tags=self._tags, opts=child)
+
+    def ref(self) -> dict[str, pulumi.Output]:
+        """This network as plain outputs (what other components accept as ``network``)."""
+        return {"vpc_id": self.vpc_id, "vpc_cidr": self.vpc_cidr, "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids}
+
+
+def _first_zones(names: list[str], count: int) -> list[str]:
+    if len(names) < count:
+        raise ValueError(f"network.availability_zones: the region has {len(names)} available zones, {count} asked")
+    return list(names)[:count]

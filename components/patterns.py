@@ -1,0 +1,107 @@
+"""The registry of deployment patterns, and what the platform hands each one.
+
+Each pattern module (``components/lambda_service.py``, ``components/vm.py``, ...) defines a
+module-level ``PATTERN = Pattern(...)``. The catalog loader and :class:`~components.Platform`
+only talk to patterns through this interface, so a pattern is added in one place.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from .profiles import Profile
+from .validation import Problems
+
+__all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "ValidationContext", "load_pattern"]
+
+#: Catalog pattern name -> the module that defines ``PATTERN``.
+PATTERN_MODULES: dict[str, str] = {
+    "vm": "components.vm",
+    "ecs": "components.ecs",
+    "eks": "components.eks",
+    "lambda": "components.lambda_service",
+    "docker": "components.docker",
+}
+
+
+@dataclass(frozen=True)
+class ValidationContext:
+    """What validation may look at besides the spec itself."""
+
+    profile: Profile
+    project_dir: Path = field(default_factory=Path.cwd)
+    """Relative paths in specs (``code``, image build contexts, ``services/<name>``) resolve from here."""
+
+
+@dataclass
+class BuildContext:
+    """What :class:`~components.Platform` passes down to each pattern."""
+
+    parent: pulumi.Resource
+    profile: Profile
+    network: Any
+    """The stack's :class:`~components.Network` (``None`` in the ``local`` profile)."""
+    project_dir: Path
+    shared: dict[str, Any] = field(default_factory=dict)
+    """Things shared between services of one stack (an ECS or EKS cluster, an HTTP API, a bucket's
+    notification): a pattern keeps its own under keys prefixed with its name."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """Per-service outputs the platform exports, ``{service: {key: value}}``."""
+
+    @property
+    def environment(self) -> str:
+        return self.profile.name
+
+
+Validator = Callable[[str, Mapping[str, Any], str, ValidationContext], Problems]
+CatalogValidator = Callable[[Mapping[str, Mapping[str, Any]], ValidationContext], Problems]
+Builder = Callable[[str, Mapping[str, Any], BuildContext], pulumi.Resource]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One deployment pattern as the catalog sees it.
+
+    ``validate(name, spec, path, ctx)`` returns every problem of one catalog entry (``spec``
+    without the ``pattern`` key; ``path`` is where it sits, e.g. ``services.orders``).
+    ``validate_catalog(specs, ctx)`` checks rules across services of this pattern (a route
+    or listener rule claimed twice). ``prepare`` builds what services share, ``build`` one
+    service, ``finalize`` what can only be built once every service is known (one S3
+    notification per bucket). ``build_local`` runs the service on a Docker host in the
+    ``local`` profile; without it the service is skipped there, for ``local_skip_reason``.
+    """
+
+    name: str
+    validate: Validator
+    build: Builder
+    validate_catalog: CatalogValidator | None = None
+    prepare: Callable[[Mapping[str, Mapping[str, Any]], BuildContext], None] | None = None
+    finalize: Callable[[BuildContext], None] | None = None
+    build_local: Builder | None = None
+    local_skip_reason: str = "this pattern needs AWS and cannot run on a Docker host"
+    needs_network: bool | Callable[[Mapping[str, Any]], bool] = True
+    """Whether a service needs the stack's network: a bool, or a function of its spec (a Lambda
+    function needs it only when placed in the VPC)."""
+
+    def wants_network(self, spec: Mapping[str, Any]) -> bool:
+        return self.needs_network(spec) if callable(self.needs_network) else bool(self.needs_network)
+
+
+def load_pattern(name: str) -> Pattern | None:
+    """The pattern called ``name``, or None when this version does not provide it."""
+    module_name = PATTERN_MODULES.get(name)
+    if module_name is None:
+        return None
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name == module_name:
+            return None
+        raise
+    return getattr(module, "PATTERN", None)

@@ -1,0 +1,163 @@
+"""Markdown views of a plan and of a diff, fit for a pull-request comment, and a Mermaid diagram."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any
+
+from .diff import Change, PlanDiff
+
+__all__ = ["MAX_COMMENT", "diff_markdown", "mermaid", "plan_markdown", "policy_markdown"]
+
+#: GitHub rejects comments over 65,536 characters; stay well under.
+MAX_COMMENT = 60_000
+SYMBOL = {"add": "+", "remove": "-", "update": "~", "replace": "+-"}
+TITLE = {"add": "added", "remove": "removed", "update": "changed", "replace": "replaced"}
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = "—" if value is None else (value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return f"`{text[:limit]}{'…' if len(text) > limit else ''}`"
+
+
+def _change_block(change: Change) -> str:
+    head = f"<details><summary><code>{SYMBOL[change.kind]} {change.type}</code> <b>{change.name}</b>"
+    if change.kind == "replace":
+        head += f" (replaced: {', '.join(change.replace_reasons[:3])})"
+    elif change.kind == "update":
+        head += f" ({len(change.properties)} propert{'y' if len(change.properties) == 1 else 'ies'})"
+    head += "</summary>\n\n"
+    if change.kind == "remove" or not change.properties:
+        return head + f"`{change.urn}`\n\n</details>\n"
+    rows = ["| property | before | after |", "|---|---|---|"]
+    rows += [f"| `{p}` | {_short(b)} | {_short(a)} |" for p, b, a in change.properties]
+    return head + "\n".join(rows) + "\n\n</details>\n"
+
+
+def policy_markdown(results: list[dict[str, Any]] | None) -> str:
+    if results is None:
+        return ""
+    if not results:
+        return "#### Policy\n\nNo policy violations.\n"
+    counts = Counter(r["enforcement"] for r in results)
+    lines = [f"#### Policy: {counts.get('mandatory', 0)} mandatory, {counts.get('advisory', 0)} advisory",
+             "", "| enforcement | rule | resource | message |", "|---|---|---|---|"]
+    for r in sorted(results, key=lambda r: (r["enforcement"] != "mandatory", r["rule"], r["urn"])):
+        lines.append(f"| {r['enforcement']} | `{r['rule']}` | `{r['type']}` {r['name']} | {_short(r['message'], 200)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _assemble(parts: list[str], blocks: list[str], tail: list[str], limit: int) -> str:
+    text = "\n".join(parts) + "\n"
+    budget = limit - len(text) - sum(len(t) for t in tail) - 200
+    shown = 0
+    for block in blocks:
+        if len(block) > budget:
+            break
+        text += block
+        budget -= len(block)
+        shown += 1
+    if shown < len(blocks):
+        text += f"\n_…and {len(blocks) - shown} more resources not shown (the comment is limited to {limit:,} characters; " \
+                "the full plan is in the job's artifacts)._\n"
+    return text + "".join(tail)
+
+
+def diff_markdown(diff: PlanDiff, *, policy: list[dict[str, Any]] | None = None, mermaid_text: str | None = None,
+                  marker: str = "", limit: int = MAX_COMMENT) -> str:
+    """Summary first (added, changed, replaced, removed), then each change with its properties."""
+    parts = [marker, f"### Plan of stack `{diff.stack}`", ""] if marker else [f"### Plan of stack `{diff.stack}`", ""]
+    parts += ["| added | changed | replaced | removed | unchanged |", "|---:|---:|---:|---:|---:|",
+              f"| {diff.count('add')} | {diff.count('update')} | {diff.count('replace')} | {diff.count('remove')} "
+              f"| {diff.unchanged} |", ""]
+    if diff.empty:
+        parts.append("No changes.")
+    order = {"replace": 0, "remove": 1, "update": 2, "add": 3}
+    blocks = []
+    for kind in sorted(order, key=order.get):
+        group = [c for c in diff.changes if c.kind == kind]
+        if group:
+            blocks.append(f"\n#### {TITLE[kind].capitalize()} ({len(group)})\n\n")
+            blocks.extend(_change_block(c) for c in group)
+    tail = []
+    if mermaid_text:
+        tail.append(f"\n<details><summary>Diagram of what changed</summary>\n\n```mermaid\n{mermaid_text}```\n\n</details>\n")
+    if policy is not None:
+        tail.append("\n" + policy_markdown(policy))
+    return _assemble(parts, blocks, tail, limit)
+
+
+def plan_markdown(doc: dict[str, Any], *, policy: list[dict[str, Any]] | None = None, limit: int = MAX_COMMENT) -> str:
+    counts = Counter(r["type"] for r in doc["resources"])
+    parts = [f"### Plan of stack `{doc['stack']}` ({doc.get('environment') or 'no environment'})", "",
+             f"{len(doc['resources'])} resources.", "", "| type | count |", "|---|---:|"]
+    parts += [f"| `{t}` | {n} |" for t, n in sorted(counts.items())]
+    components = [r for r in doc["resources"] if not r["custom"]]
+    by_parent: dict[str, list[dict[str, Any]]] = {}
+    for r in doc["resources"]:
+        if r.get("parent"):
+            by_parent.setdefault(r["parent"], []).append(r)
+    blocks = []
+    for comp in components:
+        kids = sorted(by_parent.get(comp["urn"], []), key=lambda r: (r["type"], r["name"]))
+        rows = "\n".join(f"- `{k['type']}` {k['name']}{' (protected)' if k.get('protect') else ''}" for k in kids)
+        blocks.append(f"\n<details><summary><code>{comp['type']}</code> <b>{comp['name']}</b> ({len(kids)} children)"
+                      f"</summary>\n\n{rows}\n\n</details>\n")
+    tail = ["\n" + policy_markdown(policy)] if policy is not None else []
+    return _assemble(parts, blocks, tail, limit)
+
+
+def _node_id(urn: str) -> str:
+    """A Mermaid-safe id from the URN's qualified type and name (unique within a stack)."""
+    return "n_" + re.sub(r"[^A-Za-z0-9]", "_", urn.split("::", 2)[2])
+
+
+def mermaid(doc: dict[str, Any], diff: PlanDiff | None = None) -> str:
+    """Components as nodes, nested by parent, with an edge where one component's resources depend on
+    another's. With ``diff``, components holding changes are coloured (added, changed, replaced, removed)."""
+    resources = {r["urn"]: r for r in doc["resources"]}
+    components = {u: r for u, r in resources.items() if not r["custom"]}
+
+    def owner(urn: str | None) -> str | None:
+        while urn is not None and urn not in components:
+            urn = resources.get(urn, {}).get("parent")
+        return urn
+
+    status: dict[str, str] = {}
+    if diff is not None:
+        rank = {"update": 1, "add": 2, "remove": 2, "replace": 3}
+        for change in diff.changes:
+            target = change.urn if change.urn in components else owner(resources.get(change.urn, {}).get("parent"))
+            if change.kind == "remove" and change.urn not in resources:
+                target = change.urn if change.type.startswith("microservices:") else None
+            if target is None:
+                continue
+            if rank[change.kind] > rank.get(status.get(target, ""), 0):
+                status[target] = change.kind
+    lines = ["flowchart LR"]
+    for urn, r in sorted(components.items()):
+        label = f"{r['name']}<br/><small>{r['type']}</small>"
+        lines.append(f'  {_node_id(urn)}["{label}"]')
+    for urn, r in sorted(components.items()):
+        if r.get("parent") in components:
+            lines.append(f"  {_node_id(r['parent'])} --- {_node_id(urn)}")
+    edges = set()
+    for urn, r in resources.items():
+        src = owner(urn)
+        for dep in r.get("dependencies", []):
+            dst = owner(dep)
+            if src and dst and src != dst and resources.get(src, {}).get("parent") != dst \
+                    and resources.get(dst, {}).get("parent") != src:
+                edges.add((src, dst))
+    for src, dst in sorted(edges):
+        lines.append(f"  {_node_id(src)} -.->|uses| {_node_id(dst)}")
+    if status:
+        lines += ["  classDef add fill:#d4f8d4,stroke:#2a2", "  classDef update fill:#fff3c4,stroke:#b90",
+                  "  classDef replace fill:#ffd8b0,stroke:#d60", "  classDef remove fill:#ffd4d4,stroke:#c22"]
+        for urn, kind in sorted(status.items()):
+            if urn in components:
+                lines.append(f"  class {_node_id(urn)} {kind}")
+    return "\n".join(lines) + "\n"

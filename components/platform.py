@@ -1,0 +1,84 @@
+"""``Platform``: the network, then every catalog service through its pattern's component."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+
+from .catalog import Catalog, load_catalog
+from .network import Network, NetworkArgs
+from .patterns import PATTERN_MODULES, BuildContext
+
+__all__ = ["Platform", "PlatformArgs"]
+
+
+class PlatformArgs(TypedDict):
+    """The catalog, as in a stack file's ``microservices:*`` config (without the namespace)."""
+
+    environment: NotRequired[str]
+    """Profile of defaults: ``dev`` | ``staging`` | ``prod`` | ``local``. Default: ``dev``."""
+    services: NotRequired[Mapping[str, Mapping[str, Any]]]
+    """Service name -> spec (``pattern`` plus that pattern component's args). The name is a stable key:
+    renaming a service replaces its resources. Default: no services beyond the shared catalog."""
+    network: NotRequired[NetworkArgs]
+    """Args of the stack's :class:`~components.Network`. Default: a new VPC shaped by the profile."""
+    eks: NotRequired[Mapping[str, Any]]
+    """Args of the stack's EKS cluster, shared by every ``eks`` service. Default: the profile's."""
+    profile: NotRequired[Mapping[str, Any]]
+    """Overrides of the profile's defaults (``log_retention_days: 90``, ...). Default: none."""
+    catalog_dir: NotRequired[str]
+    """Folder of shared catalog files (``*.yaml`` with ``services:``) that ``services`` is merged over,
+    relative to the project. Default: ``catalog``; empty to use none."""
+
+
+class Platform(pulumi.ComponentResource):
+    """Everything a stack deploys: validates the whole catalog first, then builds the network and each service."""
+
+    network: Network | None
+    """The stack's network (None in the ``local`` profile, which runs on a Docker host)."""
+    services: dict[str, pulumi.Resource]
+    """Each service's component, by name."""
+    service_outputs: dict[str, dict[str, Any]]
+    """What each service exports (URLs, ARNs, names), by service name."""
+    skipped: dict[str, str]
+    """Services not deployed in this profile, with the reason."""
+
+    def __init__(self, name: str, args: PlatformArgs | Catalog, opts: pulumi.ResourceOptions | None = None, *,
+                 project_dir: Path | str | None = None):
+        pdir = Path(project_dir) if project_dir is not None else Path.cwd()
+        catalog = args if isinstance(args, Catalog) else load_catalog(args, pdir)
+        super().__init__("microservices:platform:Platform", name, None, opts)
+        self.catalog = catalog
+        profile = catalog.profile
+        needs_network = profile.cloud and any(
+            catalog.patterns[spec["pattern"]].wants_network(spec) for spec in catalog.services.values())
+        self.network = Network(name, catalog.network, pulumi.ResourceOptions(parent=self), profile=profile) \
+            if needs_network or (profile.cloud and catalog.network) else None
+        ctx = BuildContext(parent=self, profile=profile, network=self.network, project_dir=pdir,
+                           shared={"eks:config": dict(catalog.eks)})
+        self.services, self.skipped = {}, {}
+        ordered = [p for p in PATTERN_MODULES if p in catalog.patterns]
+        if profile.cloud:
+            for kind in ordered:
+                pattern = catalog.patterns[kind]
+                if pattern.prepare is not None:
+                    pattern.prepare(catalog.services_of(kind), ctx)
+        for kind in ordered:
+            pattern = catalog.patterns[kind]
+            for svc, spec in catalog.services_of(kind).items():
+                if profile.cloud:
+                    self.services[svc] = pattern.build(svc, spec, ctx)
+                elif pattern.build_local is not None:
+                    self.services[svc] = pattern.build_local(svc, spec, ctx)
+                else:
+                    self.skipped[svc] = f"pattern {kind!r}: {pattern.local_skip_reason}"
+        if profile.cloud:
+            for kind in ordered:
+                if catalog.patterns[kind].finalize is not None:
+                    catalog.patterns[kind].finalize(ctx)
+        self.service_outputs = dict(sorted(ctx.outputs.items()))
+        self.register_outputs({"services": self.service_outputs, "skipped": self.skipped})
+

@@ -1,0 +1,57 @@
+"""Shared fixtures: run a program or a component under Pulumi's mock runtime and get the recorded graph."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.plan.runtime import Graph, run
+from components.validation import CatalogError
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+warnings.filterwarnings("ignore", category=ResourceWarning)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def project_dir() -> Path:
+    """The reference project (this repository)."""
+    return ROOT
+
+
+@pytest.fixture
+def plan() -> Callable[..., Graph]:
+    """``plan(lambda: Component(...), environment="prod", config={...})`` -> the recorded :class:`Graph`.
+
+    GIVEN args / WHEN the program runs under mocks / THEN assert on the returned graph, which
+    is only handed back after every registration has finished.
+    """
+
+    def _plan(program: Callable[[], Any], environment: str = "dev", config: dict[str, Any] | None = None,
+              **kwargs: Any) -> Graph:
+        cfg = {"microservices:environment": environment, "aws:region": "us-east-1", **(config or {})}
+        kwargs.setdefault("project_dir", ROOT)
+        kwargs.setdefault("stack", environment)
+        return run(program, config=cfg, **kwargs)
+
+    return _plan
+
+
+def problems_of(fn: Callable[[], Any]) -> list[str]:
+    """The problem lines of the CatalogError ``fn`` raises (fails the test if it raises none)."""
+    with pytest.raises(CatalogError) as info:
+        fn()
+    return [str(p) for p in info.value.problems]
+
+
+def assert_problem(fn: Callable[[], Any], *fragments: str) -> list[str]:
+    """``fn`` raises a CatalogError with a problem containing every fragment; returns all problems."""
+    lines = problems_of(fn)
+    assert any(all(f in line for f in fragments) for line in lines), \
+        f"no problem contains {fragments!r}; problems were:\n" + "\n".join(lines)
+    return lines
