@@ -129,7 +129,7 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs | None = None, opts: pulumi.ResourceOptions | None = None,
                  *, profile: Profile | str | None = None):
         args = dict(args or {})
-        validate_network(args).raise_if_any()
+        validate_network(args, name).raise_if_any()
         super().__init__("microservices:network:Network", name, None, opts)
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
         self._tags = standard_tags(name, prof.name, args.get("tags"))

@@ -42,6 +42,22 @@ def plan() -> Callable[..., Graph]:
     return _plan
 
 
+STACKS = tuple(sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")))
+_STACK_PLANS: dict[str, dict[str, Any]] = {}
+
+
+def stack_plan(stack: str) -> dict[str, Any]:
+    """The plan document of a reference stack, computed once per test process."""
+    if stack not in _STACK_PLANS:
+        from components.plan.__main__ import run_project
+        from components.plan.document import plan_document
+        from components.plan.project import load_project
+        project = load_project(ROOT, stack)
+        graph = run_project(project)
+        _STACK_PLANS[stack] = plan_document(graph, project.config.get("microservices:environment"))
+    return _STACK_PLANS[stack]
+
+
 def problems_of(fn: Callable[[], Any]) -> list[str]:
     """The problem lines of the CatalogError ``fn`` raises (fails the test if it raises none)."""
     with pytest.raises(CatalogError) as info:

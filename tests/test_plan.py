@@ -1,0 +1,181 @@
+"""The offline plan: JSON schema, determinism, exit codes, secrets, diff, Markdown, Mermaid and manifests."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from components.plan.__main__ import main
+from components.plan.diff import diff_plans
+from components.plan.markdown import diff_markdown, mermaid
+
+PROGRAM = textwrap.dedent('''
+    import pulumi
+    import pulumi_aws as aws
+    import pulumi_kubernetes as k8s
+
+    cfg = pulumi.Config()
+    class Box(pulumi.ComponentResource):
+        def __init__(self, name, opts=None):
+            super().__init__("acme:box:Box", name, None, opts)
+            self.queue = aws.sqs.Queue(f"{name}-queue", visibility_timeout_seconds=cfg.get_int("timeout") or 30,
+                                       sqs_managed_sse_enabled=True, opts=pulumi.ResourceOptions(parent=self))
+            self.register_outputs({"url": self.queue.url})
+    box = Box("box")
+    secret = aws.ssm.Parameter("password", type="SecureString", value=cfg.require_secret("password"))
+    k8s.core.v1.ConfigMap("settings", metadata={"name": "settings", "namespace": "apps"}, data={"a": "1"})
+    k8s.apps.v1.Deployment("web", metadata={"name": "web", "namespace": "apps"}, spec={
+        "replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+        "template": {"metadata": {"labels": {"app": "web"}},
+                     "spec": {"containers": [{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 8080}]}]}}})
+    pulumi.export("queue_url", box.queue.url)
+    pulumi.export("password", secret.value)
+''')
+
+
+def make_project(tmp_path: Path, program: str = PROGRAM, config: str = "") -> Path:
+    (tmp_path / "Pulumi.yaml").write_text("name: acme\nruntime:\n  name: python\nstackConfigDir: stacks\n")
+    (tmp_path / "stacks").mkdir(exist_ok=True)
+    (tmp_path / "stacks" / "Pulumi.test.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  acme:password:\n    secure: AAABAKoE8sVcuU1qYWZ+9b1mxJtpZ9dXL3Jb\n" + config)
+    (tmp_path / "__main__.py").write_text(program)
+    return tmp_path
+
+
+def plan_json(tmp_path: Path, project: Path, name: str = "plan.json", *extra: str) -> dict:
+    out = tmp_path / name
+    assert main(["--stack", "test", "--dir", str(project), "--json", str(out), "-q", *extra]) == 0
+    return json.loads(out.read_text())
+
+
+def test_plans_any_pulumi_python_program_with_the_documented_schema(tmp_path):
+    doc = plan_json(tmp_path, make_project(tmp_path))
+    assert set(doc) == {"project", "stack", "environment", "resources", "outputs"}
+    assert (doc["project"], doc["stack"], doc["environment"]) == ("acme", "test", None)
+    queue = next(r for r in doc["resources"] if r["type"] == "aws:sqs/queue:Queue")
+    assert set(queue) >= {"urn", "type", "name", "parent", "custom", "provider", "protect", "retainOnDelete",
+                          "deleteBeforeReplace", "dependencies", "propertyDependencies", "inputs", "source"}
+    assert queue["urn"] == "urn:pulumi:test::acme::acme:box:Box$aws:sqs/queue:Queue::box-queue"
+    assert queue["parent"] == "urn:pulumi:test::acme::acme:box:Box::box"
+    assert queue["inputs"]["visibilityTimeoutSeconds"] == 30 and isinstance(queue["inputs"]["visibilityTimeoutSeconds"], int)
+    assert queue["source"] == "__main__.py:10"
+    assert doc["outputs"]["queue_url"].startswith("https://sqs.eu-west-1.amazonaws.com/")
+
+
+def test_secrets_never_appear_in_the_plan(tmp_path):
+    doc = plan_json(tmp_path, make_project(tmp_path))
+    param = next(r for r in doc["resources"] if r["type"] == "aws:ssm/parameter:Parameter")
+    assert param["inputs"]["value"] == "[secret]"
+    assert doc["outputs"]["password"] == "[secret]"
+    assert "AAABAKoE8s" not in json.dumps(doc)
+
+
+def test_two_runs_are_byte_identical(tmp_path, project_dir):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    for out in (first, second):
+        assert main(["--stack", "dev", "--dir", str(project_dir), "--json", str(out), "-q"]) == 0
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_invalid_catalog_exits_2_listing_every_problem_without_traceback(tmp_path, project_dir, capsys):
+    stack = tmp_path / "stacks"
+    stack.mkdir()
+    (tmp_path / "Pulumi.yaml").write_text((project_dir / "Pulumi.yaml").read_text())
+    (tmp_path / "__main__.py").write_text((project_dir / "__main__.py").read_text())
+    (stack / "Pulumi.bad.yaml").write_text(textwrap.dedent("""
+        config:
+          microservices:environment: qa
+    """))
+    assert main(["--stack", "bad", "--dir", str(tmp_path), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "environment: must be one of 'dev', 'staging', 'prod', 'local', got 'qa'" in err
+    (stack / "Pulumi.bad.yaml").write_text(textwrap.dedent("""
+        config:
+          microservices:environment: dev
+          microservices:catalog_dir: ""
+          microservices:network: {nat: two, cidr: 10.0.0.0/8}
+          microservices:services:
+            Bad_Name: {pattern: vm}
+            api: {}
+    """))
+    assert main(["--stack", "bad", "--dir", str(tmp_path), "-q"]) == 2
+    err = capsys.readouterr().err
+    for expected in ("network.nat", "network.cidr", "services.Bad_Name", "services.api.pattern: is required"):
+        assert expected in err
+    assert "Traceback" not in err
+
+
+def test_failing_program_exits_1_with_the_error(tmp_path, capsys):
+    project = make_project(tmp_path, "raise RuntimeError('boom in program')\n")
+    assert main(["--stack", "test", "--dir", str(project), "-q"]) == 1
+    assert "RuntimeError: boom in program" in capsys.readouterr().err
+
+
+def test_missing_stack_file_exits_1_naming_the_stacks(tmp_path, capsys):
+    project = make_project(tmp_path)
+    assert main(["--stack", "nope", "--dir", str(project)]) == 1
+    assert "no stack file Pulumi.nope.yaml" in capsys.readouterr().err
+
+
+def test_diff_classifies_add_update_replace_and_remove(tmp_path):
+    base = plan_json(tmp_path, make_project(tmp_path), "base.json")
+    head_program = PROGRAM.replace('k8s.core.v1.ConfigMap("settings"', 'k8s.core.v1.ConfigMap("settings2"') \
+        .replace('"namespace": "apps"}, data', '"namespace": "other"}, data')
+    project = make_project(tmp_path, head_program, "  acme:timeout: 60\n")
+    head = plan_json(tmp_path, project, "head.json")
+    diff = diff_plans(base, head)
+    kinds = {(c.kind, c.name) for c in diff.changes}
+    assert ("update", "box-queue") in kinds
+    assert ("add", "settings2") in kinds and ("remove", "settings") in kinds
+    queue = next(c for c in diff.changes if c.name == "box-queue")
+    assert queue.properties == [("visibilityTimeoutSeconds", 30, 60)]
+    assert diff.unchanged >= 2
+
+    head["resources"] = [dict(r, inputs={**r["inputs"], "name": "renamed"}) if r["name"] == "box-queue" else r
+                         for r in head["resources"]]
+    replaced = next(c for c in diff_plans(base, head).changes if c.name == "box-queue")
+    assert replaced.kind == "replace" and replaced.replace_reasons == ["name"]
+
+
+def test_diff_markdown_puts_summary_first_and_stays_under_the_limit(tmp_path):
+    base = {"stack": "dev", "resources": []}
+    head = {"stack": "dev", "resources": [
+        {"urn": f"urn:pulumi:dev::p::aws:sqs/queue:Queue::q{i}", "type": "aws:sqs/queue:Queue", "name": f"q{i}",
+         "custom": True, "inputs": {"policy": "x" * 500, "n": i}} for i in range(400)]}
+    text = diff_markdown(diff_plans(base, head), marker="<!-- plan:dev -->", limit=20_000)
+    assert text.startswith("<!-- plan:dev -->\n### Plan of stack `dev`")
+    assert "| 400 | 0 | 0 | 0 | 0 |" in text.split("####")[0]
+    assert len(text) < 20_000 and "more resources not shown" in text
+
+
+def test_mermaid_marks_changed_components(tmp_path):
+    base = plan_json(tmp_path, make_project(tmp_path), "base.json")
+    head = plan_json(tmp_path, make_project(tmp_path, config="  acme:timeout: 45\n"), "head.json")
+    text = mermaid(head, diff_plans(base, head))
+    assert text.startswith("flowchart LR\n")
+    assert 'n_acme_box_Box__box["box<br/><small>acme:box:Box</small>"]' in text
+    assert "class n_acme_box_Box__box update" in text
+
+
+def test_k8s_dir_writes_complete_manifests_with_integers(tmp_path):
+    project = make_project(tmp_path)
+    out = tmp_path / "manifests"
+    assert main(["--stack", "test", "--dir", str(project), "--k8s-dir", str(out), "-q"]) == 0
+    import yaml
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["configmap-apps-settings.yaml", "deployment-apps-web.yaml"]
+    deployment = yaml.safe_load((out / "deployment-apps-web.yaml").read_text())
+    assert deployment["apiVersion"] == "apps/v1" and deployment["kind"] == "Deployment"
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] == 8080
+
+
+def test_markdown_and_mermaid_files_are_written(tmp_path):
+    project = make_project(tmp_path)
+    md, mmd = tmp_path / "plan.md", tmp_path / "plan.mmd"
+    assert main(["--stack", "test", "--dir", str(project), "--markdown", str(md), "--mermaid", str(mmd), "-q"]) == 0
+    assert md.read_text().startswith("### Plan of stack `test`")
+    assert "acme:box:Box" in md.read_text() and mmd.read_text().startswith("flowchart LR")
