@@ -83,8 +83,8 @@ def instance_role(name: str, *, tags: Mapping[str, str], statements: Iterable[Ma
     return InstanceRole(role=role, profile=profile)
 
 
-def launch_template(name: str, *, image_id: pulumi.Input[str], instance_type: pulumi.Input[str],
-                    security_group_ids: Sequence[pulumi.Input[str]], instance_profile_arn: pulumi.Input[str],
+def launch_template(name: str, *, image_id: pulumi.Input[str] | None, instance_type: pulumi.Input[str] | None,
+                    security_group_ids: Sequence[pulumi.Input[str]] | None, instance_profile_arn: pulumi.Input[str] | None,
                     tags: Mapping[str, str], user_data: pulumi.Input[str] | None = None, hop_limit: int = 1,
                     root_volume_size: int = 20, root_device_name: str = "/dev/xvda",
                     kms_key_id: pulumi.Input[str] | None = None, key_name: pulumi.Input[str] | None = None,
@@ -95,6 +95,8 @@ def launch_template(name: str, *, image_id: pulumi.Input[str], instance_type: pu
     IMDSv2 response hop limit: 1 (default) keeps the instance credentials away from containers;
     EKS nodes whose pods call IMDS need 2. ``root_device_name`` is ``/dev/xvda`` on Amazon Linux.
     The root volume is encrypted with the account's default EBS key unless ``kms_key_id`` is given.
+    EKS managed node groups pass None for ``image_id``, ``instance_type``, ``security_group_ids`` and
+    ``instance_profile_arn``: EKS picks the AMI, sets the profile and attaches the cluster security group.
     """
     encoded = None if user_data is None else pulumi.Output.from_input(user_data).apply(
         lambda text: base64.b64encode(text.encode()).decode())
@@ -108,12 +110,13 @@ def launch_template(name: str, *, image_id: pulumi.Input[str], instance_type: pu
         image_id=image_id,
         instance_type=instance_type,
         key_name=key_name,
-        iam_instance_profile={"arn": instance_profile_arn},
+        iam_instance_profile=None if instance_profile_arn is None else {"arn": instance_profile_arn},
         metadata_options={"http_endpoint": "enabled", "http_tokens": "required",
                           "http_put_response_hop_limit": hop_limit, "instance_metadata_tags": "disabled"},
         block_device_mappings=[{"device_name": root_device_name, "ebs": ebs}],
-        network_interfaces=[{"device_index": 0, "associate_public_ip_address": "false",
-                             "delete_on_termination": "true", "security_groups": list(security_group_ids)}],
+        network_interfaces=None if security_group_ids is None else [{
+            "device_index": 0, "associate_public_ip_address": "false", "delete_on_termination": "true",
+            "security_groups": list(security_group_ids)}],
         monitoring={"enabled": True},
         user_data=encoded,
         update_default_version=True,

@@ -526,6 +526,9 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     """The load balancer's security group (the only source the service's security group admits)."""
     url: pulumi.Output[str]
+    attachment: pulumi.Resource
+    """The listener (own load balancer) or listener rule (shared ALB) that attaches the target group to
+    its load balancer. ECS refuses a target group without a load balancer: services depend on this."""
     """``http(s)://<dns_name>`` plus the rule's path prefix on a shared ALB."""
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None, *,
@@ -578,9 +581,9 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
                 conditions.append({"host_header": {"values": [args["host"]]}})
             if args.get("path") is not None:
                 conditions.append({"path_pattern": {"values": [args["path"]]}})
-            aws.lb.ListenerRule(f"{name}-rule", listener_arn=shared.listener_arn, priority=priority,
-                                conditions=conditions, actions=[forward], tags={**tags, "SharedAlb": lb_name},
-                                opts=child)
+            self.attachment = aws.lb.ListenerRule(f"{name}-rule", listener_arn=shared.listener_arn, priority=priority,
+                                                  conditions=conditions, actions=[forward],
+                                                  tags={**tags, "SharedAlb": lb_name}, opts=child)
             lb_sg = shared.security_group_id
             self.arn, self.arn_suffix = shared.arn, shared.arn_suffix
             self.dns_name, self.zone_id = shared.dns_name, shared.zone_id
@@ -590,8 +593,9 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
             self.url = (pulumi.Output.from_input(f"{shared_scheme}://{host}{prefix}") if host
                         else pulumi.Output.concat(f"{shared_scheme}://", shared.dns_name, prefix))
         else:
-            lb, sg, _ = _create_load_balancer(self, name, lb_type=lb_type, expose=core.expose, settings=args,
-                                              network=network, profile=prof, tags=tags, default_action=forward)
+            lb, sg, listeners = _create_load_balancer(self, name, lb_type=lb_type, expose=core.expose, settings=args,
+                                                      network=network, profile=prof, tags=tags,
+                                                      default_action=forward)
             lb_sg = sg.id
             self.arn, self.arn_suffix, self.dns_name, self.zone_id = lb.arn, lb.arn_suffix, lb.dns_name, lb.zone_id
             self.url = pulumi.Output.concat(f"{scheme}://", lb.dns_name)
@@ -607,6 +611,8 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
                                             referenced_security_group_id=target_security_group_id,
                                             description=f"to {name} targets", tags=dict(tags), opts=child)
         self.lb_type = lb_type
+        if shared is None:
+            self.attachment = listeners.main
         self.target_group_arn = tg.arn
         self.target_group_arn_suffix = tg.arn_suffix
         self.security_group_id = pulumi.Output.from_input(lb_sg)

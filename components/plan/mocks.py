@@ -18,6 +18,9 @@ __all__ = ["ACCOUNT_ID", "PlanMocks", "STATE_EXTRAS"]
 ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
 MOCK_AMI = "ami-0abcdef1234567890"
+#: Elastic Load Balancing's log-delivery accounts of a few regions (AWS documents the full list).
+ELB_ACCOUNTS = {"us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-2": "797873946194",
+                "eu-west-1": "156460612806", "eu-central-1": "054676820928"}
 
 #: Prefixes of EC2 ids by resource type.
 ID_PREFIXES = {
@@ -143,9 +146,60 @@ def _s3_extras(name: str, inputs: dict, region: str) -> dict:
             "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com"}
 
 
+def _remote_image_extras(name: str, inputs: dict, region: str) -> dict:
+    ref = str(inputs.get("name") or name)
+    return {"imageId": f"sha256:{_digest(ref, length=64)}",
+            "repoDigest": f"{ref.split('@')[0].rsplit(':', 1)[0]}@sha256:{_digest(ref, length=64)}"}
+
+
+def _docker_named_extras(name: str, inputs: dict, region: str) -> dict:
+    return {"name": inputs.get("name") or f"{name}-{_digest(name, length=7)}"}
+
+
+def _task_definition_extras(name: str, inputs: dict, region: str) -> dict:
+    family = inputs.get("family") or name
+    base = f"arn:{PARTITION}:ecs:{region}:{ACCOUNT_ID}:task-definition/{family}"
+    return {"arn": f"{base}:1", "arnWithoutRevision": base, "revision": 1}
+
+
+def _http_namespace_extras(name: str, inputs: dict, region: str) -> dict:
+    ns = f"ns-{_digest(name, length=16)}"
+    return {"arn": f"arn:{PARTITION}:servicediscovery:{region}:{ACCOUNT_ID}:namespace/{ns}"}
+
+
+def _imagebuilder_image_extras(name: str, inputs: dict, region: str) -> dict:
+    # A new service version bakes a new AMI: derive the id from the name and the Version tag.
+    version = str((inputs.get("tags") or {}).get("Version", "1.0.0"))
+    ami = f"ami-{_digest(name, version)}"
+    return {"arn": f"arn:{PARTITION}:imagebuilder:{region}:{ACCOUNT_ID}:image/{name}/{version}/1",
+            "version": f"{version}/1", "platform": "Linux",
+            "outputResources": [{"amis": [{"image": ami, "region": region, "accountId": ACCOUNT_ID,
+                                           "name": f"{name}-{version}", "description": ""}], "containers": []}]}
+
+
+def _lambda_alias_extras(name: str, inputs: dict, region: str) -> dict:
+    fn_arn = f"arn:{PARTITION}:lambda:{region}:{ACCOUNT_ID}:function:{inputs.get('functionName') or name}"
+    arn = f"{fn_arn}:{inputs.get('name') or 'live'}"
+    return {"arn": arn,
+            "invokeArn": f"arn:{PARTITION}:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"}
+
+
+def _event_rule_extras(name: str, inputs: dict, region: str) -> dict:
+    rule = inputs.get("name") or name
+    return {"arn": f"arn:{PARTITION}:events:{region}:{ACCOUNT_ID}:rule/{rule}"}
+
+
+def _function_url_extras(name: str, inputs: dict, region: str) -> dict:
+    return {"functionUrl": f"https://{_digest(name, length=32)}.lambda-url.{region}.on.aws/",
+            "urlId": _digest(name, length=32)}
+
+
 #: Resource type -> function(name, inputs, region) giving computed outputs. Extend for new types.
 STATE_EXTRAS: dict[str, Callable[[str, dict, str], dict]] = {
     "aws:lambda/function:Function": _lambda_extras,
+    "aws:lambda/alias:Alias": _lambda_alias_extras,
+    "aws:cloudwatch/eventRule:EventRule": _event_rule_extras,
+    "aws:lambda/functionUrl:FunctionUrl": _function_url_extras,
     "aws:lb/loadBalancer:LoadBalancer": _lb_extras,
     "aws:lb/targetGroup:TargetGroup": _tg_extras,
     "aws:eks/cluster:Cluster": _eks_extras,
@@ -154,6 +208,11 @@ STATE_EXTRAS: dict[str, Callable[[str, dict, str], dict]] = {
     "aws:sqs/queue:Queue": _sqs_extras,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template_extras,
     "docker:index/image:Image": _docker_image_extras,
+    "docker:index/remoteImage:RemoteImage": _remote_image_extras,
+    "docker:index/network:Network": _docker_named_extras,
+    "docker:index/container:Container": _docker_named_extras,
+    "aws:ecs/taskDefinition:TaskDefinition": _task_definition_extras,
+    "aws:servicediscovery/httpNamespace:HttpNamespace": _http_namespace_extras,
     "aws:kinesis/stream:Stream": _kinesis_extras,
     "aws:dynamodb/table:Table": _dynamodb_extras,
     "aws:cloudwatch/logGroup:LogGroup": _log_group_extras,
@@ -162,6 +221,7 @@ STATE_EXTRAS: dict[str, Callable[[str, dict, str], dict]] = {
     "aws:iam/instanceProfile:InstanceProfile": _iam_extras("instance-profile"),
     "aws:s3/bucket:Bucket": _s3_extras,
     "aws:s3/bucketV2:BucketV2": _s3_extras,
+    "aws:imagebuilder/image:Image": _imagebuilder_image_extras,
 }
 
 
@@ -225,6 +285,10 @@ class PlanMocks(pulumi.runtime.Mocks):
                     "authorizationToken": base64.b64encode(b"AWS:mock-ecr-password").decode(),
                     "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com",
                     "expiresAt": "2026-01-01T12:00:00Z", "id": region}
+        if token == "aws:elb/getServiceAccount:getServiceAccount":
+            # The regional Elastic Load Balancing account that writes access logs (us-east-1's by default).
+            account = ELB_ACCOUNTS.get(region, "127311923021")
+            return {"arn": f"arn:{PARTITION}:iam::{account}:root", "id": account, "region": region}
         if token == "aws:eks/getClusterAuth:getClusterAuth":
             return {"name": a.get("name"), "token": "k8s-aws-v1.mock-token", "id": a.get("name")}
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":

@@ -1,0 +1,727 @@
+"""``VmService``: one service per VM, from an AMI per service, in an Auto Scaling Group behind a load balancer.
+
+Catalog pattern ``vm``. The entry is the core service spec (port, health check, scaling, environment,
+secrets, expose) plus the keys of :class:`VmServiceArgs`. The AMI is an explicit id, the newest
+AMI of the account tagged with the service and a version (``lookup``), or baked by EC2 Image Builder
+from ``services/<name>/<document>`` (``bake``). A new launch template version (new AMI, new user
+data) starts an instance refresh that rolls back on the service's alarms.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+import yaml
+
+from .blocks.iam import secret_read_statements
+from .blocks.launch_template import (LAUNCH_KEYS, INSTANCE_TYPE_PATTERN, instance_role, launch_template,
+                                     validate_launch_settings)
+from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
+                                   prepare_shared_load_balancers, service_security_group, shared_key,
+                                   standard_alarms, validate_load_balancer, validate_shared_rules)
+from .patterns import BuildContext, Pattern, ValidationContext
+from .profiles import Profile, get_profile
+from .service_spec import (CORE_KEYS, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
+                           validate_core)
+from .validation import Problems, is_unknown, join_path
+
+__all__ = ["PATTERN", "VmService", "VmServiceArgs", "validate_vm"]
+
+VM_KEYS = ("ami", "instance_types", "spot_percentage", "on_demand_base_capacity", "load_balancer",
+           "instance_refresh", "autoscaling") + LAUNCH_KEYS
+AMI_KEYS = ("id", "lookup", "bake")
+LOOKUP_KEYS = ("version", "tags")
+BAKE_KEYS = ("version", "document", "parent_parameter", "build_instance_type", "schedule")
+REFRESH_KEYS = ("min_healthy_percentage", "max_healthy_percentage", "instance_warmup", "skip_matching")
+AUTOSCALING_KEYS = ("requests_per_target", "schedules", "warm_pool")
+SCHEDULE_KEYS = ("recurrence", "min", "max", "desired", "time_zone")
+WARM_POOL_KEYS = ("min_size", "max_prepared_capacity", "pool_state", "reuse_on_scale_in")
+
+AMI_ID_PATTERN = r"ami-([0-9a-f]{8}|[0-9a-f]{17})"
+#: Image Builder component and recipe versions are semantic versions ``major.minor.patch``.
+VERSION_PATTERN = r"\d+\.\d+\.\d+"
+SSM_PARAMETER_PATTERN = r"/[A-Za-z0-9_.\-/]+"
+AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
+CRON_PATTERN = r"\S+ \S+ \S+ \S+ \S+"
+TIME_ZONE_PATTERN = r"[A-Za-z]+(/[A-Za-z0-9_+\-]+)*|UTC"
+DEFAULT_DOCUMENT = "component.yaml"
+DEFAULT_GRACE_PERIOD = 300
+DEFAULT_MIN_HEALTHY, DEFAULT_MAX_HEALTHY = 90, 150
+EC2_IMAGE_BUILDER_POLICY = "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder"
+
+
+class LookupArgs(TypedDict):
+    version: str
+    """Value of the AMI's ``Version`` tag (required). The AMI must also carry ``Service: <name>``."""
+    tags: NotRequired[Mapping[str, str]]
+    """More tags the AMI must carry. Default: none."""
+
+
+class BakeArgs(TypedDict):
+    version: str
+    """Semantic version ``major.minor.patch`` of the service (required); a new version bakes a new AMI."""
+    document: NotRequired[str]
+    """Image Builder component document in ``services/<name>/`` that installs the service as a systemd
+    unit called ``<name>``. Default: ``component.yaml``."""
+    parent_parameter: NotRequired[str]
+    """Public SSM parameter holding the parent AMI id. Default: the current Amazon Linux 2023 AMI for the
+    instance type's architecture (``/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-<arch>``)."""
+    build_instance_type: NotRequired[str]
+    """Instance type that builds the image. Default: the service's (first) instance type."""
+    schedule: NotRequired[str]
+    """Image Builder schedule (``cron(0 3 ? * MON *)``) re-baking when the parent image or components
+    have updates. Default: none, the pipeline runs when started by hand."""
+
+
+class AmiArgs(TypedDict):
+    """Exactly one of ``id``, ``lookup`` or ``bake`` (a plain string is taken as ``id``)."""
+
+    id: NotRequired[pulumi.Input[str]]
+    """An explicit AMI id."""
+    lookup: NotRequired[LookupArgs]
+    """The newest AMI owned by this account tagged ``Service: <name>`` and ``Version: <version>``."""
+    bake: NotRequired[BakeArgs]
+    """Bake the AMI with EC2 Image Builder."""
+
+
+class InstanceRefreshArgs(TypedDict):
+    min_healthy_percentage: NotRequired[int]
+    """Share of the group kept healthy while replacing, 0-100. Default: 90."""
+    max_healthy_percentage: NotRequired[int]
+    """Share of the group allowed in service or pending while replacing, 100-200, at most 100 above the
+    minimum. Above 100 launches replacements before terminating. Default: 150 (at most minimum + 100)."""
+    instance_warmup: NotRequired[int]
+    """Seconds a new instance warms up before the refresh moves on, 0-3600. Default: the health check grace period."""
+    skip_matching: NotRequired[bool]
+    """Skip instances already on the new launch template version. Default: true."""
+
+
+class ScheduleArgs(TypedDict):
+    recurrence: str
+    """Cron expression (five fields, ``0 8 * * 1-5``)."""
+    min: NotRequired[int]
+    """New minimum size, 0-1000. Default: unchanged."""
+    max: NotRequired[int]
+    """New maximum size, 0-1000. Default: unchanged."""
+    desired: NotRequired[int]
+    """New desired capacity, 0-1000. Default: unchanged."""
+    time_zone: NotRequired[str]
+    """IANA time zone of ``recurrence``. Default: UTC."""
+
+
+class WarmPoolArgs(TypedDict):
+    min_size: NotRequired[int]
+    """Instances kept in the warm pool, 0-1000. Default: 0."""
+    max_prepared_capacity: NotRequired[int]
+    """Most instances in the group and the pool together, 0-1000. Default: the group's ``max``."""
+    pool_state: NotRequired[str]
+    """``Stopped`` (pay only for volumes) or ``Running``. Default: ``Stopped``."""
+    reuse_on_scale_in: NotRequired[bool]
+    """Return instances to the pool on scale in instead of terminating them. Default: false."""
+
+
+class AutoscalingArgs(TypedDict):
+    requests_per_target: NotRequired[int]
+    """Also track ALB requests per instance (per minute) at this value, 1-1000000. Default: CPU tracking only."""
+    schedules: NotRequired[Mapping[str, ScheduleArgs]]
+    """Scheduled capacity changes by name (lowercase letters, digits, ``-``). Default: none."""
+    warm_pool: NotRequired[WarmPoolArgs]
+    """Pre-initialised instances for fast scale out (not with Spot or several instance types). Default: none."""
+
+
+class VmServiceArgs(TypedDict):
+    """A service on EC2 instances: the core spec plus the VM's own keys."""
+
+    port: NotRequired[int]
+    """Port the service listens on, 1-65535. Default: 8080."""
+    health_check: NotRequired[HealthCheckArgs]
+    """Target group health check; ``grace_period`` defaults to 300 s for VMs."""
+    scaling: NotRequired[ScalingArgs]
+    """Group size and CPU target. Default: the profile's capacity (dev 1-2, prod 2-10), 60% CPU.
+    ``desired`` only sets the size at creation: later changes belong to the scaling policies."""
+    environment: NotRequired[Mapping[str, str]]
+    """Plain environment variables, written to ``/etc/<name>/environment`` by user data. Default: none."""
+    secrets: NotRequired[Mapping[str, str]]
+    """Variable name -> SSM parameter or Secrets Manager ARN, fetched at boot by the instance role into
+    ``/run/<name>/secrets.env`` (tmpfs); never in user data. Default: none."""
+    expose: NotRequired[str]
+    """``public`` (internet-facing load balancer), ``internal`` (in the VPC) or ``none``. Default: ``internal``."""
+    tags: NotRequired[Mapping[str, str]]
+    """Extra tags on every resource. Default: none."""
+    ami: AmiArgs | str
+    """The image (required): an AMI id, ``{lookup: {version}}`` or ``{bake: {version}}``."""
+    instance_type: NotRequired[str]
+    """EC2 instance type. Default: the profile's (``t4g.small`` in dev, ``m7g.large`` in prod)."""
+    instance_types: NotRequired[Sequence[str]]
+    """Several instance types of one architecture, in order of preference (a mixed instances policy).
+    Default: just ``instance_type``."""
+    spot_percentage: NotRequired[int]
+    """Share of capacity above ``on_demand_base_capacity`` on Spot, 0-100; Spot turns on capacity
+    rebalancing. Default: 100 when the profile prefers Spot (dev) and there is no warm pool, else 0."""
+    on_demand_base_capacity: NotRequired[int]
+    """Instances always On-Demand before the Spot share applies, 0-1000. Default: 0."""
+    root_volume_size: NotRequired[int]
+    """Root volume (gp3, encrypted) in GiB, 8-16384. Default: 20."""
+    key_name: NotRequired[str]
+    """EC2 key pair for SSH. Default: none (use SSM Session Manager)."""
+    metadata_hop_limit: NotRequired[int]
+    """IMDSv2 response hop limit, 1-64. Default: 1 (containers on the host cannot reach instance credentials)."""
+    load_balancer: NotRequired[LoadBalancerArgs]
+    """Load balancer settings (see ``components.blocks.load_balancer``). Default: an ALB of its own."""
+    instance_refresh: NotRequired[InstanceRefreshArgs]
+    """Rolling replacement settings. Default: 90% minimum healthy, 150% maximum, skip matching."""
+    autoscaling: NotRequired[AutoscalingArgs]
+    """Request-based scaling, schedules and a warm pool. Default: CPU target tracking only."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------------
+
+def architecture(instance_type: str) -> str:
+    """``arm64`` for Graviton instance types (``t4g``, ``m7g``, ``c7gn``, ``a1``), else ``x86_64``."""
+    family = instance_type.split(".", 1)[0]
+    if family == "a1" or re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family):
+        return "arm64"
+    return "x86_64"
+
+
+def _instance_types(spec: Mapping[str, Any], profile: Profile) -> list[str]:
+    types = spec.get("instance_types")
+    if isinstance(types, (list, tuple)) and types:
+        return [str(t) for t in types]
+    return [str(spec.get("instance_type") or profile.instance_type)]
+
+
+def _spot_percentage(spec: Mapping[str, Any], profile: Profile) -> int:
+    if spec.get("spot_percentage") is not None:
+        return int(spec["spot_percentage"])
+    warm = (spec.get("autoscaling") or {}).get("warm_pool") if isinstance(spec.get("autoscaling"), Mapping) else None
+    return 100 if profile.spot and warm is None else 0
+
+
+def _ami_spec(ami: Any) -> dict[str, Any]:
+    return {"id": ami} if isinstance(ami, str) or is_unknown(ami) else dict(ami)
+
+
+def validate_vm(name: str, spec: Mapping[str, Any], path: str | None = None, *,
+                project_dir: Path | str | None = None, profile: Profile | str | None = None) -> Problems:
+    """Every problem of a ``vm`` service ``spec`` (without ``pattern``) at ``path``."""
+    path = name if path is None else path
+    problems = Problems()
+    if not problems.check_mapping(spec, path) or not isinstance(spec, Mapping):
+        return problems
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    pdir = Path(project_dir) if project_dir is not None else Path.cwd()
+    problems.check_known_keys(spec, CORE_KEYS + VM_KEYS, path)
+    validate_core(spec, path, problems)
+    validate_launch_settings(spec, path, problems)
+    validate_load_balancer(spec.get("load_balancer"), join_path(path, "load_balancer"), problems, core=spec)
+
+    _validate_instances(spec, path, problems, prof)
+    _validate_ami(name, spec.get("ami"), join_path(path, "ami"), problems, pdir)
+    _validate_refresh(spec.get("instance_refresh"), join_path(path, "instance_refresh"), problems)
+    _validate_autoscaling(spec, join_path(path, "autoscaling"), problems, prof)
+    return problems
+
+
+def _validate_instances(spec: Mapping[str, Any], path: str, problems: Problems, profile: Profile) -> None:
+    types = spec.get("instance_types")
+    tpath = join_path(path, "instance_types")
+    if spec.get("instance_type") is not None and types is not None:
+        problems.add(tpath, "cannot be set with instance_type: list every type in instance_types")
+    if problems.check_list(types, tpath) and isinstance(types, (list, tuple)):
+        if not types:
+            problems.add(tpath, "must list at least one instance type")
+        elif len(types) > 20:
+            problems.add(tpath, f"must list at most 20 instance types, got {len(types)}")
+        ok = True
+        for i, t in enumerate(types):
+            ok = problems.check_str(t, join_path(tpath, i), INSTANCE_TYPE_PATTERN,
+                                    "an EC2 instance type such as 't4g.small'") and ok
+        if ok and len(set(types)) != len(types):
+            problems.add(tpath, "lists an instance type twice")
+        if ok and len({architecture(t) for t in types}) > 1:
+            shown = ", ".join(f"{t} ({architecture(t)})" for t in types)
+            problems.add(tpath, f"must share one architecture (one AMI serves them all), got {shown}")
+    problems.check_int(spec.get("spot_percentage"), join_path(path, "spot_percentage"), 0, 100, "percent")
+    base = spec.get("on_demand_base_capacity")
+    if problems.check_int(base, join_path(path, "on_demand_base_capacity"), 0, 1000) and isinstance(base, int):
+        scaling = spec.get("scaling") if isinstance(spec.get("scaling"), Mapping) else {}
+        top = scaling.get("max")
+        if isinstance(top, int) and base > top:
+            problems.add(join_path(path, "on_demand_base_capacity"), f"must be at most scaling.max ({top}), got {base}")
+
+
+def _validate_ami(name: str, ami: Any, path: str, problems: Problems, project_dir: Path) -> None:
+    if ami is None:
+        problems.add(path, "is required: an AMI id, {lookup: {version: ...}} or {bake: {version: ...}}")
+        return
+    if not isinstance(ami, (str, Mapping)) and not is_unknown(ami):
+        problems.add(path, f"must be an AMI id or a mapping with one of id, lookup, bake, got {ami!r}")
+        return
+    spec = _ami_spec(ami)
+    problems.check_known_keys(spec, AMI_KEYS, path)
+    kind = problems.check_exactly_one(spec, AMI_KEYS, path)
+    if kind == "id":
+        problems.check_str(spec["id"], path if isinstance(ami, str) else join_path(path, "id"), AMI_ID_PATTERN,
+                           "an AMI id such as 'ami-0abcdef1234567890'")
+    elif kind == "lookup":
+        lookup, lpath = spec["lookup"], join_path(path, "lookup")
+        if problems.check_mapping(lookup, lpath) and isinstance(lookup, Mapping):
+            problems.check_known_keys(lookup, LOOKUP_KEYS, lpath)
+            if problems.require(lookup, "version", lpath, "the AMI's Version tag"):
+                problems.check_str(str(lookup["version"]) if isinstance(lookup["version"], (int, float)) else
+                                   lookup["version"], join_path(lpath, "version"), r"[\x20-\x7e]{1,256}",
+                                   "a tag value of 1-256 printable characters")
+            problems.check_str_map(lookup.get("tags"), join_path(lpath, "tags"))
+    elif kind == "bake":
+        _validate_bake(name, spec["bake"], join_path(path, "bake"), problems, project_dir)
+
+
+def _validate_bake(name: str, bake: Any, path: str, problems: Problems, project_dir: Path) -> None:
+    if not problems.check_mapping(bake, path) or not isinstance(bake, Mapping):
+        return
+    problems.check_known_keys(bake, BAKE_KEYS, path)
+    if problems.require(bake, "version", path, "a semantic version such as '1.0.0'"):
+        problems.check_str(bake["version"], join_path(path, "version"), VERSION_PATTERN,
+                           "a semantic version major.minor.patch such as '1.4.2' (Image Builder requires it)")
+    problems.check_str(bake.get("parent_parameter"), join_path(path, "parent_parameter"), SSM_PARAMETER_PATTERN,
+                       "an SSM parameter name such as '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64'")
+    problems.check_str(bake.get("build_instance_type"), join_path(path, "build_instance_type"), INSTANCE_TYPE_PATTERN,
+                       "an EC2 instance type such as 't4g.small'")
+    problems.check_str(bake.get("schedule"), join_path(path, "schedule"), r"cron\(.+\)",
+                       "an Image Builder cron expression such as 'cron(0 3 ? * MON *)'")
+    document = bake.get("document", DEFAULT_DOCUMENT)
+    dpath = join_path(path, "document")
+    if not problems.check_str(document, dpath, r"[A-Za-z0-9_.\-/]+\.ya?ml",
+                              "a .yaml file name inside the service's folder"):
+        return
+    folder = (project_dir / "services" / name).resolve()
+    file = (folder / document).resolve()
+    if folder not in file.parents:
+        problems.add(dpath, f"must stay inside services/{name}/, got {document!r}")
+    elif not file.is_file():
+        problems.add(dpath, f"services/{name}/{document} does not exist (the Image Builder component document)")
+    else:
+        try:
+            doc = yaml.safe_load(file.read_text())
+        except yaml.YAMLError as err:
+            problems.add(dpath, f"services/{name}/{document} is not valid YAML: {str(err).splitlines()[0]}")
+            return
+        if not isinstance(doc, Mapping) or "phases" not in doc or "schemaVersion" not in doc:
+            problems.add(dpath, f"services/{name}/{document} must be an Image Builder component document "
+                                "with schemaVersion and phases")
+
+
+def _validate_refresh(refresh: Any, path: str, problems: Problems) -> None:
+    if not problems.check_mapping(refresh, path) or not isinstance(refresh, Mapping):
+        return
+    problems.check_known_keys(refresh, REFRESH_KEYS, path)
+    ok_min = problems.check_int(refresh.get("min_healthy_percentage"), join_path(path, "min_healthy_percentage"),
+                                0, 100, "percent")
+    ok_max = problems.check_int(refresh.get("max_healthy_percentage"), join_path(path, "max_healthy_percentage"),
+                                100, 200, "percent")
+    lo, hi = refresh.get("min_healthy_percentage"), refresh.get("max_healthy_percentage")
+    if ok_min and ok_max and isinstance(lo, int) and isinstance(hi, int) and hi - lo > 100:
+        problems.add(join_path(path, "max_healthy_percentage"),
+                     f"must be at most 100 above min_healthy_percentage ({lo}), got {hi}")
+    problems.check_int(refresh.get("instance_warmup"), join_path(path, "instance_warmup"), 0, 3600, "seconds")
+    problems.check_bool(refresh.get("skip_matching"), join_path(path, "skip_matching"))
+
+
+def _validate_autoscaling(spec: Mapping[str, Any], path: str, problems: Problems, profile: Profile) -> None:
+    auto = spec.get("autoscaling")
+    if not problems.check_mapping(auto, path) or not isinstance(auto, Mapping):
+        return
+    problems.check_known_keys(auto, AUTOSCALING_KEYS, path)
+    rpt = auto.get("requests_per_target")
+    problems.check_int(rpt, join_path(path, "requests_per_target"), 1, 1_000_000)
+    lb = spec.get("load_balancer") if isinstance(spec.get("load_balancer"), Mapping) else {}
+    if rpt is not None and (spec.get("expose") == "none" or lb.get("type") == "nlb"):
+        problems.add(join_path(path, "requests_per_target"), "needs an ALB (expose public or internal, type alb)")
+
+    schedules, spath = auto.get("schedules"), join_path(path, "schedules")
+    if problems.check_mapping(schedules, spath) and isinstance(schedules, Mapping):
+        for key, sched in schedules.items():
+            kpath = join_path(spath, str(key))
+            if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?", str(key)):
+                problems.add(kpath, "schedule names are lowercase letters, digits and '-', at most 32 characters")
+            if not problems.check_mapping(sched, kpath) or not isinstance(sched, Mapping):
+                continue
+            problems.check_known_keys(sched, SCHEDULE_KEYS, kpath)
+            if problems.require(sched, "recurrence", kpath, "a cron expression such as '0 8 * * 1-5'"):
+                problems.check_str(sched["recurrence"], join_path(kpath, "recurrence"), CRON_PATTERN,
+                                   "a five-field cron expression such as '0 8 * * 1-5'")
+            sizes = {k: sched.get(k) for k in ("min", "max", "desired")}
+            ok = all(problems.check_int(v, join_path(kpath, k), 0, 1000) for k, v in sizes.items())
+            if all(v is None for v in sizes.values()):
+                problems.add(kpath, "must set at least one of min, max, desired")
+            elif ok:
+                lo, hi, want = sizes["min"], sizes["max"], sizes["desired"]
+                if lo is not None and hi is not None and lo > hi:
+                    problems.add(join_path(kpath, "min"), f"must be at most max ({hi}), got {lo}")
+                if want is not None and ((lo is not None and want < lo) or (hi is not None and want > hi)):
+                    problems.add(join_path(kpath, "desired"), f"must be between min and max, got {want}")
+            problems.check_str(sched.get("time_zone"), join_path(kpath, "time_zone"), TIME_ZONE_PATTERN,
+                               "an IANA time zone such as 'Europe/Paris'")
+
+    warm, wpath = auto.get("warm_pool"), join_path(path, "warm_pool")
+    if problems.check_mapping(warm, wpath) and isinstance(warm, Mapping):
+        problems.check_known_keys(warm, WARM_POOL_KEYS, wpath)
+        problems.check_int(warm.get("min_size"), join_path(wpath, "min_size"), 0, 1000)
+        problems.check_int(warm.get("max_prepared_capacity"), join_path(wpath, "max_prepared_capacity"), 0, 1000)
+        problems.check_enum(warm.get("pool_state"), join_path(wpath, "pool_state"), ("Stopped", "Running"))
+        problems.check_bool(warm.get("reuse_on_scale_in"), join_path(wpath, "reuse_on_scale_in"))
+        spot = spec.get("spot_percentage")
+        if isinstance(spot, int) and spot > 0:
+            problems.add(wpath, f"cannot be used with Spot instances (spot_percentage is {spot}); set it to 0")
+        types = spec.get("instance_types")
+        if isinstance(types, (list, tuple)) and len(types) > 1:
+            problems.add(wpath, "cannot be used with several instance_types (a mixed instances policy)")
+
+
+# ---------------------------------------------------------------------------------------------
+# User data
+# ---------------------------------------------------------------------------------------------
+
+def _env_line(key: str, value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'{key}="{escaped}"'
+
+
+def render_user_data(name: str, environment: str, port: int, env: Mapping[str, str],
+                     secrets: Mapping[str, str]) -> str:
+    """The boot script: writes the plain environment for the ``<name>`` systemd unit, fetches each secret
+    by ARN with the instance role into tmpfs, then (re)starts the unit. Secret values never appear here."""
+    plain = {"PORT": str(port), "SERVICE_NAME": name, "ENVIRONMENT": environment, **env}
+    lines = [
+        "#!/bin/bash",
+        f"# {name}: rendered by microservices:vm:VmService. Secrets are fetched at boot, never stored here.",
+        "set -euo pipefail",
+        f"install -d -m 0755 /etc/{name}",
+        f"cat > /etc/{name}/environment <<'MICROSERVICES_ENV'",
+        *[_env_line(k, plain[k]) for k in sorted(plain)],
+        "MICROSERVICES_ENV",
+        f"install -d -m 0700 /run/{name}",
+        f"install -m 0600 /dev/null /run/{name}/secrets.env",
+    ]
+    if secrets:
+        lines += [
+            "fetch() {",
+            '  local arn="$1" region',
+            '  region="$(cut -d: -f4 <<<"$arn")"',
+            '  case "$arn" in',
+            '    *:ssm:*) aws ssm get-parameter --region "$region" --name "$arn" --with-decryption '
+            '--query Parameter.Value --output text ;;',
+            '    *) aws secretsmanager get-secret-value --region "$region" --secret-id "$arn" '
+            '--query SecretString --output text ;;',
+            "  esac",
+            "}",
+        ]
+        for key in sorted(secrets):
+            # Escape backslashes and quotes so systemd reads the value back verbatim.
+            lines.append(f'printf \'%s="%s"\\n\' {key} "$(fetch {shlex.quote(secrets[key])} | sed \'s/[\\\\"]/\\\\&/g\')" '
+                         f">> /run/{name}/secrets.env")
+    lines += [
+        "systemctl daemon-reload",
+        f"systemctl enable {name}.service",
+        f"systemctl restart {name}.service",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# The component
+# ---------------------------------------------------------------------------------------------
+
+class VmService(pulumi.ComponentResource):
+    """A service on EC2: an AMI per service, a launch template, an Auto Scaling Group across the private
+    subnets with instance refresh and automatic rollback, a load balancer, scaling policies and alarms."""
+
+    asg_name: pulumi.Output[str]
+    """Name of the Auto Scaling Group."""
+    launch_template_id: pulumi.Output[str]
+    """Id of the launch template."""
+    launch_template_version: pulumi.Output[str]
+    """The launch template version the group is pinned to."""
+    ami_id: pulumi.Output[str]
+    """The AMI the instances launch from."""
+    security_group_id: pulumi.Output[str]
+    """Security group of the instances."""
+    role_arn: pulumi.Output[str]
+    """ARN of the instance role."""
+    url: pulumi.Output[str | None]
+    """URL of the service through its load balancer (None with ``expose: none``)."""
+    alarm_names: pulumi.Output[list[str]]
+    """Names of the alarms the instance refresh rolls back on."""
+
+    def __init__(self, name: str, args: VmServiceArgs, opts: pulumi.ResourceOptions | None = None, *,
+                 network: Any = None, profile: Profile | str | None = None, project_dir: Path | str | None = None,
+                 shared_load_balancer: Any = None):
+        spec = dict(args or {})
+        prof = profile if isinstance(profile, Profile) else get_profile(profile)
+        pdir = Path(project_dir) if project_dir is not None else Path.cwd()
+        problems = validate_vm(name, spec, name, project_dir=pdir, profile=prof)
+        if network is None:
+            problems.add(f"{name}.network", "is required: pass network=Network(...) or a dict of its outputs")
+        problems.raise_if_any()
+        super().__init__("microservices:vm:VmService", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        core = resolve_core(spec, prof, default_port=8080, default_grace_period=DEFAULT_GRACE_PERIOD)
+        tags = standard_tags(name, prof.name, core.tags)
+        types = _instance_types(spec, prof)
+        private_subnets = network_value(network, "private_subnet_ids")
+
+        sg = service_security_group(name, vpc_id=network_value(network, "vpc_id"), tags=tags, opts=child)
+        ami_id = self._ami(name, _ami_spec(spec["ami"]), types, tags, network, pdir, child)
+
+        role = instance_role(name, tags=tags, statements=secret_read_statements(core.secrets.values()), opts=child)
+        user_data = render_user_data(name, prof.name, core.port, core.environment, core.secrets)
+        lt = launch_template(name, image_id=ami_id, instance_type=types[0], security_group_ids=[sg.id],
+                             instance_profile_arn=role.profile.arn, user_data=user_data, tags=tags,
+                             hop_limit=int(spec.get("metadata_hop_limit", 1)),
+                             root_volume_size=int(spec.get("root_volume_size", 20)), key_name=spec.get("key_name"),
+                             opts=child)
+
+        lb = alarms = None
+        if core.expose != "none":
+            lb = ServiceLoadBalancer(name, spec.get("load_balancer") or {}, child, core=core, network=network,
+                                     profile=prof, target_type="instance", target_security_group_id=sg.id,
+                                     shared=shared_load_balancer, tags=core.tags)
+            alarms = standard_alarms(name, lb, profile=prof, tags=tags, opts=child)
+
+        group = self._group(name, spec, core, prof, lt, types, private_subnets, lb, alarms, tags, child)
+        self._scaling(name, spec, core, group, lb, child)
+
+        self.asg_name = group.name
+        self.launch_template_id = lt.id
+        self.launch_template_version = lt.latest_version.apply(str)
+        self.ami_id = pulumi.Output.from_input(ami_id)
+        self.security_group_id = sg.id
+        self.role_arn = role.role.arn
+        self.url = lb.url if lb is not None else pulumi.Output.from_input(None)
+        self.alarm_names = pulumi.Output.all(*(alarms.names if alarms else []))
+        self.register_outputs({"asg_name": self.asg_name, "launch_template_id": self.launch_template_id,
+                               "launch_template_version": self.launch_template_version, "ami_id": self.ami_id,
+                               "security_group_id": self.security_group_id, "role_arn": self.role_arn,
+                               "url": self.url, "alarm_names": self.alarm_names})
+
+    # -- the image --------------------------------------------------------------------------------
+    def _ami(self, name: str, ami: Mapping[str, Any], types: list[str], tags: Mapping[str, str], network: Any,
+             project_dir: Path, child: pulumi.ResourceOptions) -> pulumi.Input[str]:
+        if ami.get("id") is not None:
+            return ami["id"]
+        if ami.get("lookup") is not None:
+            lookup = ami["lookup"]
+            wanted = {**{str(k): str(v) for k, v in (lookup.get("tags") or {}).items()},
+                      "Service": name, "Version": str(lookup["version"])}
+            found = aws.ec2.get_ami_output(
+                owners=["self"], most_recent=True,
+                filters=[{"name": f"tag:{k}", "values": [wanted[k]]} for k in sorted(wanted)]
+                + [{"name": "state", "values": ["available"]}],
+                opts=pulumi.InvokeOutputOptions(parent=self))
+            return found.id
+        return self._bake(name, ami["bake"], types, tags, network, project_dir, child)
+
+    def _bake(self, name: str, bake: Mapping[str, Any], types: list[str], tags: Mapping[str, str], network: Any,
+              project_dir: Path, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        version = str(bake["version"])
+        document = bake.get("document", DEFAULT_DOCUMENT)
+        data = (project_dir / "services" / name / document).read_text()
+        build_type = bake.get("build_instance_type", types[0])
+        parameter = bake.get("parent_parameter") or AL2023_PARAMETER.format(arch=architecture(build_type))
+        parent_ami = aws.ssm.get_parameter_output(name=parameter, opts=pulumi.InvokeOutputOptions(parent=self)).value
+        image_tags = {**tags, "Version": version}
+
+        component = aws.imagebuilder.Component(
+            f"{name}-component", platform="Linux", version=version, data=data,
+            description=f"Installs {name} {version} as a systemd unit", supported_os_versions=["Amazon Linux 2023"],
+            tags=image_tags, opts=child)
+        recipe = aws.imagebuilder.ImageRecipe(
+            f"{name}-recipe", version=version, parent_image=parent_ami,
+            components=[{"component_arn": component.arn}],
+            block_device_mappings=[{"device_name": "/dev/xvda",
+                                    "ebs": {"volume_size": 20, "volume_type": "gp3", "encrypted": "true",
+                                            "delete_on_termination": "true"}}],
+            tags=image_tags, opts=child)
+        builder = instance_role(f"{name}-build", tags=tags, managed_policy_arns=[EC2_IMAGE_BUILDER_POLICY],
+                                opts=child)
+        build_sg = service_security_group(f"{name}-build", vpc_id=network_value(network, "vpc_id"), tags=tags,
+                                          opts=child)
+        subnet = pulumi.Output.from_input(network_value(network, "private_subnet_ids")).apply(lambda ids: ids[0])
+        infra = aws.imagebuilder.InfrastructureConfiguration(
+            f"{name}-infra", instance_profile_name=builder.profile.name, instance_types=[build_type],
+            subnet_id=subnet, security_group_ids=[build_sg.id], terminate_instance_on_failure=True,
+            instance_metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1},
+            resource_tags=dict(tags), tags=dict(tags), opts=child)
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        distribution = aws.imagebuilder.DistributionConfiguration(
+            f"{name}-dist",
+            distributions=[{"region": region, "ami_distribution_configuration": {
+                "name": f"{name}-{version}-{{{{ imagebuilder:buildDate }}}}",
+                "description": f"{name} {version}",
+                "ami_tags": {"Service": name, "Version": version, "ManagedBy": "pulumi"}}}],
+            tags=dict(tags), opts=child)
+        pipeline_kwargs: dict[str, Any] = {}
+        if bake.get("schedule"):
+            pipeline_kwargs["schedule"] = {
+                "schedule_expression": bake["schedule"],
+                "pipeline_execution_start_condition": "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"}
+        aws.imagebuilder.ImagePipeline(
+            f"{name}-pipeline", image_recipe_arn=recipe.arn, infrastructure_configuration_arn=infra.arn,
+            distribution_configuration_arn=distribution.arn, status="ENABLED",
+            image_tests_configuration={"image_tests_enabled": True, "timeout_minutes": 60},
+            tags=dict(tags), opts=child, **pipeline_kwargs)
+        image = aws.imagebuilder.Image(
+            f"{name}-image", image_recipe_arn=recipe.arn, infrastructure_configuration_arn=infra.arn,
+            distribution_configuration_arn=distribution.arn,
+            image_tests_configuration={"image_tests_enabled": True, "timeout_minutes": 60},
+            tags=image_tags, opts=child)
+        return image.output_resources.apply(_first_ami)
+
+    # -- the group --------------------------------------------------------------------------------
+    def _group(self, name: str, spec: Mapping[str, Any], core: Any, prof: Profile, lt: aws.ec2.LaunchTemplate,
+               types: list[str], subnets: Any, lb: ServiceLoadBalancer | None, alarms: Any,
+               tags: Mapping[str, str], child: pulumi.ResourceOptions) -> aws.autoscaling.Group:
+        version = lt.latest_version.apply(str)
+        spot = _spot_percentage(spec, prof)
+        mixed = len(types) > 1 or spot > 0
+        refresh = dict(spec.get("instance_refresh") or {})
+        lo = int(refresh.get("min_healthy_percentage", DEFAULT_MIN_HEALTHY))
+        hi = int(refresh.get("max_healthy_percentage", min(DEFAULT_MAX_HEALTHY, lo + 100)))
+        preferences: dict[str, Any] = {
+            "min_healthy_percentage": lo, "max_healthy_percentage": hi,
+            "skip_matching": bool(refresh.get("skip_matching", True)), "auto_rollback": True,
+        }
+        if refresh.get("instance_warmup") is not None:
+            preferences["instance_warmup"] = str(refresh["instance_warmup"])
+        if alarms is not None:
+            preferences["alarm_specification"] = {"alarms": alarms.names}
+        kwargs: dict[str, Any] = {}
+        if mixed:
+            kwargs["mixed_instances_policy"] = {
+                "launch_template": {
+                    "launch_template_specification": {"launch_template_id": lt.id, "version": version},
+                    "overrides": [{"instance_type": t} for t in types],
+                },
+                "instances_distribution": {
+                    "on_demand_base_capacity": int(spec.get("on_demand_base_capacity", 0)),
+                    "on_demand_percentage_above_base_capacity": 100 - spot,
+                    "on_demand_allocation_strategy": "prioritized",
+                    "spot_allocation_strategy": "price-capacity-optimized",
+                },
+            }
+            kwargs["capacity_rebalance"] = spot > 0
+        else:
+            kwargs["launch_template"] = {"id": lt.id, "version": version}
+        warm = ((spec.get("autoscaling") or {}).get("warm_pool"))
+        if warm is not None:
+            kwargs["warm_pool"] = {
+                "min_size": int(warm.get("min_size", 0)),
+                "max_group_prepared_capacity": int(warm.get("max_prepared_capacity", core.scaling.max)),
+                "pool_state": warm.get("pool_state", "Stopped"),
+                "instance_reuse_policy": {"reuse_on_scale_in": bool(warm.get("reuse_on_scale_in", False))},
+            }
+        if lb is not None:
+            kwargs["target_group_arns"] = [lb.target_group_arn]
+        grace = core.health_check.grace_period
+        return aws.autoscaling.Group(
+            f"{name}-asg",
+            min_size=core.scaling.min, max_size=core.scaling.max, desired_capacity=core.scaling.desired,
+            vpc_zone_identifiers=subnets,
+            health_check_type="ELB" if lb is not None else "EC2",
+            health_check_grace_period=grace,
+            default_instance_warmup=int(refresh.get("instance_warmup", grace)),
+            instance_refresh={"strategy": "Rolling", "preferences": preferences},
+            enabled_metrics=["GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances",
+                             "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"],
+            metrics_granularity="1Minute",
+            termination_policies=["OldestLaunchTemplate", "Default"],
+            tags=[{"key": k, "value": v, "propagate_at_launch": False} for k, v in sorted(tags.items())],
+            # Scaling policies own the running size after creation; re-applying the initial size would
+            # undo a scale-out on every deployment.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["desiredCapacity"])),
+            **kwargs)
+
+    def _scaling(self, name: str, spec: Mapping[str, Any], core: Any, group: aws.autoscaling.Group,
+                 lb: ServiceLoadBalancer | None, child: pulumi.ResourceOptions) -> None:
+        aws.autoscaling.Policy(
+            f"{name}-cpu", autoscaling_group_name=group.name, policy_type="TargetTrackingScaling",
+            target_tracking_configuration={
+                "predefined_metric_specification": {"predefined_metric_type": "ASGAverageCPUUtilization"},
+                "target_value": core.scaling.target_cpu},
+            opts=child)
+        auto = spec.get("autoscaling") or {}
+        if auto.get("requests_per_target") is not None and lb is not None:
+            label = pulumi.Output.concat(lb.arn_suffix, "/", lb.target_group_arn_suffix)
+            aws.autoscaling.Policy(
+                f"{name}-requests", autoscaling_group_name=group.name, policy_type="TargetTrackingScaling",
+                target_tracking_configuration={
+                    "predefined_metric_specification": {"predefined_metric_type": "ALBRequestCountPerTarget",
+                                                        "resource_label": label},
+                    "target_value": auto["requests_per_target"]},
+                opts=child)
+        for key in sorted(auto.get("schedules") or {}):
+            sched = auto["schedules"][key]
+            aws.autoscaling.Schedule(
+                f"{name}-schedule-{key}", autoscaling_group_name=group.name, scheduled_action_name=key,
+                recurrence=sched["recurrence"], time_zone=sched.get("time_zone", "UTC"),
+                min_size=sched.get("min", -1), max_size=sched.get("max", -1),
+                desired_capacity=sched.get("desired", -1), opts=child)
+
+
+def _first_ami(resources: Any) -> str:
+    for resource in resources or []:
+        amis = resource.get("amis") if isinstance(resource, Mapping) else getattr(resource, "amis", None)
+        for ami in amis or []:
+            image = ami.get("image") if isinstance(ami, Mapping) else getattr(ami, "image", None)
+            if image:
+                return image
+    raise ValueError("the Image Builder image produced no AMI")
+
+
+# ---------------------------------------------------------------------------------------------
+# The pattern
+# ---------------------------------------------------------------------------------------------
+
+def _validate(name: str, spec: Mapping[str, Any], path: str, vctx: ValidationContext) -> Problems:
+    return validate_vm(name, spec, path, project_dir=vctx.project_dir, profile=vctx.profile)
+
+
+def _validate_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationContext) -> Problems:
+    problems = Problems()
+    validate_shared_rules(specs, problems)
+    return problems
+
+
+def _prepare(specs: Mapping[str, Mapping[str, Any]], ctx: BuildContext) -> None:
+    prepare_shared_load_balancers(specs, ctx)
+
+
+def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> VmService:
+    key = shared_key(spec)
+    service = VmService(name, dict(spec), pulumi.ResourceOptions(parent=ctx.parent), network=ctx.network,
+                        profile=ctx.profile, project_dir=ctx.project_dir,
+                        shared_load_balancer=ctx.shared.get(key) if key else None)
+    ctx.outputs[name] = {"url": service.url, "asg_name": service.asg_name, "ami_id": service.ami_id,
+                         "launch_template_version": service.launch_template_version}
+    return service
+
+
+PATTERN = Pattern(
+    name="vm",
+    validate=_validate,
+    build=_build,
+    validate_catalog=_validate_catalog,
+    prepare=_prepare,
+    local_skip_reason="VM services run on EC2 (an AMI and an Auto Scaling Group); the local profile "
+                      "runs only Docker-host patterns",
+)

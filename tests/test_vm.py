@@ -1,0 +1,488 @@
+"""VmService: an AMI per service, a launch template, an Auto Scaling Group with instance refresh, a load balancer."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.plan.mocks import MOCK_AMI
+from components.plan.runtime import run
+from components.vm import PATTERN, VmService, architecture, render_user_data, validate_vm
+
+from tests.conftest import ROOT, assert_problem
+
+NET = {"vpc_id": "vpc-0123", "vpc_cidr": "10.40.0.0/16",
+       "public_subnet_ids": ["subnet-pub-a", "subnet-pub-b", "subnet-pub-c"],
+       "private_subnet_ids": ["subnet-priv-a", "subnet-priv-b", "subnet-priv-c"]}
+AMI = "ami-0123456789abcdef0"
+DB_ARN = "arn:aws:ssm:us-east-1:123456789012:parameter/inventory/db-password"
+API_KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:inventory/api-key"
+
+
+def _plan(spec, environment="dev", name="inventory"):
+    return run(lambda: VmService(name, spec, network=NET, profile=environment, project_dir=ROOT),
+               config={"microservices:environment": environment, "aws:region": "us-east-1"}, stack=environment)
+
+
+def _user_data(graph):
+    lt = graph.one("aws:ec2/launchTemplate:LaunchTemplate")
+    return base64.b64decode(lt.inputs["userData"]).decode()
+
+
+@pytest.fixture(scope="module")
+def dev_explicit():
+    return _plan({"ami": AMI, "port": 9000, "environment": {"LOG_LEVEL": "debug", "GREETING": 'say "hi"'},
+                  "secrets": {"DB_PASSWORD": DB_ARN, "API_KEY": API_KEY_ARN}})
+
+
+@pytest.fixture(scope="module")
+def prod_lookup():
+    return _plan({"ami": {"lookup": {"version": "2.3.1", "tags": {"Team": "stock"}}}, "expose": "public"}, "prod")
+
+
+@pytest.fixture(scope="module")
+def dev_bake():
+    return _plan({"ami": {"bake": {"version": "1.0.0", "schedule": "cron(0 3 ? * MON *)"}}})
+
+
+@pytest.fixture(scope="module")
+def dev_tuned():
+    return _plan({"ami": AMI, "instance_types": ["m7i.large", "m6i.large", "m5.large"], "spot_percentage": 30,
+                  "on_demand_base_capacity": 1, "scaling": {"min": 2, "max": 6, "target_cpu": 45},
+                  "instance_refresh": {"min_healthy_percentage": 100, "max_healthy_percentage": 200,
+                                       "instance_warmup": 120, "skip_matching": False},
+                  "autoscaling": {"requests_per_target": 500,
+                                  "schedules": {"night": {"recurrence": "0 20 * * *", "min": 0, "desired": 0,
+                                                          "time_zone": "Europe/Paris"}}}})
+
+
+# -- the group ------------------------------------------------------------------------------------
+
+def test_group_pins_the_launch_template_latest_version_never_latest_alias(dev_explicit):
+    group = dev_explicit.one("aws:autoscaling/group:Group", "inventory-asg")
+    spec = group.get("mixedInstancesPolicy.launchTemplate.launchTemplateSpecification")
+    lt = dev_explicit.one("aws:ec2/launchTemplate:LaunchTemplate", "inventory-lt")
+    assert spec["version"] == "1" and spec["launchTemplateId"].startswith("lt-")
+    assert "$Latest" not in str(group.inputs) and "$Default" not in str(group.inputs)
+    assert lt.urn in group.dependencies
+
+
+def test_dev_runs_one_small_spot_instance_with_capacity_rebalance(dev_explicit):
+    group = dev_explicit.one("aws:autoscaling/group:Group")
+    assert (group.inputs["minSize"], group.inputs["maxSize"], group.inputs["desiredCapacity"]) == (1, 2, 1)
+    dist = group.get("mixedInstancesPolicy.instancesDistribution")
+    assert dist["onDemandPercentageAboveBaseCapacity"] == 0 and dist["onDemandBaseCapacity"] == 0
+    assert dist["spotAllocationStrategy"] == "price-capacity-optimized"
+    assert group.inputs["capacityRebalance"] is True
+    assert group.get("mixedInstancesPolicy.launchTemplate.overrides") == [{"instanceType": "t4g.small"}]
+
+
+def test_group_spans_private_subnets_with_elb_health_checks_and_a_300s_grace(dev_explicit):
+    group = dev_explicit.one("aws:autoscaling/group:Group")
+    assert group.inputs["vpcZoneIdentifiers"] == NET["private_subnet_ids"]
+    assert group.inputs["healthCheckType"] == "ELB" and group.inputs["healthCheckGracePeriod"] == 300
+    assert group.inputs["targetGroupArns"][0].startswith("arn:aws:elasticloadbalancing:")
+    assert group.ignore_changes == ["desiredCapacity"]
+
+
+def test_instance_refresh_rolls_back_on_the_service_alarms(dev_explicit):
+    group = dev_explicit.one("aws:autoscaling/group:Group")
+    refresh = group.inputs["instanceRefresh"]
+    assert refresh["strategy"] == "Rolling"
+    prefs = refresh["preferences"]
+    assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"]) == (90, 150)
+    assert prefs["autoRollback"] is True and prefs["skipMatching"] is True
+    alarm_names = sorted(prefs["alarmSpecification"]["alarms"])
+    assert [n.rsplit("-", 1)[0] for n in alarm_names] == ["inventory-5xx-rate", "inventory-p99-latency",
+                                                          "inventory-unhealthy"]
+
+
+def test_cpu_target_tracking_uses_the_core_target(dev_explicit):
+    policy = dev_explicit.one("aws:autoscaling/policy:Policy", "inventory-cpu")
+    assert policy.inputs["policyType"] == "TargetTrackingScaling"
+    conf = policy.inputs["targetTrackingConfiguration"]
+    assert conf["predefinedMetricSpecification"]["predefinedMetricType"] == "ASGAverageCPUUtilization"
+    assert conf["targetValue"] == 60
+
+
+# -- instances ------------------------------------------------------------------------------------
+
+def test_launch_template_is_secure_and_launches_the_given_ami(dev_explicit):
+    lt = dev_explicit.one("aws:ec2/launchTemplate:LaunchTemplate")
+    assert lt.inputs["imageId"] == AMI and lt.inputs["instanceType"] == "t4g.small"
+    assert lt.get("metadataOptions.httpTokens") == "required"
+    assert lt.get("metadataOptions.httpPutResponseHopLimit") == 1
+    assert lt.get("blockDeviceMappings.0.ebs.encrypted") == "true"
+    assert lt.get("networkInterfaces.0.associatePublicIpAddress") == "false"
+    assert lt.inputs["monitoring"] == {"enabled": True} and "keyName" not in lt.inputs
+
+
+def test_user_data_writes_environment_and_fetches_secrets_by_arn_at_boot(dev_explicit):
+    script = _user_data(dev_explicit)
+    assert 'LOG_LEVEL="debug"' in script and 'GREETING="say \\"hi\\""' in script and 'PORT="9000"' in script
+    assert f"fetch {DB_ARN}" in script and f"fetch {API_KEY_ARN}" in script
+    assert "/run/inventory/secrets.env" in script and "systemctl restart inventory.service" in script
+    assert script.index("API_KEY") < script.index("DB_PASSWORD")
+
+
+def test_instance_role_reads_exactly_the_secrets_it_needs(dev_explicit):
+    policy = dev_explicit.one("aws:iam/rolePolicy:RolePolicy", "inventory-role").json_input("policy")
+    grants = {s["Sid"]: s for s in policy["Statement"]}
+    assert grants["ReadParameters"]["Resource"] == DB_ARN
+    assert sorted(grants["ReadSecrets"]["Resource"]) == [API_KEY_ARN, f"{API_KEY_ARN}-??????"]
+    assert all("*" not in s["Action"] for s in policy["Statement"])
+    attachments = [a.inputs["policyArn"] for a in dev_explicit.of_type(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment")]
+    assert attachments == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
+
+
+def test_instances_accept_the_service_port_only_from_the_load_balancer(dev_explicit):
+    ingress = dev_explicit.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    to_instances = [r for r in ingress if r.name == "inventory-from-lb"]
+    assert len(to_instances) == 1 and to_instances[0].inputs["fromPort"] == 9000
+    lb = dev_explicit.one("aws:lb/loadBalancer:LoadBalancer")
+    assert to_instances[0].inputs["referencedSecurityGroupId"] == lb.inputs["securityGroups"][0]
+    assert lb.inputs["internal"] is True
+
+
+# -- prod and lookup ------------------------------------------------------------------------------
+
+def test_prod_runs_at_least_two_on_demand_instances_across_every_private_subnet(prod_lookup):
+    group = prod_lookup.one("aws:autoscaling/group:Group")
+    assert group.inputs["minSize"] == 2 and group.inputs["desiredCapacity"] == 2
+    assert group.inputs["vpcZoneIdentifiers"] == NET["private_subnet_ids"]
+    assert "mixedInstancesPolicy" not in group.inputs and "capacityRebalance" not in group.inputs
+    assert group.inputs["launchTemplate"]["version"] == "1"
+    lt = prod_lookup.one("aws:ec2/launchTemplate:LaunchTemplate")
+    assert lt.inputs["instanceType"] == "m7g.large"
+    lb = prod_lookup.one("aws:lb/loadBalancer:LoadBalancer")
+    assert lb.inputs["enableDeletionProtection"] is True and lb.inputs["internal"] is False
+
+
+def test_lookup_finds_the_newest_own_ami_tagged_with_service_and_version(prod_lookup):
+    calls = [args for token, args in prod_lookup.invokes if token == "aws:ec2/getAmi:getAmi"]
+    assert len(calls) == 1
+    call = calls[0]
+    assert call["owners"] == ["self"] and call["mostRecent"] is True
+    filters = {f["name"]: f["values"] for f in call["filters"]}
+    assert filters == {"tag:Service": ["inventory"], "tag:Version": ["2.3.1"], "tag:Team": ["stock"],
+                       "state": ["available"]}
+    assert prod_lookup.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["imageId"] == MOCK_AMI
+
+
+# -- bake -----------------------------------------------------------------------------------------
+
+def test_bake_builds_a_component_from_the_service_document(dev_bake):
+    component = dev_bake.one("aws:imagebuilder/component:Component", "inventory-component")
+    assert component.inputs["data"] == (ROOT / "services/inventory/component.yaml").read_text()
+    assert component.inputs["version"] == "1.0.0" and component.inputs["platform"] == "Linux"
+
+
+def test_bake_recipe_starts_from_the_current_al2023_image_of_the_right_architecture(dev_bake):
+    calls = [args for token, args in dev_bake.invokes if token == "aws:ssm/getParameter:getParameter"]
+    assert [c["name"] for c in calls] == ["/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"]
+    recipe = dev_bake.one("aws:imagebuilder/imageRecipe:ImageRecipe")
+    assert recipe.inputs["parentImage"] == MOCK_AMI and recipe.inputs["version"] == "1.0.0"
+    component = dev_bake.one("aws:imagebuilder/component:Component")
+    assert recipe.inputs["components"][0]["componentArn"].startswith("arn:aws:imagebuilder:")
+    assert component.urn in recipe.dependencies
+    assert recipe.get("blockDeviceMappings.0.ebs.encrypted") == "true"
+
+
+def test_bake_infrastructure_runs_in_a_private_subnet_with_imdsv2(dev_bake):
+    infra = dev_bake.one("aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration")
+    assert infra.inputs["subnetId"] == "subnet-priv-a" and infra.inputs["instanceTypes"] == ["t4g.small"]
+    assert infra.inputs["instanceMetadataOptions"] == {"httpTokens": "required", "httpPutResponseHopLimit": 1}
+    assert infra.inputs["terminateInstanceOnFailure"] is True
+    assert infra.inputs["instanceProfileName"].startswith("inventory-build-profile")
+    policies = sorted(a.inputs["policyArn"] for a in dev_bake.of_type(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a.name.startswith("inventory-build-role"))
+    assert policies == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+                        "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder"]
+
+
+def test_bake_distributes_an_ami_named_and_tagged_with_service_and_version(dev_bake):
+    dist = dev_bake.one("aws:imagebuilder/distributionConfiguration:DistributionConfiguration")
+    ami = dist.get("distributions.0.amiDistributionConfiguration")
+    assert ami["name"] == "inventory-1.0.0-{{ imagebuilder:buildDate }}"
+    assert ami["amiTags"] == {"Service": "inventory", "Version": "1.0.0", "ManagedBy": "pulumi"}
+    assert dist.get("distributions.0.region") == "us-east-1"
+
+
+def test_bake_pipeline_and_image_are_wired_and_the_group_launches_the_baked_ami(dev_bake):
+    pipeline = dev_bake.one("aws:imagebuilder/imagePipeline:ImagePipeline")
+    image = dev_bake.one("aws:imagebuilder/image:Image")
+    for res in (pipeline, image):
+        assert {"imageRecipeArn", "infrastructureConfigurationArn", "distributionConfigurationArn"} <= set(res.inputs)
+    assert pipeline.get("schedule.scheduleExpression") == "cron(0 3 ? * MON *)"
+    lt = dev_bake.one("aws:ec2/launchTemplate:LaunchTemplate")
+    assert lt.inputs["imageId"].startswith("ami-") and lt.inputs["imageId"] != MOCK_AMI
+    assert image.urn in lt.dependencies
+
+
+def test_a_new_version_bakes_a_new_ami_and_changes_the_launch_template(dev_bake):
+    newer = _plan({"ami": {"bake": {"version": "1.0.1"}}})
+    old_ami = dev_bake.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["imageId"]
+    new_ami = newer.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["imageId"]
+    assert old_ami != new_ami
+    assert newer.one("aws:imagebuilder/component:Component").inputs["version"] == "1.0.1"
+
+
+# -- options --------------------------------------------------------------------------------------
+
+def test_mixed_instances_take_the_types_in_order_and_the_spot_share(dev_tuned):
+    group = dev_tuned.one("aws:autoscaling/group:Group")
+    policy = group.inputs["mixedInstancesPolicy"]
+    assert [o["instanceType"] for o in policy["launchTemplate"]["overrides"]] == ["m7i.large", "m6i.large", "m5.large"]
+    dist = policy["instancesDistribution"]
+    assert dist["onDemandPercentageAboveBaseCapacity"] == 70 and dist["onDemandBaseCapacity"] == 1
+    assert group.inputs["capacityRebalance"] is True
+    assert dev_tuned.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["instanceType"] == "m7i.large"
+
+
+def test_instance_refresh_settings_are_passed_through(dev_tuned):
+    group = dev_tuned.one("aws:autoscaling/group:Group")
+    prefs = group.get("instanceRefresh.preferences")
+    assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"], prefs["instanceWarmup"],
+            prefs["skipMatching"]) == (100, 200, "120", False)
+    assert group.inputs["defaultInstanceWarmup"] == 120
+
+
+def test_request_count_tracking_targets_the_alb_target_group(dev_tuned):
+    policy = dev_tuned.one("aws:autoscaling/policy:Policy", "inventory-requests")
+    spec = policy.get("targetTrackingConfiguration.predefinedMetricSpecification")
+    assert spec["predefinedMetricType"] == "ALBRequestCountPerTarget"
+    lb_suffix, tg_suffix = spec["resourceLabel"].split("/targetgroup/")
+    assert lb_suffix.startswith("app/inventory-lb") and tg_suffix.startswith("inventory-tg")
+    assert policy.get("targetTrackingConfiguration.targetValue") == 500
+    assert dev_tuned.one("aws:autoscaling/policy:Policy", "inventory-cpu").get(
+        "targetTrackingConfiguration.targetValue") == 45
+
+
+def test_scheduled_actions_change_only_the_sizes_given(dev_tuned):
+    schedule = dev_tuned.one("aws:autoscaling/schedule:Schedule", "inventory-schedule-night")
+    assert (schedule.inputs["recurrence"], schedule.inputs["timeZone"]) == ("0 20 * * *", "Europe/Paris")
+    assert (schedule.inputs["minSize"], schedule.inputs["maxSize"], schedule.inputs["desiredCapacity"]) == (0, -1, 0)
+
+
+def test_warm_pool_keeps_stopped_instances_and_turns_off_dev_spot():
+    graph = _plan({"ami": AMI, "autoscaling": {"warm_pool": {"min_size": 1, "reuse_on_scale_in": True}}})
+    group = graph.one("aws:autoscaling/group:Group")
+    assert group.inputs["warmPool"] == {"minSize": 1, "maxGroupPreparedCapacity": 2, "poolState": "Stopped",
+                                        "instanceReusePolicy": {"reuseOnScaleIn": True}}
+    assert "mixedInstancesPolicy" not in group.inputs and group.inputs["launchTemplate"]["version"] == "1"
+
+
+def test_unexposed_service_has_no_load_balancer_and_uses_ec2_health_checks():
+    graph = _plan({"ami": AMI, "expose": "none"})
+    assert graph.of_type("aws:lb/loadBalancer:LoadBalancer") == []
+    assert graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []
+    assert graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") == []
+    group = graph.one("aws:autoscaling/group:Group")
+    assert group.inputs["healthCheckType"] == "EC2" and "targetGroupArns" not in group.inputs
+    assert group.get("instanceRefresh.preferences.autoRollback") is True
+
+
+# -- validation -----------------------------------------------------------------------------------
+
+def _check(spec, *fragments, environment="dev"):
+    full = {"ami": AMI, **spec}
+    return assert_problem(lambda: validate_vm("inventory", full, "services.inventory", project_dir=ROOT,
+                                              profile=environment).raise_if_any(), *fragments)
+
+
+@pytest.mark.parametrize("spec, path, fragment", [
+    ({"scaling": {"min": 3, "max": 2}}, "scaling.min", "must be at most scaling.max (2), got 3"),
+    ({"scaling": {"min": 2, "max": 4, "desired": 5}}, "scaling.desired", "between scaling.min and scaling.max (4)"),
+    ({"scaling": {"min": 2, "max": 4, "desired": 1}}, "scaling.desired", "between scaling.min (2)"),
+    ({"health_check": {"interval": 5, "timeout": 5}}, "health_check.interval", "greater than health_check.timeout"),
+    ({"health_check": {"healthy_threshold": 1}}, "health_check.healthy_threshold", "between 2 and 10"),
+    ({"health_check": {"unhealthy_threshold": 11}}, "health_check.unhealthy_threshold", "between 2 and 10"),
+    ({"health_check": {"path": "health"}}, "health_check.path", "must start with '/'"),
+    ({"health_check": {"path": "/" + "x" * 1024}}, "health_check.path", "at most 1024 characters"),
+    ({"port": 70000}, "port", "between 1 and 65535"),
+    ({"port": 0}, "port", "between 1 and 65535"),
+    ({"instance_refresh": {"min_healthy_percentage": 101}}, "min_healthy_percentage", "between 0 and 100"),
+    ({"instance_refresh": {"max_healthy_percentage": 99}}, "max_healthy_percentage", "between 100 and 200"),
+    ({"instance_refresh": {"max_healthy_percentage": 201}}, "max_healthy_percentage", "between 100 and 200"),
+    ({"instance_refresh": {"min_healthy_percentage": 50, "max_healthy_percentage": 160}},
+     "max_healthy_percentage", "at most 100 above min_healthy_percentage (50), got 160"),
+    ({"instance_refresh": {"instance_warmup": 3601}}, "instance_refresh.instance_warmup", "between 0 and 3600"),
+    ({"instance_refresh": {"skip_matching": "yes"}}, "instance_refresh.skip_matching", "true or false"),
+    ({"spot_percentage": 101}, "spot_percentage", "between 0 and 100"),
+    ({"spot_percentage": -1}, "spot_percentage", "between 0 and 100"),
+    ({"on_demand_base_capacity": 5, "scaling": {"max": 3}}, "on_demand_base_capacity", "at most scaling.max (3)"),
+    ({"instance_type": "t4g.small", "instance_types": ["t4g.small"]}, "instance_types", "cannot be set with instance_type"),
+    ({"instance_types": ["t4g.small", "m7i.large"]}, "instance_types", "must share one architecture"),
+    ({"instance_types": ["m7i.large", "m7i.large"]}, "instance_types", "lists an instance type twice"),
+    ({"instance_types": []}, "instance_types", "at least one instance type"),
+    ({"instance_types": ["huge"]}, "instance_types[0]", "an EC2 instance type"),
+    ({"root_volume_size": 7}, "root_volume_size", "between 8 and 16384"),
+    ({"metadata_hop_limit": 0}, "metadata_hop_limit", "between 1 and 64"),
+    ({"ami": None}, "services.inventory.ami", "is required"),
+    ({"ami": "ami-xyz"}, "services.inventory.ami", "an AMI id such as"),
+    ({"ami": {"lookup": {"version": "1"}, "bake": {"version": "1.0.0"}}}, "services.inventory.ami",
+     "needs exactly one of id, lookup, bake (given: lookup, bake)"),
+    ({"ami": {"lookup": {}}}, "ami.lookup.version", "is required"),
+    ({"ami": {"lookup": {"version": "1", "owner": "me"}}}, "ami.lookup.owner", "unknown key"),
+    ({"ami": {"bake": {"version": "1.0"}}}, "ami.bake.version", "a semantic version major.minor.patch"),
+    ({"ami": {"bake": {"version": "1.0.0", "document": "missing.yaml"}}}, "ami.bake.document",
+     "services/inventory/missing.yaml does not exist"),
+    ({"ami": {"bake": {"version": "1.0.0", "document": "../cart/x.yaml"}}}, "ami.bake.document",
+     "must stay inside services/inventory/"),
+    ({"ami": {"bake": {"version": "1.0.0", "schedule": "weekly"}}}, "ami.bake.schedule", "cron expression"),
+    ({"ami": {"bake": {"version": "1.0.0", "parent_parameter": "al2023"}}}, "ami.bake.parent_parameter",
+     "an SSM parameter name"),
+    ({"autoscaling": {"warm_pool": {"min_size": 1}}, "spot_percentage": 50}, "autoscaling.warm_pool",
+     "cannot be used with Spot instances"),
+    ({"autoscaling": {"warm_pool": {}}, "instance_types": ["m7g.large", "m6g.large"]}, "autoscaling.warm_pool",
+     "several instance_types"),
+    ({"autoscaling": {"warm_pool": {"pool_state": "Hibernated"}}}, "warm_pool.pool_state",
+     "must be one of 'Stopped', 'Running'"),
+    ({"autoscaling": {"schedules": {"night": {"recurrence": "0 20 * * *"}}}}, "autoscaling.schedules.night",
+     "at least one of min, max, desired"),
+    ({"autoscaling": {"schedules": {"night": {"recurrence": "nightly", "min": 0}}}}, "schedules.night.recurrence",
+     "five-field cron expression"),
+    ({"autoscaling": {"schedules": {"night": {"recurrence": "0 20 * * *", "min": 3, "max": 1}}}},
+     "schedules.night.min", "at most max (1)"),
+    ({"autoscaling": {"schedules": {"Night": {"recurrence": "0 20 * * *", "min": 0}}}}, "schedules.Night",
+     "lowercase letters"),
+    ({"autoscaling": {"requests_per_target": 0}}, "requests_per_target", "between 1 and 1000000"),
+    ({"autoscaling": {"requests_per_target": 100}, "load_balancer": {"type": "nlb"}},
+     "autoscaling.requests_per_target", "needs an ALB"),
+    ({"load_balancer": {"deregistration_delay": 4000}}, "load_balancer.deregistration_delay", "between 0 and 3600"),
+    ({"load_balancer": {"matcher": "600"}}, "load_balancer.matcher", "between 200 and 499"),
+    ({"instance_profile": "x"}, "services.inventory.instance_profile", "unknown key"),
+    ({"ami": 5}, "services.inventory.ami", "must be an AMI id or a mapping"),
+    ({"ami": {"lookup": {"version": "1", "tags": {"Team": ["a"]}}}}, "ami.lookup.tags.Team", "a string value"),
+    ({"ami": {"lookup": {"version": "x" * 257}}}, "ami.lookup.version", "a tag value of 1-256"),
+    ({"ami": {"bake": {"version": "1.0.0", "build_instance_type": "big"}}}, "ami.bake.build_instance_type",
+     "an EC2 instance type"),
+    ({"ami": {"bake": {"version": "1.0.0", "document": "component.json"}}}, "ami.bake.document", "a .yaml file"),
+    ({"instance_types": [f"m7g.{i}xlarge" for i in range(21)]}, "instance_types", "at most 20 instance types"),
+    ({"instance_refresh": {"strategy": "Rolling"}}, "instance_refresh.strategy", "unknown key"),
+    ({"autoscaling": {"scale_in": True}}, "autoscaling.scale_in", "unknown key"),
+    ({"autoscaling": {"warm_pool": {"min_size": 1001}}}, "warm_pool.min_size", "between 0 and 1000"),
+    ({"autoscaling": {"warm_pool": {"max_prepared_capacity": -1}}}, "warm_pool.max_prepared_capacity",
+     "between 0 and 1000"),
+    ({"autoscaling": {"warm_pool": {"reuse_on_scale_in": "yes"}}}, "warm_pool.reuse_on_scale_in", "true or false"),
+    ({"autoscaling": {"schedules": {"n": {"recurrence": "0 20 * * *", "min": 1, "max": 2, "desired": 3}}}},
+     "schedules.n.desired", "between min and max"),
+    ({"autoscaling": {"schedules": {"n": {"recurrence": "0 20 * * *", "min": 1, "time_zone": "Paris time"}}}},
+     "schedules.n.time_zone", "an IANA time zone"),
+    ({"autoscaling": {"schedules": {"n": {"recurrence": "0 20 * * *", "min": 1, "at": "now"}}}},
+     "schedules.n.at", "unknown key"),
+    ({"autoscaling": {"schedules": {"n": {"recurrence": "0 20 * * *", "max": 1001}}}}, "schedules.n.max",
+     "between 0 and 1000"),
+    ({"autoscaling": {"requests_per_target": 100}, "expose": "none"}, "autoscaling.requests_per_target",
+     "needs an ALB"),
+])
+def test_vm_validation_names_the_path_and_the_limit(spec, path, fragment):
+    _check(spec, path, fragment)
+
+
+def test_validation_reports_every_problem_at_once():
+    lines = _check({"port": 0, "spot_percentage": 200, "scaling": {"min": 5, "max": 1}}, "port")
+    assert len(lines) == 3
+
+
+def test_constructor_validates_before_registering_anything():
+    assert_problem(lambda: VmService("inventory", {"ami": AMI, "scaling": {"min": 4, "max": 2}},
+                                     network=NET, profile="dev"), "inventory.scaling.min", "at most scaling.max")
+    assert_problem(lambda: VmService("inventory", {"ami": AMI}, profile="dev"), "inventory.network", "is required")
+
+
+def test_graviton_families_are_arm64():
+    assert [architecture(t) for t in ("t4g.small", "m7g.large", "c7gn.xlarge", "a1.medium", "m7i.large",
+                                      "g5.xlarge", "c6in.large")] == \
+        ["arm64", "arm64", "arm64", "arm64", "x86_64", "x86_64", "x86_64"]
+
+
+def test_user_data_never_contains_secret_values_only_arns():
+    script = render_user_data("inventory", "dev", 8080, {}, {"TOKEN": DB_ARN})
+    assert DB_ARN in script and "--with-decryption" in script
+    assert script.startswith("#!/bin/bash\n")
+
+
+# -- the pattern and the reference catalog --------------------------------------------------------
+
+def test_pattern_is_skipped_in_the_local_profile_with_a_reason():
+    assert PATTERN.name == "vm" and PATTERN.build_local is None
+    assert "EC2" in PATTERN.local_skip_reason
+
+
+def test_catalog_check_refuses_a_shared_rule_claimed_twice():
+    from components.patterns import ValidationContext
+    from components.profiles import get_profile
+    specs = {"a": {"ami": AMI, "load_balancer": {"shared": "edge", "path": "/x/*"}},
+             "b": {"ami": AMI, "load_balancer": {"shared": "edge", "path": "/x/*"}}}
+    problems = PATTERN.validate_catalog(specs, ValidationContext(profile=get_profile("dev"), project_dir=ROOT))
+    assert [str(p) for p in problems] == [
+        "services.b.load_balancer: the rule path '/x/*' on shared ALB 'edge' is already claimed by service 'a'"]
+
+
+def test_reference_catalog_entry_is_valid_in_every_environment():
+    spec = dict(yaml.safe_load((ROOT / "catalog/vm.yaml").read_text())["services"]["inventory"])
+    assert spec.pop("pattern") == "vm"
+    for environment in ("dev", "staging", "prod"):
+        assert validate_vm("inventory", spec, "services.inventory", project_dir=ROOT, profile=environment) == []
+    assert Path(ROOT / "services/inventory" / spec["ami"]["bake"]["document"]).is_file()
+
+
+def test_sample_component_installs_and_enables_a_systemd_unit():
+    doc = yaml.safe_load((ROOT / "services/inventory/component.yaml").read_text())
+    steps = {s["name"]: s for phase in doc["phases"] for s in phase["steps"]}
+    unit = steps["InstallUnit"]["inputs"][0]
+    assert unit["path"] == "/etc/systemd/system/inventory.service"
+    assert "EnvironmentFile=-/run/inventory/secrets.env" in unit["content"]
+    assert "systemctl enable inventory.service" in steps["EnableUnit"]["inputs"]["commands"]
+
+
+@pytest.fixture(scope="module")
+def platform_dev():
+    from components.platform import Platform
+    inventory = yaml.safe_load((ROOT / "catalog/vm.yaml").read_text())["services"]["inventory"]
+    services = {
+        "inventory": inventory,
+        "orders": {"pattern": "vm", "ami": AMI, "expose": "public",
+                   "load_balancer": {"shared": "edge", "path": "/orders/*"}},
+        "users": {"pattern": "vm", "ami": AMI, "expose": "public",
+                  "load_balancer": {"shared": "edge", "path": "/users/*"}},
+    }
+    return run(lambda: Platform("stack", {"environment": "dev", "services": services, "catalog_dir": ""},
+                                project_dir=ROOT),
+               config={"microservices:environment": "dev", "aws:region": "us-east-1"}, stack="dev")
+
+
+def test_platform_builds_vm_services_in_its_network_with_one_shared_alb(platform_dev):
+    services = {r.name: r for r in platform_dev.of_type("microservices:vm:VmService")}
+    assert sorted(services) == ["inventory", "orders", "users"]
+    shared = platform_dev.of_type("microservices:lb:SharedLoadBalancer")
+    assert [s.name for s in shared] == ["edge"]
+    lbs = sorted(r.name for r in platform_dev.of_type("aws:lb/loadBalancer:LoadBalancer"))
+    assert lbs == ["edge-lb", "inventory-lb"]
+    rules = sorted(r.name for r in platform_dev.of_type("aws:lb/listenerRule:ListenerRule"))
+    assert rules == ["orders-rule", "users-rule"]
+    group = platform_dev.one("aws:autoscaling/group:Group", "inventory-asg")
+    subnets = [s for s in platform_dev.of_type("aws:ec2/subnet:Subnet") if "-private-" in s.name]
+    assert len(group.inputs["vpcZoneIdentifiers"]) == len(subnets) == 2
+    assert platform_dev.of_type("aws:imagebuilder/image:Image")[0].name == "inventory-image"
+
+
+def test_bake_document_must_be_an_image_builder_component(tmp_path):
+    folder = tmp_path / "services" / "inventory"
+    folder.mkdir(parents=True)
+    (folder / "broken.yaml").write_text("phases: [\n")
+    (folder / "plain.yaml").write_text("name: not a component\n")
+    for document, fragment in (("broken.yaml", "is not valid YAML"), ("plain.yaml", "with schemaVersion and phases")):
+        problems = validate_vm("inventory", {"ami": {"bake": {"version": "1.0.0", "document": document}}},
+                               "services.inventory", project_dir=tmp_path, profile="dev")
+        assert any("ami.bake.document" in str(p) and fragment in str(p) for p in problems), problems
+
+
+def test_vm_service_is_exported_by_the_package():
+    import components
+    assert components.VmService is VmService
