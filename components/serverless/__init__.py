@@ -1,0 +1,1 @@
+"""The parts of the ``lambda`` pattern: spec and validation, packaging, schedules, the shared HTTP API, triggers."""

@@ -1,0 +1,163 @@
+"""``HttpApi``: an API Gateway HTTP API that several Lambda services can share, each adding its routes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from ..blocks.logs import log_group
+from ..profiles import Profile, get_profile
+from ..service_spec import standard_tags, validate_tags
+from ..validation import Problems, join_path
+from .spec import CORS_KEYS, _check_cors, parse_route
+
+__all__ = ["DEFAULT_THROTTLE", "HttpApi", "HttpApiArgs", "validate_http_api"]
+
+#: Stage-wide default throttling: far below the account's 10,000 requests per second, so one noisy
+#: client cannot starve every other API in the account and region.
+DEFAULT_THROTTLE = {"rate": 100, "burst": 200}
+
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod", "routeKey": "$context.routeKey", "status": "$context.status",
+    "protocol": "$context.protocol", "responseLength": "$context.responseLength",
+    "latency": "$context.responseLatency", "integrationError": "$context.integrationErrorMessage",
+}, sort_keys=True)
+
+
+class HttpApiArgs(TypedDict):
+    cors: NotRequired[Mapping[str, Any]]
+    """CORS: ``allow_origins``, ``allow_methods``, ``allow_headers``, ``expose_headers``, ``max_age``,
+    ``allow_credentials``. Default: no CORS headers (browsers on other origins are refused)."""
+    throttle: NotRequired[Mapping[str, int]]
+    """Stage default throttling: ``rate`` (requests per second, 1-10000) and ``burst`` (1-5000).
+    Default: rate 100, burst 200."""
+    tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Default: none."""
+
+
+def validate_http_api(args: Mapping[str, Any], path: str) -> Problems:
+    problems = Problems()
+    if not problems.check_mapping(args, path) or not isinstance(args, Mapping):
+        return problems
+    problems.check_known_keys(args, ("cors", "throttle", "tags"), path)
+    _check_cors(args.get("cors"), join_path(path, "cors"), problems)
+    thr = args.get("throttle")
+    if problems.check_mapping(thr, join_path(path, "throttle")) and isinstance(thr, Mapping):
+        problems.check_known_keys(thr, ("rate", "burst"), join_path(path, "throttle"))
+        problems.check_int(thr.get("rate"), join_path(path, "throttle", "rate"), 1, 10000, "requests per second")
+        problems.check_int(thr.get("burst"), join_path(path, "throttle", "burst"), 1, 5000, "requests")
+    validate_tags(args.get("tags"), join_path(path, "tags"), problems)
+    return problems
+
+
+def cors_configuration(cors: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not cors:
+        return None
+    keys = {"allow_origins": "allow_origins", "allow_methods": "allow_methods", "allow_headers": "allow_headers",
+            "expose_headers": "expose_headers", "max_age": "max_age", "allow_credentials": "allow_credentials"}
+    return {keys[k]: (sorted(v) if isinstance(v, (list, tuple)) else v) for k, v in cors.items() if k in CORS_KEYS}
+
+
+def route_slug(route: str) -> str:
+    """A stable, unique resource-name fragment for a route key."""
+    readable = re.sub(r"[^a-z0-9]+", "-", route.lower()).strip("-")[:40] or "default"
+    return f"{readable}-{hashlib.sha256(route.encode()).hexdigest()[:6]}"
+
+
+def route_source_arn(execution_arn: pulumi.Input[str], route: str) -> pulumi.Output[str]:
+    """The execute-api ARN matching exactly one route: ``.../*/GET/orders/*`` for ``GET /orders/{id}``."""
+    parsed = parse_route(route)
+    if parsed is None:
+        return pulumi.Output.concat(execution_arn, "/*/$default")
+    method, path = parsed
+    method = "*" if method == "ANY" else method
+    path = re.sub(r"\{[^}]+\}", "*", path)
+    return pulumi.Output.concat(execution_arn, "/*/", method, path)
+
+
+class HttpApi(pulumi.ComponentResource):
+    """An HTTP API with a ``$default`` stage (auto-deployed, JSON access logs, default throttling)."""
+
+    api_id: pulumi.Output[str]
+    """Id of the API."""
+    api_endpoint: pulumi.Output[str]
+    """Base URL, ``https://ID.execute-api.REGION.amazonaws.com``."""
+    execution_arn: pulumi.Output[str]
+    """Execution ARN, for Lambda permissions."""
+
+    def __init__(self, name: str, args: HttpApiArgs | None = None, opts: pulumi.ResourceOptions | None = None, *,
+                 profile: Profile | str | None = None):
+        args = dict(args or {})
+        validate_http_api(args, name).raise_if_any()
+        super().__init__("microservices:lambda:HttpApi", name, None, opts)
+        prof = profile if isinstance(profile, Profile) else get_profile(profile)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = standard_tags(name, prof.name, args.get("tags"))
+        throttle = {**DEFAULT_THROTTLE, **(args.get("throttle") or {})}
+        self._claimed: dict[str, str] = {}
+        self.api = aws.apigatewayv2.Api(f"{name}-api", protocol_type="HTTP",
+                                        cors_configuration=cors_configuration(args.get("cors")), tags=tags, opts=child)
+        self.access_logs = log_group(f"{name}-access-logs", prof,
+                                     name=self.api.id.apply(lambda i: f"/aws/apigateway/{i}/access"),
+                                     tags=tags, opts=child)
+        self.stage = aws.apigatewayv2.Stage(
+            f"{name}-stage", api_id=self.api.id, name="$default", auto_deploy=True,
+            access_log_settings={"destination_arn": self.access_logs.arn, "format": ACCESS_LOG_FORMAT},
+            default_route_settings={"throttling_rate_limit": throttle["rate"],
+                                    "throttling_burst_limit": throttle["burst"]},
+            tags=tags, opts=child)
+        self.api_id = self.api.id
+        self.api_endpoint = self.api.api_endpoint
+        self.execution_arn = self.api.execution_arn
+        self.register_outputs({"api_id": self.api_id, "api_endpoint": self.api_endpoint,
+                               "execution_arn": self.execution_arn})
+
+    def claim(self, owner: str, routes: Sequence[str], path: str) -> Problems:
+        """Reserve ``routes`` for ``owner``; a route another owner holds is a problem at ``path``."""
+        problems = Problems()
+        for j, route in enumerate(routes):
+            holder = self._claimed.get(route)
+            if holder is not None and holder != owner:
+                problems.add(join_path(path, j), f"route {route!r} is already claimed by service {holder!r} on this API")
+        if not problems:
+            self._claimed.update({r: owner for r in routes})
+        return problems
+
+    def add_routes(self, service: str, *, function_name: pulumi.Input[str], alias_name: pulumi.Input[str],
+                   alias_arn: pulumi.Input[str], routes: Sequence[str], authorizer: Mapping[str, Any] | None,
+                   opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """A proxy integration to the alias, the routes (behind a JWT authorizer when given) and one
+        invoke permission per route, scoped to that route; all parented by ``opts`` (the service)."""
+        integration = aws.apigatewayv2.Integration(
+            f"{service}-integration", api_id=self.api.id, integration_type="AWS_PROXY", integration_method="POST",
+            integration_uri=alias_arn, payload_format_version="2.0", timeout_milliseconds=30000, opts=opts)
+        auth = None
+        if authorizer:
+            audience = authorizer["audience"]
+            auth = aws.apigatewayv2.Authorizer(
+                f"{service}-jwt", api_id=self.api.id, authorizer_type="JWT", name=f"{service}-jwt",
+                identity_sources=["$request.header.Authorization"],
+                jwt_configuration={"issuer": authorizer["issuer"],
+                                   "audiences": [audience] if isinstance(audience, str) else sorted(audience)},
+                opts=opts)
+        created: list[pulumi.Resource] = [integration]
+        target = integration.id.apply(lambda i: f"integrations/{i}")
+        for route in sorted(routes):
+            slug = route_slug(route)
+            created.append(aws.apigatewayv2.Route(
+                f"{service}-route-{slug}", api_id=self.api.id, route_key=route, target=target,
+                authorization_type="JWT" if auth else "NONE", authorizer_id=auth.id if auth else None,
+                authorization_scopes=sorted(authorizer.get("scopes") or []) or None if authorizer else None,
+                opts=opts))
+            created.append(aws.lambda_.Permission(
+                f"{service}-route-{slug}-invoke", action="lambda:InvokeFunction", function=function_name,
+                qualifier=alias_name, principal="apigateway.amazonaws.com",
+                source_arn=route_source_arn(self.api.execution_arn, route), opts=opts))
+        return created

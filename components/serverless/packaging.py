@@ -1,0 +1,149 @@
+"""Reproducible Lambda ZIP packages, built when the program runs (never inside ``apply``).
+
+The same source gives the same bytes, so ``source_code_hash`` (and the preview) only changes when a
+file does: entries are sorted, timestamps fixed at 1980-01-01, permissions fixed (0644, or 0755 for
+files executable in the source, such as a custom runtime's ``bootstrap``), and caches and tests left
+out. A ``requirements.txt`` next to the handler is vendored with pip for the function's architecture
+and Python version, binary wheels only, into a cache keyed by what decides the result, so repeated
+plans do not reinstall.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["BUILD_DIR", "EXCLUDED_DIRS", "Package", "PackagingError", "build_package", "vendor_requirements"]
+
+#: Where packages and the dependency cache go, under the project directory (keep it out of git).
+BUILD_DIR = Path(".build")
+EXCLUDED_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".git", ".venv", "venv",
+                           "tests", "test", ".tox", ".idea", ".vscode", ".build"})
+EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+EXCLUDED_FILES = frozenset({".DS_Store", "conftest.py", "requirements-dev.txt"})
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+
+
+class PackagingError(RuntimeError):
+    """The package could not be built (pip failed, or the source is unreadable)."""
+
+
+@dataclass(frozen=True)
+class Package:
+    path: Path
+    """The ZIP, at ``.build/lambda/<name>-<sha256 prefix>.zip`` under the project."""
+    sha256: str
+    """Hex SHA-256 of the ZIP's bytes."""
+
+    @property
+    def source_code_hash(self) -> str:
+        """Base64 SHA-256, as Lambda reports ``CodeSha256``."""
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode()
+
+
+def _excluded(rel: Path) -> bool:
+    if any(part in EXCLUDED_DIRS for part in rel.parts[:-1]):
+        return True
+    name = rel.name
+    return (name in EXCLUDED_FILES or name.endswith(EXCLUDED_SUFFIXES)
+            or (name.startswith("test_") and name.endswith(".py")) or name.endswith("_test.py"))
+
+
+def _files(root: Path) -> dict[str, Path]:
+    """Archive name -> file, for every file under ``root`` that belongs in a package."""
+    out: dict[str, Path] = {}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames[:] = [d for d in dirnames if d not in EXCLUDED_DIRS]
+        for filename in filenames:
+            full = Path(dirpath) / filename
+            rel = full.relative_to(root)
+            if not _excluded(rel) and full.is_file():
+                out[rel.as_posix()] = full
+    return out
+
+
+def _zip_bytes(entries: dict[str, Path], target: Path) -> None:
+    with zipfile.ZipFile(target, "w") as zf:
+        for arcname in sorted(entries):
+            src = entries[arcname]
+            info = zipfile.ZipInfo(arcname, date_time=FIXED_TIME)
+            mode = 0o755 if os.access(src, os.X_OK) else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            info.create_system = 3
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, src.read_bytes(), compresslevel=9)
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def vendor_requirements(requirements: Path, *, python_version: str, architecture: str, cache_root: Path) -> Path:
+    """Install ``requirements`` for Lambda (Linux, ``architecture``, CPython ``python_version``, wheels
+    only) into a cache folder keyed by the file's content and the target, and return that folder."""
+    content = requirements.read_bytes()
+    key = hashlib.sha256(b"\0".join([content, architecture.encode(), python_version.encode()])).hexdigest()[:24]
+    target = cache_root / key
+    if (target / ".complete").is_file():
+        return target
+    cache_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=cache_root))
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+           "--no-input", "--target", str(staging), "--platform", PLATFORMS[architecture], "--implementation", "cp",
+           "--python-version", python_version, "--only-binary=:all:", "--upgrade", "-r", str(requirements)]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PackagingError(f"pip could not vendor {requirements} for {architecture}/python{python_version} "
+                             f"(binary wheels only):\n{result.stderr.strip() or result.stdout.strip()}")
+    (staging / ".complete").write_text(requirements.name)
+    try:
+        staging.rename(target)
+    except OSError:
+        # Another run finished the same install first: its result is equivalent.
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def build_package(name: str, code_dir: Path, *, project_dir: Path, python_version: str | None,
+                  architecture: str) -> Package:
+    """Build ``code_dir`` (plus its vendored ``requirements.txt`` for Python) into a reproducible ZIP."""
+    code_dir = code_dir.resolve()
+    entries: dict[str, Path] = {}
+    requirements = code_dir / "requirements.txt"
+    if python_version is not None and requirements.is_file() and _has_requirements(requirements):
+        deps = vendor_requirements(requirements, python_version=python_version, architecture=architecture,
+                                   cache_root=project_dir / BUILD_DIR / "lambda-deps")
+        entries.update({k: v for k, v in _files(deps).items() if k != ".complete" and not k.startswith("bin/")})
+    # The function's own files win over a dependency's file of the same name.
+    entries.update(_files(code_dir))
+    out_dir = project_dir / BUILD_DIR / "lambda"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}-", suffix=".zip", dir=out_dir)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        _zip_bytes(entries, tmp)
+        sha = _digest(tmp)
+        final = out_dir / f"{name}-{sha[:16]}.zip"
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Package(path=final, sha256=sha)
+
+
+def _has_requirements(path: Path) -> bool:
+    return any(line.strip() and not line.strip().startswith("#") for line in path.read_text().splitlines())

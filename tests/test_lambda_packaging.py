@@ -1,0 +1,127 @@
+"""Reproducible Lambda packages: same source, same bytes; caches and tests left out; dependencies vendored."""
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from components.serverless import packaging
+from components.serverless.packaging import PackagingError, build_package, vendor_requirements
+
+
+def _source(root: Path) -> Path:
+    code = root / "src"
+    (code / "lib").mkdir(parents=True)
+    (code / "handler.py").write_text("def handler(event, context):\n    return 1\n")
+    (code / "lib" / "util.py").write_text("X = 1\n")
+    (code / "__pycache__").mkdir()
+    (code / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"junk")
+    (code / "tests").mkdir()
+    (code / "tests" / "test_handler.py").write_text("def test(): pass\n")
+    (code / ".pytest_cache").mkdir()
+    (code / ".pytest_cache" / "README.md").write_text("cache")
+    (code / "test_local.py").write_text("")
+    (code / "bootstrap").write_text("#!/bin/sh\n")
+    os.chmod(code / "bootstrap", 0o755)
+    return code
+
+
+def test_same_source_builds_byte_identical_package(tmp_path):
+    code = _source(tmp_path)
+    first = build_package("orders", code, project_dir=tmp_path / "a", python_version="3.13", architecture="arm64")
+    # Touch every file: new timestamps must not change the package.
+    for f in code.rglob("*"):
+        if f.is_file():
+            os.utime(f, (1_900_000_000, 1_900_000_000))
+    second = build_package("orders", code, project_dir=tmp_path / "b", python_version="3.13", architecture="arm64")
+    assert first.sha256 == second.sha256
+    assert first.path.read_bytes() == second.path.read_bytes()
+    assert first.path.name == f"orders-{first.sha256[:16]}.zip"
+    assert first.path.parent == tmp_path / "a" / ".build" / "lambda"
+
+
+def test_one_changed_file_changes_the_hash(tmp_path):
+    code = _source(tmp_path)
+    before = build_package("orders", code, project_dir=tmp_path, python_version="3.13", architecture="arm64")
+    (code / "lib" / "util.py").write_text("X = 2\n")
+    after = build_package("orders", code, project_dir=tmp_path, python_version="3.13", architecture="arm64")
+    assert before.sha256 != after.sha256
+    assert before.source_code_hash != after.source_code_hash
+
+
+def test_package_has_sorted_entries_fixed_times_and_permissions_without_caches_or_tests(tmp_path):
+    code = _source(tmp_path)
+    package = build_package("orders", code, project_dir=tmp_path, python_version="3.13", architecture="arm64")
+    with zipfile.ZipFile(package.path) as zf:
+        infos = zf.infolist()
+    names = [i.filename for i in infos]
+    assert names == ["bootstrap", "handler.py", "lib/util.py"]
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in infos}
+    assert modes == {"bootstrap": 0o755, "handler.py": 0o644, "lib/util.py": 0o644}
+
+
+def test_source_code_hash_is_base64_sha256_of_the_zip(tmp_path):
+    import base64
+    import hashlib
+    package = build_package("orders", _source(tmp_path), project_dir=tmp_path, python_version="3.13",
+                            architecture="arm64")
+    assert package.source_code_hash == base64.b64encode(hashlib.sha256(package.path.read_bytes()).digest()).decode()
+
+
+def test_requirements_are_vendored_once_into_a_cache_keyed_by_content_and_target(tmp_path, monkeypatch):
+    code = _source(tmp_path)
+    (code / "requirements.txt").write_text("tinylib==1.0\n")
+    calls = []
+
+    def fake_pip(cmd, capture_output, text, check):
+        calls.append(cmd)
+        target = Path(cmd[cmd.index("--target") + 1])
+        (target / "tinylib").mkdir(parents=True)
+        (target / "tinylib" / "__init__.py").write_text("VERSION = '1.0'\n")
+        (target / "bin").mkdir()
+        (target / "bin" / "tiny").write_text("script")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(packaging.subprocess, "run", fake_pip)
+    first = build_package("orders", code, project_dir=tmp_path, python_version="3.12", architecture="x86_64")
+    second = build_package("orders", code, project_dir=tmp_path, python_version="3.12", architecture="x86_64")
+    assert len(calls) == 1, "the second build must reuse the cached install"
+    cmd = calls[0]
+    assert cmd[cmd.index("--platform") + 1] == "manylinux2014_x86_64"
+    assert cmd[cmd.index("--python-version") + 1] == "3.12"
+    assert cmd[cmd.index("--implementation") + 1] == "cp"
+    assert "--only-binary=:all:" in cmd and "--no-compile" in cmd
+    assert first.sha256 == second.sha256
+    with zipfile.ZipFile(first.path) as zf:
+        names = zf.namelist()
+    assert "tinylib/__init__.py" in names and "handler.py" in names
+    assert not any(n.startswith("bin/") or n.endswith(".complete") for n in names)
+    build_package("orders", code, project_dir=tmp_path, python_version="3.12", architecture="arm64")
+    assert len(calls) == 2, "another architecture is another cache entry"
+    assert calls[1][calls[1].index("--platform") + 1] == "manylinux2014_aarch64"
+
+
+def test_failed_vendoring_raises_with_pip_output(tmp_path, monkeypatch):
+    req = tmp_path / "requirements.txt"
+    req.write_text("does-not-exist==0\n")
+    monkeypatch.setattr(packaging.subprocess, "run", lambda cmd, **kw: subprocess.CompletedProcess(
+        cmd, 1, "", "ERROR: No matching distribution found for does-not-exist==0"))
+    with pytest.raises(PackagingError, match="No matching distribution found"):
+        vendor_requirements(req, python_version="3.13", architecture="arm64", cache_root=tmp_path / "cache")
+    assert not any((tmp_path / "cache").iterdir())
+
+
+def test_vendoring_installs_a_real_linux_wheel(tmp_path):
+    """Needs PyPI: installs a tiny pure-Python wheel for Lambda's platform; skipped when pip cannot reach it."""
+    req = tmp_path / "requirements.txt"
+    req.write_text("six==1.17.0\n")
+    probe = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(tmp_path / "probe"),
+                            "six==1.17.0"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip("pip cannot reach the package index")
+    target = vendor_requirements(req, python_version="3.13", architecture="arm64", cache_root=tmp_path / "cache")
+    assert (target / "six.py").is_file()
