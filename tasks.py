@@ -19,22 +19,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / "venv"
-PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+TOOLS_VENV = ROOT / ".venv-tools"
+BIN = "Scripts" if os.name == "nt" else "bin"
+PYTHON = VENV / BIN / ("python.exe" if os.name == "nt" else "python")
 
 
-def ensure_venv(requirements: str) -> None:
+def ensure_venv(requirements: str, where: Path = VENV) -> None:
+    """Create ``where`` if needed and install ``requirements`` when they changed since the last install."""
     if sys.version_info < (3, 11):
         sys.exit(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
-    if not PYTHON.exists():
-        print(f"creating {VENV.name}/ ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    files = [ROOT / requirements] + ([ROOT / "requirements.txt"] if requirements != "requirements.txt" else [])
+    python = where / BIN / ("python.exe" if os.name == "nt" else "python")
+    if not python.exists():
+        print(f"creating {where.name}/ ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(where)
+    files = [ROOT / requirements] + ([ROOT / "requirements.txt"] if requirements == "requirements-dev.txt" else [])
     digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
-    stamp = VENV / f".installed-{requirements}"
+    stamp = where / f".installed-{requirements}"
     if stamp.exists() and stamp.read_text() == digest:
         return
-    print(f"installing {requirements} ...", flush=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r",
+    print(f"installing {requirements} into {where.name}/ ...", flush=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r",
                     str(ROOT / requirements)], check=True)
     stamp.write_text(digest)
 
@@ -51,6 +55,7 @@ def main(argv: list[str]) -> int:
             rest = ["--stack", "dev", *rest]
         return subprocess.call([str(PYTHON), "-m", "components.plan", *rest], cwd=ROOT, env=env)
     ensure_venv("requirements-dev.txt")
+    ensure_venv("requirements-tools.txt", TOOLS_VENV)
     return subprocess.call([str(PYTHON), "-m", "pytest", "-n", "2", "-q", *rest], cwd=ROOT, env=env)
 
 

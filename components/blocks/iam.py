@@ -49,8 +49,9 @@ def policy_document(statements: Iterable[Mapping[str, Any]]) -> pulumi.Output[st
     return pulumi.Output.from_input([dict(s) for s in statements]).apply(render)
 
 
-def secret_read_statements(arns: Iterable[str]) -> list[dict[str, Any]]:
-    """Least-privilege read access to exactly these SSM parameters and Secrets Manager secrets."""
+def secret_read_statements(arns: Iterable[str], *, describe: bool = False) -> list[dict[str, Any]]:
+    """Least-privilege read access to exactly these SSM parameters and Secrets Manager secrets.
+    ``describe`` adds ``secretsmanager:DescribeSecret`` (the Secrets Store CSI driver's AWS provider needs it)."""
     arns = sorted(set(arns))
     ssm = [a for a in arns if ":ssm:" in a]
     sm = [a for a in arns if ":secretsmanager:" in a]
@@ -60,5 +61,6 @@ def secret_read_statements(arns: Iterable[str]) -> list[dict[str, Any]]:
     if sm:
         # A Secrets Manager ARN ends in a random 6-character suffix that a configured ARN may omit:
         # grant the ARN as given and the same ARN followed by any suffix.
-        out.append(statement(["secretsmanager:GetSecretValue"], sm + [f"{a}-??????" for a in sm], sid="ReadSecrets"))
+        actions = ["secretsmanager:GetSecretValue"] + (["secretsmanager:DescribeSecret"] if describe else [])
+        out.append(statement(actions, sm + [f"{a}-??????" for a in sm], sid="ReadSecrets"))
     return out

@@ -1,0 +1,236 @@
+"""EksCluster: GIVEN cluster args / WHEN planned under mocks / THEN the AWS and Kubernetes registrations."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.eks import DEFAULT_VERSION, STANDARD_SUPPORT, EksCluster, is_arm, validate_eks_cluster
+from tests.conftest import assert_problem
+
+NET = {"vpc_id": "vpc-0abc", "vpc_cidr": "10.20.0.0/16", "private_subnet_ids": ["subnet-a", "subnet-b", "subnet-c"]}
+ADMIN = "arn:aws:iam::123456789012:role/PlatformAdmin"
+LBC = {"policy_arn": "arn:aws:iam::123456789012:policy/AWSLoadBalancerControllerIAMPolicy", "chart_version": "1.14.1"}
+
+
+@pytest.fixture(scope="module")
+def prod(request):
+    from components.plan.runtime import run
+    from tests.conftest import ROOT
+    return run(lambda: EksCluster("eks", {"admin_role_arns": [ADMIN], "load_balancer_controller": LBC},
+                                  network=NET, profile="prod"),
+               config={"microservices:environment": "prod", "aws:region": "us-east-1"}, project_dir=ROOT, stack="prod")
+
+
+@pytest.fixture(scope="module")
+def dev():
+    from components.plan.runtime import run
+    from tests.conftest import ROOT
+    return run(lambda: EksCluster("eks", {}, network=NET, profile="dev"),
+               config={"microservices:environment": "dev", "aws:region": "us-east-1"}, project_dir=ROOT, stack="dev")
+
+
+def test_cluster_runs_the_default_standard_support_version_with_standard_upgrade_policy(dev):
+    cluster = dev.one("aws:eks/cluster:Cluster")
+    assert DEFAULT_VERSION in STANDARD_SUPPORT
+    assert cluster.inputs["version"] == DEFAULT_VERSION
+    assert cluster.get("upgradePolicy.supportType") == "STANDARD"
+
+
+def test_api_endpoint_is_private_by_default(dev):
+    vpc = dev.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
+    assert vpc["endpointPrivateAccess"] is True and vpc["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in vpc
+    assert vpc["subnetIds"] == NET["private_subnet_ids"]
+
+
+def test_public_endpoint_is_limited_to_the_given_cidrs(plan):
+    g = plan(lambda: EksCluster("eks", {"public_endpoint": True, "public_access_cidrs": ["203.0.113.0/24"]},
+                                network=NET))
+    vpc = g.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
+    assert vpc["endpointPublicAccess"] is True and vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_secrets_are_encrypted_with_a_rotating_kms_key(prod):
+    key = prod.one("aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True and key.protect is True
+    enc = prod.one("aws:eks/cluster:Cluster").inputs["encryptionConfig"]
+    assert enc["resources"] == ["secrets"] and enc["provider"]["keyArn"].startswith("arn:aws:kms:")
+
+
+def test_control_plane_logs_go_to_a_log_group_with_the_profile_retention_created_first(prod, dev):
+    cluster = prod.one("aws:eks/cluster:Cluster")
+    assert cluster.inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
+    group = prod.one("aws:cloudwatch/logGroup:LogGroup")
+    assert group.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster"
+    assert group.inputs["retentionInDays"] == 365
+    assert dev.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 7
+    assert group.urn in cluster.dependencies
+
+
+def test_authentication_mode_api_with_admin_access_entries(prod):
+    cluster = prod.one("aws:eks/cluster:Cluster")
+    assert cluster.get("accessConfig.authenticationMode") == "API"
+    entry = prod.one("aws:eks/accessEntry:AccessEntry")
+    assert entry.inputs["principalArn"] == ADMIN and entry.inputs["type"] == "STANDARD"
+    assoc = prod.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert assoc.inputs["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
+    assert assoc.inputs["accessScope"] == {"type": "cluster"}
+
+
+def test_prod_cluster_has_deletion_protection_and_is_protected(prod, dev):
+    assert prod.one("aws:eks/cluster:Cluster").inputs["deletionProtection"] is True
+    assert prod.one("aws:eks/cluster:Cluster").protect is True
+    assert dev.one("aws:eks/cluster:Cluster").inputs["deletionProtection"] is False
+
+
+def test_node_group_uses_a_hardened_launch_template_in_private_subnets(prod):
+    group = prod.one("aws:eks/nodeGroup:NodeGroup")
+    assert group.inputs["subnetIds"] == NET["private_subnet_ids"]
+    assert group.inputs["amiType"] == "AL2023_ARM_64_STANDARD"
+    assert group.inputs["instanceTypes"] == ["m7g.large"] and group.inputs["capacityType"] == "ON_DEMAND"
+    assert group.inputs["scalingConfig"] == {"desiredSize": 3, "maxSize": 6, "minSize": 3}
+    assert group.inputs["updateConfig"] == {"maxUnavailablePercentage": 33}
+    assert "scalingConfig.desiredSize" in group.ignore_changes
+    lt = prod.one("aws:ec2/launchTemplate:LaunchTemplate")
+    assert lt.inputs["metadataOptions"]["httpTokens"] == "required"
+    assert lt.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    ebs = lt.inputs["blockDeviceMappings"][0]["ebs"]
+    assert ebs["volumeType"] == "gp3" and ebs["encrypted"] == "true"
+    # EKS chooses the AMI, sets the instance profile and attaches the cluster security group.
+    assert "imageId" not in lt.inputs and "iamInstanceProfile" not in lt.inputs and "networkInterfaces" not in lt.inputs
+    assert lt.urn in group.dependencies and group.get("launchTemplate.version") == "1"
+
+
+def test_dev_node_group_runs_on_spot(dev):
+    assert dev.one("aws:eks/nodeGroup:NodeGroup").inputs["capacityType"] == "SPOT"
+
+
+def test_x86_instance_types_get_the_x86_ami(plan):
+    g = plan(lambda: EksCluster("eks", {"node_groups": {"general": {"instance_types": ["m7i.large", "m6i.large"],
+                                                                    "min": 1, "max": 4, "spot": False}}},
+                                network=NET))
+    group = g.one("aws:eks/nodeGroup:NodeGroup", "eks-general")
+    assert group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
+    assert group.inputs["scalingConfig"] == {"desiredSize": 1, "maxSize": 4, "minSize": 1}
+    assert group.inputs["labels"] == {"node-group": "general"}
+
+
+def test_managed_addons_are_installed_with_coredns_after_the_nodes(prod):
+    addons = {a.inputs["addonName"]: a for a in prod.of_type("aws:eks/addon:Addon")}
+    assert {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"} <= set(addons)
+    assert "aws-secrets-store-csi-driver-provider" in addons
+    group = prod.one("aws:eks/nodeGroup:NodeGroup")
+    assert group.urn in addons["coredns"].dependencies
+    assert addons["vpc-cni"].urn in group.dependencies
+    assert json.loads(addons["vpc-cni"].inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+
+
+def test_roles_trust_eks_and_ec2_with_the_managed_policies(prod):
+    roles = {r.name: r for r in prod.of_type("aws:iam/role:Role")}
+    trust = json.loads(roles["eks-cluster-role"].inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "eks.amazonaws.com"}
+    node_trust = json.loads(roles["eks-node-role"].inputs["assumeRolePolicy"])
+    assert node_trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    policies = sorted(a.inputs["policyArn"].rsplit("/", 1)[1] for a in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                      if a.name.startswith("eks-node-role"))
+    assert policies == sorted(["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly",
+                               "AmazonEKS_CNI_Policy", "AmazonSSMManagedInstanceCore"])
+
+
+def test_kubernetes_provider_uses_a_cluster_auth_token_not_the_aws_cli(prod):
+    assert any(tok == "aws:eks/getClusterAuth:getClusterAuth" for tok, _ in prod.invokes)
+    provider = prod.one("pulumi:providers:kubernetes", "eks-k8s")
+    assert provider.inputs["kubeconfig"] == "[secret]"
+    assert prod.one("aws:eks/nodeGroup:NodeGroup").urn in provider.dependencies
+
+
+def test_kubeconfig_output_for_people_uses_aws_eks_get_token(prod):
+    component = prod.one("microservices:eks:EksCluster")
+    config = json.loads(component.outputs["kubeconfig"])
+    user = config["users"][0]["user"]["exec"]
+    assert user["command"] == "aws" and user["args"][:2] == ["eks", "get-token"]
+    assert "token" not in config["users"][0]["user"]
+
+
+def test_oidc_provider_enables_irsa(prod):
+    oidc = prod.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert oidc.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    assert oidc.inputs["url"].startswith("https://oidc.eks.us-east-1.amazonaws.com/id/")
+
+
+def test_load_balancer_controller_is_installed_with_a_pod_identity_role(prod):
+    release = prod.one("kubernetes:helm.sh/v3:Release")
+    assert release.inputs["chart"] == "aws-load-balancer-controller" and release.inputs["version"] == "1.14.1"
+    assert release.inputs["values"]["vpcId"] == NET["vpc_id"]
+    assoc = prod.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assert assoc.inputs["serviceAccount"] == "aws-load-balancer-controller" and assoc.inputs["namespace"] == "kube-system"
+    trust = json.loads(prod.one("aws:iam/role:Role", "eks-lbc").inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+    assert release.urn in prod.one("pulumi:providers:kubernetes", "eks-k8s").dependencies
+
+
+def test_graviton_types_are_recognised():
+    assert [is_arm(t) for t in ("t4g.medium", "m7g.large", "c7gn.xlarge", "r8gd.2xlarge", "m7i.large", "g4dn.xlarge",
+                                "m7i-flex.large")] == [True, True, True, True, False, False, False]
+
+
+# -- validation -----------------------------------------------------------------------------------
+def _validate(args):
+    validate_eks_cluster(args, "eks").raise_if_any()
+
+
+def test_rejects_a_version_outside_standard_support():
+    assert_problem(lambda: _validate({"version": "1.29"}), "eks.version", "standard support", "'1.29'")
+
+
+def test_public_endpoint_needs_cidrs_and_refuses_the_whole_internet():
+    assert_problem(lambda: _validate({"public_endpoint": True}), "eks.public_access_cidrs", "is required")
+    assert_problem(lambda: _validate({"public_endpoint": True, "public_access_cidrs": ["0.0.0.0/0"]}),
+                   "eks.public_access_cidrs[0]", "whole internet")
+    assert_problem(lambda: _validate({"public_access_cidrs": ["10.0.0.0/8"]}), "eks.public_access_cidrs",
+                   "no effect without public_endpoint")
+    assert_problem(lambda: _validate({"public_endpoint": True, "public_access_cidrs": ["300.1.1.1/24"]}),
+                   "eks.public_access_cidrs[0]", "valid IPv4 CIDR")
+
+
+def test_rejects_admin_principals_that_are_not_role_arns():
+    assert_problem(lambda: _validate({"admin_role_arns": ["arn:aws:iam::123456789012:user/alice"]}),
+                   "eks.admin_role_arns[0]", "IAM role ARN")
+
+
+def test_rejects_node_groups_mixing_architectures_and_bad_sizes():
+    lines = assert_problem(lambda: _validate({"node_groups": {"web": {"instance_types": ["m7g.large", "m7i.large"],
+                                                                      "min": 5, "max": 2}}}),
+                           "eks.node_groups.web.instance_types", "one architecture")
+    assert any("eks.node_groups.web.min" in line and "at most max (2)" in line for line in lines)
+    assert_problem(lambda: _validate({"node_groups": {"Web_1": {}}}), "eks.node_groups.Web_1", "DNS-1123")
+    assert_problem(lambda: _validate({"node_groups": {"web": {"disk_size": 5}}}), "eks.node_groups.web.disk_size",
+                   "between 20 and 16384")
+    assert_problem(lambda: _validate({"node_groups": {}}), "eks.node_groups", "at least one node group")
+
+
+def test_rejects_unknown_keys_log_types_and_retention():
+    assert_problem(lambda: _validate({"verison": "1.35"}), "eks.verison", "did you mean 'version'")
+    assert_problem(lambda: _validate({"log_types": ["apiserver"]}), "eks.log_types[0]", "must be one of")
+    assert_problem(lambda: _validate({"log_retention_days": 10}), "eks.log_retention_days", "must be one of")
+
+
+def test_load_balancer_controller_needs_a_policy_and_a_pinned_chart():
+    assert_problem(lambda: _validate({"load_balancer_controller": {}}), "eks.load_balancer_controller.policy_arn",
+                   "is required")
+    assert_problem(lambda: _validate({"load_balancer_controller": {**LBC, "chart_version": "latest"}}),
+                   "eks.load_balancer_controller.chart_version", "chart version")
+
+
+def test_constructor_validates_before_registering(plan):
+    assert_problem(lambda: EksCluster("eks", {"version": "1.20"}, network=NET), "eks.version")
+
+
+def test_cluster_provider_for_an_existing_cluster_needs_no_cli(plan):
+    from components.eks import cluster_provider
+    g = plan(lambda: cluster_provider("shared", "platform-prod-eks"))
+    assert g.one("pulumi:providers:kubernetes", "shared").inputs["kubeconfig"] == "[secret]"
+    tokens = {tok for tok, _ in g.invokes}
+    assert {"aws:eks/getCluster:getCluster", "aws:eks/getClusterAuth:getClusterAuth"} <= tokens
