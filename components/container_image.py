@@ -115,7 +115,8 @@ def validate_image(spec: Any, path: str, problems: Problems, vctx: ValidationCon
         return
     dockerfile = spec.get("dockerfile", "Dockerfile")
     df_path = join_path(path, "dockerfile")
-    if problems.check_str(dockerfile, df_path, allowed="a file path relative to context") and not is_unknown(dockerfile):
+    if problems.check_str(dockerfile, df_path, allowed="a file path relative to context") \
+            and not is_unknown(dockerfile):
         if not (root / dockerfile).is_file():
             problems.add(df_path, f"Dockerfile {dockerfile!r} does not exist in build context {context!r}")
     args = spec.get("build_args")
@@ -125,7 +126,8 @@ def validate_image(spec: Any, path: str, problems: Problems, vctx: ValidationCon
             if not re.fullmatch(BUILD_ARG_PATTERN, str(key)):
                 problems.add(join_path(args_path, str(key)), "must be a build argument name: letters, digits and '_'")
             if is_unknown(value):
-                problems.add(join_path(args_path, str(key)), "must be known at plan time: build args are part of the image tag")
+                problems.add(join_path(args_path, str(key)),
+                             "must be known at plan time: build args are part of the image tag")
     problems.check_enum(spec.get("platform"), join_path(path, "platform"), PLATFORMS)
 
 
@@ -353,7 +355,8 @@ class ContainerImage(pulumi.ComponentResource):
 
     def _repository(self, name: str, prof: Profile, keep: int, untagged_days: int,
                     kms_key_arn: pulumi.Input[str] | None, tags: Mapping[str, str]) -> aws.ecr.Repository:
-        encryption = {"encryption_type": "KMS", "kms_key": kms_key_arn} if kms_key_arn else {"encryption_type": "AES256"}
+        encryption = ({"encryption_type": "KMS", "kms_key": kms_key_arn} if kms_key_arn
+                      else {"encryption_type": "AES256"})
         repo = aws.ecr.Repository(
             f"{name}-repo", image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True}, encryption_configurations=[encryption],

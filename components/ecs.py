@@ -1,0 +1,984 @@
+"""Service instance per container on ECS: ``EcsCluster`` (one per stack) and ``EcsService``.
+
+An ``ecs`` service runs on Fargate (``awsvpc``: each task has its own network interface and
+security group, target type ``ip``) or on the cluster's EC2 capacity (``bridge`` networking with
+dynamic host ports, target type ``instance``, bin-packed on memory so several instances of several
+services share each host). Every service joins the cluster's Service Connect namespace, so the
+others call it as ``http://<name>:<port>``. Besides a long-running service, two worker shapes:
+``queue`` (an SQS queue with a dead-letter queue, scaled on backlog per task) and ``schedule``
+(a task run by an EventBridge rule).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NotRequired, Sequence, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from .blocks.iam import assume_role_policy, policy_document, secret_read_statements, statement
+from .blocks.launch_template import INSTANCE_TYPE_PATTERN, instance_role, launch_template
+from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
+                                   prepare_shared_load_balancers, service_security_group, shared_key,
+                                   standard_alarms, validate_load_balancer, validate_shared_rules)
+from .blocks.logs import log_group
+from .container_image import ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, image_architecture
+from .docker import CONTAINER_KEYS, ContainerSettings, build_docker_local, resolve_container, validate_container
+from .patterns import BuildContext, Pattern, ValidationContext
+from .profiles import Profile, get_profile
+from .service_spec import (CORE_KEYS, CoreSpec, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
+                           validate_core, validate_tags)
+from .validation import Problems, is_unknown, join_path
+
+__all__ = [
+    "CAPACITIES",
+    "ECS_KEYS",
+    "EcsCluster",
+    "EcsClusterArgs",
+    "EcsService",
+    "EcsServiceArgs",
+    "FARGATE_SIZES",
+    "PATTERN",
+    "QueueArgs",
+    "instance_architecture",
+    "validate_ecs",
+    "validate_ecs_cluster",
+]
+
+CAPACITIES = ("fargate", "fargate_spot", "ec2")
+ARCHITECTURES = ("arm64", "x86_64")
+QUEUE_KEYS = ("visibility_timeout", "max_receive_count", "retention_days", "messages_per_task")
+ECS_KEYS = CORE_KEYS + CONTAINER_KEYS + (
+    "cpu", "memory", "capacity", "architecture", "ephemeral_storage", "enable_exec", "target_memory",
+    "target_requests", "load_balancer", "policy_arns", "queue", "schedule")
+EC2_KEYS = ("instance_type", "min_size", "max_size", "root_volume_size", "target_capacity", "ami_id")
+AMI_ID_PATTERN = r"ami-[0-9a-f]{8,17}"
+CLUSTER_KEYS = ("ec2", "namespace", "container_insights", "tags")
+
+#: Fargate task sizes: CPU units -> the memory values (MiB) allowed with them.
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+EC2_CPU_MIN, EC2_CPU_MAX = 128, 196608
+EC2_MEMORY_MIN = 128
+EPHEMERAL_MIN, EPHEMERAL_MAX = 21, 200
+#: Docker's dynamic host ports on ECS hosts: the kernel's ephemeral range (32768-60999 on Amazon
+#: Linux 2023) and Docker's fallback (49153-65535) both fall inside it.
+DYNAMIC_PORTS = (32768, 65535)
+SCHEDULE_PATTERN = (r"rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)"
+                    r"|cron\(\S+ \S+ \S+ \S+ \S+ \S+\)")
+POLICY_ARN_PATTERN = r"arn:aws(-cn|-us-gov)?:iam::(\d{12}|aws):policy/[\w+=,.@/-]+"
+NAMESPACE_PATTERN = r"[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?"
+ECS_INSTANCE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+ECS_AMI_PARAMETERS = {
+    "arm64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
+    "x86_64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
+}
+EXEC_ACTIONS = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
+CLUSTER_KEY = "ecs:cluster"
+CONFIG_KEY = "ecs:config"
+PORT_NAME = "http"
+
+
+class QueueArgs(TypedDict):
+    """``queue``: the service is a queue worker, fed by an SQS queue with a dead-letter queue."""
+
+    visibility_timeout: NotRequired[int]
+    """Seconds a received message stays hidden, 0-43200: longer than a message takes. Default: 60."""
+    max_receive_count: NotRequired[int]
+    """Receives before a message moves to the dead-letter queue, 1-1000. Default: 5."""
+    retention_days: NotRequired[int]
+    """Days a message is kept, 1-14 (the dead-letter queue keeps 14). Default: 4."""
+    messages_per_task: NotRequired[int]
+    """Backlog per running task that target tracking holds, 1-100000. Default: 10."""
+
+
+class EcsServiceArgs(TypedDict):
+    """An ``ecs`` service: the core spec, how its container runs, and ECS's own settings."""
+
+    port: NotRequired[int]
+    """Port the container listens on, 1-65535. Default: 8080."""
+    health_check: NotRequired[HealthCheckArgs]
+    """Load balancer and container health checks; ``grace_period`` is the service's health check grace
+    period. Default: see the core spec (grace period 60 s)."""
+    scaling: NotRequired[ScalingArgs]
+    """Tasks: ``min``/``max`` bound autoscaling, ``desired`` the count at creation, ``target_cpu`` the CPU
+    target. Default: the profile's capacity."""
+    environment: NotRequired[Mapping[str, str]]
+    """Plain environment variables. Default: none."""
+    secrets: NotRequired[Mapping[str, str]]
+    """Variable -> SSM parameter or Secrets Manager ARN, injected by ECS (``valueFrom``); only the
+    execution role may read them. Default: none."""
+    expose: NotRequired[str]
+    """``public`` (internet-facing load balancer), ``internal`` (load balancer inside the VPC) or ``none``
+    (Service Connect only). Default: ``internal``; ``none`` for queue workers and scheduled tasks."""
+    tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Default: none."""
+    image: NotRequired[ContainerImageArgs]
+    """``{context, dockerfile, build_args, platform}`` or ``{ref}``. Default: ``{context: services/<name>}``."""
+    user: NotRequired[str]
+    """Non-root ``user``, ``uid`` or ``uid:gid`` of the container. Default: the image's ``USER``."""
+    command: NotRequired[Sequence[str]]
+    """Overrides the image's ``CMD``. Default: the image's."""
+    health_command: NotRequired[Sequence[str]]
+    """Container health check (``["CMD-SHELL", "..."]``). Default: ``wget`` of ``health_check.path``;
+    none for queue workers and scheduled tasks."""
+    read_only_root_filesystem: NotRequired[bool]
+    """Read-only root filesystem. Default: true."""
+    writable_paths: NotRequired[Sequence[str]]
+    """Absolute paths mounted as writable task volumes. Default: ``["/tmp"]``."""
+    cpu: NotRequired[int]
+    """Task CPU units. Fargate: 256, 512, 1024, 2048, 4096, 8192 or 16384; EC2: 128-196608.
+    Default: the profile's ``container_cpu`` (dev 256, staging/prod 512)."""
+    memory: NotRequired[int]
+    """Task memory in MiB. Fargate: a value the CPU allows (256: 512/1024/2048; 512: 1024-4096; 1024: 2048-8192;
+    2048: 4096-16384, all in steps of 1024; 4096: 8192-30720 step 1024; 8192: 16384-61440 step 4096;
+    16384: 32768-122880 step 8192); EC2: at least 128. Default: the profile's ``container_memory``."""
+    capacity: NotRequired[str]
+    """``fargate``, ``fargate_spot`` (x86_64 only) or ``ec2`` (the cluster's instances, bin-packed).
+    Default: ``fargate_spot`` when the profile prefers Spot (dev) and the task is not ARM, else ``fargate``."""
+    architecture: NotRequired[str]
+    """``arm64`` or ``x86_64``. Default: the image's ``platform``; else on ``ec2`` the instances'
+    architecture, on Fargate ``x86_64`` (the one every capacity, Spot included, runs, so dev and prod run
+    the same image)."""
+    ephemeral_storage: NotRequired[int]
+    """Fargate task storage in GiB, 21-200. Default: Fargate's 20 GiB."""
+    enable_exec: NotRequired[bool]
+    """ECS Exec (``aws ecs execute-command``) into running tasks. Default: false."""
+    target_memory: NotRequired[int]
+    """Also scale on average memory utilisation (percent, 10-90). Default: CPU only."""
+    target_requests: NotRequired[int]
+    """Also scale on ALB requests per task per minute, 1-1000000 (needs an ALB). Default: CPU only."""
+    load_balancer: NotRequired[LoadBalancerArgs]
+    """The load balancer (see the load balancer block). Default: an ALB of its own unless ``expose: none``."""
+    policy_arns: NotRequired[Sequence[str]]
+    """IAM policies attached to the task role (what the application may call). Default: none."""
+    queue: NotRequired[QueueArgs]
+    """Make the service a queue worker. Default: none."""
+    schedule: NotRequired[str]
+    """Make it a scheduled task: ``rate(5 minutes)`` or ``cron(0 3 * * ? *)``. Default: none."""
+
+
+class Ec2CapacityArgs(TypedDict):
+    """``ec2`` of a cluster: an Auto Scaling Group of ECS-optimized instances behind a capacity provider."""
+
+    instance_type: NotRequired[str]
+    """Instance type; Graviton (``t4g``, ``m7g``) runs arm64 tasks, others x86_64. Default: the profile's."""
+    min_size: NotRequired[int]
+    """Fewest instances, 0-1000. Default: the profile's ``min_capacity``."""
+    max_size: NotRequired[int]
+    """Most instances, 1-1000, at least ``min_size``. Default: the larger of ``min_size`` and twice the
+    profile's ``max_capacity``."""
+    root_volume_size: NotRequired[int]
+    """Root volume (images and container layers) in GiB, 30-16384. Default: 30."""
+    target_capacity: NotRequired[int]
+    """Percent of the instances' capacity that managed scaling fills, 1-100. Default: 100 (pack tightly)."""
+    ami_id: NotRequired[pulumi.Input[str]]
+    """Pin the hosts' AMI. Default: the recommended ECS-optimized Amazon Linux 2023 AMI of the instance
+    type's architecture, read from its public SSM parameter at each deployment (a newly published AMI shows
+    as a launch template change and reaches new instances)."""
+
+
+class EcsClusterArgs(TypedDict):
+    """The stack's ECS cluster, shared by its ``ecs`` services."""
+
+    ec2: NotRequired[Ec2CapacityArgs]
+    """EC2 capacity for services with ``capacity: ec2``. Default: none (Fargate and Fargate Spot only)."""
+    namespace: NotRequired[str]
+    """Name of the Service Connect (Cloud Map HTTP) namespace. Default: ``<project>-<stack>-<name>``."""
+    container_insights: NotRequired[str]
+    """``enabled`` or ``enhanced`` (per-task and per-container metrics, at a higher cost). Default: ``enabled``."""
+    tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Default: none."""
+
+
+# -- resolution ---------------------------------------------------------------------------------
+
+def instance_architecture(instance_type: str) -> str:
+    """``arm64`` for Graviton instance types (``a1``, ``t4g``, ``m7g``, ``c7gn``, ``x2gd``...), else ``x86_64``."""
+    family = instance_type.split(".")[0]
+    return "arm64" if family == "a1" or re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family) else "x86_64"
+
+
+def shape_of(spec: Mapping[str, Any]) -> str:
+    """``scheduled``, ``worker`` (a queue worker) or ``service``."""
+    if spec.get("schedule") is not None:
+        return "scheduled"
+    if spec.get("queue") is not None:
+        return "worker"
+    return "service"
+
+
+def _explicit_architecture(spec: Mapping[str, Any]) -> str | None:
+    arch = spec.get("architecture")
+    if isinstance(arch, str) and arch in ARCHITECTURES:
+        return arch
+    image = spec.get("image")
+    return image_architecture(image) if isinstance(image, Mapping) else None
+
+
+def resolve_capacity(spec: Mapping[str, Any], profile: Profile) -> str:
+    """The capacity a service runs on (explicit, else Spot when the profile prefers it and the task is not ARM)."""
+    if spec.get("capacity") in CAPACITIES:
+        return spec["capacity"]
+    return "fargate_spot" if profile.spot and _explicit_architecture(spec) != "arm64" else "fargate"
+
+
+def resolve_architecture(spec: Mapping[str, Any], profile: Profile, instance_type: str | None = None) -> str:
+    """The CPU architecture of a service's task (see ``EcsServiceArgs.architecture``)."""
+    explicit = _explicit_architecture(spec)
+    if explicit:
+        return explicit
+    if resolve_capacity(spec, profile) == "ec2":
+        return instance_architecture(instance_type or profile.instance_type)
+    return "x86_64"
+
+
+def _effective(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Workers and scheduled tasks take no traffic: ``expose`` defaults to ``none`` for them."""
+    out = dict(spec)
+    if shape_of(spec) != "service":
+        out.setdefault("expose", "none")
+    return out
+
+
+def _allowed_memory_text(cpu: int) -> str:
+    values = FARGATE_SIZES[cpu]
+    if len(values) <= 3:
+        return ", ".join(str(v) for v in values)
+    return f"{values[0]}-{values[-1]} in steps of {values[1] - values[0]}"
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+def validate_ecs(name: str, spec: Mapping[str, Any], path: str, vctx: ValidationContext) -> Problems:
+    """Every problem of one ``ecs`` service spec (the catalog entry without ``pattern``)."""
+    problems = Problems()
+    if not problems.check_mapping(spec, path) or not isinstance(spec, Mapping):
+        return problems
+    problems.check_known_keys(spec, ECS_KEYS, path)
+    shape = shape_of(spec)
+    eff = _effective(spec)
+    validate_core(eff, path, problems)
+    validate_container(name, spec, path, problems, vctx)
+    profile = vctx.profile
+
+    ok_cap = problems.check_enum(spec.get("capacity"), join_path(path, "capacity"), CAPACITIES)
+    ok_arch = problems.check_enum(spec.get("architecture"), join_path(path, "architecture"), ARCHITECTURES)
+    capacity = resolve_capacity(spec, profile) if ok_cap else None
+    image_arch = image_architecture(spec["image"]) if isinstance(spec.get("image"), Mapping) else None
+    if ok_arch and spec.get("architecture") and image_arch and spec["architecture"] != image_arch:
+        problems.add(join_path(path, "architecture"), f"is {spec['architecture']!r} but image.platform builds "
+                                                      f"{image_arch!r}: they must match")
+    if capacity == "fargate_spot" and ok_arch and _explicit_architecture(spec) == "arm64":
+        problems.add(join_path(path, "capacity"), "fargate_spot runs x86_64 tasks only, and this task is arm64: "
+                                                  "use capacity fargate or architecture x86_64")
+
+    _validate_size(spec, path, problems, profile, capacity)
+    eph = spec.get("ephemeral_storage")
+    if problems.check_int(eph, join_path(path, "ephemeral_storage"), EPHEMERAL_MIN, EPHEMERAL_MAX, "GiB") \
+            and eph is not None and capacity == "ec2":
+        problems.add(join_path(path, "ephemeral_storage"), "applies to Fargate only; EC2 tasks use the host's disk")
+    problems.check_bool(spec.get("enable_exec"), join_path(path, "enable_exec"))
+    problems.check_int(spec.get("target_memory"), join_path(path, "target_memory"), 10, 90, "percent")
+    problems.check_int(spec.get("target_requests"), join_path(path, "target_requests"), 1, 1_000_000)
+    policies = spec.get("policy_arns")
+    if problems.check_list(policies, join_path(path, "policy_arns")) and isinstance(policies, (list, tuple)):
+        for i, arn in enumerate(policies):
+            problems.check_str(arn, join_path(path, "policy_arns", i), POLICY_ARN_PATTERN,
+                               "an IAM policy ARN (arn:aws:iam::ACCOUNT:policy/NAME)")
+
+    lb = spec.get("load_balancer")
+    validate_load_balancer(lb, join_path(path, "load_balancer"), problems, core=eff)
+    if spec.get("target_requests") is not None:
+        lb_type = lb.get("type", "alb") if isinstance(lb, Mapping) else "alb"
+        if eff.get("expose", "internal") == "none" or lb_type != "alb":
+            problems.add(join_path(path, "target_requests"), "scales on ALB requests, but this service has no ALB")
+
+    if shape != "service":
+        what = "a scheduled task" if shape == "scheduled" else "a queue worker"
+        if spec.get("expose", "none") != "none":
+            problems.add(join_path(path, "expose"), f"must be 'none' for {what}: it takes no traffic")
+        for key in ("target_memory", "target_requests"):
+            if spec.get(key) is not None:
+                problems.add(join_path(path, key), f"does not apply to {what}")
+    _validate_queue(spec, path, problems)
+    _validate_schedule(spec, path, problems)
+    return problems
+
+
+def _validate_size(spec: Mapping[str, Any], path: str, problems: Problems, profile: Profile,
+                   capacity: str | None) -> None:
+    cpu, memory = spec.get("cpu"), spec.get("memory")
+    cpu_path, mem_path = join_path(path, "cpu"), join_path(path, "memory")
+    if capacity == "ec2":
+        problems.check_int(cpu, cpu_path, EC2_CPU_MIN, EC2_CPU_MAX, "CPU units")
+        problems.check_int(memory, mem_path, EC2_MEMORY_MIN, None, "MiB")
+        return
+    if not (problems.check_int(cpu, cpu_path) and problems.check_int(memory, mem_path)):
+        return
+    if is_unknown(cpu) or is_unknown(memory):
+        return
+    eff_cpu = int(cpu) if cpu is not None else profile.container_cpu
+    eff_mem = int(memory) if memory is not None else profile.container_memory
+    if eff_cpu not in FARGATE_SIZES:
+        given = "" if cpu is not None else f" (the {profile.name} profile's default)"
+        problems.add(cpu_path, f"must be a Fargate CPU size ({', '.join(str(c) for c in FARGATE_SIZES)}), "
+                               f"got {eff_cpu}{given}")
+        return
+    if eff_mem not in FARGATE_SIZES[eff_cpu]:
+        given = "" if memory is not None else f" (the {profile.name} profile's default)"
+        with_cpu = f"cpu {eff_cpu}" + ("" if cpu is not None else f" (the {profile.name} profile's default)")
+        problems.add(mem_path, f"must be one of the values Fargate allows with {with_cpu}: "
+                               f"{_allowed_memory_text(eff_cpu)} MiB, got {eff_mem}{given}")
+
+
+def _validate_queue(spec: Mapping[str, Any], path: str, problems: Problems) -> None:
+    queue = spec.get("queue")
+    q_path = join_path(path, "queue")
+    if queue is None or not problems.check_mapping(queue, q_path) or not isinstance(queue, Mapping):
+        return
+    problems.check_known_keys(queue, QUEUE_KEYS, q_path)
+    problems.check_int(queue.get("visibility_timeout"), join_path(q_path, "visibility_timeout"), 0, 43200, "seconds")
+    problems.check_int(queue.get("max_receive_count"), join_path(q_path, "max_receive_count"), 1, 1000)
+    problems.check_int(queue.get("retention_days"), join_path(q_path, "retention_days"), 1, 14, "days")
+    problems.check_int(queue.get("messages_per_task"), join_path(q_path, "messages_per_task"), 1, 100000)
+    scaling = spec.get("scaling")
+    lo = scaling.get("min") if isinstance(scaling, Mapping) else None
+    if isinstance(lo, int) and lo < 1:
+        problems.add(join_path(path, "scaling", "min"), "must be at least 1 for a queue worker: scaling on backlog "
+                                                        "per task needs a running task to measure, got 0")
+
+
+def _validate_schedule(spec: Mapping[str, Any], path: str, problems: Problems) -> None:
+    schedule = spec.get("schedule")
+    if schedule is None:
+        return
+    problems.check_str(schedule, join_path(path, "schedule"), SCHEDULE_PATTERN,
+                       "an EventBridge schedule: rate(5 minutes) or cron(0 3 * * ? *)")
+    if spec.get("queue") is not None:
+        problems.add(join_path(path, "queue"), "cannot be combined with schedule: a service is a queue worker "
+                                               "or a scheduled task, not both")
+    if spec.get("scaling") is not None:
+        problems.add(join_path(path, "scaling"), "does not apply to a scheduled task: one task runs per schedule")
+
+
+def validate_ecs_cluster(args: Any, path: str) -> Problems:
+    """Every problem of :class:`EcsClusterArgs`."""
+    problems = Problems()
+    if args is None or not problems.check_mapping(args, path) or not isinstance(args, Mapping):
+        return problems
+    problems.check_known_keys(args, CLUSTER_KEYS, path)
+    problems.check_str(args.get("namespace"), join_path(path, "namespace"), NAMESPACE_PATTERN,
+                       "a namespace name: letters, digits, '.', '_' and '-', at most 64 characters")
+    problems.check_enum(args.get("container_insights"), join_path(path, "container_insights"), ("enabled", "enhanced"))
+    validate_tags(args.get("tags"), join_path(path, "tags"), problems)
+    ec2 = args.get("ec2")
+    e_path = join_path(path, "ec2")
+    if ec2 is not None and problems.check_mapping(ec2, e_path) and isinstance(ec2, Mapping):
+        problems.check_known_keys(ec2, EC2_KEYS, e_path)
+        problems.check_str(ec2.get("instance_type"), join_path(e_path, "instance_type"), INSTANCE_TYPE_PATTERN,
+                           "an EC2 instance type such as 't4g.medium'")
+        ok = problems.check_int(ec2.get("min_size"), join_path(e_path, "min_size"), 0, 1000) & \
+            problems.check_int(ec2.get("max_size"), join_path(e_path, "max_size"), 1, 1000)
+        lo, hi = ec2.get("min_size"), ec2.get("max_size")
+        if ok and isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+            problems.add(join_path(e_path, "min_size"), f"must be at most max_size ({hi}), got {lo}")
+        problems.check_int(ec2.get("root_volume_size"), join_path(e_path, "root_volume_size"), 30, 16384, "GiB")
+        problems.check_int(ec2.get("target_capacity"), join_path(e_path, "target_capacity"), 1, 100, "percent")
+        problems.check_str(ec2.get("ami_id"), join_path(e_path, "ami_id"), AMI_ID_PATTERN,
+                           "an AMI id such as 'ami-0abc1234'")
+    return problems
+
+
+def validate_ecs_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationContext) -> Problems:
+    """Rules across the stack's ``ecs`` services: shared ALB rules, and EC2 tasks whose architecture
+    differs from the cluster's instances."""
+    problems = Problems()
+    validate_shared_rules(specs, problems)
+    host_arch = instance_architecture(vctx.profile.instance_type)
+    for name in sorted(specs):
+        spec = specs[name]
+        if not isinstance(spec, Mapping) or spec.get("capacity") != "ec2":
+            continue
+        arch = _explicit_architecture(spec)
+        if arch and arch != host_arch:
+            problems.add(join_path("services", name, "architecture"),
+                         f"is {arch!r} but the cluster's EC2 instances ({vctx.profile.instance_type}) are "
+                         f"{host_arch!r}: EC2 tasks run on the cluster's instances")
+    return problems
+
+
+# -- cluster ------------------------------------------------------------------------------------
+
+class EcsCluster(pulumi.ComponentResource):
+    """An ECS cluster with Container Insights, the FARGATE and FARGATE_SPOT capacity providers (Spot
+    first in profiles that prefer it), a Service Connect namespace, a security group every task joins
+    (so services admit each other by group, not by CIDR), and optional EC2 capacity: an Auto Scaling
+    Group of ECS-optimized instances (IMDSv2, encrypted gp3) behind a capacity provider with managed
+    scaling, managed draining and termination protection."""
+
+    arn: pulumi.Output[str]
+    """ARN of the cluster (resolves once its capacity providers are associated)."""
+    name: pulumi.Output[str]
+    """Name of the cluster."""
+    namespace_arn: pulumi.Output[str]
+    """ARN of the Service Connect namespace."""
+    namespace_name: pulumi.Output[str]
+    """Name of the Service Connect namespace."""
+    tasks_security_group_id: pulumi.Output[str]
+    """Security group every task (and EC2 host) of the cluster joins; services admit their port from it."""
+    hosts_security_group_id: pulumi.Output[str | None]
+    """Security group of the EC2 hosts; None without EC2 capacity."""
+    capacity_provider_name: pulumi.Output[str | None]
+    """The EC2 capacity provider; None without EC2 capacity."""
+
+    def __init__(self, name: str, args: EcsClusterArgs | None = None, opts: pulumi.ResourceOptions | None = None, *,
+                 network: Any, profile: Profile | str | None = None):
+        args = dict(args or {})
+        prof = profile if isinstance(profile, Profile) else get_profile(profile)
+        validate_ecs_cluster(args, name).raise_if_any()
+        super().__init__("microservices:ecs:EcsCluster", name, None, opts)
+        tags = standard_tags(name, prof.name, args.get("tags"))
+        child = pulumi.ResourceOptions(parent=self)
+        self.profile = prof
+        self._host_rules: set[str] = set()
+
+        namespace_name = args.get("namespace") or re.sub(
+            r"[^A-Za-z0-9._-]", "-", f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}")[:64].strip("-._")
+        namespace = aws.servicediscovery.HttpNamespace(f"{name}-ns", name=namespace_name,
+                                                       description=f"Service Connect of {name}", tags=tags, opts=child)
+        cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            settings=[{"name": "containerInsights", "value": args.get("container_insights", "enabled")}],
+            service_connect_defaults={"namespace": namespace.arn}, tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=prof.protect))
+        vpc_id = network_value(network, "vpc_id")
+        tasks_sg = service_security_group(f"{name}-tasks", vpc_id=vpc_id, tags=tags, opts=child)
+
+        providers = ["FARGATE", "FARGATE_SPOT"]
+        self.ec2 = args.get("ec2") is not None
+        self.instance_type = None
+        self.hosts_security_group_id = self.capacity_provider_name = pulumi.Output.from_input(None)
+        if self.ec2:
+            ec2 = dict(args["ec2"])
+            self.instance_type = ec2.get("instance_type", prof.instance_type)
+            hosts_sg, provider = self._ec2_capacity(name, ec2, prof, cluster, tasks_sg, network, tags)
+            providers.append(provider.name)
+            self.hosts_security_group_id = hosts_sg.id
+            self.capacity_provider_name = provider.name
+        self.architecture = instance_architecture(self.instance_type) if self.instance_type else None
+        """Architecture of the EC2 hosts (None without EC2 capacity)."""
+
+        default = "FARGATE_SPOT" if prof.spot else "FARGATE"
+        association = aws.ecs.ClusterCapacityProviders(
+            f"{name}-providers", cluster_name=cluster.name, capacity_providers=providers,
+            default_capacity_provider_strategies=[{"capacity_provider": default, "weight": 1, "base": 0}],
+            opts=child)
+        # Services name capacity providers in their strategies: they must wait for the association.
+        self.arn = pulumi.Output.all(cluster.arn, association.id).apply(lambda v: v[0])
+        self.name = association.cluster_name
+        self.namespace_arn = namespace.arn
+        self.namespace_name = namespace.name
+        self.tasks_security_group_id = tasks_sg.id
+        self.register_outputs({"arn": self.arn, "name": self.name, "namespace_arn": self.namespace_arn,
+                               "namespace_name": self.namespace_name,
+                               "tasks_security_group_id": self.tasks_security_group_id,
+                               "hosts_security_group_id": self.hosts_security_group_id,
+                               "capacity_provider_name": self.capacity_provider_name})
+
+    def _ec2_capacity(self, name: str, ec2: Mapping[str, Any], prof: Profile, cluster: aws.ecs.Cluster,
+                      tasks_sg: aws.ec2.SecurityGroup, network: Any, tags: Mapping[str, str]):
+        child = pulumi.ResourceOptions(parent=self)
+        hosts = f"{name}-hosts"
+        arch = instance_architecture(self.instance_type)
+        hosts_sg = service_security_group(hosts, vpc_id=network_value(network, "vpc_id"), tags=tags, opts=child)
+        # Service Connect and Fargate callers reach bridge-mode tasks on their dynamic host ports.
+        aws.vpc.SecurityGroupIngressRule(f"{hosts}-from-tasks", security_group_id=hosts_sg.id, ip_protocol="tcp",
+                                         from_port=DYNAMIC_PORTS[0], to_port=DYNAMIC_PORTS[1],
+                                         referenced_security_group_id=tasks_sg.id,
+                                         description="dynamic host ports from the cluster's tasks", tags=dict(tags),
+                                         opts=child)
+        role = instance_role(hosts, tags=tags, managed_policy_arns=[ECS_INSTANCE_POLICY], opts=child)
+        if ec2.get("ami_id") is not None:
+            image_id = ec2["ami_id"]
+        else:
+            image_id = aws.ssm.get_parameter_output(name=ECS_AMI_PARAMETERS[arch],
+                                                    opts=pulumi.InvokeOutputOptions(parent=self)).value
+        user_data = cluster.name.apply(lambda cluster_name: "\n".join([
+            "#!/bin/bash",
+            "cat >> /etc/ecs/ecs.config <<'EOF'",
+            f"ECS_CLUSTER={cluster_name}",
+            "ECS_ENABLE_CONTAINER_METADATA=true",
+            "ECS_ENABLE_SPOT_INSTANCE_DRAINING=true",
+            f"ECS_DYNAMIC_HOST_PORT_RANGE={DYNAMIC_PORTS[0]}-{DYNAMIC_PORTS[1]}",
+            "EOF",
+            "",
+        ]))
+        # Hop limit 1 keeps the instance role away from bridge-mode containers: tasks use their task roles.
+        lt = launch_template(hosts, image_id=image_id, instance_type=self.instance_type,
+                             security_group_ids=[hosts_sg.id, tasks_sg.id], instance_profile_arn=role.profile.arn,
+                             user_data=user_data, tags=tags, hop_limit=1,
+                             root_volume_size=int(ec2.get("root_volume_size", 30)), opts=child)
+        lo = int(ec2.get("min_size", prof.min_capacity))
+        hi = int(ec2.get("max_size", max(lo, 2 * prof.max_capacity)))
+        asg_tags = [{"key": k, "value": v, "propagate_at_launch": True}
+                    for k, v in sorted({**tags, "Name": hosts, "AmazonECSManaged": "true"}.items())]
+        asg = aws.autoscaling.Group(
+            f"{hosts}-asg", min_size=lo, max_size=hi, vpc_zone_identifiers=network_value(network, "private_subnet_ids"),
+            launch_template={"id": lt.id, "version": lt.latest_version.apply(str)},
+            # Managed termination protection needs scale-in protection: ECS decides which host may go.
+            protect_from_scale_in=True, health_check_type="EC2", health_check_grace_period=60,
+            default_instance_warmup=60, tags=asg_tags,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCapacity"]))
+        provider = aws.ecs.CapacityProvider(
+            f"{hosts}-cp",
+            auto_scaling_group_provider={
+                "auto_scaling_group_arn": asg.arn, "managed_termination_protection": "ENABLED",
+                "managed_draining": "ENABLED",
+                "managed_scaling": {"status": "ENABLED", "target_capacity": int(ec2.get("target_capacity", 100)),
+                                    "minimum_scaling_step_size": 1, "maximum_scaling_step_size": 10,
+                                    "instance_warmup_period": 60}},
+            tags=tags, opts=child)
+        return hosts_sg, provider
+
+    def claim_host_rule(self, key: str) -> bool:
+        """True the first time ``key`` (a load balancer) asks to open the hosts' dynamic ports to itself,
+        so two EC2 services behind one shared ALB do not create the same security group rule twice."""
+        if key in self._host_rules:
+            return False
+        self._host_rules.add(key)
+        return True
+
+
+def _cluster_value(cluster: Any, key: str) -> Any:
+    if isinstance(cluster, Mapping):
+        return cluster.get(key)
+    return getattr(cluster, key, None)
+
+
+# -- service ------------------------------------------------------------------------------------
+
+class EcsService(pulumi.ComponentResource):
+    """One service on the stack's :class:`EcsCluster`: its image and repository, a task definition with
+    separate least-privilege execution and task roles, logs with retention, and (by shape) an ECS
+    service behind a load balancer with Service Connect, rollback on failed deployments and
+    autoscaling; a queue worker scaled on backlog; or a task run on a schedule."""
+
+    image_ref: pulumi.Output[str]
+    """The image the task runs."""
+    task_definition_arn: pulumi.Output[str]
+    """ARN of the task definition revision."""
+    service_name: pulumi.Output[str | None]
+    """Name of the ECS service; None for a scheduled task."""
+    url: pulumi.Output[str | None]
+    """URL of the load balancer; None without one."""
+    security_group_id: pulumi.Output[str | None]
+    """The tasks' own security group (Fargate); None on EC2 capacity, where the hosts' group applies."""
+    task_role_arn: pulumi.Output[str]
+    """ARN of the role the application runs as."""
+    execution_role_arn: pulumi.Output[str]
+    """ARN of the role ECS uses to pull the image, write logs and read secrets."""
+    log_group_name: pulumi.Output[str]
+    """The container's log group."""
+    queue_url: pulumi.Output[str | None]
+    """URL of a queue worker's queue (also in the container's ``QUEUE_URL``); else None."""
+    queue_arn: pulumi.Output[str | None]
+    """ARN of a queue worker's queue; else None."""
+    dead_letter_queue_arn: pulumi.Output[str | None]
+    """ARN of a queue worker's dead-letter queue; else None."""
+
+    def __init__(self, name: str, args: EcsServiceArgs, opts: pulumi.ResourceOptions | None = None, *,
+                 cluster: EcsCluster | Mapping[str, Any], network: Any, profile: Profile | str | None = None,
+                 project_dir: str | Path | None = None, shared_load_balancer: Any = None):
+        """``cluster`` is an :class:`EcsCluster` or a mapping with its outputs (``arn``, ``name``,
+        ``namespace_arn``, ``tasks_security_group_id`` and, for EC2 capacity, ``hosts_security_group_id``,
+        ``capacity_provider_name``, ``architecture``). ``shared_load_balancer`` is the
+        ``SharedLoadBalancer`` named by ``load_balancer.shared``."""
+        args = dict(args or {})
+        prof = profile if isinstance(profile, Profile) else get_profile(profile)
+        pdir = Path(project_dir) if project_dir is not None else Path.cwd()
+        problems = validate_ecs(name, args, name, ValidationContext(profile=prof, project_dir=pdir))
+        capacity = resolve_capacity(args, prof) if args.get("capacity", "fargate") in CAPACITIES else "fargate"
+        host_arch = _cluster_value(cluster, "architecture")
+        if capacity == "ec2" and not _cluster_value(cluster, "capacity_provider_name"):
+            problems.add(join_path(name, "capacity"), "is 'ec2' but the cluster has no EC2 capacity "
+                                                      "(EcsCluster args ec2: {...})")
+        elif capacity == "ec2" and host_arch and _explicit_architecture(args) not in (None, host_arch):
+            problems.add(join_path(name, "architecture"), f"is {_explicit_architecture(args)!r} but the cluster's "
+                                                          f"EC2 instances are {host_arch!r}")
+        problems.raise_if_any()
+        super().__init__("microservices:ecs:EcsService", name, None, opts)
+
+        shape = shape_of(args)
+        eff = _effective(args)
+        core = resolve_core(eff, prof, default_port=8080, default_grace_period=60)
+        settings = resolve_container(name, args, core, serves_http=shape == "service")
+        arch = _explicit_architecture(args) or (host_arch if capacity == "ec2" and host_arch else
+                                                resolve_architecture(args, prof))
+        fargate = capacity != "ec2"
+        tags = standard_tags(name, prof.name, core.tags)
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        region = aws.get_region_output(opts=invoke).region
+
+        image_spec = dict(settings.image)
+        if "context" in image_spec:
+            image_spec.setdefault("platform", "linux/arm64" if arch == "arm64" else "linux/amd64")
+        image = ContainerImage(name, image_spec, child, profile=prof, project_dir=pdir, push=True, tags=core.tags)
+        logs = log_group(f"{name}-logs", prof, tags=tags, opts=child)
+
+        environment = dict(core.environment)
+        queue = dlq = None
+        if shape == "worker":
+            queue, dlq = self._queues(name, dict(args["queue"]), prof, tags)
+            environment["QUEUE_URL"] = queue.url
+
+        execution_role, task_role = self._roles(name, args, settings, image, logs, queue, core, tags)
+        volumes = {path: f"writable-{i}" for i, path in enumerate(settings.writable_paths)}
+        container = {
+            "name": name, "image": image.image_ref, "essential": True,
+            "readonlyRootFilesystem": settings.read_only_root_filesystem,
+            "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(core.secrets.items())],
+            "mountPoints": [{"sourceVolume": vol, "containerPath": path, "readOnly": False}
+                            for path, vol in volumes.items()],
+            "linuxParameters": {"initProcessEnabled": True},
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": logs.name, "awslogs-region": region, "awslogs-stream-prefix": name}},
+        }
+        if shape == "service":
+            container["portMappings"] = [{"name": PORT_NAME, "containerPort": core.port,
+                                          "hostPort": core.port if fargate else 0, "protocol": "tcp",
+                                          "appProtocol": "http"}]
+        if settings.user:
+            container["user"] = settings.user
+        if settings.command:
+            container["command"] = settings.command
+        if settings.health_command and settings.health_command[0] != "NONE":
+            hc = core.health_check
+            # ECS's container health check allows a 60 s timeout and a 300 s start period at most.
+            container["healthCheck"] = {"command": settings.health_command, "interval": hc.interval,
+                                        "timeout": min(hc.timeout, 60), "retries": hc.unhealthy_threshold,
+                                        "startPeriod": min(hc.grace_period, 300)}
+
+        cpu = int(args.get("cpu", prof.container_cpu))
+        memory = int(args.get("memory", prof.container_memory))
+        family = re.sub(r"[^A-Za-z0-9_-]", "-", f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}")[:255]
+        td_kwargs: dict[str, Any] = {}
+        if fargate and args.get("ephemeral_storage") is not None:
+            td_kwargs["ephemeral_storage"] = {"size_in_gib": int(args["ephemeral_storage"])}
+        task_definition = aws.ecs.TaskDefinition(
+            f"{name}-taskdef", family=family, cpu=str(cpu), memory=str(memory),
+            network_mode="awsvpc" if fargate else "bridge",
+            requires_compatibilities=["FARGATE" if fargate else "EC2"],
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": arch.upper()},
+            execution_role_arn=execution_role.arn, task_role_arn=task_role.arn,
+            container_definitions=pulumi.Output.from_input([container]).apply(
+                lambda defs: json.dumps(defs, sort_keys=True)),
+            volumes=[{"name": vol} for vol in volumes.values()], tags=tags, opts=child, **td_kwargs)
+
+        tasks_sg_id = _cluster_value(cluster, "tasks_security_group_id")
+        sg = None
+        if fargate:
+            sg = service_security_group(name, vpc_id=network_value(network, "vpc_id"), tags=tags, opts=child)
+            if shape == "service":
+                aws.vpc.SecurityGroupIngressRule(f"{name}-from-tasks", security_group_id=sg.id, ip_protocol="tcp",
+                                                 from_port=core.port, to_port=core.port,
+                                                 referenced_security_group_id=tasks_sg_id,
+                                                 description="service port from the cluster's tasks (Service Connect)",
+                                                 tags=dict(tags), opts=child)
+        strategies = [{"capacity_provider": {"fargate": "FARGATE", "fargate_spot": "FARGATE_SPOT"}.get(capacity)
+                       or _cluster_value(cluster, "capacity_provider_name"), "weight": 1, "base": 0}]
+        network_configuration = None
+        if fargate:
+            network_configuration = {"subnets": network_value(network, "private_subnet_ids"),
+                                     "security_groups": [sg.id, tasks_sg_id], "assign_public_ip": False}
+        cluster_arn = _cluster_value(cluster, "arn")
+
+        self.url = self.service_name = pulumi.Output.from_input(None)
+        if shape == "scheduled":
+            self._schedule(name, args["schedule"], cluster_arn, task_definition, execution_role, task_role,
+                           strategies, network_configuration, fargate, tags)
+        else:
+            self._service(name, args, shape, core, prof, cluster, task_definition, strategies, network_configuration,
+                          fargate, sg, queue, tags, network, shared_load_balancer)
+
+        self.image_ref = image.image_ref
+        self.task_definition_arn = task_definition.arn
+        self.security_group_id = sg.id if sg is not None else pulumi.Output.from_input(None)
+        self.task_role_arn = task_role.arn
+        self.execution_role_arn = execution_role.arn
+        self.log_group_name = logs.name
+        self.queue_url = queue.url if queue is not None else pulumi.Output.from_input(None)
+        self.queue_arn = queue.arn if queue is not None else pulumi.Output.from_input(None)
+        self.dead_letter_queue_arn = dlq.arn if dlq is not None else pulumi.Output.from_input(None)
+        self.register_outputs({
+            "image_ref": self.image_ref, "task_definition_arn": self.task_definition_arn,
+            "service_name": self.service_name, "url": self.url, "security_group_id": self.security_group_id,
+            "task_role_arn": self.task_role_arn, "execution_role_arn": self.execution_role_arn,
+            "log_group_name": self.log_group_name, "queue_url": self.queue_url, "queue_arn": self.queue_arn,
+            "dead_letter_queue_arn": self.dead_letter_queue_arn,
+        })
+
+    def _queues(self, name: str, spec: Mapping[str, Any], prof: Profile, tags: Mapping[str, str]):
+        stateful = pulumi.ResourceOptions(parent=self, protect=prof.protect)
+        dlq = aws.sqs.Queue(f"{name}-dlq", message_retention_seconds=14 * 86400, sqs_managed_sse_enabled=True,
+                            tags=dict(tags), opts=stateful)
+        queue = aws.sqs.Queue(
+            f"{name}-queue", visibility_timeout_seconds=int(spec.get("visibility_timeout", 60)),
+            message_retention_seconds=int(spec.get("retention_days", 4)) * 86400, receive_wait_time_seconds=20,
+            sqs_managed_sse_enabled=True,
+            redrive_policy=dlq.arn.apply(lambda arn: json.dumps(
+                {"deadLetterTargetArn": arn, "maxReceiveCount": int(spec.get("max_receive_count", 5))},
+                sort_keys=True)),
+            tags=dict(tags), opts=stateful)
+        aws.sqs.RedriveAllowPolicy(f"{name}-dlq", queue_url=dlq.url, redrive_allow_policy=queue.arn.apply(
+            lambda arn: json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [arn]}, sort_keys=True)),
+            opts=pulumi.ResourceOptions(parent=self))
+        actions = list(prof.alarm_actions)
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-dlq-messages", alarm_description=f"{name}: messages failed {spec.get('max_receive_count', 5)} "
+                                                      "times and wait in the dead-letter queue",
+            namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible", dimensions={"QueueName": dlq.name},
+            statistic="Maximum", period=300, evaluation_periods=1, comparison_operator="GreaterThanThreshold",
+            threshold=0, treat_missing_data="notBreaching", alarm_actions=actions, ok_actions=actions,
+            tags=dict(tags), opts=pulumi.ResourceOptions(parent=self))
+        return queue, dlq
+
+    def _roles(self, name: str, args: Mapping[str, Any], settings: ContainerSettings, image: ContainerImage,
+               logs: aws.cloudwatch.LogGroup, queue: aws.sqs.Queue | None, core: CoreSpec,
+               tags: Mapping[str, str]) -> tuple[aws.iam.Role, aws.iam.Role]:
+        child = pulumi.ResourceOptions(parent=self)
+        trust = assume_role_policy("ecs-tasks.amazonaws.com")
+        execution = aws.iam.Role(f"{name}-execution", assume_role_policy=trust,
+                                 description=f"{name}: ECS pulls the image, writes logs, reads secrets",
+                                 tags=dict(tags), opts=child)
+        statements = [statement(["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.Output.concat(logs.arn, ":*")],
+                                sid="WriteLogs")]
+        ref = settings.image.get("ref")
+        if "context" in settings.image or (isinstance(ref, str) and re.match(ECR_REF_PATTERN, ref)):
+            # GetAuthorizationToken has no resource-level permissions; the pull itself is scoped to one repository.
+            statements.append(statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"))
+            statements.append(statement(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                                         "ecr:GetDownloadUrlForLayer"], [image.pull_repository_arn], sid="PullImage"))
+        statements.extend(secret_read_statements(core.secrets.values()))
+        aws.iam.RolePolicy(f"{name}-execution", role=execution.id, policy=policy_document(statements), opts=child)
+
+        task = aws.iam.Role(f"{name}-task", assume_role_policy=trust, description=f"{name}: the application",
+                            tags=dict(tags), opts=child)
+        task_statements = []
+        if args.get("enable_exec"):
+            # The SSM message channels of ECS Exec have no resource-level permissions.
+            task_statements.append(statement(EXEC_ACTIONS, ["*"], sid="EcsExec"))
+        if queue is not None:
+            task_statements.append(statement(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                                              "sqs:GetQueueAttributes"], [queue.arn], sid="ConsumeQueue"))
+        if task_statements:
+            aws.iam.RolePolicy(f"{name}-task", role=task.id, policy=policy_document(task_statements), opts=child)
+        for i, arn in enumerate(args.get("policy_arns") or []):
+            aws.iam.RolePolicyAttachment(f"{name}-task-{i}", role=task.name, policy_arn=arn, opts=child)
+        return execution, task
+
+    def _service(self, name: str, args: Mapping[str, Any], shape: str, core: CoreSpec, prof: Profile, cluster: Any,
+                 task_definition: aws.ecs.TaskDefinition, strategies: list[dict[str, Any]],
+                 network_configuration: dict[str, Any] | None, fargate: bool, sg: aws.ec2.SecurityGroup | None,
+                 queue: aws.sqs.Queue | None, tags: Mapping[str, str], network: Any, shared_lb: Any) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        lb = None
+        kwargs: dict[str, Any] = {}
+        depends_on: list[pulumi.Resource] = []
+        if shape == "service" and core.expose != "none":
+            lb = ServiceLoadBalancer(name, dict(args.get("load_balancer") or {}), child, core=core, network=network,
+                                     profile=prof, target_type="ip" if fargate else "instance", port=core.port,
+                                     target_security_group_id=sg.id if fargate else None, shared=shared_lb,
+                                     tags=core.tags)
+            if not fargate:
+                shared_name = (args.get("load_balancer") or {}).get("shared") if shared_lb is not None else None
+                self._open_hosts_to(name, lb, cluster, shared_lb, shared_name, tags)
+            alarms = standard_alarms(name, lb, profile=prof, tags=tags, opts=child)
+            kwargs.update(load_balancers=[{"target_group_arn": lb.target_group_arn, "container_name": name,
+                                           "container_port": core.port}],
+                          health_check_grace_period_seconds=core.health_check.grace_period,
+                          alarms={"alarm_names": alarms.names, "enable": True, "rollback": True})
+            depends_on.append(lb.attachment)
+            self.url = lb.url
+        if network_configuration is not None:
+            kwargs.update(network_configuration=network_configuration, platform_version="LATEST")
+        else:
+            # Spread over AZs for availability, then fill each host's memory before using another.
+            kwargs["ordered_placement_strategies"] = [
+                {"type": "spread", "field": "attribute:ecs.availability-zone"},
+                {"type": "binpack", "field": "memory"}]
+        connect: dict[str, Any] = {"enabled": True, "namespace": _cluster_value(cluster, "namespace_arn")}
+        if shape == "service":
+            connect["services"] = [{"port_name": PORT_NAME, "discovery_name": name,
+                                    "client_alias": [{"port": core.port, "dns_name": name}]}]
+        service = aws.ecs.Service(
+            f"{name}-service", cluster=_cluster_value(cluster, "arn"), task_definition=task_definition.arn,
+            desired_count=core.scaling.desired, capacity_provider_strategies=strategies,
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
+            enable_execute_command=bool(args.get("enable_exec", False)), enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE", service_connect_configuration=connect, tags=dict(tags),
+            # Autoscaling owns the running count once the service exists.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, ignore_changes=["desiredCount"]),
+            **kwargs)
+        self.service_name = service.name
+        self._autoscaling(name, args, core, cluster, service, lb, queue)
+
+    def _open_hosts_to(self, name: str, lb: ServiceLoadBalancer, cluster: Any, shared_lb: Any,
+                       shared_name: str | None, tags: Mapping[str, str]) -> None:
+        """Bridge-mode targets listen on dynamic host ports: the hosts admit that range from the load
+        balancer only. Rules for a shared ALB are created once and belong to it."""
+        hosts_sg = _cluster_value(cluster, "hosts_security_group_id")
+        owner, prefix = (shared_lb, f"{shared_name}-ecs-hosts") if shared_lb is not None else (self, f"{name}-hosts")
+        claim = getattr(cluster, "claim_host_rule", None)
+        if claim is not None and not claim(prefix):
+            return
+        opts = pulumi.ResourceOptions(parent=owner)
+        aws.vpc.SecurityGroupIngressRule(f"{prefix}-from-lb", security_group_id=hosts_sg, ip_protocol="tcp",
+                                         from_port=DYNAMIC_PORTS[0], to_port=DYNAMIC_PORTS[1],
+                                         referenced_security_group_id=lb.security_group_id,
+                                         description="dynamic host ports from the load balancer", tags=dict(tags),
+                                         opts=opts)
+        aws.vpc.SecurityGroupEgressRule(f"{prefix}-lb-to-hosts", security_group_id=lb.security_group_id,
+                                        ip_protocol="tcp", from_port=DYNAMIC_PORTS[0], to_port=DYNAMIC_PORTS[1],
+                                        referenced_security_group_id=hosts_sg,
+                                        description="to ECS hosts' dynamic ports", tags=dict(tags), opts=opts)
+
+    def _autoscaling(self, name: str, args: Mapping[str, Any], core: CoreSpec, cluster: Any,
+                     service: aws.ecs.Service, lb: ServiceLoadBalancer | None, queue: aws.sqs.Queue | None) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        cluster_name = _cluster_value(cluster, "name")
+        target = aws.appautoscaling.Target(
+            f"{name}-scaling", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
+            resource_id=pulumi.Output.concat("service/", cluster_name, "/", service.name),
+            min_capacity=core.scaling.min, max_capacity=core.scaling.max, opts=child)
+
+        def policy(suffix: str, config: Mapping[str, Any]) -> None:
+            aws.appautoscaling.Policy(
+                f"{name}-{suffix}", policy_type="TargetTrackingScaling", service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension, resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration={"scale_in_cooldown": 300, "scale_out_cooldown": 60,
+                                                              **config},
+                opts=child)
+
+        if queue is not None:
+            def stat(metric_id: str, namespace: str, metric: str, dims: dict[str, Any], stat_name: str) -> dict:
+                return {"id": metric_id, "return_data": False, "metric_stat": {
+                    "stat": stat_name, "metric": {"namespace": namespace, "metric_name": metric,
+                                                  "dimensions": [{"name": k, "value": v} for k, v in dims.items()]}}}
+            policy("backlog", {"target_value": int(args["queue"].get("messages_per_task", 10)),
+                               "customized_metric_specification": {"metrics": [
+                                   stat("visible", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                                        {"QueueName": queue.name}, "Sum"),
+                                   stat("tasks", "ECS/ContainerInsights", "RunningTaskCount",
+                                        {"ClusterName": cluster_name, "ServiceName": service.name}, "Average"),
+                                   {"id": "backlog", "label": "messages per task", "expression": "visible / tasks",
+                                    "return_data": True}]}})
+            return
+        policy("cpu", {"target_value": core.scaling.target_cpu,
+                       "predefined_metric_specification": {
+                           "predefined_metric_type": "ECSServiceAverageCPUUtilization"}})
+        if args.get("target_memory") is not None:
+            policy("memory", {"target_value": int(args["target_memory"]), "predefined_metric_specification": {
+                "predefined_metric_type": "ECSServiceAverageMemoryUtilization"}})
+        if args.get("target_requests") is not None and lb is not None:
+            policy("requests", {"target_value": int(args["target_requests"]), "predefined_metric_specification": {
+                "predefined_metric_type": "ALBRequestCountPerTarget",
+                "resource_label": pulumi.Output.concat(lb.arn_suffix, "/", lb.target_group_arn_suffix)}})
+
+    def _schedule(self, name: str, schedule: str, cluster_arn: Any, task_definition: aws.ecs.TaskDefinition,
+                  execution_role: aws.iam.Role, task_role: aws.iam.Role, strategies: list[dict[str, Any]],
+                  network_configuration: dict[str, Any] | None, fargate: bool, tags: Mapping[str, str]) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(f"{name}-events", assume_role_policy=assume_role_policy("events.amazonaws.com"),
+                            description=f"{name}: EventBridge runs the scheduled task", tags=dict(tags), opts=child)
+        aws.iam.RolePolicy(f"{name}-events", role=role.id, policy=policy_document([
+            statement(["ecs:RunTask"], [pulumi.Output.concat(task_definition.arn_without_revision, ":*")],
+                      sid="RunTask", conditions={"ArnEquals": {"ecs:cluster": cluster_arn}}),
+            statement(["iam:PassRole"], [execution_role.arn, task_role.arn], sid="PassTaskRoles",
+                      conditions={"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
+        ]), opts=child)
+        rule = aws.cloudwatch.EventRule(f"{name}-schedule", schedule_expression=schedule, state="ENABLED",
+                                        description=f"runs {name}", tags=dict(tags), opts=child)
+        target: dict[str, Any] = {"task_definition_arn": task_definition.arn, "task_count": 1,
+                                  "capacity_provider_strategies": strategies, "enable_ecs_managed_tags": True,
+                                  "propagate_tags": "TASK_DEFINITION"}
+        if fargate:
+            target.update(network_configuration=network_configuration, platform_version="LATEST")
+        aws.cloudwatch.EventTarget(f"{name}-schedule", rule=rule.name, arn=cluster_arn, role_arn=role.arn,
+                                   ecs_target=target, retry_policy={"maximum_retry_attempts": 2,
+                                                                    "maximum_event_age_in_seconds": 3600},
+                                   opts=child)
+
+
+# -- pattern ------------------------------------------------------------------------------------
+
+def _prepare(specs: Mapping[str, Mapping[str, Any]], ctx: BuildContext) -> None:
+    """The stack's one cluster (``ctx.shared["ecs:cluster"]``), with EC2 capacity only when a service
+    asks for it, and any shared ALB the services name. :class:`EcsClusterArgs` given to the platform as
+    ``ctx.shared["ecs:config"]`` (a stack's ``microservices:ecs``) shape the cluster."""
+    prepare_shared_load_balancers(specs, ctx)
+    if CLUSTER_KEY in ctx.shared or not specs:
+        return
+    args = dict(ctx.shared.get(CONFIG_KEY) or {})
+    if any(resolve_capacity(spec, ctx.profile) == "ec2" for spec in specs.values()):
+        args.setdefault("ec2", {})
+    ctx.shared[CLUSTER_KEY] = EcsCluster("ecs", args, pulumi.ResourceOptions(parent=ctx.parent),
+                                         network=ctx.network, profile=ctx.profile)
+
+
+def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> EcsService:
+    if CLUSTER_KEY not in ctx.shared:
+        _prepare({name: spec}, ctx)
+    service = EcsService(name, spec, pulumi.ResourceOptions(parent=ctx.parent), cluster=ctx.shared[CLUSTER_KEY],
+                         network=ctx.network, profile=ctx.profile, project_dir=ctx.project_dir,
+                         shared_load_balancer=ctx.shared.get(shared_key(spec) or ""))
+    outputs = {"image": service.image_ref, "task_definition": service.task_definition_arn,
+               "logs": service.log_group_name}
+    if shape_of(spec) != "scheduled":
+        outputs["service"] = service.service_name
+    if _effective(spec).get("expose", "internal") != "none":
+        outputs["url"] = service.url
+    if shape_of(spec) == "worker":
+        outputs["queue_url"] = service.queue_url
+    ctx.outputs[name] = outputs
+    return service
+
+
+def _build_local(name: str, spec: Mapping[str, Any], ctx: BuildContext):
+    """On a Docker host: a service as it is; a worker without a published port; a scheduled task as a
+    run-once container (Docker has no scheduler)."""
+    shape = shape_of(spec)
+    overrides: dict[str, Any] = {}
+    if shape != "service":
+        overrides["expose"] = "none"
+        if spec.get("health_command") is None:
+            overrides["health_command"] = ["NONE"]
+    if shape == "scheduled":
+        overrides["restart"] = "no"
+    return build_docker_local(name, spec, ctx, overrides=overrides)
+
+
+PATTERN = Pattern(
+    name="ecs",
+    validate=validate_ecs,
+    validate_catalog=validate_ecs_catalog,
+    prepare=_prepare,
+    build=_build,
+    build_local=_build_local,
+    needs_network=True,
+)

@@ -1,0 +1,174 @@
+"""ContainerImage: ECR repository defaults, content-hash tags, prebuilt refs, and image spec validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from components.container_image import ContainerImage, content_tag, context_files
+from tests.conftest import assert_problem
+
+IMAGE = "docker:index/image:Image"
+REPO = "aws:ecr/repository:Repository"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    """A small build context with a .dockerignore."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12-alpine\nCOPY . /app\n")
+    (tmp_path / "app" / "main.py").write_text("print('hello')\n")
+    (tmp_path / "app" / "lib").mkdir()
+    (tmp_path / "app" / "lib" / "util.py").write_text("X = 1\n")
+    (tmp_path / "app" / "notes.md").write_text("docs\n")
+    (tmp_path / "app" / "build").mkdir()
+    (tmp_path / "app" / "build" / "out.bin").write_text("artifact\n")
+    (tmp_path / "app" / "build" / "keep.txt").write_text("kept\n")
+    (tmp_path / "app" / ".dockerignore").write_text("# comments are ignored\n*.md\nbuild\n!build/keep.txt\n")
+    return tmp_path
+
+
+def _image(plan, project: Path, spec: dict, environment: str = "dev", **kwargs):
+    return plan(lambda: ContainerImage("orders", spec, profile=environment, project_dir=project, **kwargs),
+                environment=environment)
+
+
+def test_repository_has_immutable_tags_scan_on_push_encryption_and_lifecycle(plan, app):
+    graph = _image(plan, app, {"context": "app"})
+    repo = graph.one(REPO, "orders-repo")
+    assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repo.inputs["encryptionConfigurations"] == [{"encryptionType": "AES256"}]
+    rules = json.loads(graph.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"])["rules"]
+    assert rules[0]["selection"] == {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+                                     "countNumber": 7}
+    assert rules[1]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 20}
+
+
+def test_repository_with_kms_key_uses_kms_encryption(plan, app):
+    key = "arn:aws:kms:us-east-1:123456789012:key/abcd"
+    graph = _image(plan, app, {"context": "app"}, kms_key_arn=key)
+    assert graph.one(REPO).inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key}]
+
+
+def test_repository_is_protected_in_prod_and_force_deletable_in_dev(plan, app):
+    prod = _image(plan, app, {"context": "app"}, environment="prod").one(REPO)
+    dev = _image(plan, app, {"context": "app"}).one(REPO)
+    assert prod.protect and prod.inputs["forceDelete"] is False
+    assert not dev.protect and dev.inputs["forceDelete"] is True
+
+
+def test_image_is_pushed_with_ecr_token_credentials_under_a_content_hash_tag(plan, app):
+    graph = _image(plan, app, {"context": "app", "build_args": {"VERSION": "1"}})
+    image = graph.one(IMAGE, "orders-image")
+    tag = content_tag(app / "app", "Dockerfile", {"VERSION": "1"}, "linux/arm64")
+    server = image.inputs["registry"]["server"]
+    assert server.startswith("123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-repo-")
+    assert image.inputs["imageName"] == f"{server}:{tag}"
+    assert image.inputs["skipPush"] is False
+    assert image.inputs["build"] == {"context": "app", "platform": "linux/arm64", "args": {"VERSION": "1"}}
+    assert image.inputs["registry"]["username"] == "AWS"
+    assert image.inputs["registry"]["password"] == "[secret]"
+    assert any(tok == "aws:ecr/getAuthorizationToken:getAuthorizationToken" for tok, _ in graph.invokes)
+    outputs = graph.one("microservices:ecs:ContainerImage").outputs
+    assert outputs["image_ref"] == image.inputs["imageName"] and outputs["tag"] == tag
+
+
+def test_same_source_gives_the_same_tag_and_plan(plan, app):
+    first = _image(plan, app, {"context": "app"}).one(IMAGE).inputs
+    second = _image(plan, app, {"context": "app"}).one(IMAGE).inputs
+    assert first == second
+
+
+def test_changed_file_changes_the_tag(plan, app):
+    before = _image(plan, app, {"context": "app"}).one(IMAGE).inputs["imageName"]
+    (app / "app" / "lib" / "util.py").write_text("X = 2\n")
+    after = _image(plan, app, {"context": "app"}).one(IMAGE).inputs["imageName"]
+    assert before != after
+
+
+def test_dockerignored_file_does_not_change_the_tag_but_a_reincluded_one_does(app):
+    before = content_tag(app / "app")
+    (app / "app" / "notes.md").write_text("other docs\n")
+    (app / "app" / "build" / "out.bin").write_text("other artifact\n")
+    assert content_tag(app / "app") == before
+    (app / "app" / "build" / "keep.txt").write_text("changed\n")
+    assert content_tag(app / "app") != before
+
+
+def test_context_files_follow_dockerignore_sorted(app):
+    assert context_files(app / "app") == [".dockerignore", "Dockerfile", "build/keep.txt", "lib/util.py", "main.py"]
+
+
+def test_build_args_platform_and_dockerfile_are_part_of_the_tag(app):
+    base = content_tag(app / "app")
+    assert content_tag(app / "app", build_args={"A": "1"}) != base
+    assert content_tag(app / "app", platform="linux/amd64") != base
+    (app / "app" / "Dockerfile").write_text("FROM python:3.13-alpine\nCOPY . /app\n")
+    assert content_tag(app / "app") != base
+
+
+def test_custom_dockerfile_is_passed_relative_to_the_project(plan, app):
+    (app / "app" / "Dockerfile.prod").write_text("FROM scratch\n")
+    image = _image(plan, app, {"context": "app", "dockerfile": "Dockerfile.prod"}).one(IMAGE)
+    assert image.inputs["build"]["dockerfile"] == "app/Dockerfile.prod"
+
+
+def test_prebuilt_ref_creates_no_repository_and_is_used_as_is(plan, app):
+    ref = "public.ecr.aws/nginx/nginx@sha256:" + "a" * 64
+    graph = _image(plan, app, {"ref": ref})
+    assert graph.of_type(REPO) == [] and graph.of_type(IMAGE) == []
+    outputs = graph.one("microservices:ecs:ContainerImage").outputs
+    assert outputs["image_ref"] == ref and outputs.get("pull_repository_arn") is None
+
+
+def test_prebuilt_ecr_ref_names_the_repository_to_pull_from(plan, app):
+    ref = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api:1.4.2"
+    outputs = _image(plan, app, {"ref": ref}).one("microservices:ecs:ContainerImage").outputs
+    assert outputs["pull_repository_arn"] == "arn:aws:ecr:eu-west-1:123456789012:repository/team/api"
+
+
+def test_local_build_is_not_pushed_and_has_no_repository(plan, app):
+    graph = _image(plan, app, {"context": "app"}, environment="local")
+    image = graph.one(IMAGE)
+    assert graph.of_type(REPO) == []
+    assert image.inputs["skipPush"] is True
+    assert image.inputs["imageName"] == f"orders:{content_tag(app / 'app')}"
+    assert "registry" not in image.inputs and "platform" not in image.inputs["build"]
+
+
+def test_local_prebuilt_ref_is_pulled(plan, app):
+    graph = _image(plan, app, {"ref": "nginx:1.27"}, environment="local")
+    assert graph.one("docker:index/remoteImage:RemoteImage").inputs["name"] == "nginx:1.27"
+
+
+def test_rejects_build_context_that_does_not_exist(app):
+    assert_problem(lambda: ContainerImage("orders", {"context": "nope"}, profile="dev", project_dir=app),
+                   "orders.context", "build context 'nope' does not exist")
+
+
+def test_rejects_missing_dockerfile(app):
+    assert_problem(lambda: ContainerImage("orders", {"context": "app", "dockerfile": "Missing"}, profile="dev",
+                                          project_dir=app), "orders.dockerfile", "does not exist")
+
+
+def test_rejects_moving_tag_ref(app):
+    assert_problem(lambda: ContainerImage("orders", {"ref": "nginx:latest"}, profile="dev", project_dir=app),
+                   "orders.ref", "pinned by digest")
+    assert_problem(lambda: ContainerImage("orders", {"ref": "nginx"}, profile="dev", project_dir=app),
+                   "orders.ref", "pinned by digest")
+
+
+def test_rejects_ref_with_build_settings_and_unknown_keys_and_platforms(app):
+    lines = assert_problem(lambda: ContainerImage("orders", {"ref": "nginx:1.27", "context": "app", "tag": "x"},
+                                                  profile="dev", project_dir=app),
+                           "orders.context", "cannot be set with ref")
+    assert any("orders.tag: unknown key" in line for line in lines)
+    assert_problem(lambda: ContainerImage("orders", {"context": "app", "platform": "linux/386"}, profile="dev",
+                                          project_dir=app), "orders.platform", "'linux/arm64'")
+
+
+def test_rejects_spec_without_context_or_ref(app):
+    assert_problem(lambda: ContainerImage("orders", {}, profile="dev", project_dir=app), "orders", "needs context")

@@ -1,0 +1,518 @@
+"""ECS: the shared cluster (Fargate, Spot, EC2 bin-packing, Service Connect) and services of every shape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.ecs import EcsCluster, EcsService, instance_architecture
+from components.plan.runtime import run
+from tests.conftest import ROOT, assert_problem
+
+NET = {"vpc_id": "vpc-1", "vpc_cidr": "10.0.0.0/16", "public_subnet_ids": ["subnet-pub-a", "subnet-pub-b"],
+       "private_subnet_ids": ["subnet-priv-a", "subnet-priv-b"]}
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-password"
+IMAGE = {"context": "services/cart"}
+SERVICE = "aws:ecs/service:Service"
+TASKDEF = "aws:ecs/taskDefinition:TaskDefinition"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+POLICY = "aws:appautoscaling/policy:Policy"
+
+
+def _plan(services: dict, environment: str = "prod", cluster: dict | None = None):
+    def program():
+        ecs = EcsCluster("ecs", cluster or {}, network=NET, profile=environment)
+        for name, spec in services.items():
+            EcsService(name, spec, cluster=ecs, network=NET, profile=environment, project_dir=ROOT)
+    return run(program, config={"microservices:environment": environment, "aws:region": "us-east-1"},
+               project_dir=ROOT, stack=environment)
+
+
+def _container(graph, name: str) -> dict:
+    return json.loads(graph.one(TASKDEF, f"{name}-taskdef").inputs["containerDefinitions"])[0]
+
+
+def _policy(graph, name: str) -> dict:
+    return json.loads(graph.one("aws:iam/rolePolicy:RolePolicy", name).inputs["policy"])
+
+
+@pytest.fixture(scope="module")
+def fargate():
+    return _plan({"cart": {"image": IMAGE, "expose": "public", "port": 9000, "secrets": {"DB_PASSWORD": SECRET},
+                           "environment": {"MODE": "fast"}, "user": "10001", "scaling": {"min": 2, "max": 6},
+                           "target_memory": 70, "target_requests": 500, "ephemeral_storage": 40,
+                           "cpu": 1024, "memory": 4096, "writable_paths": ["/tmp", "/var/cache/app"]}})
+
+
+@pytest.fixture(scope="module")
+def ec2():
+    return _plan({"pricing": {"image": IMAGE, "capacity": "ec2", "memory": 768},
+                  "quotes": {"image": IMAGE, "capacity": "ec2"}}, cluster={"ec2": {"max_size": 6}})
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return _plan({"mailer": {"image": IMAGE, "queue": {"messages_per_task": 25, "max_receive_count": 3}},
+                  "sweeper": {"image": IMAGE, "schedule": "cron(0 3 * * ? *)", "command": ["python", "app.py", "job"]}})
+
+
+# -- cluster ------------------------------------------------------------------------------------
+
+def test_cluster_has_container_insights_and_service_connect_namespace(fargate):
+    cluster = fargate.one("aws:ecs/cluster:Cluster", "ecs-cluster")
+    assert cluster.inputs["settings"] == [{"name": "containerInsights", "value": "enabled"}]
+    namespace = fargate.one("aws:servicediscovery/httpNamespace:HttpNamespace", "ecs-ns")
+    assert cluster.inputs["serviceConnectDefaults"]["namespace"].startswith("arn:aws:servicediscovery:")
+    assert namespace.inputs["name"] == "microservices-prod-ecs"
+    assert cluster.protect
+
+
+def test_cluster_uses_fargate_and_fargate_spot_and_dev_prefers_spot(fargate):
+    providers = fargate.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+    assert providers.inputs["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
+    assert providers.inputs["defaultCapacityProviderStrategies"][0]["capacityProvider"] == "FARGATE"
+    dev = run(lambda: EcsCluster("ecs", {}, network=NET, profile="dev"), config={"microservices:environment": "dev"})
+    strategy = dev.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders").inputs
+    assert strategy["defaultCapacityProviderStrategies"][0]["capacityProvider"] == "FARGATE_SPOT"
+
+
+def test_cluster_without_ec2_capacity_creates_no_instances(fargate):
+    assert fargate.of_type("aws:autoscaling/group:Group") == []
+    assert fargate.of_type("aws:ecs/capacityProvider:CapacityProvider") == []
+
+
+def test_ec2_capacity_is_an_ecs_optimized_asg_behind_a_managed_capacity_provider(ec2):
+    lt = ec2.one("aws:ec2/launchTemplate:LaunchTemplate", "ecs-hosts-lt")
+    assert lt.inputs["metadataOptions"]["httpTokens"] == "required"
+    assert lt.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1
+    assert lt.inputs["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
+    assert lt.inputs["blockDeviceMappings"][0]["ebs"]["volumeType"] == "gp3"
+    assert lt.inputs["instanceType"] == "m7g.large"
+    assert ("aws:ssm/getParameter:getParameter",
+            {"name": "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"}) in ec2.invokes
+    asg = ec2.one("aws:autoscaling/group:Group", "ecs-hosts-asg")
+    assert asg.inputs["protectFromScaleIn"] is True
+    assert asg.inputs["maxSize"] == 6 and asg.inputs["minSize"] == 2
+    assert asg.inputs["vpcZoneIdentifiers"] == NET["private_subnet_ids"]
+    assert {"key": "AmazonECSManaged", "value": "true", "propagateAtLaunch": True} in asg.inputs["tags"]
+    provider = ec2.one("aws:ecs/capacityProvider:CapacityProvider").inputs["autoScalingGroupProvider"]
+    assert provider["managedTerminationProtection"] == "ENABLED"
+    assert provider["managedScaling"]["status"] == "ENABLED"
+    assert provider["managedScaling"]["targetCapacity"] == 100
+    providers = ec2.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders").inputs["capacityProviders"]
+    assert providers[:2] == ["FARGATE", "FARGATE_SPOT"] and providers[2].startswith("ecs-hosts-cp")
+    roles = [a.inputs["policyArn"] for a in ec2.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")]
+    assert "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role" in roles
+
+
+def test_ec2_hosts_join_the_cluster_through_user_data(ec2):
+    import base64
+    script = base64.b64decode(ec2.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]).decode()
+    assert "ECS_CLUSTER=ecs-cluster-" in script
+
+
+# -- fargate service ----------------------------------------------------------------------------
+
+def test_fargate_task_definition_sizes_networking_and_platform(fargate):
+    td = fargate.one(TASKDEF, "cart-taskdef").inputs
+    assert (td["cpu"], td["memory"]) == ("1024", "4096")
+    assert td["networkMode"] == "awsvpc" and td["requiresCompatibilities"] == ["FARGATE"]
+    assert td["ephemeralStorage"] == {"sizeInGib": 40}
+    assert td["runtimePlatform"] == {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
+    assert td["executionRoleArn"] != td["taskRoleArn"]
+    assert td["volumes"] == [{"name": "writable-0"}, {"name": "writable-1"}]
+
+
+def test_fargate_container_is_read_only_non_root_with_secrets_logs_and_health_check(fargate):
+    c = _container(fargate, "cart")
+    assert c["readonlyRootFilesystem"] is True and c["user"] == "10001"
+    assert c["mountPoints"] == [{"containerPath": "/tmp", "readOnly": False, "sourceVolume": "writable-0"},
+                                {"containerPath": "/var/cache/app", "readOnly": False, "sourceVolume": "writable-1"}]
+    assert c["portMappings"] == [{"appProtocol": "http", "containerPort": 9000, "hostPort": 9000, "name": "http",
+                                  "protocol": "tcp"}]
+    assert c["secrets"] == [{"name": "DB_PASSWORD", "valueFrom": SECRET}]
+    assert c["environment"] == [{"name": "MODE", "value": "fast"}]
+    assert c["healthCheck"]["command"][1].startswith("wget -q -O /dev/null http://127.0.0.1:9000/health")
+    assert c["logConfiguration"]["logDriver"] == "awslogs"
+    group = fargate.one("aws:cloudwatch/logGroup:LogGroup", "cart-logs")
+    assert c["logConfiguration"]["options"]["awslogs-group"].startswith("cart-logs-")
+    assert group.inputs["retentionInDays"] == 365
+
+
+def test_image_is_built_for_the_task_architecture_and_pushed(fargate):
+    image = fargate.one("docker:index/image:Image", "cart-image")
+    assert image.inputs["build"]["platform"] == "linux/amd64"
+    assert _container(fargate, "cart")["image"] == image.inputs["imageName"]
+
+
+def test_only_the_execution_role_reads_secrets_and_pulls_from_its_own_repository(fargate):
+    execution = _policy(fargate, "cart-execution")
+    by_sid = {s["Sid"]: s for s in execution["Statement"]}
+    assert by_sid["ReadSecrets"]["Resource"] == [SECRET, f"{SECRET}-??????"]
+    assert by_sid["PullImage"]["Resource"].startswith("arn:aws:ecr:us-east-1:123456789012:repository/cart-repo-")
+    assert by_sid["WriteLogs"]["Resource"].endswith(":*")
+    assert by_sid["EcrLogin"] == {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"],
+                                  "Resource": "*"}
+    assert all(s["Resource"] != "*" or s["Action"] == ["ecr:GetAuthorizationToken"] for s in execution["Statement"])
+    # ECS Exec is off and nothing else was asked for: the task role has no inline policy at all.
+    assert [p.name for p in fargate.of_type("aws:iam/rolePolicy:RolePolicy")] == ["cart-execution"]
+    trust = json.loads(fargate.one("aws:iam/role:Role", "cart-task").inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+
+
+def test_fargate_service_runs_in_private_subnets_without_public_ip_and_rolls_back(fargate):
+    svc = fargate.one(SERVICE, "cart-service")
+    net = svc.inputs["networkConfiguration"]
+    assert net["subnets"] == NET["private_subnet_ids"] and net["assignPublicIp"] is False
+    assert len(net["securityGroups"]) == 2
+    assert svc.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert svc.inputs["deploymentMinimumHealthyPercent"] == 100 and svc.inputs["deploymentMaximumPercent"] == 200
+    assert svc.inputs["healthCheckGracePeriodSeconds"] == 60
+    assert svc.inputs["enableExecuteCommand"] is False
+    assert svc.inputs["capacityProviderStrategies"] == [{"base": 0, "capacityProvider": "FARGATE", "weight": 1}]
+    assert svc.inputs["alarms"]["rollback"] is True and len(svc.inputs["alarms"]["alarmNames"]) == 3
+    assert svc.ignore_changes == ["desiredCount"]
+    listener = fargate.one("aws:lb/listener:Listener", "cart-http")
+    assert listener.urn in svc.dependencies
+
+
+def test_service_connect_publishes_the_service_by_name(fargate):
+    connect = fargate.one(SERVICE, "cart-service").inputs["serviceConnectConfiguration"]
+    assert connect["enabled"] is True and connect["namespace"].startswith("arn:aws:servicediscovery:")
+    assert connect["services"] == [{"clientAlias": [{"dnsName": "cart", "port": 9000}], "discoveryName": "cart",
+                                    "portName": "http"}]
+
+
+def test_task_security_group_admits_the_port_only_from_the_lb_and_the_cluster_tasks(fargate):
+    rules = [r for r in fargate.of_type(INGRESS) if r.name in ("cart-from-lb", "cart-from-tasks")]
+    assert len(rules) == 2
+    for rule in rules:
+        assert rule.inputs["fromPort"] == rule.inputs["toPort"] == 9000
+        assert "referencedSecurityGroupId" in rule.inputs and "cidrIpv4" not in rule.inputs
+    tg = fargate.one("aws:lb/targetGroup:TargetGroup", "cart-tg")
+    assert tg.inputs["targetType"] == "ip"
+
+
+def test_autoscaling_tracks_cpu_memory_and_alb_requests_within_min_max(fargate):
+    target = fargate.one("aws:appautoscaling/target:Target", "cart-scaling").inputs
+    assert (target["minCapacity"], target["maxCapacity"]) == (2, 6)
+    assert target["resourceId"].startswith("service/ecs-cluster-")
+    metrics = {p.name: p.inputs["targetTrackingScalingPolicyConfiguration"] for p in fargate.of_type(POLICY)}
+    assert metrics["cart-cpu"]["predefinedMetricSpecification"]["predefinedMetricType"] == \
+        "ECSServiceAverageCPUUtilization"
+    assert metrics["cart-cpu"]["targetValue"] == 60
+    assert metrics["cart-memory"]["targetValue"] == 70
+    requests = metrics["cart-requests"]["predefinedMetricSpecification"]
+    assert requests["predefinedMetricType"] == "ALBRequestCountPerTarget"
+    assert "/targetgroup/cart-tg-" in requests["resourceLabel"]
+
+
+def test_every_child_is_tagged_and_parented(fargate):
+    service = fargate.one("microservices:ecs:EcsService", "cart")
+    for res in fargate.descendants(service):
+        if res.custom and "tags" in res.inputs and res.type.startswith("aws:"):
+            assert res.inputs["tags"]["Service"] == "cart", res.name
+
+
+def test_ecs_exec_grants_only_the_ssm_channels():
+    graph = _plan({"cart": {"image": IMAGE, "enable_exec": True}}, environment="dev")
+    assert graph.one(SERVICE).inputs["enableExecuteCommand"] is True
+    assert _policy(graph, "cart-task")["Statement"][0]["Action"] == [
+        "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel"]
+
+
+def test_dev_runs_on_fargate_spot_and_arm64_on_fargate():
+    graph = _plan({"cart": {"image": IMAGE}, "arm": {"image": IMAGE, "architecture": "arm64"}}, environment="dev")
+    strategies = {s.name: s.inputs["capacityProviderStrategies"][0]["capacityProvider"] for s in graph.of_type(SERVICE)}
+    assert strategies == {"cart-service": "FARGATE_SPOT", "arm-service": "FARGATE"}
+    assert graph.one(TASKDEF, "arm-taskdef").inputs["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+    assert graph.one("docker:index/image:Image", "arm-image").inputs["build"]["platform"] == "linux/arm64"
+
+
+def test_prebuilt_image_from_another_registry_needs_no_ecr_permissions():
+    ref = "public.ecr.aws/nginx/nginx@sha256:" + "b" * 64
+    graph = _plan({"web": {"image": {"ref": ref}, "health_command": ["NONE"]}}, environment="dev")
+    assert graph.of_type("aws:ecr/repository:Repository") == []
+    assert _container(graph, "web")["image"] == ref and "healthCheck" not in _container(graph, "web")
+    assert [s["Sid"] for s in _policy(graph, "web-execution")["Statement"]] == ["WriteLogs"]
+
+
+def test_internal_service_without_exposure_has_no_load_balancer():
+    graph = _plan({"cart": {"image": IMAGE, "expose": "none"}}, environment="dev")
+    assert graph.of_type("aws:lb/loadBalancer:LoadBalancer") == []
+    assert "loadBalancers" not in graph.one(SERVICE).inputs
+
+
+# -- ec2 bin-packing ----------------------------------------------------------------------------
+
+def test_ec2_services_use_bridge_networking_dynamic_ports_and_binpack_on_memory(ec2):
+    td = ec2.one(TASKDEF, "pricing-taskdef").inputs
+    assert td["networkMode"] == "bridge" and td["requiresCompatibilities"] == ["EC2"]
+    assert td["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+    assert _container(ec2, "pricing")["portMappings"][0]["hostPort"] == 0
+    svc = ec2.one(SERVICE, "pricing-service").inputs
+    assert {"type": "binpack", "field": "memory"} in svc["orderedPlacementStrategies"]
+    assert "networkConfiguration" not in svc
+    assert svc["capacityProviderStrategies"][0]["capacityProvider"].startswith("ecs-hosts-cp")
+    assert ec2.one("aws:lb/targetGroup:TargetGroup", "pricing-tg").inputs["targetType"] == "instance"
+    assert ec2.one("docker:index/image:Image", "pricing-image").inputs["build"]["platform"] == "linux/arm64"
+
+
+def test_ec2_hosts_admit_dynamic_ports_only_from_load_balancers_and_cluster_tasks(ec2):
+    hosts_sg = ec2.one("aws:ec2/securityGroup:SecurityGroup", "ecs-hosts-sg")
+    on_hosts = [r for r in ec2.of_type(INGRESS) if r.property_dependencies.get("securityGroupId") == [hosts_sg.urn]]
+    assert sorted(r.name for r in on_hosts) == ["ecs-hosts-from-tasks", "pricing-hosts-from-lb", "quotes-hosts-from-lb"]
+    for rule in on_hosts:
+        assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (32768, 65535)
+        assert "cidrIpv4" not in rule.inputs and rule.inputs["referencedSecurityGroupId"].startswith("sg-")
+    # Bridge-mode tasks share their host's network: no per-service security group.
+    sg_names = {r.name for r in ec2.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    assert "pricing-sg" not in sg_names and "pricing-lb-sg" in sg_names
+
+
+def test_instance_architecture_of_graviton_and_x86_types():
+    assert [instance_architecture(t) for t in ("t4g.small", "m7g.large", "c7gn.xlarge", "x2gd.large", "a1.large")] \
+        == ["arm64"] * 5
+    assert [instance_architecture(t) for t in ("m7i.large", "g4dn.xlarge", "t3.micro", "c6in.large")] == ["x86_64"] * 4
+
+
+# -- worker shapes ------------------------------------------------------------------------------
+
+def test_queue_worker_has_encrypted_queue_with_dead_letter_queue_and_no_load_balancer(shapes):
+    queue = shapes.one("aws:sqs/queue:Queue", "mailer-queue")
+    dlq = shapes.one("aws:sqs/queue:Queue", "mailer-dlq")
+    assert queue.inputs["sqsManagedSseEnabled"] is True and dlq.inputs["sqsManagedSseEnabled"] is True
+    redrive = json.loads(queue.inputs["redrivePolicy"])
+    assert redrive["maxReceiveCount"] == 3
+    assert redrive["deadLetterTargetArn"].startswith("arn:aws:sqs:us-east-1:123456789012:mailer-dlq-")
+    assert queue.protect and dlq.protect
+    alarm = shapes.one("aws:cloudwatch/metricAlarm:MetricAlarm", "mailer-dlq-messages").inputs
+    assert alarm["dimensions"]["QueueName"].startswith("mailer-dlq-") and alarm["threshold"] == 0
+    assert not [lb for lb in shapes.of_type("aws:lb/loadBalancer:LoadBalancer")]
+    env = {e["name"]: e["value"] for e in _container(shapes, "mailer")["environment"]}
+    assert env["QUEUE_URL"].startswith("https://sqs.us-east-1.amazonaws.com/")
+    assert "portMappings" not in _container(shapes, "mailer") and "healthCheck" not in _container(shapes, "mailer")
+    consume = _policy(shapes, "mailer-task")["Statement"][0]
+    assert consume["Resource"].startswith("arn:aws:sqs:us-east-1:123456789012:mailer-queue-")
+    assert "sqs:DeleteMessage" in consume["Action"]
+
+
+def test_queue_worker_scales_on_backlog_per_task(shapes):
+    config = shapes.one(POLICY, "mailer-backlog").inputs["targetTrackingScalingPolicyConfiguration"]
+    assert config["targetValue"] == 25
+    metrics = {m["id"]: m for m in config["customizedMetricSpecification"]["metrics"]}
+    assert metrics["backlog"]["expression"] == "visible / tasks" and metrics["backlog"]["returnData"] is True
+    assert metrics["visible"]["metricStat"]["metric"]["metricName"] == "ApproximateNumberOfMessagesVisible"
+    assert metrics["tasks"]["metricStat"]["metric"]["namespace"] == "ECS/ContainerInsights"
+    assert not any(p.name == "mailer-cpu" for p in shapes.of_type(POLICY))
+    connect = shapes.one(SERVICE, "mailer-service").inputs["serviceConnectConfiguration"]
+    assert connect["enabled"] is True and "services" not in connect
+
+
+def test_scheduled_task_runs_from_an_eventbridge_rule_with_a_scoped_role(shapes):
+    assert not any(s.name == "sweeper-service" for s in shapes.of_type(SERVICE))
+    rule = shapes.one("aws:cloudwatch/eventRule:EventRule", "sweeper-schedule")
+    assert rule.inputs["scheduleExpression"] == "cron(0 3 * * ? *)"
+    target = shapes.one("aws:cloudwatch/eventTarget:EventTarget", "sweeper-schedule").inputs
+    assert target["arn"].startswith("arn:aws:ecs:us-east-1:123456789012:cluster/")
+    ecs = target["ecsTarget"]
+    assert ecs["taskCount"] == 1 and ecs["networkConfiguration"]["assignPublicIp"] is False
+    assert ecs["taskDefinitionArn"].endswith(":1")
+    statements = {s["Sid"]: s for s in _policy(shapes, "sweeper-events")["Statement"]}
+    assert statements["RunTask"]["Resource"].endswith("task-definition/microservices-prod-sweeper:*")
+    assert statements["RunTask"]["Condition"]["ArnEquals"]["ecs:cluster"] == target["arn"]
+    assert statements["PassTaskRoles"]["Condition"] == {
+        "StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    assert _container(shapes, "sweeper")["command"] == ["python", "app.py", "job"]
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+def _service(spec: dict, environment: str = "dev", cluster: dict | None = None):
+    cluster = cluster or {"arn": "arn:aws:ecs:us-east-1:123456789012:cluster/c", "name": "c",
+                          "namespace_arn": "arn:ns", "tasks_security_group_id": "sg-1"}
+    return lambda: EcsService("orders", spec, cluster=cluster, network=NET, profile=environment, project_dir=ROOT)
+
+
+def test_rejects_cpu_memory_pair_not_in_the_fargate_table():
+    assert_problem(_service({"image": IMAGE, "cpu": 512, "memory": 512}), "orders.memory",
+                   "Fargate allows with cpu 512: 1024-4096 in steps of 1024 MiB, got 512")
+    assert_problem(_service({"image": IMAGE, "cpu": 8192, "memory": 18432}), "orders.memory",
+                   "16384-61440 in steps of 4096")
+    assert_problem(_service({"image": IMAGE, "cpu": 300}), "orders.cpu", "must be a Fargate CPU size")
+    assert_problem(_service({"image": IMAGE, "memory": 4096}), "orders.memory",
+                   "cpu 256 (the dev profile's default): 512, 1024, 2048")
+
+
+def test_accepts_every_listed_fargate_size():
+    from components.ecs import FARGATE_SIZES, validate_ecs
+    from components.patterns import ValidationContext
+    from components.profiles import get_profile
+    vctx = ValidationContext(profile=get_profile("prod"), project_dir=ROOT)
+    assert FARGATE_SIZES[16384][-1] == 122880 and FARGATE_SIZES[4096][-1] == 30720
+    for cpu, memories in FARGATE_SIZES.items():
+        for memory in memories:
+            assert not validate_ecs("x", {"image": IMAGE, "cpu": cpu, "memory": memory}, "x", vctx)
+
+
+def test_rejects_ephemeral_storage_outside_21_to_200_and_on_ec2():
+    assert_problem(_service({"image": IMAGE, "ephemeral_storage": 20}), "orders.ephemeral_storage",
+                   "between 21 and 200 GiB")
+    assert_problem(_service({"image": IMAGE, "ephemeral_storage": 201}), "orders.ephemeral_storage", "201")
+    assert_problem(_service({"image": IMAGE, "ephemeral_storage": 30, "capacity": "ec2"}),
+                   "orders.ephemeral_storage", "Fargate only")
+
+
+def test_rejects_min_above_max_port_out_of_range_and_secret_not_an_arn():
+    lines = assert_problem(_service({"image": IMAGE, "scaling": {"min": 5, "max": 2}, "port": 70000,
+                                     "secrets": {"TOKEN": "my-token"}}),
+                           "orders.scaling.min", "at most scaling.max (2)")
+    assert any("orders.port" in line and "between 1 and 65535" in line for line in lines)
+    assert any("orders.secrets.TOKEN" in line and "ARN" in line for line in lines)
+
+
+def test_rejects_build_context_that_does_not_exist():
+    assert_problem(_service({"image": {"context": "services/nope"}}), "orders.image.context", "does not exist")
+    assert_problem(_service({}), "orders.image.context", "'services/orders' does not exist")
+
+
+def test_rejects_arm64_on_fargate_spot_and_architecture_mismatch():
+    assert_problem(_service({"image": IMAGE, "capacity": "fargate_spot", "architecture": "arm64"}),
+                   "orders.capacity", "x86_64 tasks only")
+    assert_problem(_service({"image": {**IMAGE, "platform": "linux/amd64"}, "architecture": "arm64"}),
+                   "orders.architecture", "must match")
+
+
+def test_rejects_ec2_capacity_without_cluster_capacity():
+    assert_problem(_service({"image": IMAGE, "capacity": "ec2"}), "orders.capacity", "no EC2 capacity")
+
+
+def test_rejects_root_user_bad_writable_paths_and_health_command():
+    lines = assert_problem(_service({"image": IMAGE, "user": "root", "writable_paths": ["tmp", "/"],
+                                     "health_command": ["RUN", "x"]}), "orders.user", "non-root")
+    assert any("orders.writable_paths[0]" in line and "absolute path" in line for line in lines)
+    assert any("orders.writable_paths[1]" in line for line in lines)
+    assert any("orders.health_command[0]" in line and "CMD-SHELL" in line for line in lines)
+
+
+def test_rejects_worker_shapes_that_take_traffic_or_cannot_scale():
+    assert_problem(_service({"image": IMAGE, "queue": {}, "expose": "public"}), "orders.expose", "takes no traffic")
+    assert_problem(_service({"image": IMAGE, "queue": {}, "scaling": {"min": 0}}), "orders.scaling.min",
+                   "at least 1 for a queue worker")
+    assert_problem(_service({"image": IMAGE, "queue": {"visibility_timeout": 50000, "retries": 2}}),
+                   "orders.queue.visibility_timeout", "between 0 and 43200")
+    assert_problem(_service({"image": IMAGE, "schedule": "every day"}), "orders.schedule", "rate(5 minutes)")
+    assert_problem(_service({"image": IMAGE, "schedule": "rate(1 hours)"}), "orders.schedule", "EventBridge schedule")
+    assert_problem(_service({"image": IMAGE, "schedule": "rate(1 hour)", "queue": {}}), "orders.queue",
+                   "not both")
+
+
+def test_rejects_request_scaling_without_an_alb_and_unknown_keys():
+    assert_problem(_service({"image": IMAGE, "target_requests": 100, "expose": "none"}), "orders.target_requests",
+                   "no ALB")
+    assert_problem(_service({"image": IMAGE, "memroy": 512}), "orders.memroy", "did you mean 'memory'")
+    assert_problem(_service({"image": IMAGE, "policy_arns": ["AdministratorAccess"]}), "orders.policy_arns[0]",
+                   "IAM policy ARN")
+
+
+def test_cluster_hosts_can_pin_their_ami():
+    graph = run(lambda: EcsCluster("ecs", {"ec2": {"ami_id": "ami-0123456789abcdef0"}}, network=NET, profile="dev"),
+                config={"microservices:environment": "dev"})
+    assert graph.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["imageId"] == "ami-0123456789abcdef0"
+    assert not [tok for tok, _ in graph.invokes if tok == "aws:ssm/getParameter:getParameter"]
+
+
+def test_rejects_invalid_cluster_settings():
+    bad = lambda: EcsCluster("ecs", {"ec2": {"min_size": 5, "max_size": 2, "instance_type": "big",  # noqa: E731
+                                             "ami_id": "ubuntu"}, "container_insights": "on"}, network=NET,
+                             profile="dev")
+    lines = assert_problem(bad, "ecs.ec2.min_size", "at most max_size (2)")
+    assert any("ecs.ec2.instance_type" in line for line in lines)
+    assert any("ecs.ec2.ami_id" in line for line in lines)
+    assert any("ecs.container_insights" in line for line in lines)
+
+
+# -- the pattern in a stack ---------------------------------------------------------------------
+
+def _platform(services: dict, environment: str = "dev"):
+    from components.platform import Platform
+    return run(lambda: Platform("platform", {"environment": environment, "catalog_dir": "", "services": services},
+                                project_dir=ROOT),
+               config={"microservices:environment": environment}, project_dir=ROOT, stack=environment)
+
+
+def test_stack_shares_one_cluster_with_ec2_capacity_only_when_a_service_asks():
+    fargate_only = _platform({"cart": {"pattern": "ecs", "image": IMAGE}, "api": {"pattern": "ecs", "image": IMAGE}})
+    assert len(fargate_only.of_type("aws:ecs/cluster:Cluster")) == 1
+    assert fargate_only.of_type("aws:autoscaling/group:Group") == []
+    clusters = {s.inputs["cluster"] for s in fargate_only.of_type(SERVICE)}
+    assert len(clusters) == 1
+    outputs = fargate_only.one("microservices:platform:Platform").outputs["services"]
+    assert outputs["cart"]["url"].startswith("http://cart-lb-")
+    assert outputs["cart"]["service"].startswith("cart-service")
+
+    mixed = _platform({"cart": {"pattern": "ecs", "image": IMAGE},
+                       "pricing": {"pattern": "ecs", "image": IMAGE, "capacity": "ec2"}})
+    assert len(mixed.of_type("aws:autoscaling/group:Group")) == 1
+
+
+def test_ec2_services_on_one_shared_alb_open_the_hosts_once():
+    lb = {"shared": "edge", "path": "/a/*"}
+    graph = _platform({"a": {"pattern": "ecs", "image": IMAGE, "capacity": "ec2", "load_balancer": lb},
+                       "b": {"pattern": "ecs", "image": IMAGE, "capacity": "ec2",
+                             "load_balancer": {**lb, "path": "/b/*"}}})
+    rules = [r for r in graph.of_type(INGRESS) if r.name.endswith("-ecs-hosts-from-lb")]
+    assert [r.name for r in rules] == ["edge-ecs-hosts-from-lb"]
+    assert rules[0].parent == graph.one("microservices:lb:SharedLoadBalancer", "edge").urn
+
+
+def test_catalog_rejects_ec2_tasks_of_another_architecture_than_the_hosts():
+    from components.catalog import load_catalog
+    from components.validation import CatalogError
+    with pytest.raises(CatalogError) as info:
+        load_catalog({"environment": "dev", "catalog_dir": "", "services": {
+            "pricing": {"pattern": "ecs", "image": IMAGE, "capacity": "ec2", "architecture": "x86_64"}}}, ROOT)
+    assert any("services.pricing.architecture" in str(p) and "'arm64'" in str(p) for p in info.value.problems)
+
+
+def test_readme_stack_file_examples_are_valid():
+    import re as _re
+
+    import yaml
+
+    from components.patterns import ValidationContext, load_pattern
+    from components.profiles import get_profile
+    text = (ROOT / "README.md").read_text()
+    section = text.split("<!-- section:ecs -->")[1].split("<!-- /section:ecs -->")[0]
+    blocks = [yaml.safe_load(b) for b in _re.findall(r"```yaml\n(.*?)```", section, flags=_re.S)
+              if b.startswith("microservices:services:")]
+    assert len(blocks) == 2
+    vctx = ValidationContext(profile=get_profile("prod"), project_dir=ROOT)
+    for block in blocks:
+        for name, spec in block["microservices:services"].items():
+            spec = dict(spec)
+            pattern = load_pattern(spec.pop("pattern"))
+            # The examples name build contexts of the reader's project, not of this repository.
+            problems = [str(p) for p in pattern.validate(name, spec, f"services.{name}", vctx)
+                        if "does not exist" not in p.message]
+            assert problems == [], name
+
+
+def test_stack_ecs_config_shapes_the_shared_cluster(plan):
+    from components.ecs import PATTERN
+    from components.patterns import BuildContext
+    from components.profiles import get_profile
+
+    def program():
+        ctx = BuildContext(parent=None, profile=get_profile("dev"), network=NET, project_dir=ROOT,
+                           shared={"ecs:config": {"container_insights": "enhanced",
+                                                  "ec2": {"instance_type": "c7i.large"}}})
+        PATTERN.prepare({"cart": {"image": IMAGE}}, ctx)
+        PATTERN.build("cart", {"image": IMAGE, "capacity": "ec2"}, ctx)
+
+    graph = plan(program)
+    assert graph.one("aws:ecs/cluster:Cluster").inputs["settings"][0]["value"] == "enhanced"
+    assert graph.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["instanceType"] == "c7i.large"
+    assert graph.one(TASKDEF).inputs["runtimePlatform"]["cpuArchitecture"] == "X86_64"
