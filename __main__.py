@@ -12,6 +12,11 @@ if platform.network is not None:
     pulumi.export("vpc_id", platform.network.vpc_id)
     pulumi.export("private_subnet_ids", platform.network.private_subnet_ids)
     pulumi.export("public_subnet_ids", platform.network.public_subnet_ids)
+if "ecs" in platform.clusters:
+    pulumi.export("ecs_cluster_name", platform.clusters["ecs"].name)
+if "eks" in platform.clusters:
+    pulumi.export("eks_cluster_name", platform.clusters["eks"].cluster_name)
+    pulumi.export("kubeconfig", platform.clusters["eks"].kubeconfig)
 pulumi.export("services", platform.service_outputs)
 if platform.skipped:
     pulumi.export("skipped", platform.skipped)

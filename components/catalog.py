@@ -14,6 +14,7 @@ Every problem in the whole catalog is collected and raised as one :class:`Catalo
 from __future__ import annotations
 
 import copy
+import importlib
 import dataclasses
 import json
 from collections.abc import Mapping
@@ -33,7 +34,10 @@ from .validation import CatalogError, Problems, join_path
 __all__ = ["Catalog", "CONFIG_KEYS", "load_catalog", "catalog_from_config", "merge_specs", "read_shared_catalog"]
 
 NAMESPACE = "microservices"
-CONFIG_KEYS = ("environment", "network", "services", "eks", "profile", "catalog_dir")
+CONFIG_KEYS = ("environment", "network", "services", "ecs", "eks", "profile", "catalog_dir")
+#: Stack-wide cluster settings: config key -> the validator in that pattern's module. The settings reach
+#: the pattern as ``BuildContext.shared["<key>:config"]``.
+CLUSTER_SECTIONS = {"ecs": "validate_ecs_cluster", "eks": "validate_eks_cluster"}
 PROFILE_OVERRIDABLE = tuple(f.name for f in dataclasses.fields(Profile) if f.name not in ("name", "cloud"))
 
 
@@ -45,7 +49,8 @@ class Catalog:
     profile: Profile
     network: dict[str, Any] = field(default_factory=dict)
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
-    eks: dict[str, Any] = field(default_factory=dict)
+    clusters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Stack-wide cluster settings by pattern (``ecs``, ``eks``)."""
     patterns: dict[str, Pattern] = field(default_factory=dict)
     """The pattern of each pattern name used by the catalog."""
 
@@ -161,25 +166,29 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
         if patterns[kind].validate_catalog is not None:
             problems.extend(patterns[kind].validate_catalog(specs, vctx))
 
-    eks = config.get("eks") or {}
-    if problems.check_mapping(eks, "eks") and (eks or "eks" in valid_specs):
-        validator = _eks_validator()
-        if validator is not None:
-            validator(eks, "eks", problems)
-        elif eks:
-            problems.add("eks", "the eks pattern is not available in this version")
+    clusters: dict[str, dict[str, Any]] = {}
+    for section, validator_name in CLUSTER_SECTIONS.items():
+        settings = config.get(section) or {}
+        if not problems.check_mapping(settings, section) or not isinstance(settings, Mapping):
+            continue
+        clusters[section] = dict(settings)
+        if not settings and section not in valid_specs:
+            continue
+        pattern = load_pattern(section)
+        if pattern is None:
+            problems.add(section, f"the {section} pattern is not available in this version")
+            continue
+        validator = getattr(importlib.import_module(PATTERN_MODULES[section]), validator_name)
+        problems.extend(_distinct(validator(settings, section), problems))
 
     problems.raise_if_any()
     return Catalog(environment=environment, profile=profile, network=dict(network), services=services,
-                   eks=dict(eks), patterns=patterns)
+                   clusters=clusters, patterns=patterns)
 
 
-def _eks_validator():
-    pattern = load_pattern("eks")
-    if pattern is None:
-        return None
-    import importlib
-    return getattr(importlib.import_module(PATTERN_MODULES["eks"]), "validate_eks_cluster", None)
+def _distinct(found: Problems, already: Problems) -> list:
+    """Validators that also append to the list they are given return it: count each problem once."""
+    return [] if found is already else [p for p in found if p not in already]
 
 
 def _check_profile_values(values: Mapping[str, Any], problems: Problems) -> None:

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 from .blocks.iam import assume_role_policy, policy_document, secret_read_statements, statement
 from .blocks.logs import log_group
 from .patterns import BuildContext, Pattern, ValidationContext
+from .policy import PUBLIC_URL_TAG
 from .profiles import Profile, get_profile
 from .service_spec import standard_tags
 from .serverless.http_api import HttpApi, HttpApiArgs
@@ -229,6 +230,10 @@ class LambdaService(pulumi.ComponentResource):
         else:
             source = {"image_uri": args["image"]}
         image = args.get("package_type", "zip") == "image"
+        # Marks a deliberate public URL for reviewers and for the policy pack's lambda-url-iam-auth rule.
+        fn_tags = {**tags, PUBLIC_URL_TAG: "true"} if any(
+            isinstance(t, Mapping) and isinstance(t.get("url"), Mapping) and t["url"].get("public") is True
+            for t in args.get("triggers") or []) else tags
         language = next((lang for lang in DEFAULT_HANDLERS if runtime.startswith(lang)), None)
         fn = aws.lambda_.Function(
             f"{name}-fn", role=role.arn, package_type="Image" if image else "Zip",
@@ -239,7 +244,7 @@ class LambdaService(pulumi.ComponentResource):
             environment={"variables": variables} if variables else None,
             reserved_concurrent_executions=args.get("reserved_concurrency"),
             tracing_config={"mode": "Active" if tracing else "PassThrough"}, vpc_config=vpc_config, publish=True,
-            tags=tags, **source, opts=pulumi.ResourceOptions(parent=self, depends_on=attachments))
+            tags=fn_tags, **source, opts=pulumi.ResourceOptions(parent=self, depends_on=attachments))
         logs = log_group(f"{name}-logs", prof, name=fn.name.apply(lambda n: f"/aws/lambda/{n}"),
                          retention_days=args.get("log_retention_days"), tags=tags, opts=child)
 

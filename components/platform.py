@@ -25,6 +25,8 @@ class PlatformArgs(TypedDict):
     renaming a service replaces its resources. Default: no services beyond the shared catalog."""
     network: NotRequired[NetworkArgs]
     """Args of the stack's :class:`~components.Network`. Default: a new VPC shaped by the profile."""
+    ecs: NotRequired[Mapping[str, Any]]
+    """Args of the stack's ECS cluster, shared by every ``ecs`` service. Default: the profile's."""
     eks: NotRequired[Mapping[str, Any]]
     """Args of the stack's EKS cluster, shared by every ``eks`` service. Default: the profile's."""
     profile: NotRequired[Mapping[str, Any]]
@@ -45,6 +47,8 @@ class Platform(pulumi.ComponentResource):
     """What each service exports (URLs, ARNs, names), by service name."""
     skipped: dict[str, str]
     """Services not deployed in this profile, with the reason."""
+    clusters: dict[str, pulumi.Resource]
+    """The stack's shared clusters by pattern (``ecs``: an ``EcsCluster``, ``eks``: an ``EksCluster``)."""
 
     def __init__(self, name: str, args: PlatformArgs | Catalog, opts: pulumi.ResourceOptions | None = None, *,
                  project_dir: Path | str | None = None):
@@ -58,7 +62,7 @@ class Platform(pulumi.ComponentResource):
         self.network = Network(name, catalog.network, pulumi.ResourceOptions(parent=self), profile=profile) \
             if needs_network or (profile.cloud and catalog.network) else None
         ctx = BuildContext(parent=self, profile=profile, network=self.network, project_dir=pdir,
-                           shared={"eks:config": dict(catalog.eks)})
+                           shared={f"{key}:config": settings for key, settings in catalog.clusters.items()})
         self.services, self.skipped = {}, {}
         ordered = [p for p in PATTERN_MODULES if p in catalog.patterns]
         if profile.cloud:
@@ -80,5 +84,7 @@ class Platform(pulumi.ComponentResource):
                 if catalog.patterns[kind].finalize is not None:
                     catalog.patterns[kind].finalize(ctx)
         self.service_outputs = dict(sorted(ctx.outputs.items()))
+        self.clusters = {key.split(":")[0]: value for key, value in sorted(ctx.shared.items())
+                         if key.endswith(":cluster")}
         self.register_outputs({"services": self.service_outputs, "skipped": self.skipped})
 

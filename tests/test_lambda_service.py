@@ -499,3 +499,10 @@ def test_sources_named_without_arn_get_arns_in_the_stack_account_and_region(proj
     route = graph.one("aws:apigatewayv2/route:Route")
     assert route.inputs["authorizationScopes"] == ["openid", "profile"]
     assert graph.one("aws:apigatewayv2/authorizer:Authorizer").get("jwtConfiguration.audiences") == ["web"]
+
+
+def test_public_function_url_is_tagged_for_reviewers_and_policy(prod, dev):
+    from components.policy import PUBLIC_URL_TAG, evaluate
+    assert dev.one("aws:lambda/function:Function").inputs["tags"][PUBLIC_URL_TAG] == "true"
+    assert PUBLIC_URL_TAG not in prod.one("aws:lambda/function:Function").inputs["tags"]
+    assert not [r for r in evaluate(dev.resources, "dev") if r.rule == "lambda-url-iam-auth"]
