@@ -87,7 +87,9 @@ def test_function_defaults_arm64_tracing_and_a_published_version(dev):
     assert fn.inputs["publish"] is True
     assert fn.inputs["packageType"] == "Zip"
     assert fn.inputs["code"]["archive"]["path"].startswith(".build/lambda/orders-")
-    assert fn.inputs["tags"] == {"Service": "orders", "Environment": "dev", "ManagedBy": "pulumi"}
+    # This dev fixture has a public function URL, which the function's tags declare.
+    assert fn.inputs["tags"] == {"Service": "orders", "Environment": "dev", "ManagedBy": "pulumi",
+                                 "PublicFunctionUrl": "true"}
 
 
 def test_function_takes_explicit_settings_and_passes_secrets_by_arn_only(prod):
