@@ -26,7 +26,7 @@ import pulumi
 import yaml
 
 from .network import validate_network
-from .patterns import PATTERN_MODULES, Pattern, ValidationContext, load_pattern
+from .patterns import PATTERN_MODULES, Pattern, ValidationContext, catalog_rules, load_pattern
 from .profiles import PROFILES, Profile
 from .service_spec import validate_service_name
 from .validation import CatalogError, Problems, join_path
@@ -165,6 +165,9 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
     for kind, specs in valid_specs.items():
         if patterns[kind].validate_catalog is not None:
             problems.extend(patterns[kind].validate_catalog(specs, vctx))
+    every_spec = {name: spec for specs in valid_specs.values() for name, spec in specs.items()}
+    for rule in catalog_rules():
+        rule(every_spec, problems)
 
     clusters: dict[str, dict[str, Any]] = {}
     for section, validator_name in CLUSTER_SECTIONS.items():

@@ -24,7 +24,7 @@ from .blocks.iam import assume_role_policy, policy_document, secret_read_stateme
 from .blocks.launch_template import INSTANCE_TYPE_PATTERN, instance_role, launch_template
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
                                    prepare_shared_load_balancers, service_security_group, shared_key,
-                                   standard_alarms, validate_load_balancer, validate_shared_rules)
+                                   standard_alarms, validate_load_balancer)
 from .blocks.logs import log_group
 from .container_image import ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, image_architecture
 from .docker import CONTAINER_KEYS, ContainerSettings, build_docker_local, resolve_container, validate_container
@@ -403,10 +403,9 @@ def validate_ecs_cluster(args: Any, path: str) -> Problems:
 
 
 def validate_ecs_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationContext) -> Problems:
-    """Rules across the stack's ``ecs`` services: shared ALB rules, and EC2 tasks whose architecture
-    differs from the cluster's instances."""
+    """Rules across the stack's ``ecs`` services: EC2 tasks whose architecture differs from the cluster's
+    instances. (Shared ALB rules are checked across every pattern by the catalog.)"""
     problems = Problems()
-    validate_shared_rules(specs, problems)
     host_arch = instance_architecture(vctx.profile.instance_type)
     for name in sorted(specs):
         spec = specs[name]

@@ -18,7 +18,7 @@ import pulumi
 from .profiles import Profile
 from .validation import Problems
 
-__all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "ValidationContext", "load_pattern"]
+__all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "ValidationContext", "catalog_rules", "load_pattern"]
 
 #: Catalog pattern name -> the module that defines ``PATTERN``.
 PATTERN_MODULES: dict[str, str] = {
@@ -91,6 +91,16 @@ class Pattern:
 
     def wants_network(self, spec: Mapping[str, Any]) -> bool:
         return self.needs_network(spec) if callable(self.needs_network) else bool(self.needs_network)
+
+
+CatalogRule = Callable[[Mapping[str, Mapping[str, Any]], Problems], None]
+
+
+def catalog_rules() -> list[CatalogRule]:
+    """Rules over every service of a catalog whatever its pattern: a shared load balancer's listener
+    rules may be claimed by ``vm`` and ``ecs`` services alike."""
+    from .blocks.load_balancer import validate_shared_rules
+    return [validate_shared_rules]
 
 
 def load_pattern(name: str) -> Pattern | None:

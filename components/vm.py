@@ -24,7 +24,7 @@ from .blocks.launch_template import (LAUNCH_KEYS, INSTANCE_TYPE_PATTERN, instanc
                                      validate_launch_settings)
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
                                    prepare_shared_load_balancers, service_security_group, shared_key,
-                                   standard_alarms, validate_load_balancer, validate_shared_rules)
+                                   standard_alarms, validate_load_balancer)
 from .patterns import BuildContext, Pattern, ValidationContext
 from .profiles import Profile, get_profile
 from .service_spec import (CORE_KEYS, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
@@ -696,12 +696,6 @@ def _validate(name: str, spec: Mapping[str, Any], path: str, vctx: ValidationCon
     return validate_vm(name, spec, path, project_dir=vctx.project_dir, profile=vctx.profile)
 
 
-def _validate_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationContext) -> Problems:
-    problems = Problems()
-    validate_shared_rules(specs, problems)
-    return problems
-
-
 def _prepare(specs: Mapping[str, Mapping[str, Any]], ctx: BuildContext) -> None:
     prepare_shared_load_balancers(specs, ctx)
 
@@ -720,7 +714,6 @@ PATTERN = Pattern(
     name="vm",
     validate=_validate,
     build=_build,
-    validate_catalog=_validate_catalog,
     prepare=_prepare,
     local_skip_reason="VM services run on EC2 (an AMI and an Auto Scaling Group); the local profile "
                       "runs only Docker-host patterns",

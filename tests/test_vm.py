@@ -415,13 +415,24 @@ def test_pattern_is_skipped_in_the_local_profile_with_a_reason():
 
 
 def test_catalog_check_refuses_a_shared_rule_claimed_twice():
-    from components.patterns import ValidationContext
-    from components.profiles import get_profile
-    specs = {"a": {"ami": AMI, "load_balancer": {"shared": "edge", "path": "/x/*"}},
-             "b": {"ami": AMI, "load_balancer": {"shared": "edge", "path": "/x/*"}}}
-    problems = PATTERN.validate_catalog(specs, ValidationContext(profile=get_profile("dev"), project_dir=ROOT))
-    assert [str(p) for p in problems] == [
+    from components.catalog import load_catalog
+    from tests.conftest import problems_of
+    services = {"a": {"pattern": "vm", "ami": AMI, "load_balancer": {"shared": "edge", "path": "/x/*"}},
+                "b": {"pattern": "vm", "ami": AMI, "load_balancer": {"shared": "edge", "path": "/x/*"}}}
+    problems = problems_of(lambda: load_catalog({"catalog_dir": "", "services": services}, ROOT))
+    assert problems == [
         "services.b.load_balancer: the rule path '/x/*' on shared ALB 'edge' is already claimed by service 'a'"]
+
+
+def test_catalog_check_sees_shared_rules_across_patterns():
+    from components.catalog import load_catalog
+    from tests.conftest import problems_of
+    image = {"ref": "public.ecr.aws/docker/library/nginx@sha256:" + "a" * 64}
+    services = {"api": {"pattern": "ecs", "image": image, "load_balancer": {"shared": "edge", "path": "/x/*"}},
+                "web": {"pattern": "vm", "ami": AMI, "load_balancer": {"shared": "edge", "path": "/x/*"}}}
+    problems = problems_of(lambda: load_catalog({"catalog_dir": "", "services": services}, ROOT))
+    assert problems == [
+        "services.web.load_balancer: the rule path '/x/*' on shared ALB 'edge' is already claimed by service 'api'"]
 
 
 def test_reference_catalog_entry_is_valid_in_every_environment():
