@@ -15,16 +15,24 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from .blocks.access import Account, access_statements, validate_access
 from .container_image import default_image_spec
 from .profiles import Profile, get_profile
-from .service_spec import (CORE_KEYS, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
-                           validate_core, validate_service_name)
+from .service_spec import (
+    CORE_KEYS,
+    HealthCheckArgs,
+    ScalingArgs,
+    resolve_core,
+    standard_tags,
+    validate_core,
+    validate_service_name,
+)
 from .validation import Problems, is_unknown, join_path
 
 __all__ = [
@@ -258,8 +266,7 @@ def validate_kubernetes_service(name: Any, spec: Mapping[str, Any], path: str, v
             problems.add(ip, "has no effect with expose: none (no Ingress is created)")
 
     # One access vocabulary for every pattern: the Lambda pattern's (buckets, tables, queues, streams).
-    from .serverless.spec import _validate_access
-    _validate_access(spec.get("access"), join_path(path, "access"), problems)
+    validate_access(spec.get("access"), join_path(path, "access"), problems)
     af = spec.get("allow_from")
     ap = join_path(path, "allow_from")
     if problems.check_list(af, ap) and isinstance(af, (list, tuple)):
@@ -562,6 +569,7 @@ class KubernetesService(pulumi.ComponentResource):
     def _role(self, name: str, args: Mapping[str, Any], secrets: Mapping[str, str], ref: Mapping[str, Any],
               ns: str, tags: Mapping[str, str], opts: pulumi.ResourceOptions):
         import pulumi_aws as aws
+
         from .blocks.iam import policy_document, secret_read_statements
         if args.get("iam_binding", "pod_identity") == "irsa":
             trust = pulumi.Output.all(ref["oidc_provider_arn"], ref["oidc_issuer"]).apply(
@@ -571,9 +579,7 @@ class KubernetesService(pulumi.ComponentResource):
         role = aws.iam.Role(f"{name}-role", assume_role_policy=trust, tags=tags, opts=opts)
         statements: list[dict[str, Any]] = []
         if args.get("access"):
-            from .lambda_service import _access_statements
-            from .serverless.triggers import Account
-            statements += _access_statements(args["access"], Account())
+            statements += access_statements(args["access"], Account())
         statements += secret_read_statements(secrets.values(), describe=True)
         aws.iam.RolePolicy(f"{name}-role", role=role.id, policy=policy_document(statements), opts=opts)
         return role

@@ -16,20 +16,32 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from .blocks.iam import assume_role_policy, policy_document, secret_read_statements, statement
+from .blocks.access import Account, access_statements
+from .blocks.iam import (
+    assume_role_policy,
+    policy_document,
+    secret_read_statements,
+)
 from .blocks.logs import log_group
 from .patterns import BuildContext, Pattern, ValidationContext
 from .policy import PUBLIC_URL_TAG
 from .profiles import Profile, get_profile
-from .service_spec import standard_tags
 from .serverless.http_api import HttpApi, HttpApiArgs
 from .serverless.notifications import S3Notifications
 from .serverless.packaging import Package, build_package
 from .serverless.spec import (
-    LAMBDA_DEFAULTS, DEFAULT_HANDLERS, deployment_config_name, normalize_bucket, parse_route, python_version,
-    s3_filters_overlap, secret_variable, validate_lambda,
+    DEFAULT_HANDLERS,
+    LAMBDA_DEFAULTS,
+    deployment_config_name,
+    normalize_bucket,
+    parse_route,
+    python_version,
+    s3_filters_overlap,
+    secret_variable,
+    validate_lambda,
 )
-from .serverless.triggers import Account, TriggerContext, attach_deferred, build_triggers
+from .serverless.triggers import TriggerContext, attach_deferred, build_triggers
+from .service_spec import standard_tags
 from .validation import Problems, join_path
 
 __all__ = ["HttpApi", "HttpApiArgs", "LambdaService", "LambdaServiceArgs", "PATTERN", "S3Notifications",
@@ -40,21 +52,6 @@ VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutio
 XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 CODEDEPLOY_LAMBDA = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"
 ALIAS = "live"
-
-ACCESS_ACTIONS = {
-    "buckets": {"read": (["s3:GetObject"], ["s3:ListBucket"]),
-                "write": (["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"], [])},
-    "tables": {"read": ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
-                        "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
-               "write": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable",
-                         "dynamodb:PutItem", "dynamodb:UpdateItem"]},
-    "queues": {"consume": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                           "sqs:ReceiveMessage"],
-               "send": ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]},
-    "streams": {"read": ["kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator",
-                         "kinesis:ListShards"],
-                "write": ["kinesis:DescribeStreamSummary", "kinesis:PutRecord", "kinesis:PutRecords"]},
-}
 
 # The deployment script CodeDeploy needs to move the alias: Pulumi publishes the version, CodeDeploy
 # shifts traffic to it and rolls back on the error alarm. Runs with the AWS CLI on the deploying machine.
@@ -282,7 +279,7 @@ class LambdaService(pulumi.ComponentResource):
         build_triggers(ctx, list(args.get("triggers") or []))
 
         statements = secret_read_statements((args.get("secrets") or {}).values())
-        statements += _access_statements(args.get("access") or {}, account)
+        statements += access_statements(args.get("access") or {}, account)
         statements += ctx.statements
         policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=policy_document(statements),
                                     opts=child) if statements else None
@@ -339,33 +336,6 @@ def _http_trigger(args: Mapping[str, Any]) -> dict[str, Any] | None:
         if isinstance(trig, Mapping) and "http" in trig and isinstance(trig["http"], Mapping):
             return {**trig["http"], "_index": i}
     return None
-
-
-def _access_statements(access: Mapping[str, Mapping[str, str]], account: Account) -> list[dict[str, Any]]:
-    out = []
-    for kind in sorted(access):
-        for res in sorted(access[kind]):
-            level = access[kind][res]
-            levels = ("read", "write") if level == "read_write" else ("consume", "send") if level == "consume_send" \
-                else (level,)
-            sid = f"{kind.capitalize()}{''.join(c for c in res.title() if c.isalnum())[:40]}"
-            if kind == "buckets":
-                bucket = normalize_bucket(res)
-                arn = account.arn("s3", bucket, regional=False)
-                objects = pulumi.Output.concat(arn, "/*")
-                for lvl in levels:
-                    obj_actions, bucket_actions = ACCESS_ACTIONS["buckets"][lvl]
-                    out.append(statement(obj_actions, [objects], sid=f"{sid}{lvl.capitalize()}Objects"))
-                    if bucket_actions:
-                        out.append(statement(bucket_actions, [arn], sid=f"{sid}{lvl.capitalize()}Bucket"))
-                continue
-            service, prefix = {"tables": ("dynamodb", "table/"), "queues": ("sqs", ""),
-                               "streams": ("kinesis", "stream/")}[kind]
-            arn = res if res.startswith("arn:") else account.arn(service, f"{prefix}{res}")
-            resources = [arn, pulumi.Output.concat(arn, "/index/*")] if kind == "tables" else [arn]
-            actions = sorted({a for lvl in levels for a in ACCESS_ACTIONS[kind][lvl]})
-            out.append(statement(actions, resources, sid=sid))
-    return out
 
 
 # -- the catalog pattern ------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import json
 import textwrap
 from pathlib import Path
 
-import pytest
 
 from components.plan.__main__ import main
 from components.plan.diff import diff_plans

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..blocks.access import normalize_bucket, validate_access
 from ..profiles import LOG_RETENTION_DAYS
 from ..service_spec import validate_environment, validate_secrets, validate_tags
 from ..validation import Problems, is_unknown, join_path
@@ -69,8 +70,6 @@ FUNCTION_KEYS = (
 )
 
 HTTP_METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
-ACCESS_KINDS = {"buckets": ("read", "write", "read_write"), "tables": ("read", "write", "read_write"),
-                "queues": ("consume", "send", "consume_send"), "streams": ("read", "write", "read_write")}
 S3_EVENT_PATTERN = (r"s3:(ObjectCreated:(\*|Put|Post|Copy|CompleteMultipartUpload)"
                     r"|ObjectRemoved:(\*|Delete|DeleteMarkerCreated)|ObjectRestore:(\*|Post|Completed|Delete)"
                     r"|ObjectTagging:(\*|Put|Delete)|ObjectAcl:Put|LifecycleExpiration:(\*|Delete|DeleteMarkerCreated)"
@@ -118,11 +117,6 @@ def environment_size(environment: Mapping[str, Any], secrets: Mapping[str, Any])
     pairs = [(str(k), str(v)) for k, v in environment.items() if not is_unknown(v)]
     pairs += [(secret_variable(str(k)), str(v)) for k, v in secrets.items() if not is_unknown(v)]
     return sum(len(k.encode()) + len(v.encode()) for k, v in pairs)
-
-
-def normalize_bucket(bucket: str) -> str:
-    """An S3 bucket ARN or name -> the name."""
-    return bucket.removeprefix("arn:aws:s3:::").removeprefix("arn:aws-cn:s3:::").removeprefix("arn:aws-us-gov:s3:::")
 
 
 def parse_route(route: str) -> tuple[str, str] | None:
@@ -205,7 +199,7 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
                 problems.add(p("environment", secret_variable(str(key))),
                              f"is reserved for the ARN of secret {key!r}")
 
-    _validate_access(spec.get("access"), p("access"), problems)
+    validate_access(spec.get("access"), p("access"), problems)
     timeout = spec.get("timeout", LAMBDA_DEFAULTS["timeout"]) if timeout_ok else None
     _validate_triggers(name, spec.get("triggers"), p("triggers"), timeout, problems)
     return problems
@@ -262,21 +256,6 @@ def _validate_source(spec, package_type, runtime, pdir: Path, p, problems: Probl
             problems.check_str(s3.get("bucket"), p("s3", "bucket"), BUCKET_NAME_PATTERN, "an S3 bucket name")
             problems.check_str(s3.get("key"), p("s3", "key"), r".+\.zip", "an object key ending in .zip")
             problems.check_str(s3.get("object_version"), p("s3", "object_version"))
-
-
-def _validate_access(access: Any, path: str, problems: Problems) -> None:
-    if not problems.check_mapping(access, path) or not isinstance(access, Mapping):
-        return
-    problems.check_known_keys(access, ACCESS_KINDS, path)
-    for kind, levels in ACCESS_KINDS.items():
-        entries = access.get(kind)
-        kp = join_path(path, kind)
-        if not problems.check_mapping(entries, kp) or not isinstance(entries, Mapping):
-            continue
-        for res, level in entries.items():
-            problems.check_enum(level, join_path(kp, str(res)), levels)
-            if str(res) in ("*", "") or "*" in str(res):
-                problems.add(join_path(kp, str(res)), "must name one resource (a name or an ARN), not a wildcard")
 
 
 def _check_filters(filters: Any, path: str, problems: Problems) -> None:

@@ -11,13 +11,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..blocks.access import Account
 from ..blocks.iam import statement
 from ..profiles import Profile
 from .http_api import HttpApi, cors_configuration
 from .notifications import S3Notifications
 from .spec import ASYNC_DEFAULTS, SQS_DEFAULTS, STREAM_DEFAULTS, normalize_bucket
 
-__all__ = ["Account", "TriggerContext", "attach_deferred", "build_triggers"]
+__all__ = ["TriggerContext", "attach_deferred", "build_triggers"]
 
 FAILURE_QUEUE_RETENTION = 1209600  # 14 days, the SQS maximum: time to inspect and replay failures
 STREAM_READ = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
@@ -26,36 +27,6 @@ DDB_STREAM_READ = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:G
 SQS_CONSUME = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
 
 
-class Account:
-    """Account, region and partition, looked up only when an ARN must be built from a name."""
-
-    def __init__(self) -> None:
-        self._identity = None
-        self._region = None
-        self._partition = None
-
-    @property
-    def id(self) -> pulumi.Output[str]:
-        if self._identity is None:
-            self._identity = aws.get_caller_identity_output()
-        return self._identity.account_id
-
-    @property
-    def region(self) -> pulumi.Output[str]:
-        if self._region is None:
-            self._region = aws.get_region_output()
-        return self._region.region
-
-    @property
-    def partition(self) -> pulumi.Output[str]:
-        if self._partition is None:
-            self._partition = aws.get_partition_output()
-        return self._partition.partition
-
-    def arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:
-        if regional:
-            return pulumi.Output.concat("arn:", self.partition, f":{service}:", self.region, ":", self.id, ":", resource)
-        return pulumi.Output.concat("arn:", self.partition, f":{service}:::", resource)
 
 
 @dataclass
