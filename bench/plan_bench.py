@@ -5,10 +5,11 @@
 
 For each size, in a fresh process each time:
 - **ours**: the catalog planned through ``Platform`` (validation, components, everything);
-- **floor**: the very same resources (same types, same inputs, same count) registered directly as
-  pulumi_aws / pulumi_kubernetes resources at the top level, under the same mocks, with no component,
-  no validation and no catalog. Each resource gets the full property set its SDK class declares, so
-  the SDK pays for the same number of Outputs as it would through the class.
+- **floor**: the very same resources (same types, same inputs, same count) registered directly at the
+  top level, as a hand-written pulumi_aws program would: each input that came from another resource's
+  output is wired from that resource's output again, and each resource gets the full property set its
+  SDK class declares (so the SDK creates as many Outputs as through the class); no component, no
+  validation, no catalog, under the same mocks.
 
 Prints wall time (best of ``--repeat``) and peak memory for both, the overhead ratio, and time per
 service relative to the smallest size. Not a timed test: run it by hand and record the figures in the README.
@@ -95,16 +96,22 @@ def run_floor(plan_file: Path) -> dict:
     import pulumi
     from components.plan.runtime import run
     doc = json.loads(plan_file.read_text())
-    customs = [r for r in doc["resources"] if r["custom"]]
+    customs = _dependency_order([r for r in doc["resources"] if r["custom"]])
     classes = {t: _sdk_class(t) for t in {r["type"] for r in customs}}
     props_of = {t: _declared_properties(c) for t, c in classes.items()}
 
     def program(resources=customs):
+        created: dict[str, pulumi.CustomResource] = {}
         for i, r in enumerate(resources):
-            props = {name: None for name in props_of[r["type"]]}
-            props.update({_snake(k): v for k, v in r["inputs"].items()})
+            kwargs = {}
+            for key, value in r["inputs"].items():
+                # A hand-written program wires the same outputs into the same inputs: keep that cost.
+                deps = [created[d] for d in r["propertyDependencies"].get(key, []) if d in created]
+                kwargs[_snake(key)] = pulumi.Output.all(*[d.id for d in deps]).apply(lambda _, v=value: v) \
+                    if deps else value
             # A flat namespace: the index keeps names unique where two components used the same child name.
-            pulumi.CustomResource(r["type"], f"{r['name']}-{i}", props)
+            created[r["urn"]] = _construct(classes[r["type"]], r["type"], f"{r['name']}-{i}", kwargs,
+                                           props_of[r["type"]])
 
     first_of_each = list({r["type"]: r for r in customs}.values())
     run(lambda: program(first_of_each), config={"microservices:environment": "dev"})
@@ -112,6 +119,37 @@ def run_floor(plan_file: Path) -> dict:
     graph = run(program, config={"microservices:environment": "dev"})
     elapsed = time.perf_counter() - start
     return {"seconds": elapsed, "resources": len(graph), "peak_mb": _peak_mb()}
+
+
+def _construct(cls, type_: str, name: str, kwargs: dict, declared: list[str]):
+    """The resource through its SDK class, as a program would write it; where the recorded inputs do not
+    map back onto the class's keyword arguments, a CustomResource with the class's full property set."""
+    import pulumi
+    if cls is not None:
+        try:
+            return cls(name, **{k: v for k, v in kwargs.items() if k not in ("api_version", "kind")})
+        except TypeError:
+            pass
+    return pulumi.CustomResource(type_, name, {**{p: None for p in declared}, **kwargs})
+
+
+def _dependency_order(resources: list[dict]) -> list[dict]:
+    """Resources after everything they depend on (Kahn's algorithm, ties by URN)."""
+    by_urn = {r["urn"]: r for r in resources}
+    deps = {u: {d for d in r["dependencies"] if d in by_urn and d != u} for u, r in by_urn.items()}
+    ordered, ready = [], sorted(u for u, d in deps.items() if not d)
+    users: dict[str, list[str]] = {}
+    for u, ds in deps.items():
+        for d in ds:
+            users.setdefault(d, []).append(u)
+    while ready:
+        urn = ready.pop(0)
+        ordered.append(by_urn[urn])
+        for user in sorted(users.get(urn, [])):
+            deps[user].discard(urn)
+            if not deps[user]:
+                ready.append(user)
+    return ordered
 
 
 def _snake(name: str) -> str:

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import pulumi
 from google.protobuf import json_format
+from pulumi.runtime import resource as pulumi_resource_runtime
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.sync_await import _sync_await
@@ -258,6 +260,33 @@ class Recorder(MockMonitor):
         return path.split(marker, 1)[1] if marker in path else Path(path).name
 
 
+def _top_frame_stack_trace():
+    """What ``pulumi.runtime.resource._get_stack_trace`` computes, for the one frame the plan records.
+
+    The SDK extracts the whole Python stack with source lines and converts every frame to a URI on each
+    registration, which costs more the deeper components nest. The engine takes a resource's source
+    position from the first frame only, so under the mock runtime that frame is all we build: the caller
+    of the third ``__init__`` up the stack (Resource, Custom/ComponentResource, the concrete class).
+    """
+    from pulumi.runtime.proto import source_pb2
+    frame, seen = sys._getframe(1), 0
+    while frame is not None:
+        if frame.f_code.co_name == "__init__":
+            seen += 1
+            if seen == 3:
+                break
+        frame = frame.f_back
+    caller = frame.f_back if frame is not None else None
+    if caller is None or not caller.f_code.co_filename:
+        return source_pb2.StackTrace()
+    try:
+        uri = Path(caller.f_code.co_filename).as_uri()
+    except ValueError:
+        return source_pb2.StackTrace()
+    position = source_pb2.SourcePosition(uri=uri, line=caller.f_lineno)
+    return source_pb2.StackTrace(frames=[source_pb2.StackFrame(pc=position)])
+
+
 def _config_values(config: Mapping[str, Any]) -> dict[str, str]:
     """Pulumi passes structured config to programs as JSON strings."""
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
@@ -309,6 +338,7 @@ def run(program: Callable[[], Any], *, config: Mapping[str, Any] | None = None,
     asyncio.set_event_loop(loop)
     try:
         pulumi_settings.ROOT.set(None)
+        pulumi_resource_runtime._get_stack_trace = _top_frame_stack_trace
         recorder = Recorder(mocks or PlanMocks(region=str(config["aws:region"])), pdir)
         pulumi.runtime.set_mocks(recorder.mocks, project=project, stack=stack, preview=preview, monitor=recorder)
         pulumi.runtime.set_all_config(_config_values(config), secret_keys=list(secret_keys))
