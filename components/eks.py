@@ -94,7 +94,8 @@ class EksClusterArgs(TypedDict):
     public_endpoint: NotRequired[bool]
     """Also expose the API endpoint publicly, limited to ``public_access_cidrs``. Default: false (private only)."""
     public_access_cidrs: NotRequired[Sequence[str]]
-    """CIDRs allowed to reach the public endpoint; required with ``public_endpoint``; ``0.0.0.0/0`` refused."""
+    """CIDRs allowed to reach the public endpoint; required with ``public_endpoint``; ``0.0.0.0/0`` refused.
+    Default: none (no public endpoint)."""
     admin_role_arns: NotRequired[Sequence[str]]
     """IAM roles given cluster-admin access entries (``AmazonEKSClusterAdminPolicy``). Default: none
     beyond the identity that creates the cluster."""

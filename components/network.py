@@ -49,7 +49,7 @@ class NetworkArgs(TypedDict):
     public_subnet_ids: NotRequired[pulumi.Input[Sequence[str]]]
     """With ``vpc_id``: its public subnets. Default: none."""
     private_subnet_ids: NotRequired[pulumi.Input[Sequence[str]]]
-    """With ``vpc_id``: its private subnets (required with ``vpc_id``)."""
+    """With ``vpc_id``: its private subnets, where services run; required with ``vpc_id``. Default: none."""
     isolated_subnet_ids: NotRequired[pulumi.Input[Sequence[str]]]
     """With ``vpc_id``: its isolated subnets. Default: none."""
     tags: NotRequired[Mapping[str, str]]

@@ -24,7 +24,7 @@ from typing import Any
 
 __all__ = [
     "ADVISORY", "MANDATORY", "PROTECTED_ENVIRONMENTS", "PUBLIC_URL_TAG", "RULES", "SEVERITIES",
-    "Context", "PolicyResult", "Resource", "Rule", "as_resource", "evaluate", "rule",
+    "Context", "PolicyResult", "Resource", "Rule", "as_resource", "dig", "evaluate", "rule",
 ]
 
 MANDATORY = "mandatory"
@@ -140,6 +140,7 @@ def rule(name: str, description: str, *, types: Sequence[str], severity: str,
 
 
 def dig(value: Any, path: str, default: Any = None) -> Any:
+    """The value at a dotted path (``"metadataOptions.httpTokens"``, list items by index), else ``default``."""
     cur = value
     for part in path.split("."):
         if isinstance(cur, Sequence) and not isinstance(cur, str):

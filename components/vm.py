@@ -83,11 +83,11 @@ class AmiArgs(TypedDict):
     """Exactly one of ``id``, ``lookup`` or ``bake`` (a plain string is taken as ``id``)."""
 
     id: NotRequired[pulumi.Input[str]]
-    """An explicit AMI id."""
+    """An explicit AMI id. Default: none (one of the three sources is required)."""
     lookup: NotRequired[LookupArgs]
-    """The newest AMI owned by this account tagged ``Service: <name>`` and ``Version: <version>``."""
+    """The newest AMI owned by this account tagged ``Service: <name>`` and ``Version: <version>``. Default: none."""
     bake: NotRequired[BakeArgs]
-    """Bake the AMI with EC2 Image Builder."""
+    """Bake the AMI with EC2 Image Builder. Default: none."""
 
 
 class InstanceRefreshArgs(TypedDict):
@@ -104,7 +104,7 @@ class InstanceRefreshArgs(TypedDict):
 
 class ScheduleArgs(TypedDict):
     recurrence: str
-    """Cron expression (five fields, ``0 8 * * 1-5``)."""
+    """Cron expression (five fields, ``0 8 * * 1-5``). Required."""
     min: NotRequired[int]
     """New minimum size, 0-1000. Default: unchanged."""
     max: NotRequired[int]
@@ -141,7 +141,8 @@ class VmServiceArgs(TypedDict):
     port: NotRequired[int]
     """Port the service listens on, 1-65535. Default: 8080."""
     health_check: NotRequired[HealthCheckArgs]
-    """Target group health check; ``grace_period`` defaults to 300 s for VMs."""
+    """Target group health check. Default: the core spec's (``/health`` every 30 s), with a ``grace_period``
+    of 300 s for VMs."""
     scaling: NotRequired[ScalingArgs]
     """Group size and CPU target. Default: the profile's capacity (dev 1-2, prod 2-10), 60% CPU.
     ``desired`` only sets the size at creation: later changes belong to the scaling policies."""

@@ -100,9 +100,11 @@ class LoadBalancerArgs(TypedDict):
     """Name of a shared ALB to attach to with a ``path`` and/or ``host`` rule instead of a load balancer
     of its own. The shared ALB is created once per stack. Default: none (the service gets its own)."""
     path: NotRequired[str]
-    """With ``shared``: path pattern routed to this service (``/orders/*``), at most 128 characters."""
+    """With ``shared``: path pattern routed to this service (``/orders/*``), at most 128 characters.
+    Default: none (a ``host`` rule alone); one of ``path`` and ``host`` is required with ``shared``."""
     host: NotRequired[str]
-    """With ``shared``: host header routed to this service (``orders.example.com``), at most 128 characters."""
+    """With ``shared``: host header routed to this service (``orders.example.com``), at most 128 characters.
+    Default: none (a ``path`` rule alone)."""
     priority: NotRequired[int]
     """With ``shared``: rule priority 1-50000 (lower is evaluated first; set it when rules overlap).
     Default: derived from the service name, stable across deployments."""

@@ -24,6 +24,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.sync_await import _sync_await
 
+from ..policy import dig
 from .mocks import PlanMocks
 
 __all__ = ["Graph", "Recorded", "Recorder", "RunError", "run", "to_json_value"]
@@ -121,18 +122,7 @@ class Recorded:
 
     def get(self, path: str, default: Any = None) -> Any:
         """Input at a dotted path of camelCase keys: ``r.get("metadataOptions.httpTokens")``."""
-        cur: Any = self.inputs
-        for part in path.split("."):
-            if isinstance(cur, list):
-                try:
-                    cur = cur[int(part)]
-                except (ValueError, IndexError):
-                    return default
-            elif isinstance(cur, dict) and part in cur:
-                cur = cur[part]
-            else:
-                return default
-        return cur
+        return dig(self.inputs, path, default)
 
     def json_input(self, key: str) -> Any:
         """An input holding a JSON document (IAM policies, container definitions), parsed."""
