@@ -579,7 +579,7 @@ class KubernetesService(pulumi.ComponentResource):
         role = aws.iam.Role(f"{name}-role", assume_role_policy=trust, tags=tags, opts=opts)
         statements: list[dict[str, Any]] = []
         if args.get("access"):
-            statements += access_statements(args["access"], Account())
+            statements += access_statements(args["access"], Account(self))
         statements += secret_read_statements(secrets.values(), describe=True)
         aws.iam.RolePolicy(f"{name}-role", role=role.id, policy=policy_document(statements), opts=opts)
         return role

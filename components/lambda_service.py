@@ -188,7 +188,7 @@ class LambdaService(pulumi.ComponentResource):
         stateful = pulumi.ResourceOptions(parent=self, protect=prof.protect)
         tags = standard_tags(name, prof.name, args.get("tags"))
         timeout = int(args.get("timeout", LAMBDA_DEFAULTS["timeout"]))
-        account = Account()
+        account = Account(self)
 
         role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
                             tags=tags, opts=child)

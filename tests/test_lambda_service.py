@@ -508,3 +508,20 @@ def test_public_function_url_is_tagged_for_reviewers_and_policy(prod, dev):
     assert dev.one("aws:lambda/function:Function").inputs["tags"][PUBLIC_URL_TAG] == "true"
     assert PUBLIC_URL_TAG not in prod.one("aws:lambda/function:Function").inputs["tags"]
     assert not [r for r in evaluate(dev.resources, "dev") if r.rule == "lambda-url-iam-auth"]
+
+
+def test_arn_lookups_use_the_provider_the_function_was_given(plan):
+    import pulumi
+    import pulumi_aws as aws
+
+    from components.lambda_service import LambdaService
+
+    def program():
+        west = aws.Provider("west", region="us-west-2")
+        LambdaService("reports", {"code": "services/orders-api", "access": {"tables": {"orders": "read"}}},
+                      pulumi.ResourceOptions(providers={"aws": west}))
+
+    graph = plan(program)
+    lookups = [p for tok, p in graph.invoke_providers
+               if tok in ("aws:index/getCallerIdentity:getCallerIdentity", "aws:index/getRegion:getRegion")]
+    assert lookups and all(p and "::west::" in p for p in lookups)

@@ -38,9 +38,12 @@ ACCESS_ACTIONS = {
 
 
 class Account:
-    """Account, region and partition, looked up only when an ARN must be built from a name."""
+    """Account, region and partition of ``parent``'s AWS provider, looked up only when an ARN must be
+    built from a name. The lookups go through ``parent`` so a component given another provider (another
+    region or account) builds ARNs for that provider, not the default one."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: pulumi.Resource | None = None) -> None:
+        self._opts = pulumi.InvokeOutputOptions(parent=parent)
         self._identity = None
         self._region = None
         self._partition = None
@@ -48,19 +51,19 @@ class Account:
     @property
     def id(self) -> pulumi.Output[str]:
         if self._identity is None:
-            self._identity = aws.get_caller_identity_output()
+            self._identity = aws.get_caller_identity_output(opts=self._opts)
         return self._identity.account_id
 
     @property
     def region(self) -> pulumi.Output[str]:
         if self._region is None:
-            self._region = aws.get_region_output()
+            self._region = aws.get_region_output(opts=self._opts)
         return self._region.region
 
     @property
     def partition(self) -> pulumi.Output[str]:
         if self._partition is None:
-            self._partition = aws.get_partition_output()
+            self._partition = aws.get_partition_output(opts=self._opts)
         return self._partition.partition
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:

@@ -134,12 +134,14 @@ class Graph:
     """Every registration of one run, sorted by URN, plus the stack's outputs."""
 
     def __init__(self, resources: Iterable[Recorded], outputs: Mapping[str, Any], *, project: str,
-                 stack: str, invokes: list[tuple[str, dict]] | None = None):
+                 stack: str, invokes: list[tuple[str, dict]] | None = None,
+                 invoke_providers: list[tuple[str, str | None]] | None = None):
         self.resources = sorted(resources, key=lambda r: r.urn)
         self.outputs = dict(outputs)
         self.project = project
         self.stack = stack
         self.invokes = invokes or []
+        self.invoke_providers = invoke_providers or []
         self._by_urn = {r.urn: r for r in self.resources}
 
     def __len__(self) -> int:
@@ -196,6 +198,8 @@ class Recorder(MockMonitor):
         self.records: dict[str, Recorded] = {}
         self.component_outputs: dict[str, dict[str, Any]] = {}
         self.invokes: list[tuple[str, dict]] = []
+        self.invoke_providers: list[tuple[str, str | None]] = []
+        """(token, provider reference) of each invoke: which provider answered it."""
         self._qualified_types: dict[str, str] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -237,6 +241,7 @@ class Recorder(MockMonitor):
 
     def Invoke(self, request):  # noqa: N802
         self.invokes.append((request.tok, to_json_value(json_format.MessageToDict(request.args))))
+        self.invoke_providers.append((request.tok, request.provider or None))
         return super().Invoke(request)
 
     def _relative(self, uri: str) -> str:
@@ -348,7 +353,8 @@ def run(program: Callable[[], Any], *, config: Mapping[str, Any] | None = None,
         records = list(recorder.records.values())
         for rec in records:
             rec.outputs = recorder.component_outputs.get(rec.urn, {})
-        return Graph(records, outputs, project=project, stack=stack, invokes=recorder.invokes)
+        return Graph(records, outputs, project=project, stack=stack, invokes=recorder.invokes,
+                     invoke_providers=recorder.invoke_providers)
     finally:
         pulumi_settings.ROOT.set(None)
         asyncio.set_event_loop(None)
