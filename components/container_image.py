@@ -258,6 +258,16 @@ def content_tag(context: Path, dockerfile: str = "Dockerfile", build_args: Mappi
 
 # -- component ---------------------------------------------------------------------------------
 
+def ecr_repository_arn(ref: str) -> str | None:
+    """The ARN of the ECR repository an image reference points into, or None for another registry."""
+    ecr = re.match(ECR_REF_PATTERN, ref)
+    if not ecr:
+        return None
+    account, region, repo = ecr.groups()
+    partition = "aws-cn" if ".amazonaws.com.cn/" in ref else "aws"
+    return f"arn:{partition}:ecr:{region}:{account}:repository/{repo}"
+
+
 class ContainerImage(pulumi.ComponentResource):
     """An ECR repository (immutable tags, scan on push, encryption, lifecycle policy) and the image
     built from ``context`` and pushed to it under a content-hash tag; or, with ``push=False`` (the
@@ -304,12 +314,7 @@ class ContainerImage(pulumi.ComponentResource):
         if args.get("ref") is not None:
             ref = args["ref"]
             self.image_ref = pulumi.Output.from_input(ref)
-            ecr = re.match(ECR_REF_PATTERN, ref)
-            if ecr:
-                account, region, repo = ecr.groups()
-                partition = "aws-cn" if ".amazonaws.com.cn/" in ref else "aws"
-                self.pull_repository_arn = pulumi.Output.from_input(
-                    f"arn:{partition}:ecr:{region}:{account}:repository/{repo}")
+            self.pull_repository_arn = pulumi.Output.from_input(ecr_repository_arn(ref))
             if not push:
                 # The Docker provider does not pull images a container names: pull it explicitly.
                 pulled = docker.RemoteImage(f"{name}-image", name=ref, keep_locally=True, opts=child)

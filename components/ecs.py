@@ -26,7 +26,8 @@ from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, networ
                                    prepare_shared_load_balancers, service_security_group, shared_key,
                                    standard_alarms, validate_load_balancer)
 from .blocks.logs import log_group
-from .container_image import ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, image_architecture
+from .container_image import (ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, ecr_repository_arn,
+                              image_architecture)
 from .docker import CONTAINER_KEYS, ContainerSettings, build_docker_local, resolve_container, validate_container
 from .patterns import BuildContext, Pattern, ValidationContext
 from .profiles import Profile, get_profile
@@ -629,13 +630,20 @@ class EcsService(pulumi.ComponentResource):
         fargate = capacity != "ec2"
         tags = standard_tags(name, prof.name, core.tags)
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        region = aws.get_region_output(opts=invoke).region
+        # The cluster's ARN names its region, the one the service and its logs live in: no lookup needed.
+        region = pulumi.Output.from_input(_cluster_value(cluster, "arn")).apply(lambda arn: arn.split(":")[3])
 
         image_spec = dict(settings.image)
         if "context" in image_spec:
             image_spec.setdefault("platform", "linux/arm64" if arch == "arm64" else "linux/amd64")
-        image = ContainerImage(name, image_spec, child, profile=prof, project_dir=pdir, push=True, tags=core.tags)
+        if "ref" in image_spec:
+            # A prebuilt image registers nothing, so it gets no component of its own either.
+            image_ref = pulumi.Output.from_input(image_spec["ref"])
+            pull_repository_arn = pulumi.Output.from_input(ecr_repository_arn(image_spec["ref"]))
+        else:
+            image = ContainerImage(name, image_spec, child, profile=prof, project_dir=pdir, push=True,
+                                   tags=core.tags)
+            image_ref, pull_repository_arn = image.image_ref, image.pull_repository_arn
         logs = log_group(f"{name}-logs", prof, tags=tags, opts=child)
 
         environment = dict(core.environment)
@@ -644,10 +652,10 @@ class EcsService(pulumi.ComponentResource):
             queue, dlq = self._queues(name, dict(args["queue"]), prof, tags)
             environment["QUEUE_URL"] = queue.url
 
-        execution_role, task_role = self._roles(name, args, settings, image, logs, queue, core, tags)
+        execution_role, task_role = self._roles(name, args, settings, pull_repository_arn, logs, queue, core, tags)
         volumes = {path: f"writable-{i}" for i, path in enumerate(settings.writable_paths)}
         container = {
-            "name": name, "image": image.image_ref, "essential": True,
+            "name": name, "image": image_ref, "essential": True,
             "readonlyRootFilesystem": settings.read_only_root_filesystem,
             "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
             "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(core.secrets.items())],
@@ -714,7 +722,7 @@ class EcsService(pulumi.ComponentResource):
             self._service(name, args, shape, core, prof, cluster, task_definition, strategies, network_configuration,
                           fargate, sg, queue, tags, network, shared_load_balancer)
 
-        self.image_ref = image.image_ref
+        self.image_ref = image_ref
         self.task_definition_arn = task_definition.arn
         self.security_group_id = sg.id if sg is not None else pulumi.Output.from_input(None)
         self.task_role_arn = task_role.arn
@@ -756,7 +764,8 @@ class EcsService(pulumi.ComponentResource):
             tags=dict(tags), opts=pulumi.ResourceOptions(parent=self))
         return queue, dlq
 
-    def _roles(self, name: str, args: Mapping[str, Any], settings: ContainerSettings, image: ContainerImage,
+    def _roles(self, name: str, args: Mapping[str, Any], settings: ContainerSettings,
+               pull_repository_arn: pulumi.Output[str | None],
                logs: aws.cloudwatch.LogGroup, queue: aws.sqs.Queue | None, core: CoreSpec,
                tags: Mapping[str, str]) -> tuple[aws.iam.Role, aws.iam.Role]:
         child = pulumi.ResourceOptions(parent=self)
@@ -771,7 +780,7 @@ class EcsService(pulumi.ComponentResource):
             # GetAuthorizationToken has no resource-level permissions; the pull itself is scoped to one repository.
             statements.append(statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"))
             statements.append(statement(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
-                                         "ecr:GetDownloadUrlForLayer"], [image.pull_repository_arn], sid="PullImage"))
+                                         "ecr:GetDownloadUrlForLayer"], [pull_repository_arn], sid="PullImage"))
         statements.extend(secret_read_statements(core.secrets.values()))
         aws.iam.RolePolicy(f"{name}-execution", role=execution.id, policy=policy_document(statements), opts=child)
 

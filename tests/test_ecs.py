@@ -137,6 +137,7 @@ def test_fargate_container_is_read_only_non_root_with_secrets_logs_and_health_ch
     assert c["logConfiguration"]["logDriver"] == "awslogs"
     group = fargate.one("aws:cloudwatch/logGroup:LogGroup", "cart-logs")
     assert c["logConfiguration"]["options"]["awslogs-group"].startswith("cart-logs-")
+    assert c["logConfiguration"]["options"]["awslogs-region"] == "us-east-1"  # the cluster's, from its ARN
     assert group.inputs["retentionInDays"] == 365
 
 
