@@ -3,7 +3,8 @@
 
     python bench/plan_bench.py [--sizes 10 50 200] [--pattern ecs] [--repeat 3]
 
-For each size, in a fresh process each time:
+For each size, alternating fresh processes of each mode (each reports the median of three timed runs after
+a warm-up; the median process is kept):
 - **ours**: the catalog planned through ``Platform`` (validation, components, everything);
 - **floor**: the very same resources (same types, same inputs, same count) registered directly at the
   top level, as a hand-written pulumi_aws program would: each input that came from another resource's
@@ -11,7 +12,7 @@ For each size, in a fresh process each time:
   SDK class declares (so the SDK creates as many Outputs as through the class); no component, no
   validation, no catalog, under the same mocks.
 
-Prints wall time (best of ``--repeat``) and peak memory for both, the overhead ratio, and time per
+Prints wall time and peak memory for both, the overhead ratio, and time per
 service relative to the smallest size. Not a timed test: run it by hand and record the figures in the README.
 """
 
@@ -22,6 +23,7 @@ import importlib
 import inspect
 import json
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Timed runs in each process, after one warm-up run; the process reports their median.
+RUNS = 3
 sys.path.insert(0, str(ROOT))
 
 #: One service of each pattern; ``{i}`` is the service number. Kept to the keys every version accepts.
@@ -61,12 +65,14 @@ def run_ours(pattern: str, size: int, out: Path) -> dict:
     # lookups do for it, so the clock measures planning alone in both modes.
     run(lambda: Platform("platform", catalog(pattern, 1)), config={"microservices:environment": "dev"},
         project_dir=ROOT)
-    start = time.perf_counter()
-    graph = run(lambda: Platform("platform", cat), config={"microservices:environment": "dev"}, project_dir=ROOT)
-    elapsed = time.perf_counter() - start
+    times, graph = [], None
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        graph = run(lambda: Platform("platform", cat), config={"microservices:environment": "dev"}, project_dir=ROOT)
+        times.append(time.perf_counter() - start)
     doc = plan_document(graph, "dev")
     out.write_text(json.dumps(doc))
-    return {"seconds": elapsed, "resources": len(doc["resources"]), "peak_mb": _peak_mb()}
+    return {"seconds": statistics.median(times), "resources": len(doc["resources"]), "peak_mb": _peak_mb()}
 
 
 def _sdk_class(type_: str):
@@ -115,10 +121,12 @@ def run_floor(plan_file: Path) -> dict:
 
     first_of_each = list({r["type"]: r for r in customs}.values())
     run(lambda: program(first_of_each), config={"microservices:environment": "dev"})
-    start = time.perf_counter()
-    graph = run(program, config={"microservices:environment": "dev"})
-    elapsed = time.perf_counter() - start
-    return {"seconds": elapsed, "resources": len(graph), "peak_mb": _peak_mb()}
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        graph = run(program, config={"microservices:environment": "dev"})
+        times.append(time.perf_counter() - start)
+    return {"seconds": statistics.median(times), "resources": len(graph), "peak_mb": _peak_mb()}
 
 
 def _construct(cls, type_: str, name: str, kwargs: dict, declared: list[str]):
@@ -168,17 +176,22 @@ def child(mode: str, pattern: str, size: int, plan_file: str) -> None:
     print(json.dumps(result))
 
 
-def measure(mode: str, pattern: str, size: int, plan_file: Path, repeat: int) -> dict:
-    best = None
+def measure_once(mode: str, pattern: str, size: int, plan_file: Path) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", mode, "--pattern", pattern, "--size", str(size),
+                           "--plan-file", str(plan_file)], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} {pattern} x{size} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure(pattern: str, size: int, plan_file: Path, repeat: int) -> tuple[dict, dict]:
+    """``repeat`` fresh processes of each mode, alternating so that drift on the machine hits both alike;
+    each process reports the median of its ``RUNS`` timed runs, and the median process is kept."""
+    results: dict[str, list[dict]] = {"ours": [], "floor": []}
     for _ in range(repeat):
-        proc = subprocess.run([sys.executable, __file__, "--child", mode, "--pattern", pattern, "--size", str(size),
-                               "--plan-file", str(plan_file)], capture_output=True, text=True, cwd=ROOT)
-        if proc.returncode != 0:
-            raise SystemExit(f"{mode} {pattern} x{size} failed:\n{proc.stderr[-3000:]}")
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
-        if best is None or result["seconds"] < best["seconds"]:
-            best = result
-    return best
+        for mode in ("ours", "floor"):
+            results[mode].append(measure_once(mode, pattern, size, plan_file))
+    return tuple(sorted(results[m], key=lambda r: r["seconds"])[len(results[m]) // 2] for m in ("ours", "floor"))
 
 
 def main() -> None:
@@ -197,11 +210,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             plan_file = Path(tmp) / f"plan-{size}.json"
-            ours = measure("ours", args.pattern, size, plan_file, args.repeat)
-            floor = measure("floor", args.pattern, size, plan_file, args.repeat)
+            ours, floor = measure(args.pattern, size, plan_file, args.repeat)
             rows.append((size, ours, floor))
     base_per_service = rows[0][1]["seconds"] / rows[0][0]
-    print(f"pattern {args.pattern}, best of {args.repeat}, Python {sys.version.split()[0]}")
+    print(f"pattern {args.pattern}, median of {args.repeat} processes x {RUNS} runs, Python {sys.version.split()[0]}")
     print("| services | resources | ours (s) | floor (s) | overhead | ours per service (ms) | vs smallest | "
           "peak MB ours / floor |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
