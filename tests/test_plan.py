@@ -150,13 +150,27 @@ def test_diff_markdown_puts_summary_first_and_stays_under_the_limit(tmp_path):
     assert len(text) < 20_000 and "more resources not shown" in text
 
 
-def test_mermaid_marks_changed_components(tmp_path):
-    base = plan_json(tmp_path, make_project(tmp_path), "base.json")
-    head = plan_json(tmp_path, make_project(tmp_path, config="  acme:timeout: 45\n"), "head.json")
+def test_mermaid_of_a_plan_shows_every_component(tmp_path):
+    doc = plan_json(tmp_path, make_project(tmp_path))
+    text = mermaid(doc)
+    assert text == 'flowchart LR\n  c0["box<br/><small>acme:box:Box</small>"]\n'
+
+
+def test_mermaid_of_a_diff_shows_only_what_changed(tmp_path):
+    program = PROGRAM.replace('box = Box("box")', 'box = Box("box")\nother = Box("other")')
+    base = plan_json(tmp_path, make_project(tmp_path, program), "base.json")
+    head = plan_json(tmp_path, make_project(tmp_path, program, config="  acme:timeout: 45\n"), "head.json")
     text = mermaid(head, diff_plans(base, head))
-    assert text.startswith("flowchart LR\n")
-    assert 'n_acme_box_Box__box["box<br/><small>acme:box:Box</small>"]' in text
-    assert "class n_acme_box_Box__box update" in text
+    # Both boxes' queues changed: both shown, coloured as updated.
+    assert "class c0 update" in text and "class c1 update" in text
+
+    unchanged = mermaid(head, diff_plans(head, head))
+    assert unchanged == 'flowchart LR\n  c0["no changes"]\n'
+
+    removed = plan_json(tmp_path, make_project(tmp_path, PROGRAM), "removed.json")
+    text = mermaid(removed, diff_plans(base, removed))
+    assert 'c0["other<br/><small>acme:box:Box</small>"]' in text and "class c0 remove" in text
+    assert '["box<br/>' not in text
 
 
 def test_k8s_dir_writes_complete_manifests_with_integers(tmp_path):

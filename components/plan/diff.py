@@ -67,6 +67,8 @@ class Change:
     properties: list[tuple[str, Any, Any]] = field(default_factory=list)
     """(dotted path, before, after); a missing side is ``None``."""
     replace_reasons: list[str] = field(default_factory=list)
+    custom: bool = True
+    """False for a component resource."""
 
 
 @dataclass
@@ -131,10 +133,11 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
         b, a = old.get(urn), new.get(urn)
         if b is None:
             changes.append(Change(urn, a["type"], a["name"], "add",
-                                  [(p, None, v) for p, _, v in property_changes({}, a.get("inputs", {}))]))
+                                  [(p, None, v) for p, _, v in property_changes({}, a.get("inputs", {}))],
+                                  custom=a.get("custom", True)))
             continue
         if a is None:
-            changes.append(Change(urn, b["type"], b["name"], "remove"))
+            changes.append(Change(urn, b["type"], b["name"], "remove", custom=b.get("custom", True)))
             continue
         props = property_changes(b.get("inputs", {}), a.get("inputs", {}))
         options = [(f"(option) {k}", b.get(k), a.get(k)) for k in OPTION_KEYS if b.get(k) != a.get(k)]
@@ -143,5 +146,6 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
             continue
         reasons = _forces_replacement(a["type"], [p for p, _, _ in props], a.get("replaceOnChanges", [])) \
             if a.get("custom") else []
-        changes.append(Change(urn, a["type"], a["name"], "replace" if reasons else "update", props + options, reasons))
+        changes.append(Change(urn, a["type"], a["name"], "replace" if reasons else "update", props + options, reasons,
+                              custom=a.get("custom", True)))
     return PlanDiff(stack=head.get("stack", ""), changes=changes, unchanged=unchanged)

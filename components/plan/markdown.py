@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from typing import Any
 
@@ -110,14 +109,10 @@ def plan_markdown(doc: dict[str, Any], *, policy: list[dict[str, Any]] | None = 
     return _assemble(parts, blocks, tail, limit)
 
 
-def _node_id(urn: str) -> str:
-    """A Mermaid-safe id from the URN's qualified type and name (unique within a stack)."""
-    return "n_" + re.sub(r"[^A-Za-z0-9]", "_", urn.split("::", 2)[2])
-
-
 def mermaid(doc: dict[str, Any], diff: PlanDiff | None = None) -> str:
-    """Components as nodes, nested by parent, with an edge where one component's resources depend on
-    another's. With ``diff``, components holding changes are coloured (added, changed, replaced, removed)."""
+    """Components as nodes, nested by parent, with a dotted edge where one component's resources depend
+    on another's. With ``diff``, only what changed: the components holding changes (coloured as added,
+    changed, replaced or removed) and the components they sit in."""
     resources = {r["urn"]: r for r in doc["resources"]}
     components = {u: r for u, r in resources.items() if not r["custom"]}
 
@@ -126,38 +121,52 @@ def mermaid(doc: dict[str, Any], diff: PlanDiff | None = None) -> str:
             urn = resources.get(urn, {}).get("parent")
         return urn
 
+    labels = {u: (r["name"], r["type"]) for u, r in components.items()}
     status: dict[str, str] = {}
     if diff is not None:
         rank = {"update": 1, "add": 2, "remove": 2, "replace": 3}
         for change in diff.changes:
-            target = change.urn if change.urn in components else owner(resources.get(change.urn, {}).get("parent"))
             if change.kind == "remove" and change.urn not in resources:
-                target = change.urn if change.type.startswith("microservices:") else None
-            if target is None:
-                continue
-            if rank[change.kind] > rank.get(status.get(target, ""), 0):
+                if change.custom:
+                    continue
+                target = change.urn
+                labels[target] = (change.name, change.type)
+            else:
+                target = change.urn if change.urn in components else owner(resources.get(change.urn, {}).get("parent"))
+            if target is not None and rank[change.kind] > rank.get(status.get(target, ""), 0):
                 status[target] = change.kind
+        shown = set(status)
+        for urn in list(status):
+            parent = resources.get(urn, {}).get("parent")
+            while parent in components:
+                shown.add(parent)
+                parent = components[parent].get("parent")
+    else:
+        shown = set(components)
+    ids = {urn: f"c{i}" for i, urn in enumerate(sorted(shown))}
     lines = ["flowchart LR"]
-    for urn, r in sorted(components.items()):
-        label = f"{r['name']}<br/><small>{r['type']}</small>"
-        lines.append(f'  {_node_id(urn)}["{label}"]')
-    for urn, r in sorted(components.items()):
-        if r.get("parent") in components:
-            lines.append(f"  {_node_id(r['parent'])} --- {_node_id(urn)}")
+    if not shown:
+        lines.append('  c0["no changes"]')
+    for urn in sorted(shown):
+        name, type_ = labels[urn]
+        lines.append(f'  {ids[urn]}["{name}<br/><small>{type_}</small>"]')
+    for urn in sorted(shown):
+        parent = resources.get(urn, {}).get("parent")
+        if parent in ids:
+            lines.append(f"  {ids[parent]} --- {ids[urn]}")
     edges = set()
     for urn, r in resources.items():
         src = owner(urn)
         for dep in r.get("dependencies", []):
             dst = owner(dep)
-            if src and dst and src != dst and resources.get(src, {}).get("parent") != dst \
-                    and resources.get(dst, {}).get("parent") != src:
+            if src in ids and dst in ids and src != dst and resources[src].get("parent") != dst \
+                    and resources[dst].get("parent") != src:
                 edges.add((src, dst))
     for src, dst in sorted(edges):
-        lines.append(f"  {_node_id(src)} -.->|uses| {_node_id(dst)}")
+        lines.append(f"  {ids[src]} -.->|uses| {ids[dst]}")
     if status:
         lines += ["  classDef add fill:#d4f8d4,stroke:#2a2", "  classDef update fill:#fff3c4,stroke:#b90",
                   "  classDef replace fill:#ffd8b0,stroke:#d60", "  classDef remove fill:#ffd4d4,stroke:#c22"]
         for urn, kind in sorted(status.items()):
-            if urn in components:
-                lines.append(f"  class {_node_id(urn)} {kind}")
+            lines.append(f"  class {ids[urn]} {kind}")
     return "\n".join(lines) + "\n"
