@@ -14,6 +14,7 @@ import json
 import os
 import posixpath
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
@@ -186,9 +187,16 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(out + r"\Z")
 
 
-def _ignore_rules(root: Path) -> list[tuple[bool, re.Pattern[str]]]:
-    """``(exclude, regex)`` rules of ``root/.dockerignore`` in file order (the last match wins)."""
-    file = root / ".dockerignore"
+def ignore_file_name(dockerfile: str = "Dockerfile") -> str:
+    """The ignore file pulumi-docker reads from the context root: ``.dockerignore`` for a Dockerfile
+    named ``Dockerfile``, else ``<name>.dockerignore`` (``Dockerfile.prod.dockerignore``), with no fallback."""
+    name = posixpath.basename(Path(dockerfile).as_posix())
+    return ".dockerignore" if name == "Dockerfile" else f"{name}.dockerignore"
+
+
+def _ignore_rules(root: Path, dockerfile: str = "Dockerfile") -> list[tuple[bool, re.Pattern[str]]]:
+    """``(exclude, regex)`` rules of the context's ignore file in file order (the last match wins)."""
+    file = root / ignore_file_name(dockerfile)
     if not file.is_file():
         return []
     rules = []
@@ -216,14 +224,17 @@ def _excluded(rel: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool:
     return excluded
 
 
-def context_files(root: Path) -> list[str]:
-    """The files of the build context Docker would send, as sorted POSIX paths relative to ``root``."""
-    rules = _ignore_rules(root)
+def context_files(root: Path, dockerfile: str = "Dockerfile") -> list[str]:
+    """The files (and symlinks) of the build context Docker would send, as sorted POSIX paths relative
+    to ``root``."""
+    rules = _ignore_rules(root, dockerfile)
     out = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
+        # A symlink to a directory is sent as the link itself, and os.walk lists it among directories.
+        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        dirnames[:] = sorted(d for d in dirnames if d not in links)
         rel_dir = Path(dirpath).relative_to(root).as_posix()
-        for fn in filenames:
+        for fn in filenames + links:
             rel = fn if rel_dir == "." else f"{rel_dir}/{fn}"
             if not _excluded(rel, rules):
                 out.append(rel)
@@ -237,16 +248,18 @@ def _file_digest(path: Path) -> str:
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    executable = "x" if os.stat(path).st_mode & 0o111 else "-"
-    return f"{executable}:{digest.hexdigest()}"
+    # The whole mode goes into the image (COPY keeps it), and pulumi-docker's own context digest counts
+    # it: a mode change that left the tag alone would rebuild and push onto an immutable tag.
+    return f"{stat.S_IMODE(os.stat(path).st_mode):04o}:{digest.hexdigest()}"
 
 
 def content_tag(context: Path, dockerfile: str = "Dockerfile", build_args: Mapping[str, str] | None = None,
                 platform: str | None = None) -> str:
-    """The image tag: a hash of the context's files (after ``.dockerignore``), the Dockerfile, the
-    build args and the platform. Independent of file order, timestamps and where the checkout lives."""
+    """The image tag: a hash of the context's files (after the ignore file, see :func:`ignore_file_name`)
+    with their modes, the Dockerfile, the build args and the platform. Independent of file order,
+    timestamps and where the checkout lives."""
     digest = hashlib.sha256()
-    for rel in context_files(context):
+    for rel in context_files(context, dockerfile):
         digest.update(f"file\0{rel}\0{_file_digest(context / rel)}\n".encode())
     # The Dockerfile counts even when .dockerignore leaves it out: Docker always reads it.
     digest.update(f"dockerfile\0{dockerfile}\0{_file_digest(context / dockerfile)}\n".encode())

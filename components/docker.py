@@ -404,15 +404,6 @@ def _quantity(value: Any, suffixes: Mapping[str, float], minimum: int) -> int | 
         if m and m.group(2) in suffixes:
             return max(minimum, int(float(m.group(1)) * suffixes[m.group(2)]))
     return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        m = re.fullmatch(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?", value.strip())
-        if m:
-            factor = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9,
-                      "T": 10**12, None: 1}[m.group(2)]
-            return max(MEMORY_MIN, int(float(m.group(1)) * factor // 2**20))
-    return None
 
 
 def docker_args_from(name: str, spec: Mapping[str, Any], vctx: ValidationContext) -> dict[str, Any]:

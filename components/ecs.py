@@ -156,7 +156,8 @@ class EcsServiceArgs(TypedDict):
     ephemeral_storage: NotRequired[int]
     """Fargate task storage in GiB, 21-200. Default: Fargate's 20 GiB."""
     enable_exec: NotRequired[bool]
-    """ECS Exec (``aws ecs execute-command``) into running tasks. Default: false."""
+    """ECS Exec (``aws ecs execute-command``) into running tasks; needs ``read_only_root_filesystem: false``,
+    since its SSM agent writes to the root filesystem. Default: false."""
     target_memory: NotRequired[int]
     """Also scale on average memory utilisation (percent, 10-90). Default: CPU only."""
     target_requests: NotRequired[int]
@@ -291,7 +292,10 @@ def validate_ecs(name: str, spec: Mapping[str, Any], path: str, vctx: Validation
     if problems.check_int(eph, join_path(path, "ephemeral_storage"), EPHEMERAL_MIN, EPHEMERAL_MAX, "GiB") \
             and eph is not None and capacity == "ec2":
         problems.add(join_path(path, "ephemeral_storage"), "applies to Fargate only; EC2 tasks use the host's disk")
-    problems.check_bool(spec.get("enable_exec"), join_path(path, "enable_exec"))
+    if problems.check_bool(spec.get("enable_exec"), join_path(path, "enable_exec")) \
+            and spec.get("enable_exec") is True and spec.get("read_only_root_filesystem", True) is True:
+        problems.add(join_path(path, "enable_exec"), "needs read_only_root_filesystem: false: the SSM agent of "
+                                                     "ECS Exec writes to the container's root filesystem")
     problems.check_int(spec.get("target_memory"), join_path(path, "target_memory"), 10, 90, "percent")
     problems.check_int(spec.get("target_requests"), join_path(path, "target_requests"), 1, 1_000_000)
     policies = spec.get("policy_arns")
@@ -542,15 +546,19 @@ class EcsCluster(pulumi.ComponentResource):
             protect_from_scale_in=True, health_check_type="EC2", health_check_grace_period=60,
             default_instance_warmup=60, tags=asg_tags,
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCapacity"]))
+        # AWS rejects capacity provider names starting with "aws", "ecs" or "fargate", and the
+        # platform's cluster is named "ecs": auto-naming ("ecs-hosts-cp-1a2b3c4") would fail.
+        provider_name = "cp-" + re.sub(r"[^A-Za-z0-9_-]", "-", f"{pulumi.get_project()}-{pulumi.get_stack()}-{hosts}")
         provider = aws.ecs.CapacityProvider(
-            f"{hosts}-cp",
+            f"{hosts}-cp", name=provider_name[:255],
             auto_scaling_group_provider={
                 "auto_scaling_group_arn": asg.arn, "managed_termination_protection": "ENABLED",
                 "managed_draining": "ENABLED",
                 "managed_scaling": {"status": "ENABLED", "target_capacity": int(ec2.get("target_capacity", 100)),
                                     "minimum_scaling_step_size": 1, "maximum_scaling_step_size": 10,
                                     "instance_warmup_period": 60}},
-            tags=tags, opts=child)
+            # A fixed name cannot exist twice: a replacement deletes the old provider first.
+            tags=tags, opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
         return hosts_sg, provider
 
     def claim_host_rule(self, key: str) -> bool:
@@ -919,6 +927,10 @@ class EcsService(pulumi.ComponentResource):
                       sid="RunTask", conditions={"ArnEquals": {"ecs:cluster": cluster_arn}}),
             statement(["iam:PassRole"], [execution_role.arn, task_role.arn], sid="PassTaskRoles",
                       conditions={"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
+            # The target propagates tags to the task it starts: RunTask then needs TagResource on it.
+            statement(["ecs:TagResource"], [pulumi.Output.from_input(cluster_arn).apply(
+                lambda arn: arn.replace(":cluster/", ":task/", 1) + "/*")], sid="TagTask",
+                      conditions={"StringEquals": {"ecs:CreateAction": "RunTask"}}),
         ]), opts=child)
         rule = aws.cloudwatch.EventRule(f"{name}-schedule", schedule_expression=schedule, state="ENABLED",
                                         description=f"runs {name}", tags=dict(tags), opts=child)

@@ -102,6 +102,39 @@ def test_context_files_follow_dockerignore_sorted(app):
     assert context_files(app / "app") == [".dockerignore", "Dockerfile", "build/keep.txt", "lib/util.py", "main.py"]
 
 
+def test_file_mode_change_changes_the_tag(app):
+    # COPY keeps modes, and pulumi-docker's own context digest counts them: an unchanged tag would
+    # rebuild and push onto an immutable tag.
+    util = app / "app" / "lib" / "util.py"
+    util.chmod(0o644)
+    before = content_tag(app / "app")
+    util.chmod(0o664)
+    assert content_tag(app / "app") != before
+
+
+def test_symlinked_directory_is_part_of_the_context(app):
+    (app / "app" / "shared-a").mkdir()
+    (app / "app" / "shared-b").mkdir()
+    (app / "app" / "current").symlink_to("shared-a", target_is_directory=True)
+    assert "current" in context_files(app / "app")
+    before = content_tag(app / "app")
+    (app / "app" / "current").unlink()
+    (app / "app" / "current").symlink_to("shared-b", target_is_directory=True)
+    assert content_tag(app / "app") != before
+
+
+def test_custom_dockerfile_uses_its_own_ignore_file_like_pulumi_docker(app):
+    # pulumi-docker reads <context>/Dockerfile.prod.dockerignore for Dockerfile.prod, never .dockerignore.
+    (app / "app" / "Dockerfile.prod").write_text("FROM scratch\n")
+    assert "notes.md" in context_files(app / "app", "Dockerfile.prod")
+    (app / "app" / "Dockerfile.prod.dockerignore").write_text("lib\n")
+    files = context_files(app / "app", "Dockerfile.prod")
+    assert "notes.md" in files and "lib/util.py" not in files
+    before = content_tag(app / "app", "Dockerfile.prod")
+    (app / "app" / "notes.md").write_text("sent with Dockerfile.prod\n")
+    assert content_tag(app / "app", "Dockerfile.prod") != before
+
+
 def test_build_args_platform_and_dockerfile_are_part_of_the_tag(app):
     base = content_tag(app / "app")
     assert content_tag(app / "app", build_args={"A": "1"}) != base

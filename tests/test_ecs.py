@@ -101,7 +101,7 @@ def test_ec2_capacity_is_an_ecs_optimized_asg_behind_a_managed_capacity_provider
     assert provider["managedScaling"]["status"] == "ENABLED"
     assert provider["managedScaling"]["targetCapacity"] == 100
     providers = ec2.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders").inputs["capacityProviders"]
-    assert providers[:2] == ["FARGATE", "FARGATE_SPOT"] and providers[2].startswith("ecs-hosts-cp")
+    assert providers == ["FARGATE", "FARGATE_SPOT", "cp-microservices-prod-ecs-hosts"]
     roles = [a.inputs["policyArn"] for a in ec2.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")]
     assert "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role" in roles
 
@@ -216,8 +216,16 @@ def test_every_child_is_tagged_and_parented(fargate):
             assert res.inputs["tags"]["Service"] == "cart", res.name
 
 
+def test_capacity_provider_name_avoids_the_prefixes_aws_reserves(ec2):
+    # AWS rejects names starting with aws, ecs or fargate; auto-naming would give "ecs-hosts-cp-1a2b3c4".
+    provider = ec2.one("aws:ecs/capacityProvider:CapacityProvider", "ecs-hosts-cp")
+    assert provider.inputs["name"] == "cp-microservices-prod-ecs-hosts"
+    assert provider.delete_before_replace
+
+
 def test_ecs_exec_grants_only_the_ssm_channels():
-    graph = _plan({"cart": {"image": IMAGE, "enable_exec": True}}, environment="dev")
+    graph = _plan({"cart": {"image": IMAGE, "enable_exec": True, "read_only_root_filesystem": False}},
+                  environment="dev")
     assert graph.one(SERVICE).inputs["enableExecuteCommand"] is True
     assert _policy(graph, "cart-task")["Statement"][0]["Action"] == [
         "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
@@ -256,7 +264,7 @@ def test_ec2_services_use_bridge_networking_dynamic_ports_and_binpack_on_memory(
     svc = ec2.one(SERVICE, "pricing-service").inputs
     assert {"type": "binpack", "field": "memory"} in svc["orderedPlacementStrategies"]
     assert "networkConfiguration" not in svc
-    assert svc["capacityProviderStrategies"][0]["capacityProvider"].startswith("ecs-hosts-cp")
+    assert svc["capacityProviderStrategies"][0]["capacityProvider"] == "cp-microservices-prod-ecs-hosts"
     assert ec2.one("aws:lb/targetGroup:TargetGroup", "pricing-tg").inputs["targetType"] == "instance"
     assert ec2.one("docker:index/image:Image", "pricing-image").inputs["build"]["platform"] == "linux/arm64"
 
@@ -326,6 +334,12 @@ def test_scheduled_task_runs_from_an_eventbridge_rule_with_a_scoped_role(shapes)
     assert statements["RunTask"]["Condition"]["ArnEquals"]["ecs:cluster"] == target["arn"]
     assert statements["PassTaskRoles"]["Condition"] == {
         "StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    # The target propagates tags to the task: RunTask needs TagResource on the cluster's tasks only.
+    cluster_tasks = target["arn"].replace(":cluster/", ":task/") + "/*"
+    assert statements["TagTask"] == {"Sid": "TagTask", "Effect": "Allow", "Action": ["ecs:TagResource"],
+                                     "Resource": cluster_tasks,
+                                     "Condition": {"StringEquals": {"ecs:CreateAction": "RunTask"}}}
+    assert ecs["propagateTags"] == "TASK_DEFINITION"
     assert _container(shapes, "sweeper")["command"] == ["python", "app.py", "job"]
 
 
@@ -396,6 +410,22 @@ def test_rejects_root_user_bad_writable_paths_and_health_command():
     assert any("orders.writable_paths[0]" in line and "absolute path" in line for line in lines)
     assert any("orders.writable_paths[1]" in line for line in lines)
     assert any("orders.health_command[0]" in line and "CMD-SHELL" in line for line in lines)
+
+
+def test_rejects_ecs_exec_on_a_read_only_root_filesystem():
+    assert_problem(_service({"image": IMAGE, "enable_exec": True}), "orders.enable_exec",
+                   "needs read_only_root_filesystem: false")
+    assert_problem(_service({"image": IMAGE, "enable_exec": True, "read_only_root_filesystem": True}),
+                   "orders.enable_exec", "SSM agent of ECS Exec writes")
+
+
+def test_sample_image_declares_the_default_writable_path_as_a_volume():
+    # ECS mounts writable paths root-owned 0755 unless the image declares them VOLUMEs: user 10001 could
+    # not write to /tmp otherwise.
+    from components.docker import DEFAULT_WRITABLE_PATHS
+    dockerfile = (ROOT / "services" / "cart" / "Dockerfile").read_text()
+    volumes = [json.loads(line.split(None, 1)[1]) for line in dockerfile.splitlines() if line.startswith("VOLUME ")]
+    assert sorted(p for v in volumes for p in v) == sorted(DEFAULT_WRITABLE_PATHS)
 
 
 def test_rejects_worker_shapes_that_take_traffic_or_cannot_scale():
