@@ -70,8 +70,9 @@ class BakeArgs(TypedDict):
     """Image Builder component document in ``services/<name>/`` that installs the service as a systemd
     unit called ``<name>``. Default: ``component.yaml``."""
     parent_parameter: NotRequired[str]
-    """Public SSM parameter holding the parent AMI id. Default: the current Amazon Linux 2023 AMI for the
-    instance type's architecture (``/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-<arch>``)."""
+    """SSM parameter holding the parent AMI id, resolved by Image Builder when it builds. Default: the
+    current Amazon Linux 2023 AMI for the instance type's architecture
+    (``/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-<arch>``)."""
     build_instance_type: NotRequired[str]
     """Instance type that builds the image. Default: the service's (first) instance type."""
     schedule: NotRequired[str]
@@ -149,8 +150,8 @@ class VmServiceArgs(TypedDict):
     environment: NotRequired[Mapping[str, str]]
     """Plain environment variables, written to ``/etc/<name>/environment`` by user data. Default: none."""
     secrets: NotRequired[Mapping[str, str]]
-    """Variable name -> SSM parameter or Secrets Manager ARN, fetched at boot by the instance role into
-    ``/run/<name>/secrets.env`` (tmpfs); never in user data. Default: none."""
+    """Variable name -> SSM parameter or Secrets Manager ARN, fetched by the instance role into
+    ``/run/<name>/secrets.env`` (tmpfs) before every start of the unit; never in user data. Default: none."""
     expose: NotRequired[str]
     """``public`` (internet-facing load balancer), ``internal`` (in the VPC) or ``none``. Default: ``internal``."""
     tags: NotRequired[Mapping[str, str]]
@@ -229,7 +230,26 @@ def validate_vm(name: str, spec: Mapping[str, Any], path: str | None = None, *,
     _validate_ami(name, spec.get("ami"), join_path(path, "ami"), problems, pdir)
     _validate_refresh(spec.get("instance_refresh"), join_path(path, "instance_refresh"), problems)
     _validate_autoscaling(spec, join_path(path, "autoscaling"), problems, prof)
+    _validate_user_data_size(name, spec, path, problems, prof)
     return problems
+
+
+#: EC2 takes at most 16 KB of user data, counted before base64 encoding.
+USER_DATA_MAX = 16384
+
+
+def _validate_user_data_size(name: str, spec: Mapping[str, Any], path: str, problems: Problems,
+                             profile: Profile) -> None:
+    env, secrets, port = spec.get("environment") or {}, spec.get("secrets") or {}, spec.get("port", 8080)
+    plain = isinstance(env, Mapping) and isinstance(secrets, Mapping) and isinstance(port, int) and all(
+        isinstance(k, str) and isinstance(v, str) for m in (env, secrets) for k, v in m.items())
+    if not plain:
+        return
+    size = len(render_user_data(name, profile.name, port, env, secrets).encode())
+    if size > USER_DATA_MAX:
+        problems.add(join_path(path, "environment"),
+                     f"makes the user data {size} bytes, more than EC2 allows ({USER_DATA_MAX}): move large "
+                     "values into secrets or the image")
 
 
 def _validate_instances(spec: Mapping[str, Any], path: str, problems: Problems, profile: Profile) -> None:
@@ -329,10 +349,13 @@ def _validate_refresh(refresh: Any, path: str, problems: Problems) -> None:
                                 0, 100, "percent")
     ok_max = problems.check_int(refresh.get("max_healthy_percentage"), join_path(path, "max_healthy_percentage"),
                                 100, 200, "percent")
-    lo, hi = refresh.get("min_healthy_percentage"), refresh.get("max_healthy_percentage")
+    # AWS rejects a gap above 100 whether or not the minimum is given: check against its default too.
+    lo = refresh.get("min_healthy_percentage", DEFAULT_MIN_HEALTHY)
+    hi = refresh.get("max_healthy_percentage")
     if ok_min and ok_max and isinstance(lo, int) and isinstance(hi, int) and hi - lo > 100:
+        given = "" if "min_healthy_percentage" in refresh else "default "
         problems.add(join_path(path, "max_healthy_percentage"),
-                     f"must be at most 100 above min_healthy_percentage ({lo}), got {hi}")
+                     f"must be at most 100 above {given}min_healthy_percentage ({lo}), got {hi}")
     problems.check_int(refresh.get("instance_warmup"), join_path(path, "instance_warmup"), 0, 3600, "seconds")
     problems.check_bool(refresh.get("skip_matching"), join_path(path, "skip_matching"))
 
@@ -399,8 +422,13 @@ def _env_line(key: str, value: str) -> str:
 
 def render_user_data(name: str, environment: str, port: int, env: Mapping[str, str],
                      secrets: Mapping[str, str]) -> str:
-    """The boot script: writes the plain environment for the ``<name>`` systemd unit, fetches each secret
-    by ARN with the instance role into tmpfs, then (re)starts the unit. Secret values never appear here."""
+    """The boot script: writes the plain environment for the ``<name>`` systemd unit and, with secrets, a
+    script the unit runs before every start (``ExecStartPre``) that fetches each secret by ARN with the
+    instance role into tmpfs; then (re)starts the unit. Secret values never appear here.
+
+    Fetching on every start, not once at first boot, matters because ``/run`` is empty again after a
+    reboot or a warm pool's stop and start, and user data runs only once. A failed fetch fails the start
+    (and the boot script) instead of starting the service without its secrets."""
     plain = {"PORT": str(port), "SERVICE_NAME": name, "ENVIRONMENT": environment, **env}
     lines = [
         "#!/bin/bash",
@@ -410,11 +438,14 @@ def render_user_data(name: str, environment: str, port: int, env: Mapping[str, s
         f"cat > /etc/{name}/environment <<'MICROSERVICES_ENV'",
         *[_env_line(k, plain[k]) for k in sorted(plain)],
         "MICROSERVICES_ENV",
-        f"install -d -m 0700 /run/{name}",
-        f"install -m 0600 /dev/null /run/{name}/secrets.env",
     ]
     if secrets:
+        script = f"/usr/local/libexec/{name}-secrets"
         lines += [
+            "install -d -m 0755 /usr/local/libexec",
+            f"cat > {script} <<'MICROSERVICES_SECRETS'",
+            "#!/bin/bash",
+            "set -euo pipefail",
             "fetch() {",
             '  local arn="$1" region',
             '  region="$(cut -d: -f4 <<<"$arn")"',
@@ -425,11 +456,28 @@ def render_user_data(name: str, environment: str, port: int, env: Mapping[str, s
             '--query SecretString --output text ;;',
             "  esac",
             "}",
+            # Escape backslashes and quotes so systemd reads the value back verbatim.
+            "escape() { sed 's/[\\\\\"]/\\\\&/g'; }",
+            f"install -d -m 0700 /run/{name}",
+            f'tmp="$(mktemp /run/{name}/secrets.env.XXXXXX)"',
+            "trap 'rm -f \"$tmp\"' EXIT",
         ]
         for key in sorted(secrets):
-            # Escape backslashes and quotes so systemd reads the value back verbatim.
-            lines.append(f'printf \'%s="%s"\\n\' {key} "$(fetch {shlex.quote(secrets[key])} | sed \'s/[\\\\"]/\\\\&/g\')" '
-                         f">> /run/{name}/secrets.env")
+            # An assignment, so that a failed fetch stops the script under `set -e`.
+            lines += [f"value=\"$(fetch {shlex.quote(secrets[key])})\"",
+                      f"printf '%s=\"%s\"\\n' {key} \"$(escape <<<\"$value\")\" >> \"$tmp\""]
+        lines += [
+            f'mv -f "$tmp" /run/{name}/secrets.env',
+            "trap - EXIT",
+            "MICROSERVICES_SECRETS",
+            f"chmod 0700 {script}",
+            f"install -d -m 0755 /etc/systemd/system/{name}.service.d",
+            f"cat > /etc/systemd/system/{name}.service.d/secrets.conf <<'MICROSERVICES_UNIT'",
+            "[Service]",
+            # '+' runs it as root although the unit runs as its own user; the unit reads the file next.
+            f"ExecStartPre=+{script}",
+            "MICROSERVICES_UNIT",
+        ]
     lines += [
         "systemctl daemon-reload",
         f"systemctl enable {name}.service",
@@ -482,14 +530,15 @@ class VmService(pulumi.ComponentResource):
         private_subnets = network_value(network, "private_subnet_ids")
 
         sg = service_security_group(name, vpc_id=network_value(network, "vpc_id"), tags=tags, opts=child)
-        ami_id = self._ami(name, _ami_spec(spec["ami"]), types, tags, network, pdir, child)
+        root_volume_size = int(spec.get("root_volume_size", 20))
+        ami_id = self._ami(name, _ami_spec(spec["ami"]), types, tags, network, pdir, child, root_volume_size)
 
         role = instance_role(name, tags=tags, statements=secret_read_statements(core.secrets.values()), opts=child)
         user_data = render_user_data(name, prof.name, core.port, core.environment, core.secrets)
         lt = launch_template(name, image_id=ami_id, instance_type=types[0], security_group_ids=[sg.id],
                              instance_profile_arn=role.profile.arn, user_data=user_data, tags=tags,
                              hop_limit=int(spec.get("metadata_hop_limit", 1)),
-                             root_volume_size=int(spec.get("root_volume_size", 20)), key_name=spec.get("key_name"),
+                             root_volume_size=root_volume_size, key_name=spec.get("key_name"),
                              opts=child)
 
         lb = alarms = None
@@ -499,7 +548,8 @@ class VmService(pulumi.ComponentResource):
                                      shared=shared_load_balancer, tags=core.tags)
             alarms = standard_alarms(name, lb, profile=prof, tags=tags, opts=child)
 
-        group = self._group(name, spec, core, prof, lt, types, private_subnets, lb, alarms, tags, child)
+        group = self._group(name, spec, core, prof, lt, types, private_subnets, lb, alarms, tags, child,
+                            role.policies)
         self._scaling(name, spec, core, group, lb, child)
 
         self.asg_name = group.name
@@ -517,7 +567,7 @@ class VmService(pulumi.ComponentResource):
 
     # -- the image --------------------------------------------------------------------------------
     def _ami(self, name: str, ami: Mapping[str, Any], types: list[str], tags: Mapping[str, str], network: Any,
-             project_dir: Path, child: pulumi.ResourceOptions) -> pulumi.Input[str]:
+             project_dir: Path, child: pulumi.ResourceOptions, root_volume_size: int) -> pulumi.Input[str]:
         if ami.get("id") is not None:
             return ami["id"]
         if ami.get("lookup") is not None:
@@ -530,28 +580,31 @@ class VmService(pulumi.ComponentResource):
                 + [{"name": "state", "values": ["available"]}],
                 opts=pulumi.InvokeOutputOptions(parent=self))
             return found.id
-        return self._bake(name, ami["bake"], types, tags, network, project_dir, child)
+        return self._bake(name, ami["bake"], types, tags, network, project_dir, child, root_volume_size)
 
     def _bake(self, name: str, bake: Mapping[str, Any], types: list[str], tags: Mapping[str, str], network: Any,
-              project_dir: Path, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
+              project_dir: Path, child: pulumi.ResourceOptions, root_volume_size: int) -> pulumi.Output[str]:
         version = str(bake["version"])
         document = bake.get("document", DEFAULT_DOCUMENT)
         data = (project_dir / "services" / name / document).read_text()
         build_type = bake.get("build_instance_type", types[0])
         parameter = bake.get("parent_parameter") or AL2023_PARAMETER.format(arch=architecture(build_type))
-        parent_ami = aws.ssm.get_parameter_output(name=parameter, opts=pulumi.InvokeOutputOptions(parent=self)).value
         image_tags = {**tags, "Version": version}
 
         component = aws.imagebuilder.Component(
             f"{name}-component", platform="Linux", version=version, data=data,
             description=f"Installs {name} {version} as a systemd unit", supported_os_versions=["Amazon Linux 2023"],
             tags=image_tags, opts=child)
+        # "ssm:<parameter>" makes Image Builder resolve the parent AMI when it builds: resolving it here
+        # would replace the recipe and re-bake the image on every plan after each Amazon Linux release.
+        # The image's root volume is the launch template's: a smaller template volume than the AMI's
+        # snapshot fails every launch.
         recipe = aws.imagebuilder.ImageRecipe(
-            f"{name}-recipe", version=version, parent_image=parent_ami,
+            f"{name}-recipe", version=version, parent_image=f"ssm:{parameter}",
             components=[{"component_arn": component.arn}],
             block_device_mappings=[{"device_name": "/dev/xvda",
-                                    "ebs": {"volume_size": 20, "volume_type": "gp3", "encrypted": "true",
-                                            "delete_on_termination": "true"}}],
+                                    "ebs": {"volume_size": root_volume_size, "volume_type": "gp3",
+                                            "encrypted": "true", "delete_on_termination": "true"}}],
             tags=image_tags, opts=child)
         builder = instance_role(f"{name}-build", tags=tags, managed_policy_arns=[EC2_IMAGE_BUILDER_POLICY],
                                 opts=child)
@@ -581,17 +634,20 @@ class VmService(pulumi.ComponentResource):
             distribution_configuration_arn=distribution.arn, status="ENABLED",
             image_tests_configuration={"image_tests_enabled": True, "timeout_minutes": 60},
             tags=dict(tags), opts=child, **pipeline_kwargs)
+        # The build instance needs its SSM and Image Builder permissions from the first minute.
         image = aws.imagebuilder.Image(
             f"{name}-image", image_recipe_arn=recipe.arn, infrastructure_configuration_arn=infra.arn,
             distribution_configuration_arn=distribution.arn,
             image_tests_configuration={"image_tests_enabled": True, "timeout_minutes": 60},
-            tags=image_tags, opts=child)
+            tags=image_tags,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=builder.policies)))
         return image.output_resources.apply(_first_ami)
 
     # -- the group --------------------------------------------------------------------------------
     def _group(self, name: str, spec: Mapping[str, Any], core: Any, prof: Profile, lt: aws.ec2.LaunchTemplate,
                types: list[str], subnets: Any, lb: ServiceLoadBalancer | None, alarms: Any,
-               tags: Mapping[str, str], child: pulumi.ResourceOptions) -> aws.autoscaling.Group:
+               tags: Mapping[str, str], child: pulumi.ResourceOptions,
+               role_policies: Sequence[pulumi.Resource] = ()) -> aws.autoscaling.Group:
         version = lt.latest_version.apply(str)
         spot = _spot_percentage(spec, prof)
         mixed = len(types) > 1 or spot > 0
@@ -649,7 +705,12 @@ class VmService(pulumi.ComponentResource):
             tags=[{"key": k, "value": v, "propagate_at_launch": False} for k, v in sorted(tags.items())],
             # Scaling policies own the running size after creation; re-applying the initial size would
             # undo a scale-out on every deployment.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["desiredCapacity"])),
+            # A target group on no listener yet does not health-check its targets ("unused"): create the
+            # group, which relies on ELB health checks, once the listener or shared ALB rule exists.
+            # The first instances fetch their secrets at boot: the role's policies must exist by then.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                ignore_changes=["desiredCapacity"],
+                depends_on=[*role_policies, *([lb.attachment] if lb is not None else [])])),
             **kwargs)
 
     def _scaling(self, name: str, spec: Mapping[str, Any], core: Any, group: aws.autoscaling.Group,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from types import SimpleNamespace
 
 import pulumi
@@ -140,9 +141,34 @@ def test_prod_alb_has_deletion_protection_and_encrypted_protected_access_logs(pu
                                          "restrictPublicBuckets"))
     policy = public_prod.one("aws:s3/bucketPolicy:BucketPolicy").json_input("policy")
     writes = [s for s in policy["Statement"] if s["Action"] == "s3:PutObject"]
-    assert writes and all(s["Resource"].endswith("/AWSLogs/123456789012/*") for s in writes)
+    # ELB writes under <prefix>/AWSLogs/<account>/: a grant without the prefix fails when logs are enabled.
+    assert lb.inputs["accessLogs"]["prefix"] == "shop"
+    assert writes and all(s["Resource"].endswith("-logs/shop/AWSLogs/123456789012/*") for s in writes)
     policy_urn = public_prod.one("aws:s3/bucketPolicy:BucketPolicy").urn
     assert policy_urn in lb.dependencies
+
+
+def _log_writers(region):
+    graph = run(lambda: _service("shop", {}, {"expose": "public"}, "prod"),
+                config={"microservices:environment": "prod", "aws:region": region}, stack="prod")
+    policy = graph.one("aws:s3/bucketPolicy:BucketPolicy").json_input("policy")
+    principals = sorted(json.dumps(s["Principal"], sort_keys=True) for s in policy["Statement"]
+                        if s["Action"] == "s3:PutObject")
+    return graph, principals
+
+
+def test_access_logs_in_an_older_region_are_delivered_by_its_elb_account():
+    graph, principals = _log_writers("eu-west-1")
+    assert '{"AWS": "arn:aws:iam::156460612806:root"}' in principals
+    assert not [t for t, _ in graph.invokes if t == "aws:elb/getServiceAccount:getServiceAccount"]
+
+
+def test_access_logs_in_a_region_opened_since_2022_use_the_log_delivery_principal_only():
+    # aws.elb.get_service_account fails with "Unknown region" there, so it must not be called at all.
+    graph, principals = _log_writers("il-central-1")
+    assert principals == ['{"Service": "delivery.logs.amazonaws.com"}',
+                          '{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}']
+    assert not [t for t, _ in graph.invokes if t == "aws:elb/getServiceAccount:getServiceAccount"]
 
 
 def test_target_group_takes_deregistration_delay_and_matcher(public_prod):
@@ -162,6 +188,12 @@ def test_nlb_uses_tcp_with_http_health_checks_and_allowed_cidrs(nlb_dev):
     cidrs = sorted(r.inputs["cidrIpv4"] for r in nlb_dev.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
                    if r.name.startswith("feed-lb-"))
     assert cidrs == ["10.9.0.0/16", "192.168.0.0/24"]
+
+
+def test_listener_rules_are_named_after_their_cidr_so_adding_one_renames_none(nlb_dev):
+    names = sorted(r.name for r in nlb_dev.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+                   if r.name.startswith("feed-lb-"))
+    assert names == ["feed-lb-80-10.9.0.0-16", "feed-lb-80-192.168.0.0-24"]
 
 
 def test_nlb_alarms_only_on_unhealthy_hosts(nlb_dev):

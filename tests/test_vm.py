@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -86,6 +88,14 @@ def test_group_spans_private_subnets_with_elb_health_checks_and_a_300s_grace(dev
     assert group.inputs["healthCheckType"] == "ELB" and group.inputs["healthCheckGracePeriod"] == 300
     assert group.inputs["targetGroupArns"][0].startswith("arn:aws:elasticloadbalancing:")
     assert group.ignore_changes == ["desiredCapacity"]
+    assert dev_explicit.one("aws:lb/listener:Listener", "inventory-http").urn in group.dependencies
+
+
+def test_group_waits_for_the_instance_role_policies_its_instances_use_at_boot(dev_explicit):
+    group = dev_explicit.one("aws:autoscaling/group:Group")
+    assert dev_explicit.one("aws:iam/rolePolicy:RolePolicy", "inventory-role").urn in group.dependencies
+    assert dev_explicit.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "inventory-role-0").urn \
+        in group.dependencies
 
 
 def test_instance_refresh_rolls_back_on_the_service_alarms(dev_explicit):
@@ -182,10 +192,12 @@ def test_bake_builds_a_component_from_the_service_document(dev_bake):
 
 
 def test_bake_recipe_starts_from_the_current_al2023_image_of_the_right_architecture(dev_bake):
-    calls = [args for token, args in dev_bake.invokes if token == "aws:ssm/getParameter:getParameter"]
-    assert [c["name"] for c in calls] == ["/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"]
+    # Image Builder resolves the public parameter at build time: the plan stays the same when Amazon
+    # Linux publishes a new AMI, so the recipe and image are not replaced behind the service's back.
+    assert not [args for token, args in dev_bake.invokes if token == "aws:ssm/getParameter:getParameter"]
     recipe = dev_bake.one("aws:imagebuilder/imageRecipe:ImageRecipe")
-    assert recipe.inputs["parentImage"] == MOCK_AMI and recipe.inputs["version"] == "1.0.0"
+    assert recipe.inputs["parentImage"] == "ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+    assert recipe.inputs["version"] == "1.0.0"
     component = dev_bake.one("aws:imagebuilder/component:Component")
     assert recipe.inputs["components"][0]["componentArn"].startswith("arn:aws:imagebuilder:")
     assert component.urn in recipe.dependencies
@@ -221,6 +233,18 @@ def test_bake_pipeline_and_image_are_wired_and_the_group_launches_the_baked_ami(
     lt = dev_bake.one("aws:ec2/launchTemplate:LaunchTemplate")
     assert lt.inputs["imageId"].startswith("ami-") and lt.inputs["imageId"] != MOCK_AMI
     assert image.urn in lt.dependencies
+    build_policies = [a.urn for a in dev_bake.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                      if a.name.startswith("inventory-build-role-")]
+    assert len(build_policies) == 2 and set(build_policies) <= set(image.dependencies)
+
+
+def test_baked_image_root_volume_matches_the_launch_template_volume():
+    graph = _plan({"ami": {"bake": {"version": "1.0.0", "build_instance_type": "m7i.large"}}, "root_volume_size": 8,
+                   "instance_type": "m7i.large"})
+    recipe = graph.one("aws:imagebuilder/imageRecipe:ImageRecipe")
+    assert recipe.get("blockDeviceMappings.0.ebs.volumeSize") == 8
+    assert graph.one("aws:ec2/launchTemplate:LaunchTemplate").get("blockDeviceMappings.0.ebs.volumeSize") == 8
+    assert recipe.inputs["parentImage"].endswith("al2023-ami-kernel-default-x86_64")
 
 
 def test_a_new_version_bakes_a_new_ami_and_changes_the_launch_template(dev_bake):
@@ -310,6 +334,10 @@ def _check(spec, *fragments, environment="dev"):
     ({"instance_refresh": {"max_healthy_percentage": 201}}, "max_healthy_percentage", "between 100 and 200"),
     ({"instance_refresh": {"min_healthy_percentage": 50, "max_healthy_percentage": 160}},
      "max_healthy_percentage", "at most 100 above min_healthy_percentage (50), got 160"),
+    ({"instance_refresh": {"max_healthy_percentage": 200}}, "max_healthy_percentage",
+     "at most 100 above default min_healthy_percentage (90), got 200"),
+    ({"environment": {f"V{i}": "x" * 200 for i in range(80)}}, "services.inventory.environment",
+     "more than EC2 allows (16384)"),
     ({"instance_refresh": {"instance_warmup": 3601}}, "instance_refresh.instance_warmup", "between 0 and 3600"),
     ({"instance_refresh": {"skip_matching": "yes"}}, "instance_refresh.skip_matching", "true or false"),
     ({"spot_percentage": 101}, "spot_percentage", "between 0 and 100"),
@@ -405,6 +433,40 @@ def test_user_data_never_contains_secret_values_only_arns():
     script = render_user_data("inventory", "dev", 8080, {}, {"TOKEN": DB_ARN})
     assert DB_ARN in script and "--with-decryption" in script
     assert script.startswith("#!/bin/bash\n")
+
+
+def _secrets_script(tmp_path, aws_body):
+    """The fetch script from the rendered user data, writing under tmp_path, with a fake `aws` CLI."""
+    user_data = render_user_data("inventory", "dev", 8080, {}, {"TOKEN": DB_ARN, "API_KEY": API_KEY_ARN})
+    script = user_data.split("<<'MICROSERVICES_SECRETS'\n", 1)[1].split("\nMICROSERVICES_SECRETS\n", 1)[0]
+    path = tmp_path / "secrets.sh"
+    path.write_text(script.replace("/run/inventory", str(tmp_path / "run")))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "aws").write_text("#!/bin/bash\n" + aws_body)
+    (bin_dir / "aws").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    return subprocess.run(["bash", str(path)], env=env, capture_output=True, text=True), tmp_path / "run"
+
+
+def test_secrets_are_fetched_before_every_start_of_the_unit_not_only_at_first_boot():
+    # /run is empty again after a reboot or a warm pool's stop/start, and user data runs only once.
+    script = render_user_data("inventory", "dev", 8080, {}, {"TOKEN": DB_ARN})
+    assert "ExecStartPre=+/usr/local/libexec/inventory-secrets" in script
+    assert script.index("secrets.conf") < script.index("systemctl daemon-reload")
+
+
+def test_secrets_script_writes_escaped_values_into_tmpfs(tmp_path):
+    result, run_dir = _secrets_script(tmp_path, 'case "$*" in *ssm*) echo \'p@ss"w\\rd\';; *) echo key;; esac\n')
+    assert result.returncode == 0, result.stderr
+    assert (run_dir / "secrets.env").read_text() == 'API_KEY="key"\nTOKEN="p@ss\\"w\\\\rd"\n'
+    assert oct((run_dir / "secrets.env").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_failed_secret_fetch_fails_the_start_instead_of_starting_without_it(tmp_path):
+    result, run_dir = _secrets_script(tmp_path, 'case "$*" in *ssm*) echo denied >&2; exit 254;; *) echo key;; esac\n')
+    assert result.returncode != 0
+    assert not (run_dir / "secrets.env").exists() and list(run_dir.iterdir()) == []
 
 
 # -- the pattern and the reference catalog --------------------------------------------------------

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -64,6 +64,10 @@ class InstanceRole:
 
     role: aws.iam.Role
     profile: aws.iam.InstanceProfile
+    policies: list[pulumi.Resource] = field(default_factory=list)
+    """The role's policy attachments and inline policy. The profile does not wait for them: whatever
+    launches instances (an Auto Scaling Group, an Image Builder image) should ``depends_on`` these, or
+    the first instances boot without their permissions."""
 
 
 def instance_role(name: str, *, tags: Mapping[str, str], statements: Iterable[Mapping[str, Any]] = (),
@@ -74,13 +78,15 @@ def instance_role(name: str, *, tags: Mapping[str, str], statements: Iterable[Ma
     role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
                         description=f"{name} instances", tags=dict(tags), opts=opts)
     arns = [SSM_MANAGED_POLICY, *managed_policy_arns]
-    for i, arn in enumerate(arns):
+    policies: list[pulumi.Resource] = [
         aws.iam.RolePolicyAttachment(f"{name}-role-{i}", role=role.name, policy_arn=arn, opts=opts)
+        for i, arn in enumerate(arns)]
     statements = list(statements)
     if statements:
-        aws.iam.RolePolicy(f"{name}-role", role=role.id, policy=policy_document(statements), opts=opts)
+        policies.append(aws.iam.RolePolicy(f"{name}-role", role=role.id, policy=policy_document(statements),
+                                           opts=opts))
     profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=dict(tags), opts=opts)
-    return InstanceRole(role=role, profile=profile)
+    return InstanceRole(role=role, profile=profile, policies=policies)
 
 
 def launch_template(name: str, *, image_id: pulumi.Input[str] | None, instance_type: pulumi.Input[str] | None,

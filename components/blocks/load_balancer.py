@@ -302,10 +302,12 @@ def service_security_group(name: str, *, vpc_id: pulumi.Input[str], tags: Mappin
     return sg
 
 
-def access_log_bucket(name: str, profile: Profile, *, tags: Mapping[str, str],
+def access_log_bucket(name: str, profile: Profile, *, tags: Mapping[str, str], prefix: str = "",
                       opts: pulumi.ResourceOptions | None = None) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
     """An S3 bucket for load balancer access logs: private, owner-enforced, SSE-S3 (the only encryption
-    ELB log delivery supports), expiring after the profile's log retention, protected in prod."""
+    ELB log delivery supports), expiring after the profile's log retention, protected in prod.
+    ``prefix`` must be the load balancer's ``access_logs.prefix``: ELB writes under
+    ``<prefix>/AWSLogs/<account>/`` and the policy grants exactly that."""
     protected = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=profile.protect))
     bucket = aws.s3.Bucket(f"{name}-logs", force_destroy=not profile.protect, tags=dict(tags), opts=protected)
     aws.s3.BucketPublicAccessBlock(f"{name}-logs", bucket=bucket.id, block_public_acls=True,
@@ -323,13 +325,38 @@ def access_log_bucket(name: str, profile: Profile, *, tags: Mapping[str, str],
                 "abort_incomplete_multipart_upload": {"days_after_initiation": 1}}], opts=opts)
     invoke = pulumi.InvokeOutputOptions(parent=opts.parent if opts else None)
     account = aws.get_caller_identity_output(opts=invoke).account_id
-    elb_account = aws.elb.get_service_account_output(opts=invoke).arn
-    objects = pulumi.Output.concat(bucket.arn, "/AWSLogs/", account, "/*")
-    # Regions opened before August 2022 deliver as the regional ELB account, newer ones as the
-    # log delivery service principal; NLB TLS logs come from delivery.logs.
-    policy_json = pulumi.Output.all(objects, bucket.arn, elb_account).apply(lambda a: _log_policy(*a))
+    # Not aws.elb.get_service_account: it fails with "Unknown region" in regions opened since August 2022.
+    region = aws.get_region_output(opts=invoke).region
+    objects = pulumi.Output.concat(bucket.arn, f"/{prefix}" if prefix else "", "/AWSLogs/", account, "/*")
+    policy_json = pulumi.Output.all(objects, bucket.arn, region).apply(
+        lambda a: _log_policy(a[0], a[1], elb_account_principal(a[2], a[1])))
     policy = aws.s3.BucketPolicy(f"{name}-logs", bucket=bucket.id, policy=policy_json, opts=opts)
     return bucket, policy
+
+
+#: The regional Elastic Load Balancing accounts that deliver access logs in regions opened before
+#: August 2022 (ELB user guide, "Attach a policy to your S3 bucket"). Newer regions deliver as the
+#: ``logdelivery.elasticloadbalancing.amazonaws.com`` service principal, which the policy always grants.
+ELB_LOG_ACCOUNTS = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667", "eu-north-1": "897822967062", "me-south-1": "076674570225",
+    "sa-east-1": "507241528517", "us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635",
+    "cn-north-1": "638102146993", "cn-northwest-1": "037604701340",
+}
+
+
+def elb_account_principal(region: str | None, bucket_arn: str) -> str | None:
+    """ARN of the ELB account delivering access logs in ``region``, or None in newer regions."""
+    account = ELB_LOG_ACCOUNTS.get(region or "")
+    if account is None:
+        return None
+    partition = bucket_arn.split(":")[1] if bucket_arn and bucket_arn.count(":") >= 2 else "aws"
+    return f"arn:{partition}:iam::{account}:root"
 
 
 def _log_policy(objects: str, bucket_arn: str, elb_account: str | None) -> str:
@@ -347,6 +374,11 @@ def _log_policy(objects: str, bucket_arn: str, elb_account: str | None) -> str:
         statements.insert(0, {"Sid": "ElbAccountDelivery", "Effect": "Allow", "Action": "s3:PutObject",
                               "Resource": objects, "Principal": {"AWS": elb_account}})
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
+def _cidr_key(cidr: Any, index: int) -> str:
+    """``10.0.0.0-16`` for ``10.0.0.0/16``; the position only for a CIDR not known yet."""
+    return cidr.replace("/", "-") if isinstance(cidr, str) else str(index)
 
 
 @dataclass
@@ -372,10 +404,13 @@ def _create_load_balancer(owner: pulumi.Resource, name: str, *, lb_type: str, ex
     sg = aws.ec2.SecurityGroup(f"{name}-lb-sg", vpc_id=vpc_id, description=f"{name} load balancer",
                                tags={**tags, "Name": f"{name}-lb-sg"}, opts=child)
     cidrs = settings.get("allowed_cidrs")
-    sources = list(cidrs) if cidrs else ["0.0.0.0/0"] if public else [network_value(network, "vpc_cidr")]
+    # Rules are named after their CIDR, not its position: adding a CIDR to the front of the list must not
+    # rewrite every other rule (and collide with the one still holding the same CIDR).
+    sources = ({_cidr_key(c, i): c for i, c in enumerate(cidrs)} if cidrs else {"any": "0.0.0.0/0"} if public
+               else {"vpc": network_value(network, "vpc_cidr")})
     for port in ports:
-        for i, cidr in enumerate(sources):
-            aws.vpc.SecurityGroupIngressRule(f"{name}-lb-{port}-{i}", security_group_id=sg.id, ip_protocol="tcp",
+        for key, cidr in sources.items():
+            aws.vpc.SecurityGroupIngressRule(f"{name}-lb-{port}-{key}", security_group_id=sg.id, ip_protocol="tcp",
                                              from_port=port, to_port=port, cidr_ipv4=cidr,
                                              description=f"listener {port}", tags=dict(tags), opts=child)
 
@@ -383,7 +418,7 @@ def _create_load_balancer(owner: pulumi.Resource, name: str, *, lb_type: str, ex
     access_logs = None
     lb_opts = child
     if profile.access_logs:
-        bucket, policy = access_log_bucket(f"{name}-lb", profile, tags=tags, opts=child)
+        bucket, policy = access_log_bucket(f"{name}-lb", profile, tags=tags, prefix=name, opts=child)
         access_logs = {"bucket": bucket.bucket, "enabled": True, "prefix": name}
         # ELB checks it can write to the bucket when access logs are switched on.
         lb_opts = pulumi.ResourceOptions(parent=owner, depends_on=[policy])
@@ -528,10 +563,11 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     """The load balancer's security group (the only source the service's security group admits)."""
     url: pulumi.Output[str]
+    """``http(s)://<dns_name>`` plus the rule's path prefix on a shared ALB."""
     attachment: pulumi.Resource
     """The listener (own load balancer) or listener rule (shared ALB) that attaches the target group to
-    its load balancer. ECS refuses a target group without a load balancer: services depend on this."""
-    """``http(s)://<dns_name>`` plus the rule's path prefix on a shared ALB."""
+    its load balancer. ECS refuses a target group without a load balancer; VM groups and ECS services
+    depend on this."""
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None, *,
                  core: CoreSpec, network: Any, profile: Profile | str | None = None,
