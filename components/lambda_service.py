@@ -324,11 +324,16 @@ class LambdaService(pulumi.ComponentResource):
             auto_rollback_configuration={"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]},
             alarm_configuration={"enabled": True, "alarms": [errors.name]}, tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]))
+        environment = {"APPLICATION": app.name, "GROUP": group.deployment_group_name, "FUNCTION": fn.name,
+                       "ALIAS": alias.name, "TARGET_VERSION": fn.version, "AWS_REGION": account.region}
+        # The CLI reads credentials on its own: without the stack's aws:profile it would deploy with the
+        # machine's default credentials, possibly another account than the one Pulumi just updated.
+        aws_profile = pulumi.Config("aws").get("profile")
+        if aws_profile:
+            environment["AWS_PROFILE"] = aws_profile
         command.local.Command(
             f"{name}-deployment", create=DEPLOY_SCRIPT, update=DEPLOY_SCRIPT, interpreter=["/bin/sh", "-c"],
-            environment={"APPLICATION": app.name, "GROUP": group.deployment_group_name, "FUNCTION": fn.name,
-                         "ALIAS": alias.name, "TARGET_VERSION": fn.version, "AWS_REGION": account.region},
-            triggers=[fn.version], opts=child)
+            environment=environment, triggers=[fn.version], opts=child)
 
 
 def _http_trigger(args: Mapping[str, Any]) -> dict[str, Any] | None:

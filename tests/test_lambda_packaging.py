@@ -91,7 +91,7 @@ def test_requirements_are_vendored_once_into_a_cache_keyed_by_content_and_target
     second = build_package("orders", code, project_dir=tmp_path, python_version="3.12", architecture="x86_64")
     assert len(calls) == 1, "the second build must reuse the cached install"
     cmd = calls[0]
-    assert cmd[cmd.index("--platform") + 1] == "manylinux2014_x86_64"
+    assert _platforms(cmd)[0] == "manylinux_2_34_x86_64" and "manylinux2014_x86_64" in _platforms(cmd)
     assert cmd[cmd.index("--python-version") + 1] == "3.12"
     assert cmd[cmd.index("--implementation") + 1] == "cp"
     assert "--only-binary=:all:" in cmd and "--no-compile" in cmd
@@ -102,7 +102,33 @@ def test_requirements_are_vendored_once_into_a_cache_keyed_by_content_and_target
     assert not any(n.startswith("bin/") or n.endswith(".complete") for n in names)
     build_package("orders", code, project_dir=tmp_path, python_version="3.12", architecture="arm64")
     assert len(calls) == 2, "another architecture is another cache entry"
-    assert calls[1][calls[1].index("--platform") + 1] == "manylinux2014_aarch64"
+    assert all(t.endswith("_aarch64") for t in _platforms(calls[1]))
+
+
+def _platforms(cmd):
+    return [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "--platform"]
+
+
+def test_vendoring_accepts_every_manylinux_wheel_that_runs_on_amazon_linux_2023(tmp_path, monkeypatch):
+    """Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34); pip must not reject a package that
+    publishes only manylinux_2_28 wheels, as it does when told manylinux2014 alone."""
+    from pip._internal.models.target_python import TargetPython
+
+    req = tmp_path / "requirements.txt"
+    req.write_text("fastlib==1.0\n")
+    calls = []
+
+    def fake_pip(cmd, **kwargs):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(packaging.subprocess, "run", fake_pip)
+    vendor_requirements(req, python_version="3.13", architecture="arm64", cache_root=tmp_path / "cache")
+    target = TargetPython(platforms=_platforms(calls[0]), py_version_info=(3, 13), implementation="cp")
+    tags = {str(t) for t in target.get_sorted_tags()}
+    assert {"cp313-cp313-manylinux_2_28_aarch64", "cp313-cp313-manylinux_2_34_aarch64",
+            "cp313-abi3-manylinux_2_17_aarch64", "py3-none-any"} <= tags
+    assert "cp313-cp313-manylinux_2_35_aarch64" not in tags and not any("x86_64" in t for t in tags)
 
 
 def test_failed_vendoring_raises_with_pip_output(tmp_path, monkeypatch):

@@ -142,6 +142,21 @@ def test_declared_access_becomes_least_privilege_statements(prod):
     assert "kinesis:PutRecords" in streams["Action"] and "kinesis:GetRecords" not in streams["Action"]
 
 
+def test_statement_ids_stay_unique_when_declared_resources_read_alike(project):
+    """IAM rejects a policy with a repeated Sid; names that differ only in punctuation or case, and ARNs
+    that differ after the readable prefix's 40 characters, must still get distinct Sids."""
+    graph = _plan(project, {"code": "fn", "access": {
+        "buckets": {"my.bucket": "read", "my-bucket": "read"},
+        "queues": {"Jobs": "send", "jobs": "send"},
+        "streams": {"arn:aws:kinesis:us-east-1:123456789012:stream/audit": "read",
+                    "arn:aws:kinesis:us-east-1:123456789012:stream/audience": "read"}}})
+    sids = [s["Sid"] for s in policy(graph)]
+    assert len(sids) == len(set(sids)), sids
+    streams = [s for s in policy(graph) if s["Sid"].startswith("Streams")]
+    assert sorted(s["Resource"] for s in streams) == ["arn:aws:kinesis:us-east-1:123456789012:stream/audience",
+                                                      "arn:aws:kinesis:us-east-1:123456789012:stream/audit"]
+
+
 def test_vpc_placement_uses_private_subnets_and_an_egress_only_security_group(project):
     network = {"vpc_id": "vpc-1", "vpc_cidr": "10.0.0.0/16", "private_subnet_ids": ["subnet-a", "subnet-b"]}
     graph = _plan(project, {"code": "fn", "vpc": True}, network=network)
@@ -198,7 +213,10 @@ def test_prod_deploys_through_codedeploy_canary_with_alarm_rollback(prod):
     assert set(group.get("autoRollbackConfiguration.events")) == {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"}
     errors = prod.one("aws:cloudwatch/metricAlarm:MetricAlarm", "orders-errors")
     assert group.get("alarmConfiguration.enabled") is True
-    assert group.get("alarmConfiguration.alarms") == [errors.inputs.get("name", group.get("alarmConfiguration.alarms.0"))]
+    # The rollback alarm is the function's own error alarm (its auto-generated name, taken from that resource).
+    assert errors.urn in group.dependencies
+    [alarm] = group.get("alarmConfiguration.alarms")
+    assert alarm.startswith("orders-errors-")
     assert prod.one("aws:codedeploy/application:Application").inputs["computePlatform"] == "Lambda"
     alias = prod.one("aws:lambda/alias:Alias")
     assert alias.ignore_changes == ["functionVersion", "routingConfig"]
@@ -207,6 +225,13 @@ def test_prod_deploys_through_codedeploy_canary_with_alarm_rollback(prod):
     assert deploy.get("environment.TARGET_VERSION") == "1" and deploy.get("environment.ALIAS") == "live"
     assert deploy.get("environment.AWS_REGION") == "us-east-1"
     assert "aws deploy create-deployment" in deploy.inputs["create"]
+
+
+def test_codedeploy_command_uses_the_stacks_aws_profile(project):
+    graph = run(lambda: LambdaService("orders", {"code": "fn"}, project_dir=project, profile="prod"),
+                config={"microservices:environment": "prod", "aws:profile": "shop-prod"}, stack="prod",
+                project_dir=project)
+    assert graph.one("command:local:Command").get("environment.AWS_PROFILE") == "shop-prod"
 
 
 def test_explicit_deployment_config_wins_over_the_profile(project):
@@ -242,6 +267,8 @@ def test_http_trigger_creates_api_stage_routes_and_route_scoped_permissions(prod
     assert stage.get("defaultRouteSettings") == {"throttlingRateLimit": 50, "throttlingBurstLimit": 100}
     assert json.loads(stage.get("accessLogSettings.format"))["requestId"] == "$context.requestId"
     logs = prod.one("aws:cloudwatch/logGroup:LogGroup", "orders-http-access-logs")
+    # Outside /aws/vendedlogs/, API Gateway cannot enable logging once the account's log delivery policy is full.
+    assert logs.inputs["name"].startswith("/aws/vendedlogs/apigateway/") and logs.inputs["name"].endswith("/access")
     assert stage.get("accessLogSettings.destinationArn").startswith("arn:aws:logs:")
     assert logs.inputs["retentionInDays"] == 365
     integration = prod.one("aws:apigatewayv2/integration:Integration")
@@ -255,7 +282,8 @@ def test_http_trigger_creates_api_stage_routes_and_route_scoped_permissions(prod
     assert all(r.inputs["authorizationType"] == "JWT" for r in routes.values())
     perms = {p.inputs["sourceArn"] for p in prod.of_type("aws:lambda/permission:Permission")
              if p.inputs["principal"] == "apigateway.amazonaws.com"}
-    execution = api.inputs.get("executionArn") or next(iter(perms)).split("/*/")[0]
+    execution = prod.one("microservices:lambda:HttpApi").outputs["execution_arn"]
+    assert execution.startswith("arn:aws:execute-api:us-east-1:123456789012:")
     assert perms == {f"{execution}/*/GET/orders/*", f"{execution}/*/POST/orders"}
 
 
@@ -287,6 +315,17 @@ def test_s3_trigger_creates_a_secure_bucket_with_one_notification(prod):
     assert permission.inputs["principal"] == "s3.amazonaws.com"
     assert permission.inputs["sourceArn"].startswith("arn:aws:s3:::")
     assert permission.inputs["sourceAccount"] == "123456789012" and permission.inputs["qualifier"] == "live"
+
+
+def test_created_bucket_is_configured_one_call_at_a_time_before_its_notification(prod):
+    """S3 rejects concurrent configuration calls on one bucket (OperationAborted, 409)."""
+    chain = [prod.one(t) for t in (
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketVersioning:BucketVersioning")]
+    chain.append(prod.one("aws:s3/bucketNotification:BucketNotification", "orders-bucket-notify"))
+    for before, after in zip(chain, chain[1:]):
+        assert before.urn in after.dependencies, f"{after.name} must wait for {before.name}"
 
 
 def test_s3_trigger_on_existing_bucket_is_scoped_and_has_async_failure_defaults(prod):
@@ -393,7 +432,18 @@ def test_every_trigger_invokes_the_alias_not_the_unqualified_function(prod):
         assert mapping.inputs["functionName"].endswith(":live"), mapping.name
 
 
+TAGGABLE = ("aws:lambda/function:Function", "aws:lambda/eventSourceMapping:EventSourceMapping", "aws:iam/role:Role",
+            "aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sqs/queue:Queue",
+            "aws:kinesis/stream:Stream", "aws:dynamodb/table:Table", "aws:s3/bucket:Bucket",
+            "aws:cloudwatch/eventRule:EventRule", "aws:apigatewayv2/api:Api", "aws:apigatewayv2/stage:Stage",
+            "aws:codedeploy/application:Application", "aws:codedeploy/deploymentGroup:DeploymentGroup")
+
+
 def test_every_taggable_resource_carries_standard_tags(prod):
+    for typ in TAGGABLE:
+        assert prod.of_type(typ), typ
+        for res in prod.of_type(typ):
+            assert "tags" in res.inputs, f"{typ} {res.name} has no tags"
     for res in prod:
         if "tags" in res.inputs:
             assert res.inputs["tags"]["Service"] in ("orders", "orders-http"), res.name

@@ -7,6 +7,7 @@ exactly the resources declared, never a wildcard.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -92,14 +93,28 @@ def validate_access(access: Any, path: str, problems: Problems) -> None:
                 problems.add(join_path(kp, str(res)), "must name one resource (a name or an ARN), not a wildcard")
 
 
+def _sids(access: Mapping[str, Mapping[str, str]]) -> dict[tuple[str, str], str]:
+    """A readable Sid prefix per declared resource. IAM rejects a policy whose Sids repeat
+    (MalformedPolicyDocument), and the readable form is lossy (punctuation and case dropped, ARNs cut at
+    40 characters), so a prefix that two resources would share gets a hash of the resource appended."""
+    base = {(kind, res): f"{kind.capitalize()}{''.join(c for c in res.title() if c.isalnum())[:40]}"
+            for kind in access for res in access[kind]}
+    counts: dict[str, int] = {}
+    for sid in base.values():
+        counts[sid] = counts.get(sid, 0) + 1
+    return {key: sid if counts[sid] == 1 else f"{sid}{hashlib.sha256(key[1].encode()).hexdigest()[:8]}"
+            for key, sid in base.items()}
+
+
 def access_statements(access: Mapping[str, Mapping[str, str]], account: Account) -> list[dict[str, Any]]:
     out = []
+    sids = _sids(access)
     for kind in sorted(access):
         for res in sorted(access[kind]):
             level = access[kind][res]
             levels = ("read", "write") if level == "read_write" else ("consume", "send") if level == "consume_send" \
                 else (level,)
-            sid = f"{kind.capitalize()}{''.join(c for c in res.title() if c.isalnum())[:40]}"
+            sid = sids[(kind, res)]
             if kind == "buckets":
                 bucket = normalize_bucket(res)
                 arn = account.arn("s3", bucket, regional=False)

@@ -104,8 +104,11 @@ class HttpApi(pulumi.ComponentResource):
         self._claimed: dict[str, str] = {}
         self.api = aws.apigatewayv2.Api(f"{name}-api", protocol_type="HTTP",
                                         cors_configuration=cors_configuration(args.get("cors")), tags=tags, opts=child)
+        # HTTP API access logs are delivered through CloudWatch Logs' account-wide resource policy, which
+        # lists each log group and is capped at 5120 characters: past that, API Gateway refuses to enable
+        # logging on any group outside /aws/vendedlogs/, which the policy then covers with one wildcard.
         self.access_logs = log_group(f"{name}-access-logs", prof,
-                                     name=self.api.id.apply(lambda i: f"/aws/apigateway/{i}/access"),
+                                     name=self.api.id.apply(lambda i: f"/aws/vendedlogs/apigateway/{i}/access"),
                                      tags=tags, opts=child)
         self.stage = aws.apigatewayv2.Stage(
             f"{name}-stage", api_id=self.api.id, name="$default", auto_deploy=True,

@@ -30,7 +30,12 @@ EXCLUDED_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 EXCLUDED_FILES = frozenset({".DS_Store", "conftest.py", "requirements-dev.txt"})
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+# Every Python runtime Lambda still accepts (3.12 and later) runs on Amazon Linux 2023, glibc 2.34: any
+# manylinux wheel from 2_17 (manylinux2014) to 2_34 runs there. pip does not widen a "manylinux_2_x"
+# platform to older tags, so each is listed, newest first; naming only manylinux2014 rejects packages
+# that publish only newer wheels (manylinux_2_28 is common).
+PLATFORMS = {arch: (*(f"manylinux_2_{minor}_{machine}" for minor in range(34, 16, -1)), f"manylinux2014_{machine}")
+             for arch, machine in (("arm64", "aarch64"), ("x86_64", "x86_64"))}
 
 
 class PackagingError(RuntimeError):
@@ -95,14 +100,17 @@ def vendor_requirements(requirements: Path, *, python_version: str, architecture
     """Install ``requirements`` for Lambda (Linux, ``architecture``, CPython ``python_version``, wheels
     only) into a cache folder keyed by the file's content and the target, and return that folder."""
     content = requirements.read_bytes()
-    key = hashlib.sha256(b"\0".join([content, architecture.encode(), python_version.encode()])).hexdigest()[:24]
+    platforms = PLATFORMS[architecture]
+    target_tags = [python_version.encode(), *(t.encode() for t in platforms)]
+    key = hashlib.sha256(b"\0".join([content, *target_tags])).hexdigest()[:24]
     target = cache_root / key
     if (target / ".complete").is_file():
         return target
     cache_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=cache_root))
     cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-           "--no-input", "--target", str(staging), "--platform", PLATFORMS[architecture], "--implementation", "cp",
+           "--no-input", "--target", str(staging), *(arg for t in platforms for arg in ("--platform", t)),
+           "--implementation", "cp",
            "--python-version", python_version, "--only-binary=:all:", "--upgrade", "-r", str(requirements)]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:

@@ -1,8 +1,9 @@
 """EventBridge schedule expressions (``rate(...)`` and ``cron(...)``), validated before anything is planned.
 
 EventBridge rules accept a six-field cron (minutes hours day-of-month month day-of-week year) in UTC,
-and a rate of whole minutes, hours or days. No Python library validates that dialect (the common cron
-libraries speak the five-field Unix one, without ``?``, ``L``, ``W`` or ``#``), so it is checked here.
+and a rate of whole minutes, hours or days. The common cron libraries speak the five-field Unix dialect
+(without ``?``, ``L``, ``W`` or ``#``). EventBridge-specific ones exist on PyPI (``aws-cron-expression-validator``,
+``pyawscron``) but are not dependencies of this project; this check names the field and the rule that failed.
 """
 
 from __future__ import annotations

@@ -276,8 +276,11 @@ def _check_filters(filters: Any, path: str, problems: Problems) -> None:
 
 
 def _check_on_failure(value: Any, path: str, problems: Problems) -> None:
-    problems.check_str(value, path, r"arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[\w.-]+",
-                       "the ARN of an SQS queue or SNS topic")
+    if problems.check_str(value, path, r"arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[\w.-]+",
+                          "the ARN of an SQS queue or SNS topic") and isinstance(value, str) and value.endswith(".fifo"):
+        # Lambda accepts the setting but cannot deliver to FIFO destinations: the records would be lost.
+        problems.add(path, f"must be a standard SQS queue or SNS topic; Lambda cannot send failure records to a "
+                           f"FIFO one, got {value!r}")
 
 
 def _validate_triggers(name: str, triggers: Any, path: str, timeout: Any, problems: Problems) -> None:

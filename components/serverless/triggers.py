@@ -139,24 +139,35 @@ def _url(ctx: TriggerContext, body: Mapping[str, Any], index: int) -> None:
 
 
 def _secure_bucket(ctx: TriggerContext, label: str) -> aws.s3.Bucket:
+    """An encrypted, private, TLS-only bucket. S3 answers concurrent configuration calls on one bucket
+    with "OperationAborted: A conflicting conditional operation is currently in progress", so each
+    setting waits for the one before; the bucket's notification waits for the last
+    (``ctx.resources["s3:bucket-ready"]``)."""
     bucket = aws.s3.Bucket(f"{label}-bucket", tags=ctx.tags, opts=ctx.protect_opts)
-    aws.s3.BucketPublicAccessBlock(f"{label}-bucket-public-access", bucket=bucket.id, block_public_acls=True,
-                                   block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
-                                   opts=ctx.opts)
-    aws.s3.BucketOwnershipControls(f"{label}-bucket-ownership", bucket=bucket.id,
-                                   rule={"object_ownership": "BucketOwnerEnforced"}, opts=ctx.opts)
-    aws.s3.BucketServerSideEncryptionConfiguration(
+    previous: list[pulumi.Resource] = []
+
+    def after() -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions.merge(ctx.opts, pulumi.ResourceOptions(depends_on=list(previous)))
+
+    previous[:] = [aws.s3.BucketPublicAccessBlock(
+        f"{label}-bucket-public-access", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+        ignore_public_acls=True, restrict_public_buckets=True, opts=after())]
+    previous[:] = [aws.s3.BucketOwnershipControls(f"{label}-bucket-ownership", bucket=bucket.id,
+                                                  rule={"object_ownership": "BucketOwnerEnforced"}, opts=after())]
+    previous[:] = [aws.s3.BucketServerSideEncryptionConfiguration(
         f"{label}-bucket-encryption", bucket=bucket.id,
         rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
-        opts=ctx.opts)
-    aws.s3.BucketPolicy(f"{label}-bucket-tls-only", bucket=bucket.id, policy=bucket.arn.apply(lambda arn: json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                       "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]},
-        sort_keys=True)), opts=ctx.opts)
+        opts=after())]
+    previous[:] = [aws.s3.BucketPolicy(f"{label}-bucket-tls-only", bucket=bucket.id, policy=bucket.arn.apply(
+        lambda arn: json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                           "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]},
+            sort_keys=True)), opts=after())]
     if ctx.profile.versioning:
-        aws.s3.BucketVersioning(f"{label}-bucket-versioning", bucket=bucket.id,
-                                versioning_configuration={"status": "Enabled"}, opts=ctx.opts)
+        previous[:] = [aws.s3.BucketVersioning(f"{label}-bucket-versioning", bucket=bucket.id,
+                                               versioning_configuration={"status": "Enabled"}, opts=after())]
+    ctx.resources["s3:bucket-ready"] = list(previous)
     return bucket
 
 
@@ -199,7 +210,7 @@ def _consume_stream(ctx: TriggerContext, body: Mapping[str, Any], label: str, ar
     ctx.deferred.append(lambda opts: aws.lambda_.EventSourceMapping(
         f"{label}-mapping", event_source_arn=arn, function_name=ctx.alias.arn,
         destination_config={"on_failure": {"destination_arn": destination}},
-        **_stream_mapping_args(body), opts=opts))
+        **_stream_mapping_args(body), tags=ctx.tags, opts=opts))
     _iterator_age_alarm(ctx, label)
 
 
@@ -263,7 +274,7 @@ def _sqs(ctx: TriggerContext, body: Mapping[str, Any], index: int) -> None:
         function_response_types=["ReportBatchItemFailures"] if s["report_batch_item_failures"] else None,
         scaling_config={"maximum_concurrency": s["max_concurrency"]} if s.get("max_concurrency") else None,
         filter_criteria={"filters": [{"pattern": json.dumps(f, sort_keys=True)} for f in filters]} if filters else None,
-        opts=opts))
+        tags=ctx.tags, opts=opts))
 
 
 def _schedule(ctx: TriggerContext, body: Mapping[str, Any], index: int) -> None:
@@ -300,7 +311,7 @@ def build_triggers(ctx: TriggerContext, triggers: list[Mapping[str, Any]]) -> No
         aws.s3.BucketNotification(f"{ctx.name}-bucket-notify", bucket=bucket.id,
                                   lambda_functions=[c for c, _ in created],
                                   opts=pulumi.ResourceOptions.merge(ctx.opts, pulumi.ResourceOptions(
-                                      depends_on=[p for _, p in created])))
+                                      depends_on=[p for _, p in created] + ctx.resources["s3:bucket-ready"])))
     own = ctx.resources.get("s3:own")
     if own is not None:
         own.build(f"{ctx.name}-", ctx.opts)
