@@ -44,3 +44,25 @@ def test_accepts_valid_eventbridge_schedules(expression):
 def test_rejects_invalid_schedule_with_reason(expression, fragment):
     error = schedule_expression_error(expression)
     assert error is not None and fragment in error, error
+
+
+CRON_CORPUS = [
+    "0 3 * * ? *", "0/5 * * * ? *", "0 3 * * * *", "0 3 ? * * *", "0 3 1 * MON *", "0 18 ? * MON-FRI *",
+    "0 10 L * ? *", "0 10 ? * 6L *", "0 10 ? * MON#1 *", "0 10 15W * ? *", "60 3 * * ? *", "0 3 * *",
+    "0 3 32 * ? *", "0 3 ? * 8 *", "0 3 ? * SUN-SAT 2200", "*/1 * * * ? *", "0 3 ? JAN-MAR MON *",
+    "15 10 ? * 6L 2026-2030", "0 8 1,15 * ? *", "5-10 * * * ? *", "0 0 ? * 2#5 *", "0 25 * * ? *",
+    "0 0 0 * ? *", "0 0 ? 13 * *", "0 0 ? * MON,WED,FRI *", "0 12 * JAN,FEB ? *", "a b c d e f",
+]
+
+
+@pytest.mark.parametrize("expression", CRON_CORPUS)
+def test_cron_checks_agree_with_the_maintained_eventbridge_validator(expression):
+    """Our validator (clearer messages, no runtime dependency) accepts exactly what
+    aws-cron-expression-validator accepts, used here as an independent oracle."""
+    from aws_cron_expression_validator.validator import AWSCronExpressionValidator
+    try:
+        AWSCronExpressionValidator.validate(expression)
+        oracle_ok = True
+    except ValueError:
+        oracle_ok = False
+    assert (schedule_expression_error(f"cron({expression})") is None) == oracle_ok
