@@ -43,12 +43,13 @@ POLICY_ARN = r"arn:aws(-cn|-us-gov)?:iam::(\d{12}|aws):policy/[\w+=,.@/-]{1,512}
 CIDR = r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})"
 CLUSTER_NAME = r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}"
 INSTANCE_TYPE = r"[a-z][a-z0-9-]*\.[a-z0-9]+"
-ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy",
                  "AmazonSSMManagedInstanceCore")
 #: Add-ons the nodes need to join (created before the node groups) and those that need nodes to run.
+#: metrics-server (an EKS community add-on) serves the CPU metrics every HorizontalPodAutoscaler scales on.
 ADDONS_BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
-ADDONS_AFTER_NODES = ("coredns", "aws-secrets-store-csi-driver-provider")
+ADDONS_AFTER_NODES = ("coredns", "metrics-server", "aws-secrets-store-csi-driver-provider")
 LBC_CHART_REPO = "https://aws.github.io/eks-charts"
 
 
@@ -59,7 +60,8 @@ class NodeGroupArgs(TypedDict):
     """EC2 instance types, all of one architecture (Graviton ``*g`` types run the ARM64 AMI).
     Default: the profile's ``node_instance_types`` (``t4g.medium``; prod ``m7g.large``)."""
     min: NotRequired[int]
-    """Fewest nodes, 0-450. Default: the profile's ``node_count`` (dev 2, prod 3)."""
+    """Fewest nodes, 0-450. Default: the profile's ``node_count`` (dev 2, prod 3), lowered to ``desired`` or
+    ``max`` when they are smaller."""
     max: NotRequired[int]
     """Most nodes, 1-450, at least ``min``. Default: twice ``min`` (at least 2)."""
     desired: NotRequired[int]
@@ -121,6 +123,11 @@ def is_arm(instance_type: str) -> bool:
     return bool(m and "g" in m.group(1).split("-")[0])
 
 
+def _entry_key(role_arn: str) -> str:
+    """The part of an admin role's ARN that names its access entry: the role name, without the path."""
+    return re.sub(r"[^A-Za-z0-9-]", "-", role_arn.rsplit("/", 1)[-1])
+
+
 def _check_cidr(value: Any, path: str, problems: Problems) -> None:
     if not problems.check_str(value, path, CIDR, "an IPv4 CIDR such as '203.0.113.0/24'") or is_unknown(value):
         return
@@ -158,8 +165,16 @@ def validate_eks_cluster(args: Any, path: str = "eks", problems: Problems | None
     roles = args.get("admin_role_arns")
     rp = join_path(path, "admin_role_arns")
     if problems.check_list(roles, rp) and isinstance(roles, (list, tuple)):
+        seen: dict[str, str] = {}
         for i, arn in enumerate(roles):
-            problems.check_str(arn, join_path(rp, i), ROLE_ARN, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+            ok = problems.check_str(arn, join_path(rp, i), ROLE_ARN, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+            if not ok or not isinstance(arn, str):
+                continue
+            # Access entries are named after the role's name (not its path), so two paths may not share one.
+            key = _entry_key(arn)
+            if seen.setdefault(key, arn) != arn:
+                problems.add(join_path(rp, i), f"names its access entry {key!r} like {seen[key]!r}: admin roles "
+                                               f"need distinct names, got {arn!r}")
     logs = args.get("log_types")
     lp = join_path(path, "log_types")
     if problems.check_list(logs, lp) and isinstance(logs, (list, tuple)):
@@ -184,6 +199,12 @@ def validate_eks_cluster(args: Any, path: str = "eks", problems: Problems | None
             problems.add(gp, "needs at least one node group (or leave it out for the profile's default)")
         for key, group in groups.items():
             _validate_node_group(key, group, join_path(gp, str(key)), problems)
+        # coredns waits for a node to become active, and so would every workload: an empty cluster never
+        # finishes its first deployment (without min, the profile's node_count applies).
+        starts = [g.get("desired", g.get("min")) for g in groups.values() if isinstance(g, Mapping)]
+        if groups and len(starts) == len(groups) and all(n == 0 for n in starts):
+            problems.add(gp, "must start at least one node (coredns and the workloads need one): give a group "
+                             "min or desired of 1 or more")
     return problems
 
 
@@ -296,7 +317,9 @@ class EksCluster(pulumi.ComponentResource):
         tags = standard_tags(name, prof.name, args.get("tags"))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        cluster_name = args.get("cluster_name") or f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"[:100]
+        # Project and stack names may hold '.', which EKS refuses in a cluster name ("prod.eu-west-1").
+        cluster_name = args.get("cluster_name") or re.sub(
+            r"[^A-Za-z0-9_-]", "-", f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}")[:100]
 
         def managed(policy: str) -> pulumi.Output[str]:
             return partition.apply(lambda p: f"arn:{p}:iam::aws:policy/{policy}")
@@ -334,11 +357,12 @@ class EksCluster(pulumi.ComponentResource):
                                              tags=tags, opts=child)
 
         for arn in sorted(set(args.get("admin_role_arns") or [])):
-            key_name = re.sub(r"[^A-Za-z0-9-]", "-", arn.rsplit("/", 1)[-1])
+            key_name = _entry_key(arn)
             entry = aws.eks.AccessEntry(f"{name}-admin-{key_name}", cluster_name=cluster.name, principal_arn=arn,
                                         type="STANDARD", tags=tags, opts=child)
             aws.eks.AccessPolicyAssociation(f"{name}-admin-{key_name}", cluster_name=cluster.name, principal_arn=arn,
-                                            policy_arn=ADMIN_POLICY, access_scope={"type": "cluster"},
+                                            policy_arn=partition.apply(lambda p: ADMIN_POLICY.format(partition=p)),
+                                            access_scope={"type": "cluster"},
                                             opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
 
         early = [aws.eks.Addon(f"{name}-{addon}", cluster_name=cluster.name, addon_name=addon,
@@ -361,17 +385,25 @@ class EksCluster(pulumi.ComponentResource):
                               tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=node_groups))
                 for addon in ADDONS_AFTER_NODES]
 
-        token = aws.eks.get_cluster_auth_output(name=cluster.name, opts=pulumi.InvokeOutputOptions(parent=self)).token
         ca = cluster.certificate_authority.apply(lambda c: c.data)
-        secret_kubeconfig = pulumi.Output.secret(pulumi.Output.all(cluster.name, cluster.endpoint, ca, token).apply(
-            lambda v: _kubeconfig(v[0], v[1], v[2], {"token": v[3]})))
-        system = k8s.Provider(f"{name}-k8s-system", kubeconfig=secret_kubeconfig, enable_server_side_apply=True,
-                              opts=pulumi.ResourceOptions(parent=self, depends_on=node_groups + late))
+
+        def kubeconfig_after(ready: list[pulumi.Resource]) -> pulumi.Output[str]:
+            # A get_cluster_auth token lives 15 minutes. Fetched as soon as the cluster exists, it would
+            # expire while node groups are created or rolled; fetched once what the provider waits for is
+            # done, it is fresh when the first Kubernetes object is applied.
+            token = aws.eks.get_cluster_auth_output(
+                name=cluster.name, opts=pulumi.InvokeOutputOptions(parent=self, depends_on=ready)).token
+            return pulumi.Output.secret(pulumi.Output.all(cluster.name, cluster.endpoint, ca, token).apply(
+                lambda v: _kubeconfig(v[0], v[1], v[2], {"token": v[3]})))
+
         ready: list[pulumi.Resource] = node_groups + late
+        system = k8s.Provider(f"{name}-k8s-system", kubeconfig=kubeconfig_after(list(ready)),
+                              enable_server_side_apply=True,
+                              opts=pulumi.ResourceOptions(parent=self, depends_on=list(ready)))
         lbc = args.get("load_balancer_controller")
         if lbc:
             ready.append(self._load_balancer_controller(name, lbc, cluster, net, region, system, tags))
-        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=secret_kubeconfig, enable_server_side_apply=True,
+        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig_after(ready), enable_server_side_apply=True,
                                      opts=pulumi.ResourceOptions(parent=self, depends_on=ready))
 
         self.kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint, ca, region).apply(
@@ -400,7 +432,8 @@ class EksCluster(pulumi.ComponentResource):
         import pulumi_aws as aws
         from .blocks.launch_template import launch_template
         types = list(group.get("instance_types") or prof.node_instance_types)
-        lo = int(group.get("min", prof.node_count))
+        # EKS refuses min above desired or max: the profile's node_count gives way to an explicit desired or max.
+        lo = int(group.get("min", min([prof.node_count, *(int(group[k]) for k in ("desired", "max") if k in group)])))
         hi = int(group.get("max", max(2, 2 * lo)))
         spot = bool(group.get("spot", prof.spot))
         # Pods reach IMDS through one more hop than the node: hop limit 2. EKS picks the AMI (ami_type)
@@ -411,6 +444,9 @@ class EksCluster(pulumi.ComponentResource):
                              opts=pulumi.ResourceOptions(parent=self))
         return aws.eks.NodeGroup(
             f"{name}-{key}", cluster_name=cluster.name, node_role_arn=node_role.arn,
+            # Nodes follow the control plane: a version bump rolls them onto the new AMI (within the
+            # update config) instead of leaving them behind until the version skew is unsupported.
+            version=cluster.version,
             subnet_ids=net["private_subnet_ids"], instance_types=types,
             ami_type="AL2023_ARM_64_STANDARD" if is_arm(types[0]) else "AL2023_x86_64_STANDARD",
             capacity_type="SPOT" if spot else "ON_DEMAND",
@@ -427,10 +463,11 @@ class EksCluster(pulumi.ComponentResource):
                                   region: pulumi.Output[str], provider: Any, tags: Mapping[str, str]):
         import pulumi_aws as aws
         import pulumi_kubernetes as k8s
-        from .k8s import _trust_policy_pod_identity
+        from .k8s import trust_policy_pod_identity
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(f"{name}-lbc", assume_role_policy=_trust_policy_pod_identity(),
-                            description="AWS Load Balancer Controller", tags=tags, opts=child)
+        trust = trust_policy_pod_identity(cluster.name, "kube-system", "aws-load-balancer-controller")
+        role = aws.iam.Role(f"{name}-lbc", assume_role_policy=trust, description="AWS Load Balancer Controller",
+                            tags=tags, opts=child)
         aws.iam.RolePolicyAttachment(f"{name}-lbc", role=role.name, policy_arn=lbc["policy_arn"], opts=child)
         association = aws.eks.PodIdentityAssociation(
             f"{name}-lbc", cluster_name=cluster.name, namespace="kube-system",
@@ -454,7 +491,7 @@ def _validate_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationCo
     """Cross-service rules: ``allow_from`` names known services; no two services claim one route."""
     problems = Problems()
     routes: dict[tuple, str] = {}
-    schemes: dict[str, tuple[str, str]] = {}
+    groups: dict[str, tuple[str, dict[str, Any]]] = {}
     for svc, spec in sorted(specs.items()):
         for i, ref in enumerate(spec.get("allow_from") or []):
             if isinstance(ref, str) and "/" not in ref and ref not in specs:
@@ -468,12 +505,17 @@ def _validate_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationCo
                              f"routes host {route[1] or '*'} path {route[2]} of group {route[0]!r}, "
                              f"already routed to {routes[route]}")
             routes.setdefault(route, svc)
-            expose = spec.get("expose", "internal")
-            first = schemes.setdefault(ing["group"], (expose, svc))
-            if first[0] != expose:
-                problems.add(join_path("services", svc, "expose"),
-                             f"must match the other services of ingress group {ing['group']!r} (one load balancer): "
-                             f"{first[1]} is {first[0]!r}, got {expose!r}")
+            # One load balancer serves the group: the controller refuses members whose tags conflict, and
+            # one member's HTTP-to-HTTPS redirect applies to all of them.
+            tags = dict(spec["tags"]) if isinstance(spec.get("tags"), Mapping) else {}
+            shared = {"expose": spec.get("expose", "internal"), "tags": tags,
+                      "ingress.certificate_arn": "given" if ing.get("certificate_arn") else "not given"}
+            first_svc, first = groups.setdefault(ing["group"], (svc, shared))
+            for key, value in shared.items():
+                if first[key] != value:
+                    problems.add(join_path("services", svc, key),
+                                 f"must match the other services of ingress group {ing['group']!r} (one load "
+                                 f"balancer): {first_svc} has {first[key]!r}, got {value!r}")
     return problems
 
 

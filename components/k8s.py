@@ -26,6 +26,7 @@ from .container_image import default_image_spec
 from .profiles import Profile, get_profile
 from .service_spec import (
     CORE_KEYS,
+    HealthCheck,
     HealthCheckArgs,
     ScalingArgs,
     resolve_core,
@@ -178,7 +179,7 @@ def _is_zero(value: Any) -> bool:
     return value in (0, "0%")
 
 
-def _validate_probes(probes: Any, path: str, problems: Problems) -> None:
+def _validate_probes(probes: Any, path: str, problems: Problems, health_check: Mapping[str, Any]) -> None:
     if not problems.check_mapping(probes, path) or not isinstance(probes, Mapping):
         return
     problems.check_known_keys(probes, PROBES, path)
@@ -198,10 +199,14 @@ def _validate_probes(probes: Any, path: str, problems: Problems) -> None:
             problems.check_int(success, join_path(pp, "success_threshold"), 1, 10)
         elif success is not None and success != 1:
             problems.add(join_path(pp, "success_threshold"), f"must be 1 for a {kind} probe (Kubernetes rule), got {success!r}")
+        interval = health_check.get("interval", HealthCheck.interval)
         period, timeout = probe.get("period_seconds"), probe.get("timeout_seconds")
+        source = ""
+        if period is None and isinstance(interval, int):
+            period, source = _default_period(kind, interval), ", derived from health_check.interval"
         if ok_p and ok_t and isinstance(period, int) and isinstance(timeout, int) and timeout > period:
             problems.add(join_path(pp, "timeout_seconds"),
-                         f"must be at most period_seconds ({period}), got {timeout}")
+                         f"must be at most period_seconds ({period}{source}), got {timeout}")
 
 
 def validate_kubernetes_service(name: Any, spec: Mapping[str, Any], path: str, vctx: Any = None) -> Problems:
@@ -247,7 +252,8 @@ def validate_kubernetes_service(name: Any, spec: Mapping[str, Any], path: str, v
             problems.add(rp, "max_surge and max_unavailable cannot both be 0: the rollout could never make progress")
 
     _validate_disruption_budget(spec, path, problems, getattr(profile, "min_capacity", None))
-    _validate_probes(spec.get("probes"), join_path(path, "probes"), problems)
+    hc = spec.get("health_check") if isinstance(spec.get("health_check"), Mapping) else {}
+    _validate_probes(spec.get("probes"), join_path(path, "probes"), problems, hc)
 
     ing = spec.get("ingress")
     ip = join_path(path, "ingress")
@@ -322,19 +328,19 @@ def _percent_or_int(value: int | str) -> int | str:
     return value if isinstance(value, str) else int(value)
 
 
+def _default_period(kind: str, interval: int) -> int:
+    # Startup probes poll fast so a pod starts serving as soon as it can; readiness gates traffic during
+    # rollouts, so it probes at least every 10 s; liveness follows the health check.
+    return {"startup": 5, "readiness": min(interval, 10)}.get(kind, interval)
+
+
 def _probe(kind: str, hc: Any, port_name: str, override: Mapping[str, Any]) -> dict[str, Any]:
+    period = int(override.get("period_seconds", _default_period(kind, hc.interval)))
+    # A probe still running when the next one is due would overlap it: the timeout never exceeds the period.
+    base = {"periodSeconds": period, "timeoutSeconds": min(hc.timeout, period),
+            "failureThreshold": hc.unhealthy_threshold, "successThreshold": 1}
     if kind == "startup":
-        period = int(override.get("period_seconds", 5))
-        base = {"periodSeconds": period, "timeoutSeconds": min(hc.timeout, period),
-                "failureThreshold": max(1, math.ceil(hc.grace_period / period)), "successThreshold": 1}
-    elif kind == "readiness":
-        # Readiness gates traffic during rollouts: probe at least every 10 s so a pod joins quickly.
-        period = min(hc.interval, 10)
-        base = {"periodSeconds": period, "timeoutSeconds": min(hc.timeout, period),
-                "failureThreshold": hc.unhealthy_threshold, "successThreshold": 1}
-    else:
-        base = {"periodSeconds": hc.interval, "timeoutSeconds": hc.timeout,
-                "failureThreshold": hc.unhealthy_threshold, "successThreshold": 1}
+        base["failureThreshold"] = max(1, math.ceil(hc.grace_period / period))
     names = {"period_seconds": "periodSeconds", "timeout_seconds": "timeoutSeconds",
              "failure_threshold": "failureThreshold", "success_threshold": "successThreshold",
              "initial_delay_seconds": "initialDelaySeconds"}
@@ -343,10 +349,18 @@ def _probe(kind: str, hc: Any, port_name: str, override: Mapping[str, Any]) -> d
     return {"httpGet": {"path": hc.path, "port": port_name, "scheme": "HTTP"}, **base}
 
 
-def _trust_policy_pod_identity() -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
-        "Action": ["sts:AssumeRole", "sts:TagSession"]}]}, sort_keys=True)
+def trust_policy_pod_identity(cluster_name: pulumi.Input[str], namespace: str,
+                              service_account: str) -> pulumi.Output[str]:
+    """A role EKS Pod Identity assumes for one ServiceAccount of one cluster only. Without the conditions
+    on the session tags Pod Identity sets, any association in the account could hand the role to its pods."""
+    return pulumi.Output.from_input(cluster_name).apply(lambda cluster: json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": {"StringEquals": {"aws:RequestTag/eks-cluster-name": cluster,
+                                           "aws:RequestTag/kubernetes-namespace": namespace,
+                                           "aws:RequestTag/kubernetes-service-account": service_account}}}]},
+        sort_keys=True))
 
 
 def _trust_policy_irsa(provider_arn: str, issuer: str, namespace: str, account: str) -> str:
@@ -575,7 +589,7 @@ class KubernetesService(pulumi.ComponentResource):
             trust = pulumi.Output.all(ref["oidc_provider_arn"], ref["oidc_issuer"]).apply(
                 lambda v: _trust_policy_irsa(v[0], v[1], ns, name))
         else:
-            trust = _trust_policy_pod_identity()
+            trust = trust_policy_pod_identity(ref["cluster_name"], ns, name)
         role = aws.iam.Role(f"{name}-role", assume_role_policy=trust, tags=tags, opts=opts)
         statements: list[dict[str, Any]] = []
         if args.get("access"):
@@ -608,6 +622,10 @@ class KubernetesService(pulumi.ComponentResource):
         import pulumi_kubernetes as k8s
         hc = core.health_check
         prefix = "alb.ingress.kubernetes.io"
+        if ing.get("group"):
+            # The controller merges the tags of every Ingress of a group onto its one load balancer and
+            # refuses the whole group when two members tag one key differently: tag it after the group.
+            tags = standard_tags(ing["group"], prof.name, core.tags)
         annotations = {
             f"{prefix}/scheme": "internet-facing" if core.expose == "public" else "internal",
             f"{prefix}/target-type": "ip",
@@ -649,8 +667,11 @@ class KubernetesService(pulumi.ComponentResource):
 
 
 def namespace_labels(namespace: str) -> dict[str, str]:
-    """Labels enforcing the ``restricted`` Pod Security Standard on a namespace."""
+    """Labels enforcing the ``restricted`` Pod Security Standard on a namespace, and asking the AWS Load
+    Balancer Controller for pod readiness gates: a rollout then waits until the load balancer sees the new
+    pods healthy before it removes old ones (``maxUnavailable: 0`` alone only waits for the readiness probe)."""
     return {"kubernetes.io/metadata.name": namespace, "app.kubernetes.io/managed-by": "pulumi",
+            "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled",
             **{f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")},
             **{f"pod-security.kubernetes.io/{mode}-version": "latest" for mode in ("enforce", "audit", "warn")}}
 

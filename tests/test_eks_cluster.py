@@ -98,8 +98,11 @@ def test_node_group_uses_a_hardened_launch_template_in_private_subnets(prod):
     assert lt.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 2
     ebs = lt.inputs["blockDeviceMappings"][0]["ebs"]
     assert ebs["volumeType"] == "gp3" and ebs["encrypted"] == "true"
-    # EKS chooses the AMI, sets the instance profile and attaches the cluster security group.
-    assert "imageId" not in lt.inputs and "iamInstanceProfile" not in lt.inputs and "networkInterfaces" not in lt.inputs
+    # EKS chooses the AMI, sets the instance profile and attaches the cluster security group; a node group's
+    # launch template may not set what EKS owns (the node group fails to create or update otherwise).
+    forbidden = ("imageId", "instanceType", "iamInstanceProfile", "networkInterfaces", "instanceMarketOptions",
+                 "hibernationOptions", "instanceInitiatedShutdownBehavior")
+    assert not [key for key in forbidden if key in lt.inputs]
     assert lt.urn in group.dependencies and group.get("launchTemplate.version") == "1"
 
 
@@ -123,6 +126,8 @@ def test_managed_addons_are_installed_with_coredns_after_the_nodes(prod):
     assert "aws-secrets-store-csi-driver-provider" in addons
     group = prod.one("aws:eks/nodeGroup:NodeGroup")
     assert group.urn in addons["coredns"].dependencies
+    # Without metrics-server no HorizontalPodAutoscaler gets the CPU figures it scales on.
+    assert group.urn in addons["metrics-server"].dependencies
     assert addons["vpc-cni"].urn in group.dependencies
     assert json.loads(addons["vpc-cni"].inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
 
@@ -168,6 +173,10 @@ def test_load_balancer_controller_is_installed_with_a_pod_identity_role(prod):
     assert assoc.inputs["serviceAccount"] == "aws-load-balancer-controller" and assoc.inputs["namespace"] == "kube-system"
     trust = json.loads(prod.one("aws:iam/role:Role", "eks-lbc").inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+    condition = trust["Statement"][0]["Condition"]["StringEquals"]
+    assert condition["aws:RequestTag/eks-cluster-name"] == prod.one("aws:eks/cluster:Cluster").inputs["name"]
+    assert (condition["aws:RequestTag/kubernetes-namespace"], condition["aws:RequestTag/kubernetes-service-account"]) \
+        == ("kube-system", "aws-load-balancer-controller")
     assert release.urn in prod.one("pulumi:providers:kubernetes", "eks-k8s").dependencies
 
 
@@ -234,3 +243,69 @@ def test_cluster_provider_for_an_existing_cluster_needs_no_cli(plan):
     assert g.one("pulumi:providers:kubernetes", "shared").inputs["kubeconfig"] == "[secret]"
     tokens = {tok for tok, _ in g.invokes}
     assert {"aws:eks/getCluster:getCluster", "aws:eks/getClusterAuth:getClusterAuth"} <= tokens
+
+
+def test_provider_tokens_are_fetched_once_what_each_provider_waits_for_is_ready(plan, monkeypatch):
+    # A get_cluster_auth token lives 15 minutes: fetched when the cluster appears, it would be stale after
+    # the node groups, coredns and the load balancer controller have been created or rolled.
+    import pulumi_aws as aws
+    waits: list[set[str]] = []
+    real = aws.eks.get_cluster_auth_output
+
+    def spy(*args, opts=None, **kwargs):
+        waits.append({r._name for r in (opts.depends_on or [])} if opts is not None else set())
+        return real(*args, opts=opts, **kwargs)
+
+    monkeypatch.setattr(aws.eks, "get_cluster_auth_output", spy)
+    plan(lambda: EksCluster("eks", {"load_balancer_controller": LBC}, network=NET))
+    assert len(waits) == 2
+    system, workloads = sorted(waits, key=len)
+    assert {"eks-default", "eks-coredns", "eks-aws-secrets-store-csi-driver-provider"} <= system
+    assert system | {"eks-lbc"} == workloads
+
+
+def test_node_groups_follow_the_cluster_version(dev):
+    assert dev.one("aws:eks/nodeGroup:NodeGroup").inputs["version"] == DEFAULT_VERSION
+
+
+def test_admin_access_policy_is_in_the_cluster_partition(plan, monkeypatch):
+    import components.plan.mocks as mocks
+    monkeypatch.setattr(mocks, "PARTITION", "aws-us-gov")
+    g = plan(lambda: EksCluster("eks", {"admin_role_arns": ["arn:aws-us-gov:iam::123456789012:role/Admin"]},
+                                network=NET))
+    assoc = g.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert assoc.inputs["policyArn"] == "arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+def test_rejects_admin_roles_whose_access_entries_would_share_a_name():
+    assert_problem(lambda: _validate({"admin_role_arns": [ADMIN, "arn:aws:iam::123456789012:role/ops/PlatformAdmin"]}),
+                   "eks.admin_role_arns[1]", "'PlatformAdmin'", "distinct names")
+    _validate({"admin_role_arns": [ADMIN, ADMIN, "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/Ops"]})
+
+
+def test_default_cluster_name_is_valid_for_dotted_stack_names(plan):
+    g = plan(lambda: EksCluster("eks", {}, network=NET), stack="prod.eu-west-1")
+    name = g.one("aws:eks/cluster:Cluster").inputs["name"]
+    assert name == "microservices-prod-eu-west-1-eks"
+    assert g.one("aws:cloudwatch/logGroup:LogGroup").inputs["name"] == f"/aws/eks/{name}/cluster"
+    validate_eks_cluster({"cluster_name": name}).raise_if_any()
+
+
+def test_rejects_node_groups_that_start_no_node():
+    assert_problem(lambda: _validate({"node_groups": {"web": {"min": 0, "max": 3}, "batch": {"min": 0, "desired": 0,
+                                                                                        "max": 2}}}),
+                   "eks.node_groups", "must start at least one node")
+    assert_problem(lambda: _validate({"node_groups": {"web": {"desired": 0, "max": 3}}}), "eks.node_groups",
+                   "must start at least one node")
+    _validate({"node_groups": {"web": {"min": 0, "desired": 1, "max": 3}, "batch": {"min": 0, "max": 2}}})
+    _validate({"node_groups": {"web": {"max": 3}}})
+
+
+def test_profile_node_count_gives_way_to_an_explicit_desired_or_max(plan):
+    # prod's node_count is 3: a min of 3 above max 2 (or desired 1) would be refused by EKS.
+    g = plan(lambda: EksCluster("eks", {"node_groups": {"small": {"max": 2}, "batch": {"desired": 1, "max": 4}}},
+                                network=NET, profile="prod"), environment="prod")
+    assert g.one("aws:eks/nodeGroup:NodeGroup", "eks-small").inputs["scalingConfig"] == \
+        {"desiredSize": 2, "maxSize": 2, "minSize": 2}
+    assert g.one("aws:eks/nodeGroup:NodeGroup", "eks-batch").inputs["scalingConfig"] == \
+        {"desiredSize": 1, "maxSize": 4, "minSize": 1}

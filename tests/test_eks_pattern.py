@@ -87,7 +87,7 @@ def test_catalog_reports_eks_config_and_cross_service_problems_at_once():
                            "eks.version", "standard support")
     assert any("services.cart.allow_from[0]" in line and "'payments'" in line for line in lines)
     assert any("services.web.ingress" in line and "already routed to cart" in line for line in lines)
-    assert any("services.cart.expose" in line and "admin is 'public'" in line for line in lines)
+    assert any("services.cart.expose" in line and "admin has 'public'" in line for line in lines)
 
 
 def test_the_reference_catalog_defines_eks_services():
@@ -105,3 +105,15 @@ def test_local_profile_runs_eks_services_on_the_docker_host():
             config={"microservices:environment": "local"}, project_dir=ROOT, stack="local")
     assert g.one("microservices:docker:DockerService", "cart")
     assert not g.of_type("microservices:eks:EksCluster") and not g.of_type("aws:eks/cluster:Cluster")
+
+
+def test_services_of_one_ingress_group_share_tags_and_tls():
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012"
+    services = {
+        "cart": {"pattern": "eks", "image": IMAGE, "tags": {"Team": "shop"},
+                 "ingress": {"group": "shop", "path": "/cart", "certificate_arn": cert}},
+        "web": {"pattern": "eks", "image": IMAGE, "tags": {"Team": "web"}, "ingress": {"group": "shop", "path": "/"}},
+    }
+    lines = assert_problem(lambda: load_catalog(_config(services), ROOT), "services.web.tags",
+                           "cart has {'Team': 'shop'}")
+    assert any("services.web.ingress.certificate_arn" in line and "cart has 'given'" in line for line in lines)

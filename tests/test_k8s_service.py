@@ -142,6 +142,10 @@ def test_pod_identity_role_trusts_eks_pods_and_grants_only_what_is_declared(full
     stmt = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert stmt["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert stmt["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+    # Only this ServiceAccount of this cluster, not any Pod Identity association of the account.
+    assert stmt["Condition"] == {"StringEquals": {"aws:RequestTag/eks-cluster-name": CLUSTER["cluster_name"],
+                                                  "aws:RequestTag/kubernetes-namespace": "orders",
+                                                  "aws:RequestTag/kubernetes-service-account": "orders"}}
     policy = full.one("aws:iam/rolePolicy:RolePolicy", "orders-role").json_input("policy")
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["BucketsOrdersAssetsReadObjects"]["Action"] == ["s3:GetObject"]
@@ -345,3 +349,35 @@ def test_access_needs_a_cluster_to_bind_the_role(plan):
     assert_problem(lambda: KubernetesService("orders", {"image": IMAGE, "expose": "none", "secrets": {"DB": SECRET}}),
                    "orders.secrets", "needs an EKS cluster")
     assert_problem(lambda: KubernetesService("orders", {"image": IMAGE}), "orders.load_balancer_cidrs", "is required")
+
+
+def test_grouped_ingresses_tag_their_shared_load_balancer_alike(plan):
+    # The controller refuses a whole ingress group whose members tag one key differently.
+    def two():
+        for svc in ("cart", "web"):
+            KubernetesService(svc, {"image": IMAGE, "ingress": {"group": "shop", "path": f"/{svc}"}},
+                              network=NET, await_load_balancer=False)
+    g = plan(two)
+    tags = {r.inputs["metadata"]["annotations"]["alb.ingress.kubernetes.io/tags"]
+            for r in g.of_type("kubernetes:networking.k8s.io/v1:Ingress")}
+    assert tags == {"Environment=dev,ManagedBy=pulumi,Service=shop"}
+
+
+def test_namespace_asks_the_load_balancer_controller_for_pod_readiness_gates(full):
+    labels = _k8s(full, "Namespace").inputs["metadata"]["labels"]
+    assert labels["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
+
+
+def test_a_shorter_probe_period_never_leaves_the_derived_timeout_above_it(plan):
+    g = plan(lambda: KubernetesService("catalog", {"image": IMAGE, "expose": "none", "health_check": {"timeout": 8},
+                                                   "probes": {"readiness": {"period_seconds": 4}}}))
+    ready = _k8s(g, "Deployment").inputs["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+    assert (ready["periodSeconds"], ready["timeoutSeconds"]) == (4, 4)
+
+
+def test_rejects_a_probe_timeout_above_the_period_derived_from_the_health_check():
+    assert_problem(lambda: _v({"image": IMAGE, "health_check": {"interval": 15},
+                               "probes": {"liveness": {"timeout_seconds": 20}}}),
+                   "services.orders.probes.liveness.timeout_seconds", "at most period_seconds (15, derived")
+    assert_problem(lambda: _v({"image": IMAGE, "probes": {"startup": {"timeout_seconds": 6}}}),
+                   "services.orders.probes.startup.timeout_seconds", "(5, derived")
