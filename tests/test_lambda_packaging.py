@@ -112,7 +112,7 @@ def _platforms(cmd):
 def test_vendoring_accepts_every_manylinux_wheel_that_runs_on_amazon_linux_2023(tmp_path, monkeypatch):
     """Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34); pip must not reject a package that
     publishes only manylinux_2_28 wheels, as it does when told manylinux2014 alone."""
-    from pip._internal.models.target_python import TargetPython
+    from packaging import tags as wheel_tags
 
     req = tmp_path / "requirements.txt"
     req.write_text("fastlib==1.0\n")
@@ -124,8 +124,10 @@ def test_vendoring_accepts_every_manylinux_wheel_that_runs_on_amazon_linux_2023(
 
     monkeypatch.setattr(packaging.subprocess, "run", fake_pip)
     vendor_requirements(req, python_version="3.13", architecture="arm64", cache_root=tmp_path / "cache")
-    target = TargetPython(platforms=_platforms(calls[0]), py_version_info=(3, 13), implementation="cp")
-    tags = {str(t) for t in target.get_sorted_tags()}
+    # The tags pip derives from --platform/--python-version/--implementation (packaging's public API).
+    platforms = _platforms(calls[0])
+    tags = {str(t) for t in wheel_tags.cpython_tags((3, 13), abis=["cp313"], platforms=platforms)}
+    tags |= {str(t) for t in wheel_tags.compatible_tags((3, 13), "cp313", platforms)}
     assert {"cp313-cp313-manylinux_2_28_aarch64", "cp313-cp313-manylinux_2_34_aarch64",
             "cp313-abi3-manylinux_2_17_aarch64", "py3-none-any"} <= tags
     assert "cp313-cp313-manylinux_2_35_aarch64" not in tags and not any("x86_64" in t for t in tags)
