@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Mapping
 from typing import Any, NotRequired, Sequence, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from .blocks.iam import assume_role_policy, policy_document, statement
+from .blocks.logs import log_group
 from .profiles import LOG_RETENTION_DAYS, Profile, get_profile
 from .service_spec import standard_tags, validate_tags
 from .validation import Problems, is_unknown, join_path
@@ -225,7 +226,7 @@ class Network(pulumi.ComponentResource):
                             tags=tagged("s3"), opts=child)
 
         if args.get("flow_logs", prof.flow_logs):
-            self._flow_logs(name, vpc, int(args.get("log_retention_days", prof.log_retention_days)), child)
+            self._flow_logs(name, vpc, prof, int(args.get("log_retention_days", prof.log_retention_days)), child)
 
         self.vpc_id = vpc.id
         self.vpc_cidr = vpc.cidr_block
@@ -234,19 +235,14 @@ class Network(pulumi.ComponentResource):
         self.isolated_subnet_ids = pulumi.Output.all(*[s.id for s in isolated])
         self.availability_zones = zones
 
-    def _flow_logs(self, name: str, vpc: aws.ec2.Vpc, retention: int, child: pulumi.ResourceOptions) -> None:
-        group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", retention_in_days=retention, tags=self._tags, opts=child)
-        role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                           "Action": "sts:AssumeRole"}],
-        }), tags=self._tags, opts=child)
-        aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, policy=group.arn.apply(lambda arn: json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow",
-                           "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                           "Resource": [arn, f"{arn}:*"]}],
-        })), opts=child)
+    def _flow_logs(self, name: str, vpc: aws.ec2.Vpc, prof: Profile, retention: int,
+                   child: pulumi.ResourceOptions) -> None:
+        group = log_group(f"{name}-flow-logs", prof, retention_days=retention, tags=self._tags, opts=child)
+        role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
+                            tags=self._tags, opts=child)
+        aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, policy=policy_document([statement(
+            ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            [group.arn, pulumi.Output.concat(group.arn, ":*")])]), opts=child)
         aws.ec2.FlowLog(f"{name}-flow-logs", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
                         log_destination=group.arn, iam_role_arn=role.arn, max_aggregation_interval=60,
                         tags=self._tags, opts=child)
