@@ -179,6 +179,15 @@ def test_irsa_binding_annotates_the_service_account(plan):
     assert not g.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
 
 
+def test_consuming_a_queue_grants_get_queue_url(plan):
+    # SDKs resolve a queue by name (GetQueueUrl) before receiving from it: without it, consume fails.
+    g = plan(lambda: KubernetesService("worker", {"image": IMAGE, "expose": "none",
+                                                  "access": {"queues": {"jobs": "consume"}}}, cluster=CLUSTER))
+    statements = json.loads(g.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])["Statement"]
+    consume = [s for s in statements if "sqs:ReceiveMessage" in s["Action"]][0]
+    assert "sqs:GetQueueUrl" in consume["Action"]
+
+
 def test_cluster_ip_service_targets_the_named_port(full):
     svc = _k8s(full, "Service")
     assert svc.inputs["spec"]["type"] == "ClusterIP"

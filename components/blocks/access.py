@@ -30,7 +30,7 @@ ACCESS_ACTIONS = {
                "write": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable",
                          "dynamodb:PutItem", "dynamodb:UpdateItem"]},
     "queues": {"consume": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                           "sqs:ReceiveMessage"],
+                           "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
                "send": ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]},
     "streams": {"read": ["kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator",
                          "kinesis:ListShards"],
