@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import inspect
 import dataclasses
 import json
 from collections.abc import Mapping
@@ -182,7 +183,9 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
             problems.add(section, f"the {section} pattern is not available in this version")
             continue
         validator = getattr(importlib.import_module(PATTERN_MODULES[section]), validator_name)
-        problems.extend(_distinct(validator(settings, section), problems))
+        # A cluster validator that resolves sizes against the profile takes it (EKS node groups).
+        extra = {"profile": profile} if "profile" in inspect.signature(validator).parameters else {}
+        problems.extend(_distinct(validator(settings, section, **extra), problems))
 
     problems.raise_if_any()
     return Catalog(environment=environment, profile=profile, network=dict(network), services=services,

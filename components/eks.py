@@ -10,8 +10,11 @@ cannot be planned offline). The Kubernetes provider authenticates with a token f
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -34,8 +37,19 @@ STANDARD_SUPPORT = {"1.34": "2026-12-02", "1.35": "2027-03-27", "1.36": "2027-08
 DEFAULT_VERSION = "1.36"
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 DEFAULT_LOG_TYPES = ("api", "audit", "authenticator")
-EKS_KEYS = ("version", "cluster_name", "public_endpoint", "public_access_cidrs", "admin_role_arns", "node_groups",
-            "log_types", "log_retention_days", "deletion_protection", "load_balancer_controller", "tags")
+#: Control-plane logs by profile: prod ships all five (controllerManager and scheduler explain evictions,
+#: scaling and scheduling decisions after the fact); the others the three that audit access.
+LOG_TYPES_BY_PROFILE = {"prod": LOG_TYPES}
+EKS_KEYS = ("version", "cluster_name", "public_endpoint", "public_access_cidrs", "api_access_cidrs",
+            "api_access_security_group_ids", "admin_role_arns", "node_groups", "log_types", "log_retention_days",
+            "deletion_protection", "load_balancer_controller", "cluster_autoscaler", "tags")
+CLUSTER_AUTOSCALER_KEYS = ("enabled", "chart_version", "image_tag")
+#: The ``cluster-autoscaler`` chart of kubernetes/autoscaler; its image is pinned separately to the release
+#: made for the cluster's Kubernetes minor version (the autoscaler simulates that version's scheduler).
+CLUSTER_AUTOSCALER_CHART = "9.38.0"
+CLUSTER_AUTOSCALER_CHART_REPO = "https://kubernetes.github.io/autoscaler"
+CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
+SECURITY_GROUP_ID = r"sg-[0-9a-f]{8,17}"
 NODE_GROUP_KEYS = ("instance_types", "min", "max", "desired", "spot", "disk_size", "labels",
                    "max_unavailable_percentage")
 ROLE_ARN = r"arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}"
@@ -63,11 +77,14 @@ class NodeGroupArgs(TypedDict):
     """Fewest nodes, 0-450. Default: the profile's ``node_count`` (dev 2, prod 3), lowered to ``desired`` or
     ``max`` when they are smaller."""
     max: NotRequired[int]
-    """Most nodes, 1-450, at least ``min``. Default: twice ``min`` (at least 2)."""
+    """Most nodes, 1-450, at least ``min``; the Cluster Autoscaler scales up to it. Default: twice ``min``
+    (at least 2, and at least ``desired``)."""
     desired: NotRequired[int]
-    """Nodes at creation, between ``min`` and ``max``; later owned by any autoscaler. Default: ``min``."""
+    """Nodes at creation, between ``min`` and ``max``; ignored afterwards (the Cluster Autoscaler owns the
+    count). Default: ``min``."""
     spot: NotRequired[bool]
-    """Spot capacity (give several instance types). Default: the profile's ``spot`` (dev on)."""
+    """Spot capacity; needs at least two instance types of one size, so a reclaimed type can be replaced.
+    Default: the profile's ``spot`` (dev on, with ``t4g.medium``, ``c7g.large`` and ``c6g.large``)."""
     disk_size: NotRequired[int]
     """Root volume in GiB (gp3, encrypted), 20-16384. Default: 50."""
     labels: NotRequired[Mapping[str, str]]
@@ -84,6 +101,16 @@ class LoadBalancerControllerArgs(TypedDict):
     """Version of the ``aws-load-balancer-controller`` Helm chart from ``eks-charts``. Required."""
 
 
+class ClusterAutoscalerArgs(TypedDict):
+    enabled: NotRequired[bool]
+    """Install it. Default: true (false leaves node groups at their size, and pods Pending beyond it)."""
+    chart_version: NotRequired[str]
+    """Version of the ``cluster-autoscaler`` Helm chart from kubernetes.github.io/autoscaler. Default: 9.38.0."""
+    image_tag: NotRequired[str]
+    """Cluster Autoscaler image tag; it must be the release for the cluster's Kubernetes minor version.
+    Default: ``v<version>.0`` (follows ``version``)."""
+
+
 class EksClusterArgs(TypedDict):
     """Arguments of :class:`EksCluster` (the stack config ``microservices:eks``)."""
 
@@ -98,6 +125,11 @@ class EksClusterArgs(TypedDict):
     public_access_cidrs: NotRequired[Sequence[str]]
     """CIDRs allowed to reach the public endpoint; required with ``public_endpoint``; ``0.0.0.0/0`` refused.
     Default: none (no public endpoint)."""
+    api_access_cidrs: NotRequired[Sequence[str]]
+    """More CIDRs (a VPN, a peered VPC holding CI runners) allowed to reach the private API endpoint on 443;
+    ``0.0.0.0/0`` refused. Default: none (the VPC's own CIDR is always admitted)."""
+    api_access_security_group_ids: NotRequired[Sequence[str]]
+    """Security groups (a CI runner's) allowed to reach the private API endpoint on 443. Default: none."""
     admin_role_arns: NotRequired[Sequence[str]]
     """IAM roles given cluster-admin access entries (``AmazonEKSClusterAdminPolicy``). Default: none
     beyond the identity that creates the cluster."""
@@ -109,6 +141,9 @@ class EksClusterArgs(TypedDict):
     """Retention of the control-plane log group. Default: the profile's (dev 7, staging 30, prod 365)."""
     deletion_protection: NotRequired[bool]
     """EKS deletion protection. Default: the profile's (on in prod)."""
+    cluster_autoscaler: NotRequired[ClusterAutoscalerArgs]
+    """The Cluster Autoscaler that grows and shrinks the node groups with pending pods. Default: installed
+    (Helm, Pod Identity role), image ``v<version>.0``."""
     load_balancer_controller: NotRequired[LoadBalancerControllerArgs]
     """Install the AWS Load Balancer Controller (Helm) with a Pod Identity role, so Ingresses get ALBs.
     Default: not installed (Ingresses wait for a controller you install)."""
@@ -138,9 +173,34 @@ def _check_cidr(value: Any, path: str, problems: Problems) -> None:
         problems.add(path, f"must not open the API endpoint to the whole internet, got {value!r}")
 
 
-def validate_eks_cluster(args: Any, path: str = "eks", problems: Problems | None = None) -> Problems:
-    """Every problem in ``args`` of :class:`EksCluster` (the stack's ``microservices:eks``)."""
+@dataclass(frozen=True)
+class NodeGroupSettings:
+    """One node group's args resolved against the profile: what EKS is asked for."""
+
+    instance_types: tuple[str, ...]
+    min: int
+    max: int
+    desired: int
+    spot: bool
+
+
+def resolve_node_group(group: Mapping[str, Any], prof: Profile) -> NodeGroupSettings:
+    """The sizes EKS gets: an explicit ``desired`` or ``max`` lowers the profile's ``node_count`` used as
+    ``min``, and the default ``max`` (twice ``min``) is raised to an explicit ``desired``."""
+    types = tuple(group.get("instance_types") or prof.node_instance_types)
+    lo = int(group["min"]) if "min" in group else min(
+        [prof.node_count, *(int(group[k]) for k in ("desired", "max") if k in group)])
+    want = int(group.get("desired", lo))
+    hi = int(group["max"]) if "max" in group else max(2, 2 * lo, want)
+    return NodeGroupSettings(types, lo, hi, want, bool(group.get("spot", prof.spot)))
+
+
+def validate_eks_cluster(args: Any, path: str = "eks", problems: Problems | None = None, *,
+                         profile: Profile | str | None = None) -> Problems:
+    """Every problem in ``args`` of :class:`EksCluster` (the stack's ``microservices:eks``), node group sizes
+    resolved against ``profile`` (default: dev)."""
     problems = Problems() if problems is None else problems
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
     if not problems.check_mapping(args, path) or not isinstance(args, Mapping):
         return problems
     problems.check_known_keys(args, EKS_KEYS, path)
@@ -162,6 +222,25 @@ def validate_eks_cluster(args: Any, path: str = "eks", problems: Problems | None
         problems.add(cp, "is required with public_endpoint: true (the CIDRs allowed to reach the API)")
     if cidrs and args.get("public_endpoint") is not True:
         problems.add(cp, "has no effect without public_endpoint: true")
+    ap = join_path(path, "api_access_cidrs")
+    extra = args.get("api_access_cidrs")
+    if problems.check_list(extra, ap) and isinstance(extra, (list, tuple)):
+        for i, cidr in enumerate(extra):
+            _check_cidr(cidr, join_path(ap, i), problems)
+    sp = join_path(path, "api_access_security_group_ids")
+    groups_in = args.get("api_access_security_group_ids")
+    if problems.check_list(groups_in, sp) and isinstance(groups_in, (list, tuple)):
+        for i, sg in enumerate(groups_in):
+            problems.check_str(sg, join_path(sp, i), SECURITY_GROUP_ID, "a security group id such as 'sg-0123456789abcdef0'")
+    ca = args.get("cluster_autoscaler")
+    cap = join_path(path, "cluster_autoscaler")
+    if problems.check_mapping(ca, cap) and isinstance(ca, Mapping):
+        problems.check_known_keys(ca, CLUSTER_AUTOSCALER_KEYS, cap)
+        problems.check_bool(ca.get("enabled"), join_path(cap, "enabled"))
+        problems.check_str(ca.get("chart_version"), join_path(cap, "chart_version"), r"\d+\.\d+\.\d+",
+                           "a chart version such as '9.38.0'")
+        problems.check_str(ca.get("image_tag"), join_path(cap, "image_tag"), r"v\d+\.\d+\.\d+",
+                           "an image tag such as 'v1.36.0' (the release for the cluster's version)")
     roles = args.get("admin_role_arns")
     rp = join_path(path, "admin_role_arns")
     if problems.check_list(roles, rp) and isinstance(roles, (list, tuple)):
@@ -198,7 +277,7 @@ def validate_eks_cluster(args: Any, path: str = "eks", problems: Problems | None
         if not groups:
             problems.add(gp, "needs at least one node group (or leave it out for the profile's default)")
         for key, group in groups.items():
-            _validate_node_group(key, group, join_path(gp, str(key)), problems)
+            _validate_node_group(key, group, join_path(gp, str(key)), problems, prof)
         # coredns waits for a node to become active, and so would every workload: an empty cluster never
         # finishes its first deployment (without min, the profile's node_count applies).
         starts = [g.get("desired", g.get("min")) for g in groups.values() if isinstance(g, Mapping)]
@@ -208,7 +287,7 @@ def validate_eks_cluster(args: Any, path: str = "eks", problems: Problems | None
     return problems
 
 
-def _validate_node_group(key: Any, group: Any, path: str, problems: Problems) -> None:
+def _validate_node_group(key: Any, group: Any, path: str, problems: Problems, prof: Profile) -> None:
     if not isinstance(key, str) or not re.fullmatch(DNS1123_LABEL, key) or len(key) > 20:
         problems.add(path, f"node group key {key!r} must be a DNS-1123 label of at most 20 characters")
     if not problems.check_mapping(group, path) or not isinstance(group, Mapping):
@@ -226,12 +305,23 @@ def _validate_node_group(key: Any, group: Any, path: str, problems: Problems) ->
     ok = all([problems.check_int(group.get("min"), join_path(path, "min"), 0, 450),
               problems.check_int(group.get("max"), join_path(path, "max"), 1, 450),
               problems.check_int(group.get("desired"), join_path(path, "desired"), 0, 450)])
-    lo, hi, want = group.get("min"), group.get("max"), group.get("desired")
-    if ok and isinstance(lo, int) and isinstance(hi, int) and lo > hi:
-        problems.add(join_path(path, "min"), f"must be at most max ({hi}), got {lo}")
-    if ok and isinstance(want, int) and ((isinstance(lo, int) and want < lo) or (isinstance(hi, int) and want > hi)):
-        problems.add(join_path(path, "desired"), f"must be between min and max, got {want}")
-    problems.check_bool(group.get("spot"), join_path(path, "spot"))
+    ok = ok & problems.check_bool(group.get("spot"), join_path(path, "spot"))
+    types_ok = not isinstance(types, (list, tuple)) or all(isinstance(t, str) for t in types)
+    if ok and types_ok and not any(is_unknown(group.get(k)) for k in ("min", "max", "desired")):
+        # EKS refuses min > desired or desired > max: check the sizes it will get, defaults included.
+        got = resolve_node_group(group, prof)
+        shown = {k: f"{getattr(got, k)}" + ("" if k in group else f" (the default for {prof.name})")
+                 for k in ("min", "max", "desired")}
+        if got.min > got.max:
+            problems.add(join_path(path, "min"), f"must be at most max ({shown['max']}), got {shown['min']}")
+        elif not got.min <= got.desired <= got.max:
+            problems.add(join_path(path, "desired"),
+                         f"must be between min ({shown['min']}) and max ({shown['max']}), got {shown['desired']}")
+        if got.spot and len(set(got.instance_types)) < 2:
+            where = "" if "instance_types" in group else f" (the {prof.name} profile's default)"
+            problems.add(join_path(path, "instance_types"),
+                         f"needs at least two instance types of one size with spot: true, so Spot capacity "
+                         f"reclaimed in one type can be replaced by another; got {list(got.instance_types)}{where}")
     problems.check_int(group.get("disk_size"), join_path(path, "disk_size"), 20, 16384, "GiB")
     problems.check_int(group.get("max_unavailable_percentage"), join_path(path, "max_unavailable_percentage"), 1, 100,
                        "percent")
@@ -239,12 +329,18 @@ def _validate_node_group(key: Any, group: Any, path: str, problems: Problems) ->
 
 
 # -- component ------------------------------------------------------------------------------------
+#: Where load balancers of each exposure live, as the Network names the subnet ids and CIDRs.
+LB_SUBNET_KEYS = {"public": ("public_subnet_ids", "public_subnet_cidrs"),
+                  "internal": ("load_balancer_subnet_ids", "load_balancer_subnet_cidrs")}
+
+
 def _network_ref(network: Any) -> dict[str, Any]:
     if network is None:
         raise ValueError("EksCluster needs network= (a Network or a dict with vpc_id, vpc_cidr, private_subnet_ids)")
     if isinstance(network, Mapping):
         return dict(network)
-    return {"vpc_id": network.vpc_id, "vpc_cidr": network.vpc_cidr, "private_subnet_ids": network.private_subnet_ids}
+    keys = ("vpc_id", "vpc_cidr", "private_subnet_ids", *(k for pair in LB_SUBNET_KEYS.values() for k in pair))
+    return {key: getattr(network, key) for key in keys if getattr(network, key, None) is not None}
 
 
 def _kubeconfig(cluster_name: str, endpoint: str, ca: str, user: dict[str, Any]) -> str:
@@ -256,19 +352,43 @@ def _kubeconfig(cluster_name: str, endpoint: str, ca: str, user: dict[str, Any])
     }, sort_keys=True)
 
 
+def credential_command() -> str:
+    """The Python that runs ``components.eks_token`` for the Kubernetes provider: the interpreter running this
+    program (the project's virtualenv, where botocore is installed). Pulumi stores the provider's kubeconfig,
+    so a machine-specific path would show as a diff between a laptop and a CI runner: inside the project
+    directory it is written relative to it (``venv/bin/python``), which is where Pulumi starts providers."""
+    exe = sys.executable
+    try:
+        rel = os.path.relpath(exe, os.getcwd())
+    except ValueError:  # another drive on Windows
+        return exe
+    return exe if rel.startswith("..") else rel.replace(os.sep, "/")
+
+
+def exec_user(cluster_name: str, region: str) -> dict[str, Any]:
+    """The kubeconfig user of the Kubernetes provider: a token made by ``components.eks_token`` whenever the
+    provider needs one (never stored, never stale)."""
+    return {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": credential_command(),
+                     "args": ["-m", "components.eks_token", "--cluster-name", cluster_name, "--region", region],
+                     "interactiveMode": "Never"}}
+
+
 def cluster_provider(resource_name: str, cluster_name: pulumi.Input[str],
                      opts: pulumi.ResourceOptions | None = None):
     """A ``pulumi_kubernetes.Provider`` for an existing EKS cluster (another stack's, another program's), looked
-    up by name and authenticated with ``aws.eks.get_cluster_auth``: no AWS CLI needed."""
+    up by name and authenticated by ``components.eks_token`` when it is used: no AWS CLI, no stored token."""
     import pulumi_aws as aws
     import pulumi_kubernetes as k8s
     invoke = pulumi.InvokeOutputOptions(parent=opts.parent) if opts is not None and opts.parent else None
     found = aws.eks.get_cluster_output(name=cluster_name, opts=invoke)
-    token = aws.eks.get_cluster_auth_output(name=cluster_name, opts=invoke).token
-    config = pulumi.Output.all(cluster_name, found.endpoint, found.certificate_authorities, token).apply(
-        lambda v: _kubeconfig(v[0], v[1], v[2][0].data if v[2] else "", {"token": v[3]}))
-    return k8s.Provider(resource_name, kubeconfig=pulumi.Output.secret(config), enable_server_side_apply=True,
-                        opts=opts)
+    region = aws.get_region_output(opts=invoke).region
+    config = pulumi.Output.all(cluster_name, found.endpoint, found.certificate_authorities, region).apply(
+        lambda v: _kubeconfig(v[0], v[1], v[2][0].data if v[2] else "", exec_user(v[0], v[3])))
+    return k8s.Provider(resource_name, kubeconfig=config, enable_server_side_apply=True, opts=opts)
+
+
+def _rule_key(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", value)
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -293,19 +413,21 @@ class EksCluster(pulumi.ComponentResource):
     kms_key_arn: pulumi.Output[str]
     """KMS key encrypting Kubernetes Secrets."""
     vpc_cidr: pulumi.Output[str]
-    """CIDR of the cluster's VPC (where load balancers send traffic from)."""
+    """CIDR of the cluster's VPC."""
+    load_balancer_subnets: dict[str, dict[str, Any]]
+    """Subnet ids and CIDRs of load balancers by exposure (``public``, ``internal``), when the network has them."""
     provider: Any
-    """``pulumi_kubernetes.Provider`` for workloads: token from ``aws.eks.get_cluster_auth``, waits for nodes,
-    add-ons and the load balancer controller."""
+    """``pulumi_kubernetes.Provider`` for workloads: credentials from ``components.eks_token`` at each use;
+    waits for the API access rules, nodes, add-ons and controllers."""
     kubeconfig: pulumi.Output[str]
     """Kubeconfig for people (``aws eks get-token``; no credentials inside)."""
 
     def __init__(self, name: str, args: EksClusterArgs | None = None, opts: pulumi.ResourceOptions | None = None, *,
                  network: Any = None, profile: Profile | str | None = None):
         args = dict(args or {})
-        validate_eks_cluster(args, name).raise_if_any()
-        net = _network_ref(network)
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
+        validate_eks_cluster(args, name, profile=prof).raise_if_any()
+        net = _network_ref(network)
         super().__init__("microservices:eks:EksCluster", name, None, opts)
         import pulumi_aws as aws
         import pulumi_kubernetes as k8s
@@ -338,11 +460,13 @@ class EksCluster(pulumi.ComponentResource):
                                       "endpoint_public_access": public}
         if public:
             vpc_config["public_access_cidrs"] = sorted(args["public_access_cidrs"])
+        version = str(args.get("version", DEFAULT_VERSION))
         cluster = aws.eks.Cluster(
-            f"{name}-cluster", name=cluster_name, role_arn=role.arn, version=str(args.get("version", DEFAULT_VERSION)),
+            f"{name}-cluster", name=cluster_name, role_arn=role.arn, version=version,
             vpc_config=vpc_config,
             encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
-            enabled_cluster_log_types=list(args.get("log_types", DEFAULT_LOG_TYPES)),
+            enabled_cluster_log_types=list(args.get("log_types", LOG_TYPES_BY_PROFILE.get(prof.name,
+                                                                                      DEFAULT_LOG_TYPES))),
             # The identity running Pulumi must administer the cluster to deploy the workloads.
             access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
             upgrade_policy={"support_type": "STANDARD"},
@@ -351,6 +475,8 @@ class EksCluster(pulumi.ComponentResource):
             deletion_protection=bool(args.get("deletion_protection", prof.deletion_protection)),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, protect=prof.protect, depends_on=[logs, role_policy]))
+        cluster_sg = cluster.vpc_config.apply(lambda v: v.cluster_security_group_id)
+        api_rules = self._api_access(name, args, cluster_sg, net, tags)
 
         issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer if ids and ids[0].oidcs else "")
         oidc = aws.iam.OpenIdConnectProvider(f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"],
@@ -365,11 +491,18 @@ class EksCluster(pulumi.ComponentResource):
                                             access_scope={"type": "cluster"},
                                             opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
 
-        early = [aws.eks.Addon(f"{name}-{addon}", cluster_name=cluster.name, addon_name=addon,
-                               configuration_values=json.dumps({"enableNetworkPolicy": "true"}) if addon == "vpc-cni"
-                               else None,
-                               resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
-                               tags=tags, opts=child) for addon in ADDONS_BEFORE_NODES]
+        def addon(addon_name: str, opts: pulumi.ResourceOptions, configuration: str | None = None):
+            # EKS upgrades the control plane only: each add-on is pinned to the default version EKS gives for
+            # the cluster's version, so raising `version` upgrades the cluster first, then the add-ons.
+            found = aws.eks.get_addon_version_output(addon_name=addon_name, kubernetes_version=cluster.version,
+                                                     opts=pulumi.InvokeOutputOptions(parent=self))
+            return aws.eks.Addon(f"{name}-{addon_name}", cluster_name=cluster.name, addon_name=addon_name,
+                                 addon_version=found.version, configuration_values=configuration,
+                                 resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
+                                 tags=tags, opts=opts)
+
+        early = [addon(a, child, json.dumps({"enableNetworkPolicy": "true"}) if a == "vpc-cni" else None)
+                 for a in ADDONS_BEFORE_NODES]
 
         node_role = aws.iam.Role(f"{name}-node-role", assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
                                  description=f"EKS nodes of {cluster_name}", tags=tags, opts=child)
@@ -380,30 +513,23 @@ class EksCluster(pulumi.ComponentResource):
         node_groups = [self._node_group(name, key, dict(group), cluster, node_role, net, tags, prof,
                                         pulumi.ResourceOptions(parent=self, depends_on=attachments + early))
                        for key, group in sorted(groups.items())]
-        late = [aws.eks.Addon(f"{name}-{addon}", cluster_name=cluster.name, addon_name=addon,
-                              resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
-                              tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=node_groups))
-                for addon in ADDONS_AFTER_NODES]
+        late = [addon(a, pulumi.ResourceOptions(parent=self, depends_on=node_groups)) for a in ADDONS_AFTER_NODES]
 
         ca = cluster.certificate_authority.apply(lambda c: c.data)
-
-        def kubeconfig_after(ready: list[pulumi.Resource]) -> pulumi.Output[str]:
-            # A get_cluster_auth token lives 15 minutes. Fetched as soon as the cluster exists, it would
-            # expire while node groups are created or rolled; fetched once what the provider waits for is
-            # done, it is fresh when the first Kubernetes object is applied.
-            token = aws.eks.get_cluster_auth_output(
-                name=cluster.name, opts=pulumi.InvokeOutputOptions(parent=self, depends_on=ready)).token
-            return pulumi.Output.secret(pulumi.Output.all(cluster.name, cluster.endpoint, ca, token).apply(
-                lambda v: _kubeconfig(v[0], v[1], v[2], {"token": v[3]})))
-
-        ready: list[pulumi.Resource] = node_groups + late
-        system = k8s.Provider(f"{name}-k8s-system", kubeconfig=kubeconfig_after(list(ready)),
-                              enable_server_side_apply=True,
+        # No token in the provider's configuration (Pulumi stores it, and refresh and destroy reuse it): the
+        # provider runs components.eks_token each time it needs credentials.
+        provider_config = pulumi.Output.all(cluster.name, cluster.endpoint, ca, region).apply(
+            lambda v: _kubeconfig(v[0], v[1], v[2], exec_user(v[0], v[3])))
+        ready: list[pulumi.Resource] = [*api_rules, *node_groups, *late]
+        system = k8s.Provider(f"{name}-k8s-system", kubeconfig=provider_config, enable_server_side_apply=True,
                               opts=pulumi.ResourceOptions(parent=self, depends_on=list(ready)))
+        autoscaler = args.get("cluster_autoscaler") or {}
+        if autoscaler.get("enabled", True):
+            ready.append(self._cluster_autoscaler(name, autoscaler, cluster, version, region, system, tags))
         lbc = args.get("load_balancer_controller")
         if lbc:
             ready.append(self._load_balancer_controller(name, lbc, cluster, net, region, system, tags))
-        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig_after(ready), enable_server_side_apply=True,
+        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=provider_config, enable_server_side_apply=True,
                                      opts=pulumi.ResourceOptions(parent=self, depends_on=ready))
 
         self.kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint, ca, region).apply(
@@ -416,10 +542,13 @@ class EksCluster(pulumi.ComponentResource):
         self.certificate_authority = ca
         self.oidc_issuer = issuer
         self.oidc_provider_arn = oidc.arn
-        self.cluster_security_group_id = cluster.vpc_config.apply(lambda v: v.cluster_security_group_id)
+        self.cluster_security_group_id = cluster_sg
         self.node_role_arn = node_role.arn
         self.kms_key_arn = key.arn
         self.vpc_cidr = pulumi.Output.from_input(net.get("vpc_cidr"))
+        self.load_balancer_subnets = {
+            expose: {"ids": net[ids], "cidrs": net[cidrs]}
+            for expose, (ids, cidrs) in LB_SUBNET_KEYS.items() if net.get(ids) is not None and net.get(cidrs) is not None}
         self.register_outputs({
             "cluster_name": self.cluster_name, "cluster_arn": self.cluster_arn, "endpoint": self.endpoint,
             "oidc_issuer": self.oidc_issuer, "oidc_provider_arn": self.oidc_provider_arn,
@@ -427,19 +556,36 @@ class EksCluster(pulumi.ComponentResource):
             "kms_key_arn": self.kms_key_arn, "kubeconfig": self.kubeconfig,
         })
 
+    def _api_access(self, name: str, args: Mapping[str, Any], cluster_sg: pulumi.Output[str],
+                    net: Mapping[str, Any], tags: Mapping[str, str]) -> list[pulumi.Resource]:
+        """HTTPS to the private endpoint: EKS's cluster security group admits only itself (the control plane and
+        the nodes), so without these rules nothing else in the VPC, a CI runner included, reaches the API."""
+        import pulumi_aws as aws
+        child = pulumi.ResourceOptions(parent=self)
+        https = {"security_group_id": cluster_sg, "ip_protocol": "tcp", "from_port": 443, "to_port": 443}
+        rules = [aws.vpc.SecurityGroupIngressRule(f"{name}-api-vpc", cidr_ipv4=net["vpc_cidr"],
+                                                  description="Kubernetes API from the VPC", tags=tags, **https,
+                                                  opts=child)]
+        for cidr in sorted(set(args.get("api_access_cidrs") or [])):
+            rules.append(aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-{_rule_key(cidr)}", cidr_ipv4=cidr, description="Kubernetes API (api_access_cidrs)",
+                tags=tags, **https, opts=child))
+        for sg in sorted(set(args.get("api_access_security_group_ids") or [])):
+            rules.append(aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-{sg}", referenced_security_group_id=sg,
+                description="Kubernetes API (api_access_security_group_ids)", tags=tags, **https, opts=child))
+        return rules
+
     def _node_group(self, name: str, key: str, group: Mapping[str, Any], cluster: Any, node_role: Any,
                     net: Mapping[str, Any], tags: Mapping[str, str], prof: Profile, opts: pulumi.ResourceOptions):
         import pulumi_aws as aws
         from .blocks.launch_template import launch_template
-        types = list(group.get("instance_types") or prof.node_instance_types)
-        # EKS refuses min above desired or max: the profile's node_count gives way to an explicit desired or max.
-        lo = int(group.get("min", min([prof.node_count, *(int(group[k]) for k in ("desired", "max") if k in group)])))
-        hi = int(group.get("max", max(2, 2 * lo)))
-        spot = bool(group.get("spot", prof.spot))
-        # Pods reach IMDS through one more hop than the node: hop limit 2. EKS picks the AMI (ami_type)
-        # and attaches the cluster security group, so the template sets neither.
+        size = resolve_node_group(group, prof)
+        # Hop limit 1: IMDS answers the node only, never a pod, so a pod without an IAM role of its own has no
+        # AWS identity at all (Pod Identity needs no IMDS; controllers get their region and VPC explicitly).
+        # EKS picks the AMI (ami_type) and attaches the cluster security group, so the template sets neither.
         lt = launch_template(f"{name}-{key}", image_id=None, instance_type=None, security_group_ids=None,
-                             instance_profile_arn=None, tags=tags, hop_limit=2,
+                             instance_profile_arn=None, tags=tags, hop_limit=1,
                              root_volume_size=int(group.get("disk_size", 50)),
                              opts=pulumi.ResourceOptions(parent=self))
         return aws.eks.NodeGroup(
@@ -447,17 +593,57 @@ class EksCluster(pulumi.ComponentResource):
             # Nodes follow the control plane: a version bump rolls them onto the new AMI (within the
             # update config) instead of leaving them behind until the version skew is unsupported.
             version=cluster.version,
-            subnet_ids=net["private_subnet_ids"], instance_types=types,
-            ami_type="AL2023_ARM_64_STANDARD" if is_arm(types[0]) else "AL2023_x86_64_STANDARD",
-            capacity_type="SPOT" if spot else "ON_DEMAND",
-            scaling_config={"min_size": lo, "max_size": hi, "desired_size": int(group.get("desired", lo))},
+            subnet_ids=net["private_subnet_ids"], instance_types=list(size.instance_types),
+            ami_type="AL2023_ARM_64_STANDARD" if is_arm(size.instance_types[0]) else "AL2023_x86_64_STANDARD",
+            capacity_type="SPOT" if size.spot else "ON_DEMAND",
+            scaling_config={"min_size": size.min, "max_size": size.max, "desired_size": size.desired},
             update_config={"max_unavailable_percentage": int(group.get("max_unavailable_percentage", 33))},
             launch_template={"id": lt.id, "version": lt.latest_version.apply(str)},
             labels={**{str(k): str(v) for k, v in (group.get("labels") or {}).items()}, "node-group": key},
             tags=tags,
-            # A cluster autoscaler owns the node count once the group exists.
+            # The Cluster Autoscaler owns the node count once the group exists.
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
                 ignore_changes=["scalingConfig.desiredSize"])))
+
+    def _cluster_autoscaler(self, name: str, settings: Mapping[str, Any], cluster: Any, version: str,
+                            region: pulumi.Output[str], provider: Any, tags: Mapping[str, str]):
+        """The Cluster Autoscaler, finding the node groups by the tags EKS puts on their Auto Scaling groups
+        (``k8s.io/cluster-autoscaler/enabled`` and ``k8s.io/cluster-autoscaler/<cluster>``), with a Pod
+        Identity role that may resize only this cluster's groups."""
+        import pulumi_aws as aws
+        import pulumi_kubernetes as k8s
+        from .blocks.iam import policy_document, statement
+        from .k8s import trust_policy_pod_identity
+        child = pulumi.ResourceOptions(parent=self)
+        account = "cluster-autoscaler"
+        role = aws.iam.Role(f"{name}-autoscaler", description="Cluster Autoscaler",
+                            assume_role_policy=trust_policy_pod_identity(cluster.name, "kube-system", account),
+                            tags=tags, opts=child)
+        owned = {"StringEquals": cluster.name.apply(lambda c: {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{c}": "owned"})}
+        policy = aws.iam.RolePolicy(f"{name}-autoscaler", role=role.id, policy=policy_document([
+            statement(["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
+                       "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities",
+                       "autoscaling:DescribeTags", "ec2:DescribeImages", "ec2:DescribeInstanceTypes",
+                       "ec2:DescribeLaunchTemplateVersions", "ec2:GetInstanceTypesFromInstanceRequirements",
+                       "eks:DescribeNodegroup"], ["*"]),
+            statement(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"], ["*"],
+                      conditions=owned)]), opts=child)
+        association = aws.eks.PodIdentityAssociation(
+            f"{name}-autoscaler", cluster_name=cluster.name, namespace="kube-system", service_account=account,
+            role_arn=role.arn, tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))
+        return k8s.helm.v3.Release(
+            f"{name}-autoscaler", name="cluster-autoscaler", namespace="kube-system", chart="cluster-autoscaler",
+            version=settings.get("chart_version", CLUSTER_AUTOSCALER_CHART),
+            repository_opts={"repo": CLUSTER_AUTOSCALER_CHART_REPO}, atomic=True, timeout=600,
+            values={"cloudProvider": "aws", "awsRegion": region, "autoDiscovery": {"clusterName": cluster.name},
+                    "image": {"repository": CLUSTER_AUTOSCALER_IMAGE,
+                              "tag": settings.get("image_tag", f"v{version}.0")},
+                    "rbac": {"serviceAccount": {"create": True, "name": account}},
+                    # Spot and on-demand groups of similar nodes grow together; the cheapest fit wins.
+                    "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste",
+                                  "skip-nodes-with-system-pods": False},
+                    "replicaCount": 1},
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[association]))
 
     def _load_balancer_controller(self, name: str, lbc: Mapping[str, Any], cluster: Any, net: Mapping[str, Any],
                                   region: pulumi.Output[str], provider: Any, tags: Mapping[str, str]):
@@ -472,13 +658,16 @@ class EksCluster(pulumi.ComponentResource):
         association = aws.eks.PodIdentityAssociation(
             f"{name}-lbc", cluster_name=cluster.name, namespace="kube-system",
             service_account="aws-load-balancer-controller", role_arn=role.arn, tags=tags, opts=child)
+        # The controller's default tags win over an Ingress's own: without `Service` here, each load balancer
+        # keeps the Service tag of the service (or ingress group) it belongs to.
+        default_tags = {k: v for k, v in tags.items() if k != "Service"}
         return k8s.helm.v3.Release(
             f"{name}-lbc", name="aws-load-balancer-controller", namespace="kube-system",
             chart="aws-load-balancer-controller", version=lbc["chart_version"],
             repository_opts={"repo": LBC_CHART_REPO}, atomic=True, timeout=600,
             values={"clusterName": cluster.name, "region": region, "vpcId": net["vpc_id"], "replicaCount": 2,
                     "serviceAccount": {"create": True, "name": "aws-load-balancer-controller"},
-                    "defaultTags": dict(tags)},
+                    "defaultTags": default_tags},
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[association]))
 
 

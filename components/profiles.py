@@ -75,6 +75,8 @@ PROFILES: dict[str, Profile] = {
         protect=False, deletion_protection=False, min_capacity=1, max_capacity=2, spot=True,
         deploy_strategy="all_at_once", lambda_deployment_config=None, access_logs=False,
         versioning=False, on_demand_streams=True,
+        # Spot nodes: three Graviton types of one size (2 vCPU, 4 GiB), so a reclaimed type is replaced.
+        node_instance_types=("t4g.medium", "c7g.large", "c6g.large"),
     ),
     "staging": Profile(
         name="staging", availability_zones=2, nat="single", flow_logs=True, log_retention_days=30,

@@ -61,7 +61,10 @@ def test_secrets_are_encrypted_with_a_rotating_kms_key(prod):
 
 def test_control_plane_logs_go_to_a_log_group_with_the_profile_retention_created_first(prod, dev):
     cluster = prod.one("aws:eks/cluster:Cluster")
-    assert cluster.inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
+    # prod ships all five log types; dev the three that audit access.
+    assert cluster.inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator", "controllerManager",
+                                                        "scheduler"]
+    assert dev.one("aws:eks/cluster:Cluster").inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
     group = prod.one("aws:cloudwatch/logGroup:LogGroup")
     assert group.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster"
     assert group.inputs["retentionInDays"] == 365
@@ -95,7 +98,8 @@ def test_node_group_uses_a_hardened_launch_template_in_private_subnets(prod):
     assert "scalingConfig.desiredSize" in group.ignore_changes
     lt = prod.one("aws:ec2/launchTemplate:LaunchTemplate")
     assert lt.inputs["metadataOptions"]["httpTokens"] == "required"
-    assert lt.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    # Hop limit 1: pods cannot reach IMDS, so they never fall back to the node role.
+    assert lt.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1
     ebs = lt.inputs["blockDeviceMappings"][0]["ebs"]
     assert ebs["volumeType"] == "gp3" and ebs["encrypted"] == "true"
     # EKS chooses the AMI, sets the instance profile and attaches the cluster security group; a node group's
@@ -144,11 +148,26 @@ def test_roles_trust_eks_and_ec2_with_the_managed_policies(prod):
                                "AmazonEKS_CNI_Policy", "AmazonSSMManagedInstanceCore"])
 
 
-def test_kubernetes_provider_uses_a_cluster_auth_token_not_the_aws_cli(prod):
-    assert any(tok == "aws:eks/getClusterAuth:getClusterAuth" for tok, _ in prod.invokes)
-    provider = prod.one("pulumi:providers:kubernetes", "eks-k8s")
-    assert provider.inputs["kubeconfig"] == "[secret]"
-    assert prod.one("aws:eks/nodeGroup:NodeGroup").urn in provider.dependencies
+def _exec_of(provider) -> dict:
+    config = json.loads(provider.inputs["kubeconfig"])
+    user = config["users"][0]["user"]
+    assert "token" not in user, "a token in the provider's configuration goes stale in the Pulumi state"
+    return user["exec"]
+
+
+def test_kubernetes_providers_store_no_token_and_make_one_with_the_package_plugin(prod):
+    assert not any(tok == "aws:eks/getClusterAuth:getClusterAuth" for tok, _ in prod.invokes)
+    cluster_name = prod.one("aws:eks/cluster:Cluster").inputs["name"]
+    for name in ("eks-k8s", "eks-k8s-system"):
+        provider = prod.one("pulumi:providers:kubernetes", name)
+        assert "k8s-aws-v1." not in provider.inputs["kubeconfig"]
+        plugin = _exec_of(provider)
+        assert plugin["apiVersion"] == "client.authentication.k8s.io/v1beta1"
+        assert plugin["args"] == ["-m", "components.eks_token", "--cluster-name", cluster_name,
+                                  "--region", "us-east-1"]
+        # The project's virtualenv, written relative to the project (no machine-specific path in the state).
+        assert plugin["command"] == "venv/bin/python"
+    assert prod.one("aws:eks/nodeGroup:NodeGroup").urn in prod.one("pulumi:providers:kubernetes", "eks-k8s").dependencies
 
 
 def test_kubeconfig_output_for_people_uses_aws_eks_get_token(prod):
@@ -166,10 +185,10 @@ def test_oidc_provider_enables_irsa(prod):
 
 
 def test_load_balancer_controller_is_installed_with_a_pod_identity_role(prod):
-    release = prod.one("kubernetes:helm.sh/v3:Release")
+    release = prod.one("kubernetes:helm.sh/v3:Release", "eks-lbc")
     assert release.inputs["chart"] == "aws-load-balancer-controller" and release.inputs["version"] == "1.14.1"
     assert release.inputs["values"]["vpcId"] == NET["vpc_id"]
-    assoc = prod.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assoc = prod.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "eks-lbc")
     assert assoc.inputs["serviceAccount"] == "aws-load-balancer-controller" and assoc.inputs["namespace"] == "kube-system"
     trust = json.loads(prod.one("aws:iam/role:Role", "eks-lbc").inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Action"] == ["sts:AssumeRole", "sts:TagSession"]
@@ -237,31 +256,13 @@ def test_constructor_validates_before_registering(plan):
     assert_problem(lambda: EksCluster("eks", {"version": "1.20"}, network=NET), "eks.version")
 
 
-def test_cluster_provider_for_an_existing_cluster_needs_no_cli(plan):
+def test_cluster_provider_for_an_existing_cluster_needs_no_cli_and_stores_no_token(plan):
     from components.eks import cluster_provider
     g = plan(lambda: cluster_provider("shared", "platform-prod-eks"))
-    assert g.one("pulumi:providers:kubernetes", "shared").inputs["kubeconfig"] == "[secret]"
+    plugin = _exec_of(g.one("pulumi:providers:kubernetes", "shared"))
+    assert plugin["args"][:4] == ["-m", "components.eks_token", "--cluster-name", "platform-prod-eks"]
     tokens = {tok for tok, _ in g.invokes}
-    assert {"aws:eks/getCluster:getCluster", "aws:eks/getClusterAuth:getClusterAuth"} <= tokens
-
-
-def test_provider_tokens_are_fetched_once_what_each_provider_waits_for_is_ready(plan, monkeypatch):
-    # A get_cluster_auth token lives 15 minutes: fetched when the cluster appears, it would be stale after
-    # the node groups, coredns and the load balancer controller have been created or rolled.
-    import pulumi_aws as aws
-    waits: list[set[str]] = []
-    real = aws.eks.get_cluster_auth_output
-
-    def spy(*args, opts=None, **kwargs):
-        waits.append({r._name for r in (opts.depends_on or [])} if opts is not None else set())
-        return real(*args, opts=opts, **kwargs)
-
-    monkeypatch.setattr(aws.eks, "get_cluster_auth_output", spy)
-    plan(lambda: EksCluster("eks", {"load_balancer_controller": LBC}, network=NET))
-    assert len(waits) == 2
-    system, workloads = sorted(waits, key=len)
-    assert {"eks-default", "eks-coredns", "eks-aws-secrets-store-csi-driver-provider"} <= system
-    assert system | {"eks-lbc"} == workloads
+    assert "aws:eks/getCluster:getCluster" in tokens and "aws:eks/getClusterAuth:getClusterAuth" not in tokens
 
 
 def test_node_groups_follow_the_cluster_version(dev):
@@ -309,3 +310,129 @@ def test_profile_node_count_gives_way_to_an_explicit_desired_or_max(plan):
         {"desiredSize": 2, "maxSize": 2, "minSize": 2}
     assert g.one("aws:eks/nodeGroup:NodeGroup", "eks-batch").inputs["scalingConfig"] == \
         {"desiredSize": 1, "maxSize": 4, "minSize": 1}
+
+
+# -- issue 11: a CI runner can deploy and operate the cluster ------------------------------------
+def test_private_endpoint_admits_https_from_the_vpc_before_any_kubernetes_object(dev):
+    rules = {r.name: r for r in dev.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")}
+    vpc = rules["eks-api-vpc"]
+    assert (vpc.inputs["cidrIpv4"], vpc.inputs["ipProtocol"], vpc.inputs["fromPort"], vpc.inputs["toPort"]) \
+        == (NET["vpc_cidr"], "tcp", 443, 443)
+    # On the security group EKS gives the control plane (it otherwise admits only itself).
+    assert vpc.inputs["securityGroupId"].startswith("sg-")
+    assert vpc.inputs["securityGroupId"] == dev.one("microservices:eks:EksCluster").outputs["cluster_security_group_id"]
+    for name in ("eks-k8s", "eks-k8s-system"):
+        assert vpc.urn in dev.one("pulumi:providers:kubernetes", name).dependencies
+
+
+def test_api_access_adds_runner_cidrs_and_security_groups_and_public_stays_opt_in(plan):
+    g = plan(lambda: EksCluster("eks", {"api_access_cidrs": ["172.16.0.0/20"],
+                                        "api_access_security_group_ids": ["sg-0123456789abcdef0"]}, network=NET))
+    rules = {r.name: r.inputs for r in g.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")}
+    assert rules["eks-api-172-16-0-0-20"]["cidrIpv4"] == "172.16.0.0/20"
+    assert rules["eks-api-sg-0123456789abcdef0"]["referencedSecurityGroupId"] == "sg-0123456789abcdef0"
+    assert all(r["fromPort"] == 443 and r["toPort"] == 443 for r in rules.values())
+    assert g.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]["endpointPublicAccess"] is False
+
+
+def test_rejects_bad_api_access_cidrs_and_security_groups():
+    assert_problem(lambda: _validate({"api_access_cidrs": ["0.0.0.0/0"]}), "eks.api_access_cidrs[0]", "whole internet")
+    assert_problem(lambda: _validate({"api_access_cidrs": ["10.0.0.0/33"]}), "eks.api_access_cidrs[0]", "valid IPv4")
+    assert_problem(lambda: _validate({"api_access_security_group_ids": ["runner"]}),
+                   "eks.api_access_security_group_ids[0]", "security group id", "'runner'")
+
+
+def test_addon_versions_follow_the_cluster_version(plan):
+    def versions(version):
+        g = plan(lambda: EksCluster("eks", {"version": version}, network=NET))
+        asked = {a["addonName"]: a["kubernetesVersion"] for tok, a in g.invokes
+                 if tok == "aws:eks/getAddonVersion:getAddonVersion"}
+        return asked, {a.inputs["addonName"]: a.inputs["addonVersion"] for a in g.of_type("aws:eks/addon:Addon")}
+
+    asked, old = versions("1.35")
+    assert set(asked) == set(old) and set(asked.values()) == {"1.35"}
+    _, new = versions("1.36")
+    assert all(old[a].startswith("v1.35.") and new[a].startswith("v1.36.") for a in old)
+
+
+def test_desired_beyond_the_default_max_raises_the_max(plan):
+    # prod: min 3 from the profile, max defaulted to twice that, would be below desired 8 (EKS refuses).
+    g = plan(lambda: EksCluster("eks", {"node_groups": {"web": {"desired": 8}}}, network=NET, profile="prod"),
+             environment="prod")
+    assert g.one("aws:eks/nodeGroup:NodeGroup").inputs["scalingConfig"] == {"desiredSize": 8, "maxSize": 8,
+                                                                             "minSize": 3}
+
+
+def test_rejects_node_group_sizes_that_do_not_fit_once_resolved():
+    def check(group, profile="prod"):
+        validate_eks_cluster({"node_groups": {"web": group}}, "eks", profile=profile).raise_if_any()
+
+    assert_problem(lambda: check({"desired": 2, "min": 3}), "eks.node_groups.web.desired",
+                   "between min (3) and max (6 (the default for prod))", "got 2")
+    assert_problem(lambda: check({"min": 5, "max": 4}), "eks.node_groups.web.min", "at most max (4)", "got 5")
+    assert_problem(lambda: check({"desired": 1, "max": 4, "min": 2}), "eks.node_groups.web.desired",
+                   "between min (2) and max (4)")
+    check({"desired": 8})
+    check({"max": 2})
+
+
+def test_stack_loader_resolves_node_group_sizes_with_the_stack_profile():
+    from components.catalog import load_catalog  # noqa: F401  (the loader passes the profile)
+    lines = validate_eks_cluster({"node_groups": {"web": {"min": 4, "desired": 3}}}, "eks", profile="dev")
+    assert any("eks.node_groups.web.desired" in str(p) for p in lines)
+
+
+def test_spot_node_groups_need_several_instance_types(dev):
+    group = dev.one("aws:eks/nodeGroup:NodeGroup")
+    assert group.inputs["capacityType"] == "SPOT" and len(group.inputs["instanceTypes"]) >= 3
+    assert_problem(lambda: _validate({"node_groups": {"web": {"spot": True, "instance_types": ["m7g.large"]}}}),
+                   "eks.node_groups.web.instance_types", "at least two instance types", "['m7g.large']")
+    assert_problem(lambda: validate_eks_cluster({"node_groups": {"web": {"spot": True}}}, "eks",
+                                                profile="staging").raise_if_any(),
+                   "eks.node_groups.web.instance_types", "the staging profile's default")
+
+
+def test_cluster_autoscaler_scales_only_this_clusters_node_groups_through_pod_identity(prod):
+    release = prod.one("kubernetes:helm.sh/v3:Release", "eks-autoscaler")
+    cluster_name = prod.one("aws:eks/cluster:Cluster").inputs["name"]
+    values = release.inputs["values"]
+    assert release.inputs["chart"] == "cluster-autoscaler" and release.inputs["version"] == "9.38.0"
+    assert values["autoDiscovery"] == {"clusterName": cluster_name} and values["awsRegion"] == "us-east-1"
+    assert values["image"]["tag"] == f"v{DEFAULT_VERSION}.0"
+    assoc = prod.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "eks-autoscaler")
+    assert (assoc.inputs["namespace"], assoc.inputs["serviceAccount"]) == ("kube-system", "cluster-autoscaler")
+    policy = json.loads(prod.one("aws:iam/rolePolicy:RolePolicy", "eks-autoscaler").inputs["policy"])
+    writes = [s for s in policy["Statement"] if "autoscaling:SetDesiredCapacity" in s["Action"]][0]
+    assert writes["Condition"] == {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}":
+                                                    "owned"}}
+    assert release.urn in prod.one("pulumi:providers:kubernetes", "eks-k8s").dependencies
+    # The autoscaler owns the count: a changed desired never reaches EKS after creation.
+    assert "scalingConfig.desiredSize" in prod.one("aws:eks/nodeGroup:NodeGroup").ignore_changes
+
+
+def test_cluster_autoscaler_follows_the_version_and_can_be_turned_off(plan):
+    g = plan(lambda: EksCluster("eks", {"version": "1.35", "cluster_autoscaler": {"chart_version": "9.40.0"}},
+                                network=NET))
+    release = g.one("kubernetes:helm.sh/v3:Release", "eks-autoscaler")
+    assert release.inputs["values"]["image"]["tag"] == "v1.35.0" and release.inputs["version"] == "9.40.0"
+    g = plan(lambda: EksCluster("eks", {"cluster_autoscaler": {"enabled": False}}, network=NET))
+    assert not g.of_type("kubernetes:helm.sh/v3:Release")
+    assert_problem(lambda: _validate({"cluster_autoscaler": {"image_tag": "latest"}}),
+                   "eks.cluster_autoscaler.image_tag", "v1.36.0")
+
+
+def test_load_balancer_controller_default_tags_leave_each_load_balancer_its_service_tag(prod):
+    values = prod.one("kubernetes:helm.sh/v3:Release", "eks-lbc").inputs["values"]
+    assert "Service" not in values["defaultTags"] and values["defaultTags"]["Environment"] == "prod"
+
+
+def test_credential_command_is_relative_inside_the_project_and_absolute_outside(monkeypatch, tmp_path):
+    import os
+    import sys
+
+    from components.eks import credential_command
+    monkeypatch.setattr(sys, "executable", os.path.join(os.getcwd(), "venv", "bin", "python"))
+    assert credential_command() == "venv/bin/python"
+    monkeypatch.setattr(sys, "executable", "/usr/bin/python3")
+    monkeypatch.chdir(tmp_path)
+    assert credential_command() == "/usr/bin/python3"

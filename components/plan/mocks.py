@@ -251,7 +251,12 @@ class PlanMocks(pulumi.runtime.Mocks):
         extras = STATE_EXTRAS.get(type_)
         if extras is not None:
             state.update(extras(args.name, {**state, **inputs}, self.region))
+        computed = {k: v for k, v in state.items() if isinstance(v, dict)}
         state.update(inputs)
+        # Computed fields nested in an input block (an EKS cluster's vpcConfig.clusterSecurityGroupId) survive.
+        for key, value in computed.items():
+            if isinstance(state.get(key), dict):
+                state[key] = {**value, **state[key]}
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -289,6 +294,12 @@ class PlanMocks(pulumi.runtime.Mocks):
             # The regional Elastic Load Balancing account that writes access logs (us-east-1's by default).
             account = ELB_ACCOUNTS.get(region, "127311923021")
             return {"arn": f"arn:{PARTITION}:iam::{account}:root", "id": account, "region": region}
+        if token == "aws:eks/getAddonVersion:getAddonVersion":
+            # EKS's default version of an add-on depends on the cluster's Kubernetes version.
+            kube = a.get("kubernetesVersion") or "0.0"
+            version = f"v{kube}.0-eksbuild.{len(a.get('addonName') or '') % 9 + 1}"
+            return {"addonName": a.get("addonName"), "kubernetesVersion": kube, "version": version,
+                    "mostRecent": bool(a.get("mostRecent")), "id": a.get("addonName")}
         if token == "aws:eks/getClusterAuth:getClusterAuth":
             return {"name": a.get("name"), "token": "k8s-aws-v1.mock-token", "id": a.get("name")}
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
