@@ -19,7 +19,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
-from .k8s import (DNS1123_LABEL, KubernetesService, namespace_labels, validate_kubernetes_service)
+from .k8s import (DNS1123_LABEL, LB_SUBNET_KEYS, KubernetesService, namespace_labels, validate_kubernetes_service)
 from .patterns import BuildContext, Pattern, ValidationContext
 from .profiles import LOG_RETENTION_DAYS, Profile, get_profile
 from .service_spec import standard_tags, validate_tags
@@ -329,18 +329,15 @@ def _validate_node_group(key: Any, group: Any, path: str, problems: Problems, pr
 
 
 # -- component ------------------------------------------------------------------------------------
-#: Where load balancers of each exposure live, as the Network names the subnet ids and CIDRs.
-LB_SUBNET_KEYS = {"public": ("public_subnet_ids", "public_subnet_cidrs"),
-                  "internal": ("load_balancer_subnet_ids", "load_balancer_subnet_cidrs")}
-
-
 def _network_ref(network: Any) -> dict[str, Any]:
     if network is None:
         raise ValueError("EksCluster needs network= (a Network or a dict with vpc_id, vpc_cidr, private_subnet_ids)")
     if isinstance(network, Mapping):
         return dict(network)
-    keys = ("vpc_id", "vpc_cidr", "private_subnet_ids", *(k for pair in LB_SUBNET_KEYS.values() for k in pair))
-    return {key: getattr(network, key) for key in keys if getattr(network, key, None) is not None}
+    ref = {"vpc_id": network.vpc_id, "vpc_cidr": network.vpc_cidr, "private_subnet_ids": network.private_subnet_ids}
+    for tier in getattr(network, "load_balancer_tiers", ()):
+        ref.update({key: getattr(network, key) for key in LB_SUBNET_KEYS[tier]})
+    return ref
 
 
 def _kubeconfig(cluster_name: str, endpoint: str, ca: str, user: dict[str, Any]) -> str:

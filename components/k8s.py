@@ -53,6 +53,9 @@ IAM_BINDINGS = ("pod_identity", "irsa")
 SECRETS_DIR = "/var/run/secrets/app"
 RUN_AS_USER = 10001
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+#: Where the load balancer of each exposure lives, as a Network names the subnet ids and CIDRs.
+LB_SUBNET_KEYS = {"public": ("public_subnet_ids", "public_subnet_cidrs"),
+                  "internal": ("load_balancer_subnet_ids", "load_balancer_subnet_cidrs")}
 
 
 class RollingUpdateArgs(TypedDict):
@@ -154,7 +157,9 @@ class KubernetesServiceArgs(TypedDict):
     """``pod_identity`` (EKS Pod Identity) or ``irsa`` (IAM roles for service accounts, needs the cluster's
     OIDC provider). Default: ``pod_identity``."""
     load_balancer_cidrs: NotRequired[Sequence[str]]
-    """Where the load balancer's traffic comes from, for the NetworkPolicy. Default: the network's VPC CIDR."""
+    """Where the load balancer's traffic comes from, for the NetworkPolicy. Default: the CIDRs of the
+    network's load balancer subnets (``public_subnet_cidrs`` for ``public``, ``load_balancer_subnet_cidrs``
+    for ``internal``), never the VPC's: every pod has a VPC address."""
 
 
 # -- validation -----------------------------------------------------------------------------------
@@ -384,7 +389,7 @@ def _cluster_ref(cluster: Any) -> dict[str, Any]:
         return dict(cluster)
     return {"cluster_name": cluster.cluster_name, "oidc_provider_arn": getattr(cluster, "oidc_provider_arn", None),
             "oidc_issuer": getattr(cluster, "oidc_issuer", None), "provider": getattr(cluster, "provider", None),
-            "vpc_cidr": getattr(cluster, "vpc_cidr", None)}
+            "load_balancer_subnets": getattr(cluster, "load_balancer_subnets", None)}
 
 
 class KubernetesService(pulumi.ComponentResource):
@@ -555,14 +560,15 @@ class KubernetesService(pulumi.ComponentResource):
             spec={**budget, "selector": {"matchLabels": selector}, "unhealthyPodEvictionPolicy": "AlwaysAllow"},
             opts=kopts)
 
-        lb_cidrs = list(args.get("load_balancer_cidrs") or [])
-        if not lb_cidrs and core.expose != "none":
-            lb_cidrs = [_vpc_cidr(network, ref)]
+        lb_ids, lb_cidrs = (None, None) if core.expose == "none" else _load_balancer_subnets(network, ref, core.expose)
+        if args.get("load_balancer_cidrs"):
+            lb_ids, lb_cidrs = None, list(args["load_balancer_cidrs"])
         self._network_policy(name, ns, labels, selector, core, lb_cidrs, args.get("allow_from") or [], kopts)
 
         self.url = pulumi.Output.from_input("")
         if core.expose != "none":
             ingress = self._ingress(name, ns, labels, core, args.get("ingress") or {}, tags, prof, await_load_balancer,
+                                    lb_ids,
                                     pulumi.ResourceOptions.merge(kopts, pulumi.ResourceOptions(depends_on=[service])))
             scheme = "https" if (args.get("ingress") or {}).get("certificate_arn") else "http"
             self.url = ingress.status.apply(lambda s: _ingress_url(s, scheme))
@@ -599,13 +605,14 @@ class KubernetesService(pulumi.ComponentResource):
         return role
 
     def _network_policy(self, name: str, ns: str, labels: Mapping[str, str], selector: Mapping[str, str], core: Any,
-                        lb_cidrs: Sequence[pulumi.Input[str]], allow_from: Sequence[str],
+                        lb_cidrs: pulumi.Input[Sequence[str]] | None, allow_from: Sequence[str],
                         opts: pulumi.ResourceOptions) -> None:
         import pulumi_kubernetes as k8s
         port = [{"port": core.port, "protocol": "TCP"}]
         rules: list[dict[str, Any]] = [{"from": [{"podSelector": {"matchLabels": selector}}]}]
-        if lb_cidrs:
-            rules.append({"from": [{"ipBlock": {"cidr": c}} for c in lb_cidrs], "ports": port})
+        if lb_cidrs is not None:
+            rules.append({"from": pulumi.Output.from_input(lb_cidrs).apply(lambda cs: _ip_blocks(name, cs)),
+                          "ports": port})
         peers = []
         for ref in sorted(set(allow_from)):
             other_ns, other = ref.split("/", 1) if "/" in ref else (ns, ref)
@@ -618,7 +625,8 @@ class KubernetesService(pulumi.ComponentResource):
             spec={"podSelector": {"matchLabels": selector}, "policyTypes": ["Ingress"], "ingress": rules}, opts=opts)
 
     def _ingress(self, name: str, ns: str, labels: Mapping[str, str], core: Any, ing: Mapping[str, Any],
-                 tags: Mapping[str, str], prof: Profile, await_lb: bool, opts: pulumi.ResourceOptions):
+                 tags: Mapping[str, str], prof: Profile, await_lb: bool, subnet_ids: pulumi.Input[Sequence[str]] | None,
+                 opts: pulumi.ResourceOptions):
         import pulumi_kubernetes as k8s
         hc = core.health_check
         prefix = "alb.ingress.kubernetes.io"
@@ -656,6 +664,9 @@ class KubernetesService(pulumi.ComponentResource):
             annotations["pulumi.com/skipAwait"] = "true"
         if ing.get("group"):
             annotations[f"{prefix}/group.name"] = ing["group"]
+        if subnet_ids is not None:
+            # The load balancer lives exactly in the subnets whose CIDRs the NetworkPolicy admits.
+            annotations[f"{prefix}/subnets"] = pulumi.Output.from_input(subnet_ids).apply(lambda ids: ",".join(ids))
         rule: dict[str, Any] = {"http": {"paths": [{
             "path": ing.get("path", "/"), "pathType": "Prefix",
             "backend": {"service": {"name": name, "port": {"name": "http"}}}}]}}
@@ -687,10 +698,26 @@ def image_version(image: pulumi.Input[str]) -> pulumi.Input[str]:
     return pulumi.Output.from_input(image).apply(version) if is_unknown(image) else version(image)
 
 
-def _vpc_cidr(network: Any, ref: Mapping[str, Any]) -> pulumi.Input[str]:
+def _load_balancer_subnets(network: Any, ref: Mapping[str, Any], expose: str) -> tuple[Any, Any]:
+    """(subnet ids, CIDRs) of the load balancers of ``expose``, from the network, else the cluster; (None, None)
+    when neither names them."""
+    ids_key, cidrs_key = LB_SUBNET_KEYS[expose]
     if network is not None:
-        return network["vpc_cidr"] if isinstance(network, Mapping) else network.vpc_cidr
-    return ref["vpc_cidr"]
+        if isinstance(network, Mapping):
+            return network.get(ids_key), network.get(cidrs_key)
+        if expose in getattr(network, "load_balancer_tiers", ()):
+            return getattr(network, ids_key), getattr(network, cidrs_key)
+        return None, None
+    found = (ref.get("load_balancer_subnets") or {}).get(expose) or {}
+    return found.get("ids"), found.get("cidrs")
+
+
+def _ip_blocks(name: str, cidrs: Sequence[str]) -> list[dict[str, Any]]:
+    # An empty `from` admits everyone: refuse rather than open the service to the whole cluster.
+    if not cidrs:
+        raise ValueError(f"{name}: no load balancer CIDRs for the NetworkPolicy; give load_balancer_cidrs or a "
+                         "network with load balancer subnets")
+    return [{"ipBlock": {"cidr": c}} for c in cidrs]
 
 
 def _ingress_url(status: Any, scheme: str) -> str:
@@ -709,10 +736,12 @@ def _validate_context(name: str, args: Mapping[str, Any], ref: Mapping[str, Any]
                      "needs an EKS cluster (cluster=...) to bind an IAM role to the pods through Pod Identity")
     if needs_role and args.get("iam_binding") == "irsa" and not ref.get("oidc_provider_arn"):
         problems.add(join_path(name, "iam_binding"), "irsa needs the cluster's oidc_provider_arn and oidc_issuer")
-    if args.get("expose", "internal") != "none" and not args.get("load_balancer_cidrs") and network is None \
-            and ref.get("vpc_cidr") is None:
+    expose = args.get("expose", "internal")
+    if expose in LB_SUBNET_KEYS and not args.get("load_balancer_cidrs") \
+            and _load_balancer_subnets(network, ref, expose)[1] is None:
         problems.add(join_path(name, "load_balancer_cidrs"),
-                     "is required when exposed without a network or an EKS cluster: the NetworkPolicy admits "
-                     "the load balancer from these CIDRs")
+                     f"is required for expose: {expose} when the network names no {LB_SUBNET_KEYS[expose][1]}: the "
+                     "NetworkPolicy admits the load balancer from exactly these CIDRs (never the whole VPC, where "
+                     "every pod has an address)")
 
 

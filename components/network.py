@@ -21,7 +21,10 @@ NAT_STRATEGIES = ("none", "single", "per_az")
 MAX_AZS = 6
 NETWORK_KEYS = ("cidr", "availability_zones", "availability_zone_names", "nat", "isolated_subnets",
                 "flow_logs", "log_retention_days", "vpc_id", "vpc_cidr", "public_subnet_ids",
-                "private_subnet_ids", "isolated_subnet_ids", "tags")
+                "private_subnet_ids", "isolated_subnet_ids", "public_subnet_cidrs", "load_balancer_subnet_ids",
+                "load_balancer_subnet_cidrs", "tags")
+#: Bring-your-own keys naming load balancer subnets: ids and CIDRs go together.
+BYO_LB_KEYS = (("public_subnet_ids", "public_subnet_cidrs"), ("load_balancer_subnet_ids", "load_balancer_subnet_cidrs"))
 BYO_KEYS = ("vpc_id", "public_subnet_ids", "private_subnet_ids")
 
 
@@ -53,6 +56,13 @@ class NetworkArgs(TypedDict):
     """With ``vpc_id``: its private subnets, where services run; required with ``vpc_id``. Default: none."""
     isolated_subnet_ids: NotRequired[pulumi.Input[Sequence[str]]]
     """With ``vpc_id``: its isolated subnets. Default: none."""
+    public_subnet_cidrs: NotRequired[Sequence[str]]
+    """With ``vpc_id`` and ``public_subnet_ids``: their CIDRs, so Kubernetes NetworkPolicies admit exactly the
+    internet-facing load balancers. Default: none (exposed Kubernetes services then need ``load_balancer_cidrs``)."""
+    load_balancer_subnet_ids: NotRequired[pulumi.Input[Sequence[str]]]
+    """With ``vpc_id``: subnets holding only internal load balancers (nothing else runs there). Default: none."""
+    load_balancer_subnet_cidrs: NotRequired[Sequence[str]]
+    """With ``load_balancer_subnet_ids``: their CIDRs. Default: none."""
     tags: NotRequired[Mapping[str, str]]
     """Extra tags on every resource. Default: none."""
 
@@ -61,12 +71,13 @@ def subnet_cidrs(vpc_cidr: str, az_index: int) -> dict[str, str]:
     """The fixed CIDR slots of AZ number ``az_index``; a slot never depends on how many AZs there are.
 
     The first half of the VPC holds private subnets (1/16 of the VPC each), the second half
-    public and isolated subnets (1/64 each), so adding an AZ never renumbers a subnet.
+    public, isolated and internal load balancer subnets (1/64 each), so adding an AZ never renumbers a subnet.
     """
     net = ipaddress.ip_network(vpc_cidr)
     private = list(net.subnets(new_prefix=net.prefixlen + 4))[az_index]
     small = list(net.subnets(new_prefix=net.prefixlen + 6))
-    return {"private": str(private), "public": str(small[32 + az_index]), "isolated": str(small[40 + az_index])}
+    return {"private": str(private), "public": str(small[32 + az_index]), "isolated": str(small[40 + az_index]),
+            "load_balancer": str(small[48 + az_index])}
 
 
 def validate_network(args: Mapping[str, Any], path: str = "network") -> Problems:
@@ -81,8 +92,18 @@ def validate_network(args: Mapping[str, Any], path: str = "network") -> Problems
         for key in ("cidr", "availability_zones", "nat", "isolated_subnets", "flow_logs"):
             if args.get(key) is not None:
                 problems.add(join_path(path, key), "cannot be set with vpc_id: the existing VPC is used as it is")
+        for ids, cidrs in BYO_LB_KEYS:
+            if args.get(cidrs) is not None and args.get(ids) is None:
+                problems.add(join_path(path, cidrs), f"needs {ids} (the subnets these CIDRs belong to)")
+            if ids == "load_balancer_subnet_ids" and args.get(ids) is not None and args.get(cidrs) is None:
+                problems.add(join_path(path, cidrs), f"is required with {ids} (NetworkPolicies admit these CIDRs)")
+            listed = args.get(cidrs)
+            if problems.check_list(listed, join_path(path, cidrs)) and isinstance(listed, (list, tuple)):
+                for i, value in enumerate(listed):
+                    _check_subnet_cidr(value, join_path(path, cidrs, i), problems)
     else:
-        for key in ("public_subnet_ids", "private_subnet_ids", "isolated_subnet_ids", "vpc_cidr"):
+        for key in ("public_subnet_ids", "private_subnet_ids", "isolated_subnet_ids", "vpc_cidr",
+                    "public_subnet_cidrs", "load_balancer_subnet_ids", "load_balancer_subnet_cidrs"):
             if args.get(key) is not None:
                 problems.add(join_path(path, key), "is only used with vpc_id (bring your own VPC)")
     cidr = args.get("cidr")
@@ -110,6 +131,20 @@ def validate_network(args: Mapping[str, Any], path: str = "network") -> Problems
     return problems
 
 
+def _check_subnet_cidr(value: Any, path: str, problems: Problems) -> None:
+    if is_unknown(value):
+        return
+    try:
+        net = ipaddress.ip_network(value) if isinstance(value, str) else None
+    except ValueError:
+        net = None
+    if net is None or net.version != 4:
+        problems.add(path, f"must be an IPv4 subnet CIDR such as '10.0.192.0/24', got {value!r}")
+    elif net.prefixlen > 27:
+        # AWS: a load balancer's subnet needs at least a /27 (and 8 free addresses).
+        problems.add(path, f"must be at least a /27 to hold load balancers, got {value!r}")
+
+
 class Network(pulumi.ComponentResource):
     """A VPC with public and private subnets in each AZ, NAT per the chosen strategy, an S3 gateway
     endpoint, a default security group with no rules, and optional flow logs; or an existing VPC."""
@@ -124,8 +159,16 @@ class Network(pulumi.ComponentResource):
     """Private subnets, one per AZ (instances, tasks, pods, functions)."""
     isolated_subnet_ids: pulumi.Output[list[str]]
     """Isolated subnets, one per AZ, when requested; else empty."""
+    public_subnet_cidrs: pulumi.Output[list[str]]
+    """CIDRs of the public subnets (where internet-facing load balancers live); empty when not known."""
+    load_balancer_subnet_ids: pulumi.Output[list[str]]
+    """Subnets for internal load balancers only, one per AZ (tagged ``kubernetes.io/role/internal-elb``)."""
+    load_balancer_subnet_cidrs: pulumi.Output[list[str]]
+    """CIDRs of ``load_balancer_subnet_ids``: what a NetworkPolicy admits for an internal load balancer."""
     availability_zones: pulumi.Output[list[str]]
     """The AZ names, in subnet order."""
+    load_balancer_tiers: tuple[str, ...]
+    """Exposures (``public``, ``internal``) whose load balancer subnet CIDRs this network knows."""
 
     def __init__(self, name: str, args: NetworkArgs | None = None, opts: pulumi.ResourceOptions | None = None,
                  *, profile: Profile | str | None = None):
@@ -142,7 +185,9 @@ class Network(pulumi.ComponentResource):
         self.register_outputs({
             "vpc_id": self.vpc_id, "vpc_cidr": self.vpc_cidr, "public_subnet_ids": self.public_subnet_ids,
             "private_subnet_ids": self.private_subnet_ids, "isolated_subnet_ids": self.isolated_subnet_ids,
-            "availability_zones": self.availability_zones,
+            "availability_zones": self.availability_zones, "public_subnet_cidrs": self.public_subnet_cidrs,
+            "load_balancer_subnet_ids": self.load_balancer_subnet_ids,
+            "load_balancer_subnet_cidrs": self.load_balancer_subnet_cidrs,
         })
 
     def _existing(self, args: Mapping[str, Any]) -> None:
@@ -155,6 +200,12 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = pulumi.Output.from_input(args["private_subnet_ids"])
         self.isolated_subnet_ids = pulumi.Output.from_input(args.get("isolated_subnet_ids") or [])
         self.availability_zones = pulumi.Output.from_input([])
+        self.public_subnet_cidrs = pulumi.Output.from_input(list(args.get("public_subnet_cidrs") or []))
+        self.load_balancer_subnet_ids = pulumi.Output.from_input(args.get("load_balancer_subnet_ids") or [])
+        self.load_balancer_subnet_cidrs = pulumi.Output.from_input(list(args.get("load_balancer_subnet_cidrs") or []))
+        self.load_balancer_tiers = tuple(tier for tier, key in (("public", "public_subnet_cidrs"),
+                                                                ("internal", "load_balancer_subnet_cidrs"))
+                                         if args.get(key))
 
     def _create(self, name: str, args: Mapping[str, Any], prof: Profile, child: pulumi.ResourceOptions) -> None:
         cidr = args.get("cidr", "10.0.0.0/16")
@@ -181,7 +232,7 @@ class Network(pulumi.ComponentResource):
         aws.ec2.Route(f"{name}-public-internet", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
                       gateway_id=igw.id, opts=child)
 
-        public, private, isolated, private_rts, isolated_rts, nats = [], [], [], [], [], []
+        public, private, isolated, private_rts, isolated_rts, nats, lbs = [], [], [], [], [], [], []
         for i in range(count):
             slots = subnet_cidrs(cidr, i)
             az = zones[i]
@@ -191,15 +242,22 @@ class Network(pulumi.ComponentResource):
                                  opts=child)
             aws.ec2.RouteTableAssociation(f"{name}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id, opts=child)
             public.append(pub)
+            # Pods run here: internal load balancers get subnets of their own, so a NetworkPolicy can admit
+            # exactly them without admitting every pod of the VPC.
             priv = aws.ec2.Subnet(f"{name}-private-{i}", vpc_id=vpc.id, cidr_block=slots["private"],
-                                  availability_zone=az,
-                                  tags=tagged(f"private-{i}", {"Tier": "private", "kubernetes.io/role/internal-elb": "1"}),
-                                  opts=child)
+                                  availability_zone=az, tags=tagged(f"private-{i}", {"Tier": "private"}), opts=child)
             private.append(priv)
             # One private route table per AZ whatever the NAT strategy, so changing it never renumbers.
             rt = aws.ec2.RouteTable(f"{name}-private-{i}", vpc_id=vpc.id, tags=tagged(f"private-{i}"), opts=child)
             aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=priv.id, route_table_id=rt.id, opts=child)
             private_rts.append(rt)
+            lb = aws.ec2.Subnet(f"{name}-lb-{i}", vpc_id=vpc.id, cidr_block=slots["load_balancer"],
+                                availability_zone=az, map_public_ip_on_launch=False,
+                                tags=tagged(f"lb-{i}", {"Tier": "load-balancer", "kubernetes.io/role/internal-elb": "1"}),
+                                opts=child)
+            # Internal load balancers answer inside the VPC only: the AZ's private routes, no internet gateway.
+            aws.ec2.RouteTableAssociation(f"{name}-lb-{i}", subnet_id=lb.id, route_table_id=rt.id, opts=child)
+            lbs.append(lb)
             if args.get("isolated_subnets"):
                 iso = aws.ec2.Subnet(f"{name}-isolated-{i}", vpc_id=vpc.id, cidr_block=slots["isolated"],
                                      availability_zone=az, tags=tagged(f"isolated-{i}", {"Tier": "isolated"}), opts=child)
@@ -234,6 +292,12 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
         self.isolated_subnet_ids = pulumi.Output.all(*[s.id for s in isolated])
         self.availability_zones = zones
+        self.load_balancer_tiers = ("public", "internal")
+        # Known when planning: the slots depend only on the VPC CIDR and the AZ number.
+        self.public_subnet_cidrs = pulumi.Output.from_input([subnet_cidrs(cidr, i)["public"] for i in range(count)])
+        self.load_balancer_subnet_ids = pulumi.Output.all(*[s.id for s in lbs])
+        self.load_balancer_subnet_cidrs = pulumi.Output.from_input(
+            [subnet_cidrs(cidr, i)["load_balancer"] for i in range(count)])
 
     def _flow_logs(self, name: str, vpc: aws.ec2.Vpc, prof: Profile, retention: int,
                    child: pulumi.ResourceOptions) -> None:
@@ -250,7 +314,9 @@ class Network(pulumi.ComponentResource):
     def ref(self) -> dict[str, pulumi.Output]:
         """This network as plain outputs (what other components accept as ``network``)."""
         return {"vpc_id": self.vpc_id, "vpc_cidr": self.vpc_cidr, "public_subnet_ids": self.public_subnet_ids,
-                "private_subnet_ids": self.private_subnet_ids}
+                "private_subnet_ids": self.private_subnet_ids, "public_subnet_cidrs": self.public_subnet_cidrs,
+                "load_balancer_subnet_ids": self.load_balancer_subnet_ids,
+                "load_balancer_subnet_cidrs": self.load_balancer_subnet_cidrs}
 
 
 def _first_zones(names: list[str], count: int) -> list[str]:

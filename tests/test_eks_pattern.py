@@ -57,11 +57,33 @@ def test_allow_from_names_resolve_to_the_peer_namespace(shop):
     assert peer["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "checkout"}
 
 
-def test_load_balancer_cidr_is_the_stack_network(shop):
-    vpc = shop.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"]
+def test_load_balancer_cidrs_are_the_stack_networks_public_subnets(shop):
+    network = shop.one("microservices:network:Network").outputs
     policy = next(r for r in shop.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
                   if r.inputs["metadata"]["name"] == "cart")
-    assert policy.inputs["spec"]["ingress"][1]["from"] == [{"ipBlock": {"cidr": vpc}}]
+    assert policy.inputs["spec"]["ingress"][1]["from"] == [{"ipBlock": {"cidr": c}}
+                                                            for c in network["public_subnet_cidrs"]]
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_no_network_policy_admits_the_vpc_or_a_subnet_where_pods_run(stack):
+    import ipaddress
+
+    from components.plan.__main__ import run_project
+    from components.plan.project import load_project
+    graph = run_project(load_project(ROOT, stack))
+    vpc = ipaddress.ip_network(graph.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"])
+    pods = [ipaddress.ip_network(s.inputs["cidrBlock"]) for s in graph.of_type("aws:ec2/subnet:Subnet")
+            if s.inputs["tags"]["Tier"] == "private"]
+    policies = graph.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    blocks = [ipaddress.ip_network(peer["ipBlock"]["cidr"]) for p in policies for rule in p.inputs["spec"]["ingress"]
+              for peer in rule.get("from", []) if "ipBlock" in peer]
+    assert policies and blocks
+    for block in blocks:
+        assert block != vpc and not block.supernet_of(vpc)
+        assert not any(block.overlaps(net) for net in pods), block
+    # No rule without `from` (it would admit every source).
+    assert all(rule.get("from") for p in policies for rule in p.inputs["spec"]["ingress"])
 
 
 def test_ingress_does_not_wait_for_a_controller_the_stack_does_not_install(shop):

@@ -70,10 +70,15 @@ def manifest_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("k8s")
 
 
+SHOWCASE_CLUSTER = {"cluster_name": "c", "load_balancer_subnets": {
+    tier: {"ids": [f"subnet-{tier}"], "cidrs": [cidr]}
+    for tier, cidr in (("public", "10.0.128.0/22"), ("internal", "10.0.192.0/22"))}}
+
+
 @pytest.fixture(scope="module")
 def rendered(manifest_dir) -> dict[str, list[dict[str, Any]]]:
     out = {stack: render_stack(stack, manifest_dir / stack) for stack in STACKS}
-    showcase = run(lambda: KubernetesService("showcase", SHOWCASE, cluster={"cluster_name": "c", "vpc_cidr": "10.0.0.0/16"},
+    showcase = run(lambda: KubernetesService("showcase", SHOWCASE, cluster=SHOWCASE_CLUSTER,
                                              profile="prod"),
                    config={"microservices:environment": "prod"}, project_dir=ROOT, stack="prod")
     write_manifests(plan_document(showcase, "prod"), manifest_dir / "showcase")

@@ -11,8 +11,11 @@ from components.patterns import ValidationContext
 from components.profiles import get_profile
 from tests.conftest import ROOT, assert_problem
 
-NET = {"vpc_id": "vpc-0abc", "vpc_cidr": "10.20.0.0/16", "private_subnet_ids": ["subnet-a", "subnet-b"]}
-CLUSTER = {"cluster_name": "microservices-dev-eks", "vpc_cidr": "10.20.0.0/16",
+NET = {"vpc_id": "vpc-0abc", "vpc_cidr": "10.20.0.0/16", "private_subnet_ids": ["subnet-a", "subnet-b"],
+       "public_subnet_ids": ["subnet-p1", "subnet-p2"], "public_subnet_cidrs": ["10.20.128.0/22", "10.20.132.0/22"],
+       "load_balancer_subnet_ids": ["subnet-l1", "subnet-l2"],
+       "load_balancer_subnet_cidrs": ["10.20.192.0/22", "10.20.196.0/22"]}
+CLUSTER = {"cluster_name": "microservices-dev-eks",
            "oidc_provider_arn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC",
            "oidc_issuer": "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"}
 IMAGE = {"ref": "public.ecr.aws/acme/orders:1.4.2"}
@@ -240,7 +243,11 @@ def test_network_policy_admits_only_the_load_balancer_own_pods_and_allowed_servi
     selector = _k8s(full, "Deployment").inputs["spec"]["selector"]["matchLabels"]
     own, lb, peers = np["ingress"]
     assert own == {"from": [{"podSelector": {"matchLabels": selector}}]}
-    assert lb == {"from": [{"ipBlock": {"cidr": NET["vpc_cidr"]}}], "ports": [{"port": 9000, "protocol": "TCP"}]}
+    # expose: public -> exactly the public subnets, where the internet-facing load balancer lives.
+    assert lb == {"from": [{"ipBlock": {"cidr": c}} for c in NET["public_subnet_cidrs"]],
+                  "ports": [{"port": 9000, "protocol": "TCP"}]}
+    assert _k8s(full, "Ingress").inputs["metadata"]["annotations"]["alb.ingress.kubernetes.io/subnets"] == \
+        "subnet-p1,subnet-p2"
     assert peers["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "checkout"}},
                               "podSelector": {"matchLabels": {"app.kubernetes.io/name": "cart"}}}]
 
@@ -390,3 +397,18 @@ def test_rejects_a_probe_timeout_above_the_period_derived_from_the_health_check(
                    "services.orders.probes.liveness.timeout_seconds", "at most period_seconds (15, derived")
     assert_problem(lambda: _v({"image": IMAGE, "probes": {"startup": {"timeout_seconds": 6}}}),
                    "services.orders.probes.startup.timeout_seconds", "(5, derived")
+
+
+def test_internal_service_admits_only_the_internal_load_balancer_subnets_never_the_vpc(plan):
+    g = plan(lambda: KubernetesService("orders", {"image": IMAGE}, network=NET, await_load_balancer=False))
+    blocks = [peer["ipBlock"]["cidr"] for rule in _k8s(g, "NetworkPolicy").inputs["spec"]["ingress"]
+              for peer in rule["from"] if "ipBlock" in peer]
+    assert blocks == NET["load_balancer_subnet_cidrs"] and NET["vpc_cidr"] not in blocks
+    ann = _k8s(g, "Ingress").inputs["metadata"]["annotations"]
+    assert ann["alb.ingress.kubernetes.io/subnets"] == "subnet-l1,subnet-l2"
+
+
+def test_exposed_service_needs_load_balancer_cidrs_when_the_network_names_no_load_balancer_subnets():
+    bare = {"vpc_id": "vpc-0abc", "vpc_cidr": "10.20.0.0/16", "private_subnet_ids": ["subnet-a"]}
+    assert_problem(lambda: KubernetesService("orders", {"image": IMAGE}, network=bare),
+                   "orders.load_balancer_cidrs", "expose: internal", "load_balancer_subnet_cidrs", "never the whole VPC")

@@ -15,7 +15,7 @@ ROUTE = "aws:ec2/route:Route"
 def test_creates_public_and_private_subnet_per_az(plan):
     graph = plan(lambda: Network("net", {"availability_zones": 3}))
     subnets = {r.name: r for r in graph.of_type(SUBNET)}
-    assert sorted(subnets) == [f"net-{tier}-{i}" for tier in ("private", "public") for i in range(3)]
+    assert sorted(subnets) == [f"net-{tier}-{i}" for tier in ("lb", "private", "public") for i in range(3)]
     assert [subnets[f"net-private-{i}"].inputs["availabilityZone"] for i in range(3)] == \
         ["us-east-1a", "us-east-1b", "us-east-1c"]
     assert all(not s.inputs.get("mapPublicIpOnLaunch") for s in subnets.values())
@@ -27,7 +27,8 @@ def test_subnet_cidrs_do_not_move_when_an_az_is_added():
     two = [subnet_cidrs("10.20.0.0/16", i) for i in range(2)]
     three = [subnet_cidrs("10.20.0.0/16", i) for i in range(3)]
     assert three[:2] == two
-    assert two[0] == {"private": "10.20.0.0/20", "public": "10.20.128.0/22", "isolated": "10.20.160.0/22"}
+    assert two[0] == {"private": "10.20.0.0/20", "public": "10.20.128.0/22", "isolated": "10.20.160.0/22",
+                      "load_balancer": "10.20.192.0/22"}
     every = [c for slots in (subnet_cidrs("10.20.0.0/16", i) for i in range(6)) for c in slots.values()]
     assert len(set(every)) == len(every)
 
@@ -85,10 +86,10 @@ def test_default_security_group_has_no_rules(plan):
 
 def test_profile_sets_azs_nat_and_flow_logs(plan):
     dev = plan(lambda: Network("net", {}), environment="dev")
-    assert len(dev.of_type(SUBNET)) == 4 and len(dev.of_type(NAT)) == 1
+    assert len(dev.of_type(SUBNET)) == 6 and len(dev.of_type(NAT)) == 1
     assert not dev.of_type("aws:ec2/flowLog:FlowLog")
     prod = plan(lambda: Network("net", {}), environment="prod")
-    assert len(prod.of_type(SUBNET)) == 6 and len(prod.of_type(NAT)) == 3
+    assert len(prod.of_type(SUBNET)) == 9 and len(prod.of_type(NAT)) == 3
     flow = prod.one("aws:ec2/flowLog:FlowLog")
     assert flow.inputs["trafficType"] == "ALL"
     assert prod.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 365
@@ -97,7 +98,7 @@ def test_profile_sets_azs_nat_and_flow_logs(plan):
 def test_explicit_args_win_over_profile(plan):
     graph = plan(lambda: Network("net", {"nat": "single", "availability_zones": 2, "flow_logs": False}),
                  environment="prod")
-    assert len(graph.of_type(NAT)) == 1 and len(graph.of_type(SUBNET)) == 4
+    assert len(graph.of_type(NAT)) == 1 and len(graph.of_type(SUBNET)) == 6
     assert not graph.of_type("aws:ec2/flowLog:FlowLog")
 
 
@@ -152,3 +153,45 @@ def test_bad_network_registers_nothing(plan):
     graph = plan(program)
     assert len(graph) == 0
     assert "net.cidr" in str(created[0]) and "net.nat" in str(created[0])
+
+
+def test_internal_load_balancers_get_subnets_of_their_own_apart_from_pods(plan):
+    graph = plan(lambda: Network("net", {"cidr": "10.20.0.0/16", "availability_zones": 2}))
+    subnets = {r.name: r.inputs for r in graph.of_type(SUBNET)}
+    for i in range(2):
+        assert subnets[f"net-lb-{i}"]["tags"]["kubernetes.io/role/internal-elb"] == "1"
+        assert subnets[f"net-lb-{i}"]["cidrBlock"] == subnet_cidrs("10.20.0.0/16", i)["load_balancer"]
+        # The controller must never pick the subnets where pods run.
+        assert "kubernetes.io/role/internal-elb" not in subnets[f"net-private-{i}"]["tags"]
+        assert subnets[f"net-public-{i}"]["tags"]["kubernetes.io/role/elb"] == "1"
+        assoc = graph.one("aws:ec2/routeTableAssociation:RouteTableAssociation", f"net-lb-{i}")
+        assert assoc.property_dependencies["routeTableId"] == \
+            [graph.one("aws:ec2/routeTable:RouteTable", f"net-private-{i}").urn]
+    outputs = graph.one("microservices:network:Network").outputs
+    assert outputs["load_balancer_subnet_cidrs"] == ["10.20.192.0/22", "10.20.196.0/22"]
+    assert outputs["public_subnet_cidrs"] == ["10.20.128.0/22", "10.20.132.0/22"]
+    assert len(outputs["load_balancer_subnet_ids"]) == 2
+
+
+def test_bring_your_own_vpc_passes_load_balancer_subnets_through(plan):
+    args = {"vpc_id": "vpc-0123", "vpc_cidr": "10.9.0.0/16", "private_subnet_ids": ["subnet-a"],
+            "public_subnet_ids": ["subnet-c"], "public_subnet_cidrs": ["10.9.200.0/24"],
+            "load_balancer_subnet_ids": ["subnet-l"], "load_balancer_subnet_cidrs": ["10.9.210.0/24"]}
+    outputs = plan(lambda: Network("net", args)).one("microservices:network:Network").outputs
+    assert outputs["load_balancer_subnet_ids"] == ["subnet-l"]
+    assert outputs["load_balancer_subnet_cidrs"] == ["10.9.210.0/24"]
+    assert outputs["public_subnet_cidrs"] == ["10.9.200.0/24"]
+
+
+def test_rejects_load_balancer_subnet_cidrs_without_ids_or_too_small():
+    from components.network import validate_network
+    byo = {"vpc_id": "vpc-0123", "private_subnet_ids": ["subnet-a"]}
+    assert_problem(lambda: validate_network({**byo, "load_balancer_subnet_ids": ["subnet-l"]}).raise_if_any(),
+                   "network.load_balancer_subnet_cidrs", "is required with load_balancer_subnet_ids")
+    assert_problem(lambda: validate_network({**byo, "public_subnet_cidrs": ["10.9.0.0/24"]}).raise_if_any(),
+                   "network.public_subnet_cidrs", "needs public_subnet_ids")
+    assert_problem(lambda: validate_network({**byo, "load_balancer_subnet_ids": ["subnet-l"],
+                                             "load_balancer_subnet_cidrs": ["10.9.0.0/28"]}).raise_if_any(),
+                   "network.load_balancer_subnet_cidrs[0]", "at least a /27", "'10.9.0.0/28'")
+    assert_problem(lambda: validate_network({"load_balancer_subnet_ids": ["subnet-l"]}).raise_if_any(),
+                   "network.load_balancer_subnet_ids", "only used with vpc_id")
