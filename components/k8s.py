@@ -645,9 +645,10 @@ class KubernetesService(pulumi.ComponentResource):
             f"{prefix}/healthy-threshold-count": str(hc.healthy_threshold),
             f"{prefix}/unhealthy-threshold-count": str(hc.unhealthy_threshold),
             f"{prefix}/success-codes": "200-399",
-            f"{prefix}/load-balancer-attributes": ",".join([
-                f"deletion_protection.enabled={str(prof.deletion_protection).lower()}",
-                "routing.http.drop_invalid_header_fields.enabled=true"]),
+            # No ALB deletion protection: the controller could then never delete the load balancer, so removing
+            # the service or moving it to another ingress group would leave the Ingress's finalizer and its
+            # namespace stuck Terminating. Prod protects the Ingress in Pulumi instead (below).
+            f"{prefix}/load-balancer-attributes": "routing.http.drop_invalid_header_fields.enabled=true",
             f"{prefix}/target-group-attributes": "deregistration_delay.timeout_seconds=30",
             f"{prefix}/tags": ",".join(f"{k}={v}" for k, v in sorted(tags.items())),
         }
@@ -672,9 +673,12 @@ class KubernetesService(pulumi.ComponentResource):
             "backend": {"service": {"name": name, "port": {"name": "http"}}}}]}}
         if ing.get("host"):
             rule["host"] = ing["host"]
+        # In prod the load balancer's DNS name is what clients and DNS records point at: removing the service
+        # fails at preview ("marked for protection") until `pulumi state unprotect` says it is meant.
         return k8s.networking.v1.Ingress(
             f"{name}-ingress", metadata={"name": name, "namespace": ns, "labels": labels, "annotations": annotations},
-            spec={"ingressClassName": "alb", "rules": [rule]}, opts=opts)
+            spec={"ingressClassName": "alb", "rules": [rule]},
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=prof.protect)))
 
 
 def namespace_labels(namespace: str) -> dict[str, str]:

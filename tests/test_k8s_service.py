@@ -206,7 +206,6 @@ def test_public_ingress_is_internet_facing_with_tls_and_redirect(full):
     assert ann["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
     assert json.loads(ann["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTP": 80}, {"HTTPS": 443}]
     assert ann["alb.ingress.kubernetes.io/healthcheck-path"] == "/ready"
-    assert "deletion_protection.enabled=true" in ann["alb.ingress.kubernetes.io/load-balancer-attributes"]
     assert ing.inputs["spec"]["ingressClassName"] == "alb"
     assert ing.inputs["spec"]["rules"][0]["host"] == "orders.example.com"
 
@@ -412,3 +411,14 @@ def test_exposed_service_needs_load_balancer_cidrs_when_the_network_names_no_loa
     bare = {"vpc_id": "vpc-0abc", "vpc_cidr": "10.20.0.0/16", "private_subnet_ids": ["subnet-a"]}
     assert_problem(lambda: KubernetesService("orders", {"image": IMAGE}, network=bare),
                    "orders.load_balancer_cidrs", "expose: internal", "load_balancer_subnet_cidrs", "never the whole VPC")
+
+
+def test_prod_load_balancer_can_be_deleted_by_the_controller_and_removal_fails_at_preview(full, plan):
+    # ALB deletion protection would stop the controller from deleting the load balancer: the Ingress finalizer
+    # and the namespace would hang. Prod protects the Ingress in Pulumi instead: removing the service fails at
+    # preview with Pulumi's "marked for protection" message, and `pulumi state unprotect` lets it proceed.
+    ing = _k8s(full, "Ingress")
+    assert "deletion_protection" not in ing.inputs["metadata"]["annotations"]["alb.ingress.kubernetes.io/load-balancer-attributes"]
+    assert ing.protect is True
+    dev = plan(lambda: KubernetesService("orders", {"image": IMAGE}, network=NET, await_load_balancer=False))
+    assert _k8s(dev, "Ingress").protect is False
