@@ -42,7 +42,8 @@ DEFAULT_LOG_TYPES = ("api", "audit", "authenticator")
 LOG_TYPES_BY_PROFILE = {"prod": LOG_TYPES}
 EKS_KEYS = ("version", "cluster_name", "public_endpoint", "public_access_cidrs", "api_access_cidrs",
             "api_access_security_group_ids", "admin_role_arns", "node_groups", "log_types", "log_retention_days",
-            "deletion_protection", "load_balancer_controller", "cluster_autoscaler", "tags")
+            "deletion_protection", "load_balancer_controller", "cluster_autoscaler", "addon_versions", "tags")
+ADDON_VERSION = r"v\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?"
 CLUSTER_AUTOSCALER_KEYS = ("enabled", "chart_version", "image_tag")
 #: The ``cluster-autoscaler`` chart of kubernetes/autoscaler; its image is pinned separately to the release
 #: made for the cluster's Kubernetes minor version (the autoscaler simulates that version's scheduler).
@@ -141,6 +142,10 @@ class EksClusterArgs(TypedDict):
     """Retention of the control-plane log group. Default: the profile's (dev 7, staging 30, prod 365)."""
     deletion_protection: NotRequired[bool]
     """EKS deletion protection. Default: the profile's (on in prod)."""
+    addon_versions: NotRequired[Mapping[str, str]]
+    """Pinned versions of managed add-ons by name (``vpc-cni: v1.20.1-eksbuild.1``), for an add-on EKS gives no
+    default version for, or to hold one back. Default: each add-on runs the version EKS gives as default for
+    the cluster's ``version``."""
     cluster_autoscaler: NotRequired[ClusterAutoscalerArgs]
     """The Cluster Autoscaler that grows and shrinks the node groups with pending pods. Default: installed
     (Helm, Pod Identity role), image ``v<version>.0``."""
@@ -232,6 +237,13 @@ def validate_eks_cluster(args: Any, path: str = "eks", problems: Problems | None
     if problems.check_list(groups_in, sp) and isinstance(groups_in, (list, tuple)):
         for i, sg in enumerate(groups_in):
             problems.check_str(sg, join_path(sp, i), SECURITY_GROUP_ID, "a security group id such as 'sg-0123456789abcdef0'")
+    pins = args.get("addon_versions")
+    pp = join_path(path, "addon_versions")
+    if problems.check_mapping(pins, pp) and isinstance(pins, Mapping):
+        problems.check_known_keys(pins, ADDONS_BEFORE_NODES + ADDONS_AFTER_NODES, pp)
+        for addon_name, pinned in pins.items():
+            problems.check_str(pinned, join_path(pp, str(addon_name)), ADDON_VERSION,
+                               "an add-on version such as 'v1.20.1-eksbuild.1'")
     ca = args.get("cluster_autoscaler")
     cap = join_path(path, "cluster_autoscaler")
     if problems.check_mapping(ca, cap) and isinstance(ca, Mapping):
@@ -488,13 +500,17 @@ class EksCluster(pulumi.ComponentResource):
                                             access_scope={"type": "cluster"},
                                             opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
 
+        pins = dict(args.get("addon_versions") or {})
+
         def addon(addon_name: str, opts: pulumi.ResourceOptions, configuration: str | None = None):
             # EKS upgrades the control plane only: each add-on is pinned to the default version EKS gives for
-            # the cluster's version, so raising `version` upgrades the cluster first, then the add-ons.
-            found = aws.eks.get_addon_version_output(addon_name=addon_name, kubernetes_version=cluster.version,
-                                                     opts=pulumi.InvokeOutputOptions(parent=self))
+            # the cluster's version, so raising `version` upgrades the cluster first, then the add-ons. The
+            # default (not the newest) keeps plans stable when AWS publishes a new build.
+            version_of = pins.get(addon_name) or aws.eks.get_addon_version_output(
+                addon_name=addon_name, kubernetes_version=cluster.version,
+                opts=pulumi.InvokeOutputOptions(parent=self)).version
             return aws.eks.Addon(f"{name}-{addon_name}", cluster_name=cluster.name, addon_name=addon_name,
-                                 addon_version=found.version, configuration_values=configuration,
+                                 addon_version=version_of, configuration_values=configuration,
                                  resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
                                  tags=tags, opts=opts)
 

@@ -355,6 +355,18 @@ def test_addon_versions_follow_the_cluster_version(plan):
     assert all(old[a].startswith("v1.35.") and new[a].startswith("v1.36.") for a in old)
 
 
+def test_pinned_addon_versions_win_over_the_lookup(plan):
+    g = plan(lambda: EksCluster("eks", {"addon_versions": {"metrics-server": "v0.8.0-eksbuild.2"}}, network=NET))
+    versions = {a.inputs["addonName"]: a.inputs["addonVersion"] for a in g.of_type("aws:eks/addon:Addon")}
+    assert versions["metrics-server"] == "v0.8.0-eksbuild.2"
+    assert not any(a["addonName"] == "metrics-server" for tok, a in g.invokes
+                   if tok == "aws:eks/getAddonVersion:getAddonVersion")
+    assert_problem(lambda: _validate({"addon_versions": {"metrics-server": "latest"}}),
+                   "eks.addon_versions.metrics-server", "v1.20.1-eksbuild.1")
+    assert_problem(lambda: _validate({"addon_versions": {"metric-server": "v0.8.0"}}),
+                   "eks.addon_versions.metric-server", "unknown key")
+
+
 def test_desired_beyond_the_default_max_raises_the_max(plan):
     # prod: min 3 from the profile, max defaulted to twice that, would be below desired 8 (EKS refuses).
     g = plan(lambda: EksCluster("eks", {"node_groups": {"web": {"desired": 8}}}, network=NET, profile="prod"),
