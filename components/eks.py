@@ -465,8 +465,9 @@ class EksCluster(pulumi.ComponentResource):
         logs = log_group(f"{name}-logs", prof, name=f"/aws/eks/{cluster_name}/cluster",
                          retention_days=args.get("log_retention_days"), tags=tags, opts=child)
         public = bool(args.get("public_endpoint", False))
+        api_sg, api_rules = self._api_access(name, args, net, tags)
         vpc_config: dict[str, Any] = {"subnet_ids": net["private_subnet_ids"], "endpoint_private_access": True,
-                                      "endpoint_public_access": public}
+                                      "endpoint_public_access": public, "security_group_ids": [api_sg.id]}
         if public:
             vpc_config["public_access_cidrs"] = sorted(args["public_access_cidrs"])
         version = str(args.get("version", DEFAULT_VERSION))
@@ -485,7 +486,6 @@ class EksCluster(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, protect=prof.protect, depends_on=[logs, role_policy]))
         cluster_sg = cluster.vpc_config.apply(lambda v: v.cluster_security_group_id)
-        api_rules = self._api_access(name, args, cluster_sg, net, tags)
 
         issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer if ids and ids[0].oidcs else "")
         oidc = aws.iam.OpenIdConnectProvider(f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"],
@@ -569,13 +569,18 @@ class EksCluster(pulumi.ComponentResource):
             "kms_key_arn": self.kms_key_arn, "kubeconfig": self.kubeconfig,
         })
 
-    def _api_access(self, name: str, args: Mapping[str, Any], cluster_sg: pulumi.Output[str],
-                    net: Mapping[str, Any], tags: Mapping[str, str]) -> list[pulumi.Resource]:
+    def _api_access(self, name: str, args: Mapping[str, Any], net: Mapping[str, Any],
+                    tags: Mapping[str, str]) -> tuple[Any, list[pulumi.Resource]]:
         """HTTPS to the private endpoint: EKS's cluster security group admits only itself (the control plane and
-        the nodes), so without these rules nothing else in the VPC, a CI runner included, reaches the API."""
+        the nodes), so nothing else in the VPC, a CI runner included, reaches the API. These rules live on a
+        security group of their own, attached to the control plane's network interfaces only (not to the nodes,
+        which carry the cluster security group too)."""
         import pulumi_aws as aws
         child = pulumi.ResourceOptions(parent=self)
-        https = {"security_group_id": cluster_sg, "ip_protocol": "tcp", "from_port": 443, "to_port": 443}
+        sg = aws.ec2.SecurityGroup(f"{name}-api", vpc_id=net["vpc_id"],
+                                   description="Kubernetes API (private endpoint) from the VPC and CI runners",
+                                   tags={**tags, "Name": f"{name}-api"}, opts=child)
+        https = {"security_group_id": sg.id, "ip_protocol": "tcp", "from_port": 443, "to_port": 443}
         rules = [aws.vpc.SecurityGroupIngressRule(f"{name}-api-vpc", cidr_ipv4=net["vpc_cidr"],
                                                   description="Kubernetes API from the VPC", tags=tags, **https,
                                                   opts=child)]
@@ -583,11 +588,11 @@ class EksCluster(pulumi.ComponentResource):
             rules.append(aws.vpc.SecurityGroupIngressRule(
                 f"{name}-api-{_rule_key(cidr)}", cidr_ipv4=cidr, description="Kubernetes API (api_access_cidrs)",
                 tags=tags, **https, opts=child))
-        for sg in sorted(set(args.get("api_access_security_group_ids") or [])):
+        for runner in sorted(set(args.get("api_access_security_group_ids") or [])):
             rules.append(aws.vpc.SecurityGroupIngressRule(
-                f"{name}-api-{sg}", referenced_security_group_id=sg,
+                f"{name}-api-{runner}", referenced_security_group_id=runner,
                 description="Kubernetes API (api_access_security_group_ids)", tags=tags, **https, opts=child))
-        return rules
+        return sg, rules
 
     def _node_group(self, name: str, key: str, group: Mapping[str, Any], cluster: Any, node_role: Any,
                     net: Mapping[str, Any], tags: Mapping[str, str], prof: Profile, opts: pulumi.ResourceOptions):

@@ -318,9 +318,13 @@ def test_private_endpoint_admits_https_from_the_vpc_before_any_kubernetes_object
     vpc = rules["eks-api-vpc"]
     assert (vpc.inputs["cidrIpv4"], vpc.inputs["ipProtocol"], vpc.inputs["fromPort"], vpc.inputs["toPort"]) \
         == (NET["vpc_cidr"], "tcp", 443, 443)
-    # On the security group EKS gives the control plane (it otherwise admits only itself).
-    assert vpc.inputs["securityGroupId"].startswith("sg-")
-    assert vpc.inputs["securityGroupId"] == dev.one("microservices:eks:EksCluster").outputs["cluster_security_group_id"]
+    # On a security group of the control plane's interfaces only: EKS's cluster security group admits only
+    # itself, and it is on the nodes too (a rule there would open the nodes' and pods' port 443 to the VPC).
+    api = dev.one("aws:ec2/securityGroup:SecurityGroup", "eks-api")
+    assert vpc.property_dependencies["securityGroupId"] == [api.urn]
+    cluster = dev.one("aws:eks/cluster:Cluster")
+    assert api.urn in cluster.property_dependencies["vpcConfig"]
+    assert len(cluster.inputs["vpcConfig"]["securityGroupIds"]) == 1
     for name in ("eks-k8s", "eks-k8s-system"):
         assert vpc.urn in dev.one("pulumi:providers:kubernetes", name).dependencies
 
