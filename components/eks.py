@@ -435,8 +435,13 @@ class EksCluster(pulumi.ComponentResource):
                  network: Any = None, profile: Profile | str | None = None):
         args = dict(args or {})
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
-        validate_eks_cluster(args, name, profile=prof).raise_if_any()
+        problems = validate_eks_cluster(args, name, profile=prof)
         net = _network_ref(network)
+        if isinstance(net.get("vpc_cidr"), str) and net["vpc_cidr"] in (args.get("api_access_cidrs") or []):
+            # EKS would refuse the second rule for one CIDR as a duplicate at `up`.
+            problems.add(join_path(name, "api_access_cidrs"),
+                         f"needs no {net['vpc_cidr']!r}: the VPC's CIDR is always admitted")
+        problems.raise_if_any()
         super().__init__("microservices:eks:EksCluster", name, None, opts)
         import pulumi_aws as aws
         import pulumi_kubernetes as k8s

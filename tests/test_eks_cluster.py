@@ -339,6 +339,11 @@ def test_api_access_adds_runner_cidrs_and_security_groups_and_public_stays_opt_i
     assert g.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]["endpointPublicAccess"] is False
 
 
+def test_rejects_the_vpc_cidr_in_api_access_cidrs_it_is_always_admitted():
+    assert_problem(lambda: EksCluster("eks", {"api_access_cidrs": [NET["vpc_cidr"]]}, network=NET),
+                   "eks.api_access_cidrs", "always admitted", "'10.20.0.0/16'")
+
+
 def test_rejects_bad_api_access_cidrs_and_security_groups():
     assert_problem(lambda: _validate({"api_access_cidrs": ["0.0.0.0/0"]}), "eks.api_access_cidrs[0]", "whole internet")
     assert_problem(lambda: _validate({"api_access_cidrs": ["10.0.0.0/33"]}), "eks.api_access_cidrs[0]", "valid IPv4")
