@@ -647,8 +647,11 @@ class KubernetesService(pulumi.ComponentResource):
             f"{prefix}/success-codes": "200-399",
             # No ALB deletion protection: the controller could then never delete the load balancer, so removing
             # the service or moving it to another ingress group would leave the Ingress's finalizer and its
-            # namespace stuck Terminating. Prod protects the Ingress in Pulumi instead (below).
-            f"{prefix}/load-balancer-attributes": "routing.http.drop_invalid_header_fields.enabled=true",
+            # namespace stuck Terminating. Prod protects the Ingress in Pulumi instead (below). Said explicitly:
+            # the controller only sets the attributes this annotation names, so dropping the key would leave it
+            # on for every load balancer created while it was true.
+            f"{prefix}/load-balancer-attributes": "deletion_protection.enabled=false,"
+                                                  "routing.http.drop_invalid_header_fields.enabled=true",
             f"{prefix}/target-group-attributes": "deregistration_delay.timeout_seconds=30",
             f"{prefix}/tags": ",".join(f"{k}={v}" for k, v in sorted(tags.items())),
         }

@@ -418,7 +418,11 @@ def test_prod_load_balancer_can_be_deleted_by_the_controller_and_removal_fails_a
     # and the namespace would hang. Prod protects the Ingress in Pulumi instead: removing the service fails at
     # preview with Pulumi's "marked for protection" message, and `pulumi state unprotect` lets it proceed.
     ing = _k8s(full, "Ingress")
-    assert "deletion_protection" not in ing.inputs["metadata"]["annotations"]["alb.ingress.kubernetes.io/load-balancer-attributes"]
+    attributes = ing.inputs["metadata"]["annotations"]["alb.ingress.kubernetes.io/load-balancer-attributes"]
+    # Explicitly off: the controller leaves an attribute the annotation no longer names as it is, so a load
+    # balancer created with protection on (prod, before this change) keeps it unless the annotation turns it off.
+    assert "deletion_protection.enabled=false" in attributes.split(",")
+    assert "deletion_protection.enabled=true" not in attributes
     assert ing.protect is True
     dev = plan(lambda: KubernetesService("orders", {"image": IMAGE}, network=NET, await_load_balancer=False))
     assert _k8s(dev, "Ingress").protect is False
