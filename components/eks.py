@@ -50,6 +50,12 @@ CLUSTER_AUTOSCALER_KEYS = ("enabled", "chart_version", "image_tag")
 CLUSTER_AUTOSCALER_CHART = "9.38.0"
 CLUSTER_AUTOSCALER_CHART_REPO = "https://kubernetes.github.io/autoscaler"
 CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
+#: Read access the autoscaler of a recent Kubernetes version needs beyond the ClusterRole of older charts
+#: (kubernetes/autoscaler#7663: without volumeattachments it stops scaling up).
+CLUSTER_AUTOSCALER_EXTRA_ROLE = "cluster-autoscaler-extra-read"
+CLUSTER_AUTOSCALER_EXTRA_READ = (("storage.k8s.io", ("volumeattachments",)),
+                                 ("resource.k8s.io", ("deviceclasses", "resourceclaims", "resourceslices")),
+                                 ("", ("podtemplates",)))
 SECURITY_GROUP_ID = r"sg-[0-9a-f]{8,17}"
 NODE_GROUP_KEYS = ("instance_types", "min", "max", "desired", "spot", "disk_size", "labels",
                    "max_unavailable_percentage")
@@ -654,6 +660,20 @@ class EksCluster(pulumi.ComponentResource):
         association = aws.eks.PodIdentityAssociation(
             f"{name}-autoscaler", cluster_name=cluster.name, namespace="kube-system", service_account=account,
             role_arn=role.arn, tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))
+        # The autoscaler of a recent Kubernetes version watches objects an older chart's ClusterRole does not
+        # grant (VolumeAttachments since 1.32, DRA's resource.k8s.io objects, PodTemplates): its informers then
+        # fail with "forbidden" and it stops scaling. Granted here whatever chart_version is pinned.
+        kopts = pulumi.ResourceOptions(parent=self, provider=provider)
+        extra = k8s.rbac.v1.ClusterRole(
+            f"{name}-autoscaler-read", metadata={"name": CLUSTER_AUTOSCALER_EXTRA_ROLE},
+            rules=[{"apiGroups": [group], "resources": list(resources), "verbs": ["get", "list", "watch"]}
+                   for group, resources in CLUSTER_AUTOSCALER_EXTRA_READ], opts=kopts)
+        binding = k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-autoscaler-read", metadata={"name": CLUSTER_AUTOSCALER_EXTRA_ROLE},
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                      "name": CLUSTER_AUTOSCALER_EXTRA_ROLE},
+            subjects=[{"kind": "ServiceAccount", "name": account, "namespace": "kube-system"}],
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[extra]))
         return k8s.helm.v3.Release(
             f"{name}-autoscaler", name="cluster-autoscaler", namespace="kube-system", chart="cluster-autoscaler",
             version=settings.get("chart_version", CLUSTER_AUTOSCALER_CHART),
@@ -666,7 +686,7 @@ class EksCluster(pulumi.ComponentResource):
                     "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste",
                                   "skip-nodes-with-system-pods": False},
                     "replicaCount": 1},
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[association]))
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[association, binding]))
 
     def _load_balancer_controller(self, name: str, lbc: Mapping[str, Any], cluster: Any, net: Mapping[str, Any],
                                   region: pulumi.Output[str], provider: Any, tags: Mapping[str, str]):

@@ -457,3 +457,18 @@ def test_credential_command_is_relative_inside_the_project_and_absolute_outside(
     monkeypatch.setattr(sys, "executable", "/usr/bin/python3")
     monkeypatch.chdir(tmp_path)
     assert credential_command() == "/usr/bin/python3"
+
+
+def test_cluster_autoscaler_can_read_what_a_recent_version_watches_whatever_the_chart(prod):
+    # An older chart's ClusterRole lacks volumeattachments (and DRA's resource.k8s.io objects): the autoscaler's
+    # informers then fail with "forbidden" and it stops scaling up (kubernetes/autoscaler#7663).
+    role = prod.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "eks-autoscaler-read")
+    granted = {(group, res) for rule in role.inputs["rules"] for group in rule["apiGroups"]
+               for res in rule["resources"] if set(rule["verbs"]) == {"get", "list", "watch"}}
+    assert {("storage.k8s.io", "volumeattachments"), ("resource.k8s.io", "resourceslices"),
+            ("resource.k8s.io", "resourceclaims"), ("resource.k8s.io", "deviceclasses")} <= granted
+    binding = prod.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "eks-autoscaler-read")
+    assert binding.inputs["subjects"] == [{"kind": "ServiceAccount", "name": "cluster-autoscaler",
+                                           "namespace": "kube-system"}]
+    assert binding.inputs["roleRef"]["name"] == role.inputs["metadata"]["name"]
+    assert binding.urn in prod.one("kubernetes:helm.sh/v3:Release", "eks-autoscaler").dependencies
