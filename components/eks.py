@@ -380,11 +380,32 @@ def credential_command() -> str:
     return exe if rel.startswith("..") else rel.replace(os.sep, "/")
 
 
+def aws_credential_args() -> list[str]:
+    """The plugin's arguments naming the credentials of the stack's default AWS provider: ``aws:profile`` and the
+    roles of ``aws:assumeRoles``. Without them the plugin signs with whatever the environment holds, which is
+    not the identity that created the cluster (and holds its admin access entry) when the stack's config chooses
+    a profile or a role: every Kubernetes call would be Unauthorized."""
+    cfg = pulumi.Config("aws")
+    args: list[str] = []
+    profile = cfg.get("profile")
+    if profile:
+        args += ["--profile", profile]
+    roles = cfg.get_object("assumeRoles") or []
+    roles = [roles] if isinstance(roles, Mapping) else [r for r in roles if isinstance(r, Mapping)]
+    for role in roles:
+        if role.get("roleArn"):
+            args += ["--role-arn", str(role["roleArn"])]
+    if roles and roles[-1].get("externalId"):
+        args += ["--external-id", str(roles[-1]["externalId"])]
+    return args
+
+
 def exec_user(cluster_name: str, region: str) -> dict[str, Any]:
     """The kubeconfig user of the Kubernetes provider: a token made by ``components.eks_token`` whenever the
-    provider needs one (never stored, never stale)."""
+    provider needs one (never stored, never stale), signed as the stack's AWS provider signs."""
     return {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": credential_command(),
-                     "args": ["-m", "components.eks_token", "--cluster-name", cluster_name, "--region", region],
+                     "args": ["-m", "components.eks_token", "--cluster-name", cluster_name, "--region", region,
+                              *aws_credential_args()],
                      "interactiveMode": "Never"}}
 
 

@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-__all__ = ["TOKEN_PREFIX", "exec_credential", "main", "token"]
+__all__ = ["TOKEN_PREFIX", "credentials_session", "exec_credential", "main", "token"]
 
 TOKEN_PREFIX = "k8s-aws-v1."
 #: EKS accepts a token for 15 minutes; announce 14 so clients ask for a new one before it is refused.
@@ -27,13 +27,33 @@ URL_EXPIRES_SECONDS = 60
 CLUSTER_HEADER = "x-k8s-aws-id"
 
 
-def token(cluster_name: str, region: str, session: Any = None) -> str:
-    """An EKS bearer token for ``cluster_name``: ``k8s-aws-v1.`` and the base64url of a presigned STS URL."""
+ROLE_SESSION_NAME = "components-eks-token"
+
+
+def credentials_session(region: str, profile: str | None = None, role_arns: list[str] | tuple[str, ...] = (),
+                        external_id: str | None = None, session: Any = None) -> Any:
+    """The botocore session whose credentials sign the token: the one Pulumi's AWS provider uses. ``profile`` and
+    ``role_arns`` (assumed in order, ``external_id`` for the last) mirror ``aws:profile`` and ``aws:assumeRoles``
+    of the stack, so the token names the identity that created the cluster, not whatever the environment has."""
     import botocore.session
-    session = session or botocore.session.get_session()
+    if session is None:
+        session = botocore.session.Session(profile=profile) if profile else botocore.session.get_session()
     if session.get_credentials() is None:
         raise RuntimeError("no AWS credentials found (environment, profile, SSO or instance role): the EKS "
                            "token is signed with the credentials of whoever runs pulumi")
+    for i, arn in enumerate(role_arns):
+        params = {"RoleArn": arn, "RoleSessionName": ROLE_SESSION_NAME}
+        if external_id and i == len(role_arns) - 1:
+            params["ExternalId"] = external_id
+        creds = session.create_client("sts", region_name=region).assume_role(**params)["Credentials"]
+        session = botocore.session.Session()
+        session.set_credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    return session
+
+
+def token(cluster_name: str, region: str, session: Any = None) -> str:
+    """An EKS bearer token for ``cluster_name``: ``k8s-aws-v1.`` and the base64url of a presigned STS URL."""
+    session = credentials_session(region, session=session)
     sts = session.create_client("sts", region_name=region)
 
     def name_the_cluster(request: Any, **_: Any) -> None:
@@ -57,9 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m components.eks_token", description=__doc__.splitlines()[0])
     parser.add_argument("--cluster-name", required=True, help="the EKS cluster's name")
     parser.add_argument("--region", required=True, help="the cluster's AWS region")
+    parser.add_argument("--profile", help="the AWS profile to sign with (the stack's aws:profile)")
+    parser.add_argument("--role-arn", action="append", default=[],
+                        help="a role to assume first, repeatable, in order (the stack's aws:assumeRoles)")
+    parser.add_argument("--external-id", help="the external id of the last --role-arn")
     args = parser.parse_args(argv)
     try:
-        bearer = token(args.cluster_name, args.region)
+        session = credentials_session(args.region, args.profile, args.role_arn, args.external_id)
+        bearer = token(args.cluster_name, args.region, session)
     except Exception as err:  # the Kubernetes client shows stderr; a traceback would hide the reason
         print(f"components.eks_token: cannot make a token for EKS cluster {args.cluster_name!r}: {err}",
               file=sys.stderr)

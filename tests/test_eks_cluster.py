@@ -472,3 +472,20 @@ def test_cluster_autoscaler_can_read_what_a_recent_version_watches_whatever_the_
                                            "namespace": "kube-system"}]
     assert binding.inputs["roleRef"]["name"] == role.inputs["metadata"]["name"]
     assert binding.urn in prod.one("kubernetes:helm.sh/v3:Release", "eks-autoscaler").dependencies
+
+
+def test_plugin_signs_as_the_stacks_aws_provider_profile_and_assumed_roles(plan):
+    # The cluster's creator (its admin) is whoever the AWS provider is: with aws:profile or aws:assumeRoles in
+    # the stack, the environment's default credentials are someone else and every Kubernetes call is Unauthorized.
+    roles = [{"roleArn": "arn:aws:iam::111111111111:role/Hop"},
+             {"roleArn": "arn:aws:iam::222222222222:role/Deploy", "externalId": "ext-1"}]
+    g = plan(lambda: EksCluster("eks", {}, network=NET),
+             config={"aws:profile": "platform", "aws:assumeRoles": json.dumps(roles)})
+    args = _exec_of(g.one("pulumi:providers:kubernetes", "eks-k8s"))["args"]
+    assert args[args.index("--profile") + 1] == "platform"
+    assert [args[i + 1] for i, a in enumerate(args) if a == "--role-arn"] == [r["roleArn"] for r in roles]
+    assert args[args.index("--external-id") + 1] == "ext-1"
+    # Without them, the plugin uses the default chain, as the AWS provider does.
+    g = plan(lambda: EksCluster("eks", {}, network=NET))
+    args = _exec_of(g.one("pulumi:providers:kubernetes", "eks-k8s"))["args"]
+    assert "--profile" not in args and "--role-arn" not in args

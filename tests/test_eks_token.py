@@ -72,3 +72,35 @@ def test_main_without_credentials_explains_on_stderr(monkeypatch, capsys):
     assert eks_token.main(["--cluster-name", "c", "--region", "us-east-1"]) == 1
     err = capsys.readouterr()
     assert err.out == "" and "no AWS credentials found" in err.err and "'c'" in err.err
+
+
+def test_token_is_signed_by_the_assumed_role_of_the_stack(session):
+    # aws:assumeRoles: the AWS provider created the cluster as the assumed role, so the token must be signed so.
+    sts = session.create_client("sts", region_name="us-east-1")
+    expiry = dt.datetime(2026, 12, 1, 11, 0, tzinfo=dt.timezone.utc)
+    stub = Stubber(sts)
+    stub.add_response("assume_role", {"Credentials": {"AccessKeyId": "ASIAROLEEXAMPLE1", "SecretAccessKey": "s" * 40,
+                                                      "SessionToken": "tok", "Expiration": expiry}},
+                      {"RoleArn": "arn:aws:iam::222222222222:role/Deploy", "RoleSessionName": "components-eks-token",
+                       "ExternalId": "ext-1"})
+    stub.activate()
+    session.create_client = lambda *a, **k: sts
+    signed = eks_token.credentials_session("us-east-1", role_arns=["arn:aws:iam::222222222222:role/Deploy"],
+                                           external_id="ext-1", session=session)
+    stub.assert_no_pending_responses()
+    query = parse_qs(urlparse(_url(eks_token.token("c", "us-east-1", signed))).query)
+    assert query["X-Amz-Credential"][0].startswith("ASIAROLEEXAMPLE1/")
+    assert query["X-Amz-Security-Token"] == ["tok"]
+
+
+def test_main_takes_the_stacks_profile(monkeypatch, tmp_path, capsys):
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    creds = tmp_path / "credentials"
+    creds.write_text("[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = x\n"
+                     "[platform]\naws_access_key_id = AKIDPLATFORM\naws_secret_access_key = y\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    assert eks_token.main(["--cluster-name", "c", "--region", "us-east-1", "--profile", "platform"]) == 0
+    cred = json.loads(capsys.readouterr().out)
+    assert parse_qs(urlparse(_url(cred["status"]["token"])).query)["X-Amz-Credential"][0].startswith("AKIDPLATFORM/")
