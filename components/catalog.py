@@ -35,7 +35,7 @@ from .validation import CatalogError, Problems, join_path
 __all__ = ["Catalog", "CONFIG_KEYS", "load_catalog", "catalog_from_config", "merge_specs", "read_shared_catalog"]
 
 NAMESPACE = "microservices"
-CONFIG_KEYS = ("environment", "network", "services", "ecs", "eks", "profile", "catalog_dir")
+CONFIG_KEYS = ("environment", "network", "services", "ecs", "eks", "profile", "catalog_dir", "eks_token_python")
 #: Stack-wide cluster settings: config key -> the validator in that pattern's module. The settings reach
 #: the pattern as ``BuildContext.shared["<key>:config"]``.
 CLUSTER_SECTIONS = {"ecs": "validate_ecs_cluster", "eks": "validate_eks_cluster"}
@@ -112,6 +112,8 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
     pdir = Path(project_dir) if project_dir is not None else Path.cwd()
     problems = Problems()
     problems.check_known_keys(config, CONFIG_KEYS, "")
+    problems.check_str(config.get("eks_token_python"), "eks_token_python", r"\S+",
+                       "a Python command every machine running pulumi has, such as 'python3'")
 
     environment = config.get("environment") or "dev"
     if not problems.check_enum(environment, "environment", PROFILES):

@@ -367,17 +367,35 @@ def _kubeconfig(cluster_name: str, endpoint: str, ca: str, user: dict[str, Any])
     }, sort_keys=True)
 
 
+_WARNED_ABSOLUTE: set[str] = set()
+
+
 def credential_command() -> str:
-    """The Python that runs ``components.eks_token`` for the Kubernetes provider: the interpreter running this
-    program (the project's virtualenv, where botocore is installed). Pulumi stores the provider's kubeconfig,
-    so a machine-specific path would show as a diff between a laptop and a CI runner: inside the project
-    directory it is written relative to it (``venv/bin/python``), which is where Pulumi starts providers."""
+    """The Python that runs ``components.eks_token`` for the Kubernetes provider: ``microservices:eks_token_python``
+    when the stack sets it, else the interpreter running this program (the project's virtualenv, where botocore
+    is installed). Pulumi stores the provider's kubeconfig, and ``refresh`` and ``destroy`` run the stored
+    command: inside the project directory it is written relative to it (``venv/bin/python``), which is where
+    Pulumi starts providers, so every machine with that layout runs it. Outside the project (a Poetry or system
+    interpreter, a CI runner's toolcache) only an absolute path is possible, which another machine does not have:
+    that is warned about, and the config setting names a command every machine has."""
+    configured = pulumi.Config("microservices").get("eks_token_python")
+    if configured:
+        return configured
     exe = sys.executable
     try:
         rel = os.path.relpath(exe, os.getcwd())
     except ValueError:  # another drive on Windows
-        return exe
-    return exe if rel.startswith("..") else rel.replace(os.sep, "/")
+        rel = ".."
+    if not rel.startswith(".."):
+        return rel.replace(os.sep, "/")
+    if exe not in _WARNED_ABSOLUTE:
+        _WARNED_ABSOLUTE.add(exe)
+        pulumi.log.warn(
+            f"the EKS token plugin runs {exe}, outside the project directory: Pulumi stores this path, so "
+            "`pulumi refresh`/`destroy` on a machine without it fail, and other machines show a provider diff. "
+            "Create the virtualenv inside the project (venv/ or .venv/), or set microservices:eks_token_python "
+            "to a Python every machine has (with this package and botocore installed).")
+    return exe
 
 
 def aws_credential_args() -> list[str]:

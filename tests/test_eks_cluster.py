@@ -459,6 +459,15 @@ def test_credential_command_is_relative_inside_the_project_and_absolute_outside(
     assert credential_command() == "/usr/bin/python3"
 
 
+def test_token_python_can_be_named_by_the_stack_for_every_machine(plan, monkeypatch):
+    # An interpreter outside the project is stored as an absolute path that refresh/destroy on another machine
+    # (a laptop after CI's toolcache Python) cannot run: the stack can name one every machine has.
+    import sys
+    monkeypatch.setattr(sys, "executable", "/opt/hostedtoolcache/Python/3.11.9/x64/bin/python")
+    g = plan(lambda: EksCluster("eks", {}, network=NET), config={"microservices:eks_token_python": "python3"})
+    assert _exec_of(g.one("pulumi:providers:kubernetes", "eks-k8s"))["command"] == "python3"
+
+
 def test_cluster_autoscaler_can_read_what_a_recent_version_watches_whatever_the_chart(prod):
     # An older chart's ClusterRole lacks volumeattachments (and DRA's resource.k8s.io objects): the autoscaler's
     # informers then fail with "forbidden" and it stops scaling up (kubernetes/autoscaler#7663).
@@ -489,3 +498,10 @@ def test_plugin_signs_as_the_stacks_aws_provider_profile_and_assumed_roles(plan)
     g = plan(lambda: EksCluster("eks", {}, network=NET))
     args = _exec_of(g.one("pulumi:providers:kubernetes", "eks-k8s"))["args"]
     assert "--profile" not in args and "--role-arn" not in args
+
+
+def test_stack_config_accepts_the_token_python_and_refuses_a_non_string():
+    from components.catalog import load_catalog
+    from tests.conftest import ROOT
+    load_catalog({"environment": "dev", "eks_token_python": "python3"}, ROOT)
+    assert_problem(lambda: load_catalog({"environment": "dev", "eks_token_python": 3}, ROOT), "eks_token_python")
