@@ -55,7 +55,7 @@ ARCHITECTURES = ("arm64", "x86_64")
 QUEUE_KEYS = ("visibility_timeout", "max_receive_count", "retention_days", "messages_per_task")
 ECS_KEYS = CORE_KEYS + CONTAINER_KEYS + (
     "cpu", "memory", "capacity", "architecture", "ephemeral_storage", "enable_exec", "target_memory",
-    "target_requests", "load_balancer", "policy_arns", "queue", "schedule")
+    "target_requests", "load_balancer", "policy_arns", "queue", "schedule", "deployment_timeout")
 EC2_KEYS = ("instance_type", "min_size", "max_size", "root_volume_size", "target_capacity", "ami_id")
 AMI_ID_PATTERN = r"ami-[0-9a-f]{8,17}"
 CLUSTER_KEYS = ("ec2", "namespace", "container_insights", "tags")
@@ -87,6 +87,9 @@ ECS_AMI_PARAMETERS = {
 }
 EXEC_ACTIONS = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
                 "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
+#: Minutes `pulumi up` waits for a deployment (the provider's own default is 20).
+DEFAULT_DEPLOYMENT_TIMEOUT = 30
+DEPLOYMENT_TIMEOUT_RANGE = (5, 180)
 CLUSTER_KEY = "ecs:cluster"
 CONFIG_KEY = "ecs:config"
 PORT_NAME = "http"
@@ -170,6 +173,9 @@ class EcsServiceArgs(TypedDict):
     """Make the service a queue worker. Default: none."""
     schedule: NotRequired[str]
     """Make it a scheduled task: ``rate(5 minutes)`` or ``cron(0 3 * * ? *)``. Default: none."""
+    deployment_timeout: NotRequired[int]
+    """Minutes ``pulumi up`` waits for a deployment to reach a steady state before it fails, 5-180 (a
+    failing deployment usually trips the circuit breaker sooner). Default: 30."""
 
 
 class Ec2CapacityArgs(TypedDict):
@@ -297,6 +303,8 @@ def validate_ecs(name: str, spec: Mapping[str, Any], path: str, vctx: Validation
         problems.add(join_path(path, "enable_exec"), "needs read_only_root_filesystem: false: the SSM agent of "
                                                      "ECS Exec writes to the container's root filesystem")
     problems.check_int(spec.get("target_memory"), join_path(path, "target_memory"), 10, 90, "percent")
+    problems.check_int(spec.get("deployment_timeout"), join_path(path, "deployment_timeout"),
+                       *DEPLOYMENT_TIMEOUT_RANGE, "minutes")
     problems.check_int(spec.get("target_requests"), join_path(path, "target_requests"), 1, 1_000_000)
     policies = spec.get("policy_arns")
     if problems.check_list(policies, join_path(path, "policy_arns")) and isinstance(policies, (list, tuple)):
@@ -377,6 +385,9 @@ def _validate_schedule(spec: Mapping[str, Any], path: str, problems: Problems) -
                                                "or a scheduled task, not both")
     if spec.get("scaling") is not None:
         problems.add(join_path(path, "scaling"), "does not apply to a scheduled task: one task runs per schedule")
+    if spec.get("deployment_timeout") is not None:
+        problems.add(join_path(path, "deployment_timeout"), "does not apply to a scheduled task: it has no "
+                                                            "deployments to wait for")
 
 
 def validate_ecs_cluster(args: Any, path: str) -> Problems:
@@ -458,6 +469,8 @@ class EcsCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.profile = prof
         self._host_rules: set[str] = set()
+        self.host_rules: dict[str, list[pulumi.Resource]] = {}
+        """The security group rules opening the hosts to each load balancer, by :meth:`claim_host_rule` key."""
 
         namespace_name = args.get("namespace") or re.sub(
             r"[^A-Za-z0-9._-]", "-", f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}")[:64].strip("-._")
@@ -570,6 +583,14 @@ class EcsCluster(pulumi.ComponentResource):
         return True
 
 
+def _after(value: pulumi.Input[Any], resources: Sequence[pulumi.Resource]) -> pulumi.Input[Any]:
+    """``value`` once every resource of ``resources`` exists: an ordering carried by the output that needs
+    it, rather than a ``depends_on`` on a whole component."""
+    if not resources:
+        return value
+    return pulumi.Output.all(value, *[r.id for r in resources]).apply(lambda v: v[0])
+
+
 def _cluster_value(cluster: Any, key: str) -> Any:
     if isinstance(cluster, Mapping):
         return cluster.get(key)
@@ -660,7 +681,8 @@ class EcsService(pulumi.ComponentResource):
             queue, dlq = self._queues(name, dict(args["queue"]), prof, tags)
             environment["QUEUE_URL"] = queue.url
 
-        execution_role, task_role = self._roles(name, args, settings, pull_repository_arn, logs, queue, core, tags)
+        execution_role, task_role, role_policies = self._roles(name, args, settings, pull_repository_arn, logs, queue,
+                                                               core, tags)
         volumes = {path: f"writable-{i}" for i, path in enumerate(settings.writable_paths)}
         container = {
             "name": name, "image": image_ref, "essential": True,
@@ -699,7 +721,10 @@ class EcsService(pulumi.ComponentResource):
             network_mode="awsvpc" if fargate else "bridge",
             requires_compatibilities=["FARGATE" if fargate else "EC2"],
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": arch.upper()},
-            execution_role_arn=execution_role.arn, task_role_arn=task_role.arn,
+            # Tasks start as soon as the service exists: the roles they run under must carry their policies
+            # by then (IAM is eventually consistent), or the first tasks fail to pull, log or read secrets.
+            execution_role_arn=_after(execution_role.arn, role_policies["execution"]),
+            task_role_arn=_after(task_role.arn, role_policies["task"]),
             container_definitions=pulumi.Output.from_input([container]).apply(
                 lambda defs: json.dumps(defs, sort_keys=True)),
             volumes=[{"name": vol} for vol in volumes.values()], tags=tags, opts=child, **td_kwargs)
@@ -775,7 +800,7 @@ class EcsService(pulumi.ComponentResource):
     def _roles(self, name: str, args: Mapping[str, Any], settings: ContainerSettings,
                pull_repository_arn: pulumi.Output[str | None],
                logs: aws.cloudwatch.LogGroup, queue: aws.sqs.Queue | None, core: CoreSpec,
-               tags: Mapping[str, str]) -> tuple[aws.iam.Role, aws.iam.Role]:
+               tags: Mapping[str, str]) -> tuple[aws.iam.Role, aws.iam.Role, dict[str, list[pulumi.Resource]]]:
         child = pulumi.ResourceOptions(parent=self)
         trust = assume_role_policy("ecs-tasks.amazonaws.com")
         execution = aws.iam.Role(f"{name}-execution", assume_role_policy=trust,
@@ -790,7 +815,8 @@ class EcsService(pulumi.ComponentResource):
             statements.append(statement(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                                          "ecr:GetDownloadUrlForLayer"], [pull_repository_arn], sid="PullImage"))
         statements.extend(secret_read_statements(core.secrets.values()))
-        aws.iam.RolePolicy(f"{name}-execution", role=execution.id, policy=policy_document(statements), opts=child)
+        policies: dict[str, list[pulumi.Resource]] = {"execution": [aws.iam.RolePolicy(
+            f"{name}-execution", role=execution.id, policy=policy_document(statements), opts=child)], "task": []}
 
         task = aws.iam.Role(f"{name}-task", assume_role_policy=trust, description=f"{name}: the application",
                             tags=dict(tags), opts=child)
@@ -802,10 +828,12 @@ class EcsService(pulumi.ComponentResource):
             task_statements.append(statement(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                                               "sqs:GetQueueAttributes"], [queue.arn], sid="ConsumeQueue"))
         if task_statements:
-            aws.iam.RolePolicy(f"{name}-task", role=task.id, policy=policy_document(task_statements), opts=child)
+            policies["task"].append(aws.iam.RolePolicy(f"{name}-task", role=task.id,
+                                                       policy=policy_document(task_statements), opts=child))
         for i, arn in enumerate(args.get("policy_arns") or []):
-            aws.iam.RolePolicyAttachment(f"{name}-task-{i}", role=task.name, policy_arn=arn, opts=child)
-        return execution, task
+            policies["task"].append(aws.iam.RolePolicyAttachment(f"{name}-task-{i}", role=task.name, policy_arn=arn,
+                                                                 opts=child))
+        return execution, task, policies
 
     def _service(self, name: str, args: Mapping[str, Any], shape: str, core: CoreSpec, prof: Profile, cluster: Any,
                  task_definition: aws.ecs.TaskDefinition, strategies: list[dict[str, Any]],
@@ -822,9 +850,14 @@ class EcsService(pulumi.ComponentResource):
                                      tags=core.tags)
             if not fargate:
                 shared_name = (args.get("load_balancer") or {}).get("shared") if shared_lb is not None else None
-                self._open_hosts_to(name, lb, cluster, shared_lb, shared_name, tags)
+                target_rules = self._open_hosts_to(name, lb, cluster, shared_lb, shared_name, tags)
+            else:
+                target_rules = lb.target_rules
             alarms = standard_alarms(name, lb, profile=prof, tags=tags, opts=child)
-            kwargs.update(load_balancers=[{"target_group_arn": lb.target_group_arn, "container_name": name,
+            # Targets register as tasks start: the rules letting the load balancer reach them come first,
+            # or the first health checks time out and the circuit breaker counts healthy tasks as failed.
+            kwargs.update(load_balancers=[{"target_group_arn": _after(lb.target_group_arn, target_rules),
+                                           "container_name": name,
                                            "container_port": core.port}],
                           health_check_grace_period_seconds=core.health_check.grace_period,
                           alarms={"alarm_names": alarms.names, "enable": True, "rollback": True})
@@ -841,38 +874,52 @@ class EcsService(pulumi.ComponentResource):
         if shape == "service":
             connect["services"] = [{"port_name": PORT_NAME, "discovery_name": name,
                                     "client_alias": [{"port": core.port, "dns_name": name}]}]
+        timeout = f"{int(args.get('deployment_timeout', DEFAULT_DEPLOYMENT_TIMEOUT))}m"
         service = aws.ecs.Service(
             f"{name}-service", cluster=_cluster_value(cluster, "arn"), task_definition=task_definition.arn,
             desired_count=core.scaling.desired, capacity_provider_strategies=strategies,
+            # The provider refuses to change a capacity provider strategy (fargate_spot -> fargate, a new EC2
+            # provider) without a new deployment; any other change rolls the tasks anyway.
+            force_new_deployment=True,
             deployment_circuit_breaker={"enable": True, "rollback": True},
             deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
+            # `pulumi up` waits for the deployment's outcome and fails with ECS's reason when the circuit
+            # breaker or an alarm rolls it back; an interrupted `up` rolls the deployment back too.
+            wait_for_steady_state=True, sigint_rollback=True,
             enable_execute_command=bool(args.get("enable_exec", False)), enable_ecs_managed_tags=True,
             propagate_tags="SERVICE", service_connect_configuration=connect, tags=dict(tags),
             # Autoscaling owns the running count once the service exists.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, ignore_changes=["desiredCount"]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, ignore_changes=["desiredCount"],
+                                        custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout)),
             **kwargs)
         self.service_name = service.name
         self._autoscaling(name, args, core, cluster, service, lb, queue)
 
     def _open_hosts_to(self, name: str, lb: ServiceLoadBalancer, cluster: Any, shared_lb: Any,
-                       shared_name: str | None, tags: Mapping[str, str]) -> None:
+                       shared_name: str | None, tags: Mapping[str, str]) -> list[pulumi.Resource]:
         """Bridge-mode targets listen on dynamic host ports: the hosts admit that range from the load
-        balancer only. Rules for a shared ALB are created once and belong to it."""
+        balancer only. Rules for a shared ALB are created once and belong to it. Returns the rules."""
         hosts_sg = _cluster_value(cluster, "hosts_security_group_id")
         owner, prefix = (shared_lb, f"{shared_name}-ecs-hosts") if shared_lb is not None else (self, f"{name}-hosts")
         claim = getattr(cluster, "claim_host_rule", None)
+        host_rules = getattr(cluster, "host_rules", None)
         if claim is not None and not claim(prefix):
-            return
+            return list((host_rules or {}).get(prefix, []))
         opts = pulumi.ResourceOptions(parent=owner)
-        aws.vpc.SecurityGroupIngressRule(f"{prefix}-from-lb", security_group_id=hosts_sg, ip_protocol="tcp",
+        ingress = aws.vpc.SecurityGroupIngressRule(f"{prefix}-from-lb", security_group_id=hosts_sg, ip_protocol="tcp",
                                          from_port=DYNAMIC_PORTS[0], to_port=DYNAMIC_PORTS[1],
                                          referenced_security_group_id=lb.security_group_id,
                                          description="dynamic host ports from the load balancer", tags=dict(tags),
                                          opts=opts)
-        aws.vpc.SecurityGroupEgressRule(f"{prefix}-lb-to-hosts", security_group_id=lb.security_group_id,
-                                        ip_protocol="tcp", from_port=DYNAMIC_PORTS[0], to_port=DYNAMIC_PORTS[1],
-                                        referenced_security_group_id=hosts_sg,
-                                        description="to ECS hosts' dynamic ports", tags=dict(tags), opts=opts)
+        egress = aws.vpc.SecurityGroupEgressRule(f"{prefix}-lb-to-hosts", security_group_id=lb.security_group_id,
+                                                 ip_protocol="tcp", from_port=DYNAMIC_PORTS[0],
+                                                 to_port=DYNAMIC_PORTS[1], referenced_security_group_id=hosts_sg,
+                                                 description="to ECS hosts' dynamic ports", tags=dict(tags),
+                                                 opts=opts)
+        rules: list[pulumi.Resource] = [ingress, egress]
+        if isinstance(host_rules, dict):
+            host_rules[prefix] = rules
+        return rules
 
     def _autoscaling(self, name: str, args: Mapping[str, Any], core: CoreSpec, cluster: Any,
                      service: aws.ecs.Service, lb: ServiceLoadBalancer | None, queue: aws.sqs.Queue | None) -> None:

@@ -547,3 +547,68 @@ def test_stack_ecs_config_shapes_the_shared_cluster(plan):
     assert graph.one("aws:ecs/cluster:Cluster").inputs["settings"][0]["value"] == "enhanced"
     assert graph.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["instanceType"] == "c7i.large"
     assert graph.one(TASKDEF).inputs["runtimePlatform"]["cpuArchitecture"] == "X86_64"
+
+
+# -- deployments: capacity changes, waiting, ordering ---------------------------------------------
+
+def test_changing_the_capacity_strategy_forces_the_new_deployment_the_provider_requires():
+    # GIVEN one service planned on Fargate Spot, then on Fargate
+    before = _plan({"cart": {"image": IMAGE, "capacity": "fargate_spot"}}, environment="dev").one(SERVICE).inputs
+    after = _plan({"cart": {"image": IMAGE, "capacity": "fargate"}}, environment="dev").one(SERVICE).inputs
+    # THEN the strategy changes, and the provider's rule (force_new_deployment must be true when
+    # capacity_provider_strategy changes on an existing service) is met by both plans
+    assert before["capacityProviderStrategies"][0]["capacityProvider"] == "FARGATE_SPOT"
+    assert after["capacityProviderStrategies"][0]["capacityProvider"] == "FARGATE"
+    assert before["forceNewDeployment"] is True and after["forceNewDeployment"] is True
+
+
+def test_up_waits_for_the_deployment_with_a_bounded_timeout_and_rolls_back(fargate):
+    service = fargate.one(SERVICE)
+    assert service.inputs["waitForSteadyState"] is True
+    assert service.inputs["sigintRollback"] is True
+    assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert service.inputs["alarms"]["rollback"] is True
+    assert service.custom_timeouts == {"create": "30m", "update": "30m"}
+
+
+def test_deployment_timeout_is_configurable_and_validated():
+    graph = _plan({"cart": {"image": IMAGE, "deployment_timeout": 45}}, environment="dev")
+    assert graph.one(SERVICE).custom_timeouts == {"create": "45m", "update": "45m"}
+    assert_problem(_service({"image": IMAGE, "deployment_timeout": 2}), "orders.deployment_timeout", "5", "180")
+    assert_problem(_service({"image": IMAGE, "schedule": "rate(5 minutes)", "deployment_timeout": 10}),
+                   "orders.deployment_timeout", "does not apply to a scheduled task")
+
+
+def test_tasks_start_only_after_their_roles_policies_exist(shapes):
+    td = shapes.one(TASKDEF, "mailer-taskdef")
+    execution_policy = shapes.one("aws:iam/rolePolicy:RolePolicy", "mailer-execution").urn
+    task_policy = shapes.one("aws:iam/rolePolicy:RolePolicy", "mailer-task").urn
+    assert execution_policy in td.property_dependencies["executionRoleArn"]
+    assert task_policy in td.property_dependencies["taskRoleArn"]
+
+
+def test_targets_register_only_after_the_load_balancer_may_reach_them(fargate, ec2):
+    service = fargate.one(SERVICE)
+    for rule in (fargate.one(INGRESS, "cart-from-lb"),
+                 fargate.one("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "cart-to-targets")):
+        assert rule.urn in service.property_dependencies["loadBalancers"]
+    pricing = ec2.one(SERVICE, "pricing-service")
+    assert ec2.one(INGRESS, "pricing-hosts-from-lb").urn in pricing.property_dependencies["loadBalancers"]
+
+
+def test_ec2_services_behind_one_shared_alb_both_wait_for_the_hosts_rule():
+    lb = {"shared": "edge", "path": "/a/*"}
+    graph = _platform({"a": {"pattern": "ecs", "image": IMAGE, "capacity": "ec2", "load_balancer": lb},
+                       "b": {"pattern": "ecs", "image": IMAGE, "capacity": "ec2",
+                             "load_balancer": {**lb, "path": "/b/*"}}})
+    rule = graph.one(INGRESS, "edge-ecs-hosts-from-lb").urn
+    for name in ("a-service", "b-service"):
+        assert rule in graph.one(SERVICE, name).property_dependencies["loadBalancers"]
+
+
+def test_every_up_refreshes_first_so_a_rolled_back_deployment_is_retried():
+    # A failed update keeps the new task definition in Pulumi's state while ECS runs the old one: only a
+    # refresh before the next `up` shows that difference, so the next `up` deploys the new version again.
+    import yaml
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["options"]["refresh"] == "always"
