@@ -26,8 +26,8 @@ from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, networ
                                    prepare_shared_load_balancers, service_security_group, shared_key,
                                    standard_alarms, validate_load_balancer)
 from .blocks.logs import log_group
-from .container_image import (ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, ecr_repository_arn,
-                              image_architecture)
+from .container_image import (ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, default_image_spec,
+                              ecr_repository_arn, image_architecture, platform_of, shared_image)
 from .docker import CONTAINER_KEYS, ContainerSettings, build_docker_local, resolve_container, validate_container
 from .patterns import BuildContext, Pattern, ValidationContext
 from .profiles import Profile, get_profile
@@ -150,12 +150,12 @@ class EcsServiceArgs(TypedDict):
     2048: 4096-16384, all in steps of 1024; 4096: 8192-30720 step 1024; 8192: 16384-61440 step 4096;
     16384: 32768-122880 step 8192); EC2: at least 128. Default: the profile's ``container_memory``."""
     capacity: NotRequired[str]
-    """``fargate``, ``fargate_spot`` (x86_64 only) or ``ec2`` (the cluster's instances, bin-packed).
-    Default: ``fargate_spot`` when the profile prefers Spot (dev) and the task is not ARM, else ``fargate``."""
+    """``fargate``, ``fargate_spot`` or ``ec2`` (the cluster's instances, bin-packed).
+    Default: ``fargate_spot`` when the profile prefers Spot (dev), else ``fargate``."""
     architecture: NotRequired[str]
-    """``arm64`` or ``x86_64``. Default: the image's ``platform``; else on ``ec2`` the instances'
-    architecture, on Fargate ``x86_64`` (the one every capacity, Spot included, runs, so dev and prod run
-    the same image)."""
+    """``arm64`` or ``x86_64``. Default: the image's ``platform``; else the stack's architecture, that of the
+    cluster's EC2 instances (the profile's Graviton types: ``arm64``), on Fargate and Fargate Spot too, so
+    every service of a stack shares one image per build."""
     ephemeral_storage: NotRequired[int]
     """Fargate task storage in GiB, 21-200. Default: Fargate's 20 GiB."""
     enable_exec: NotRequired[bool]
@@ -237,20 +237,25 @@ def _explicit_architecture(spec: Mapping[str, Any]) -> str | None:
 
 
 def resolve_capacity(spec: Mapping[str, Any], profile: Profile) -> str:
-    """The capacity a service runs on (explicit, else Spot when the profile prefers it and the task is not ARM)."""
+    """The capacity a service runs on (explicit, else Spot when the profile prefers it). Fargate Spot runs
+    ARM64 tasks too (platform version 1.4.0, which ``LATEST`` is), so the architecture never changes it."""
     if spec.get("capacity") in CAPACITIES:
         return spec["capacity"]
-    return "fargate_spot" if profile.spot and _explicit_architecture(spec) != "arm64" else "fargate"
+    return "fargate_spot" if profile.spot else "fargate"
 
 
 def resolve_architecture(spec: Mapping[str, Any], profile: Profile, instance_type: str | None = None) -> str:
-    """The CPU architecture of a service's task (see ``EcsServiceArgs.architecture``)."""
-    explicit = _explicit_architecture(spec)
-    if explicit:
-        return explicit
-    if resolve_capacity(spec, profile) == "ec2":
-        return instance_architecture(instance_type or profile.instance_type)
-    return "x86_64"
+    """The CPU architecture of a service's task (see ``EcsServiceArgs.architecture``): explicit, else the
+    stack's, that of the cluster's EC2 instances (``instance_type``, else the profile's), on Fargate too, so
+    one image per build serves every service of the stack."""
+    return _explicit_architecture(spec) or instance_architecture(instance_type or profile.instance_type)
+
+
+def task_architecture(spec: Mapping[str, Any], profile: Profile, cluster: Any = None) -> str:
+    """The architecture a service's tasks run: explicit, else the cluster's EC2 instances' (Fargate tasks
+    included), else the profile's (:func:`resolve_architecture`)."""
+    host_arch = _cluster_value(cluster, "architecture") if cluster is not None else None
+    return _explicit_architecture(spec) or host_arch or resolve_architecture(spec, profile)
 
 
 def _effective(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -289,9 +294,6 @@ def validate_ecs(name: str, spec: Mapping[str, Any], path: str, vctx: Validation
     if ok_arch and spec.get("architecture") and image_arch and spec["architecture"] != image_arch:
         problems.add(join_path(path, "architecture"), f"is {spec['architecture']!r} but image.platform builds "
                                                       f"{image_arch!r}: they must match")
-    if capacity == "fargate_spot" and ok_arch and _explicit_architecture(spec) == "arm64":
-        problems.add(join_path(path, "capacity"), "fargate_spot runs x86_64 tasks only, and this task is arm64: "
-                                                  "use capacity fargate or architecture x86_64")
 
     _validate_size(spec, path, problems, profile, capacity)
     eph = spec.get("ephemeral_storage")
@@ -630,11 +632,14 @@ class EcsService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EcsServiceArgs, opts: pulumi.ResourceOptions | None = None, *,
                  cluster: EcsCluster | Mapping[str, Any], network: Any, profile: Profile | str | None = None,
-                 project_dir: str | Path | None = None, shared_load_balancer: Any = None):
+                 project_dir: str | Path | None = None, shared_load_balancer: Any = None,
+                 image: ContainerImage | None = None):
         """``cluster`` is an :class:`EcsCluster` or a mapping with its outputs (``arn``, ``name``,
         ``namespace_arn``, ``tasks_security_group_id`` and, for EC2 capacity, ``hosts_security_group_id``,
         ``capacity_provider_name``, ``architecture``). ``shared_load_balancer`` is the
-        ``SharedLoadBalancer`` named by ``load_balancer.shared``."""
+        ``SharedLoadBalancer`` named by ``load_balancer.shared``. ``image`` is the stack's shared build of
+        this service's ``image`` spec (see :func:`~components.container_image.shared_image`), built for the
+        task's architecture. Default: the service builds and pushes its own image and repository."""
         args = dict(args or {})
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
         pdir = Path(project_dir) if project_dir is not None else Path.cwd()
@@ -654,8 +659,7 @@ class EcsService(pulumi.ComponentResource):
         eff = _effective(args)
         core = resolve_core(eff, prof, default_port=8080, default_grace_period=60)
         settings = resolve_container(name, args, core, serves_http=shape == "service")
-        arch = _explicit_architecture(args) or (host_arch if capacity == "ec2" and host_arch else
-                                                resolve_architecture(args, prof))
+        arch = task_architecture(args, prof, cluster)
         fargate = capacity != "ec2"
         tags = standard_tags(name, prof.name, core.tags)
         child = pulumi.ResourceOptions(parent=self)
@@ -664,8 +668,11 @@ class EcsService(pulumi.ComponentResource):
 
         image_spec = dict(settings.image)
         if "context" in image_spec:
-            image_spec.setdefault("platform", "linux/arm64" if arch == "arm64" else "linux/amd64")
-        if "ref" in image_spec:
+            image_spec.setdefault("platform", platform_of(arch))
+        if image is not None and "context" in image_spec:
+            # The platform's image of this build, shared with every service that builds the same.
+            image_ref, pull_repository_arn = image.image_ref, image.pull_repository_arn
+        elif "ref" in image_spec:
             # A prebuilt image registers nothing, so it gets no component of its own either.
             image_ref = pulumi.Output.from_input(image_spec["ref"])
             pull_repository_arn = pulumi.Output.from_input(ecr_repository_arn(image_spec["ref"]))
@@ -1011,9 +1018,15 @@ def _prepare(specs: Mapping[str, Mapping[str, Any]], ctx: BuildContext) -> None:
 def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> EcsService:
     if CLUSTER_KEY not in ctx.shared:
         _prepare({name: spec}, ctx)
-    service = EcsService(name, spec, pulumi.ResourceOptions(parent=ctx.parent), cluster=ctx.shared[CLUSTER_KEY],
+    cluster = ctx.shared[CLUSTER_KEY]
+    image = None
+    problems = validate_ecs(name, spec, name, ValidationContext(profile=ctx.profile, project_dir=ctx.project_dir))
+    if not problems:
+        image = shared_image(ctx, spec.get("image") or default_image_spec(name),
+                             platform=platform_of(task_architecture(spec, ctx.profile, cluster)), push=True)
+    service = EcsService(name, spec, pulumi.ResourceOptions(parent=ctx.parent), cluster=cluster,
                          network=ctx.network, profile=ctx.profile, project_dir=ctx.project_dir,
-                         shared_load_balancer=ctx.shared.get(shared_key(spec) or ""))
+                         shared_load_balancer=ctx.shared.get(shared_key(spec) or ""), image=image)
     outputs = {"image": service.image_ref, "task_definition": service.task_definition_arn,
                "logs": service.log_group_name}
     if shape_of(spec) != "scheduled":

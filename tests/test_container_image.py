@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from components.container_image import ContainerImage, content_tag, context_files
-from tests.conftest import assert_problem
+from components.container_image import ContainerImage, content_tag, context_files, docker_host_platform
+from tests.conftest import ROOT, assert_problem
 
 IMAGE = "docker:index/image:Image"
 REPO = "aws:ecr/repository:Repository"
@@ -168,8 +168,11 @@ def test_local_build_is_not_pushed_and_has_no_repository(plan, app):
     image = graph.one(IMAGE)
     assert graph.of_type(REPO) == []
     assert image.inputs["skipPush"] is True
-    assert image.inputs["imageName"] == f"orders:{content_tag(app / 'app')}"
-    assert "registry" not in image.inputs and "platform" not in image.inputs["build"]
+    # Built for the local engine's platform, named explicitly (pulumi-docker would otherwise pick this
+    # machine's for pulls, whatever the engine's)
+    platform = docker_host_platform()
+    assert image.inputs["imageName"] == f"orders:{content_tag(app / 'app', platform=platform)}"
+    assert "registry" not in image.inputs and image.inputs["build"]["platform"] == platform
 
 
 def test_local_prebuilt_ref_is_pulled(plan, app):
@@ -205,3 +208,41 @@ def test_rejects_ref_with_build_settings_and_unknown_keys_and_platforms(app):
 
 def test_rejects_spec_without_context_or_ref(app):
     assert_problem(lambda: ContainerImage("orders", {}, profile="dev", project_dir=app), "orders", "needs context")
+
+
+# -- one image per build, shared by every container pattern ---------------------------------------
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod", "local"])
+def test_sample_catalog_builds_services_cart_once_per_stack_and_platform(stack):
+    from tests.conftest import stack_plan
+    doc = stack_plan(stack)
+    builds = [(r["inputs"]["build"]["context"], r["inputs"]["build"]["platform"])
+              for r in doc["resources"] if r["type"] == IMAGE]
+    # ecs cart, pricing and cart-sweeper, eks orders and payments: one build of services/cart
+    assert builds.count(builds[0]) == 1 and len(set(builds)) == len(builds)
+    assert [b for b in builds if b[0] == "services/cart"] == [("services/cart", builds[0][1])]
+    if stack != "local":
+        assert builds == [("services/cart", "linux/arm64")]
+        assert len([r for r in doc["resources"] if r["type"] == REPO]) == 1
+
+
+def test_services_of_every_container_pattern_share_one_image_per_build_and_platform(plan):
+    from components.patterns import BuildContext
+    from components.profiles import get_profile
+    from components.container_image import shared_image
+
+    def program():
+        ctx = BuildContext(parent=None, profile=get_profile("dev"), network=None, project_dir=ROOT)
+        a = shared_image(ctx, {"context": "services/cart"}, platform="linux/arm64")
+        b = shared_image(ctx, {"context": "services/cart/"}, platform="linux/arm64")
+        c = shared_image(ctx, {"context": "services/cart"}, platform="linux/amd64")
+        d = shared_image(ctx, {"context": "services/cart", "platform": "linux/amd64"}, platform="linux/arm64")
+        e = shared_image(ctx, {"context": "services/cart", "build_args": {"V": "1"}}, platform="linux/arm64")
+        assert a is b and c is d and a is not c and e not in (a, c)
+        assert shared_image(ctx, {"ref": "public.ecr.aws/x/y:1.0"}) is None
+    graph = plan(program)
+    names = sorted(r.name for r in graph.of_type("microservices:ecs:ContainerImage"))
+    assert {"image-cart-amd64", "image-cart-arm64"} <= set(names) and len(names) == 3
+    variant = (set(names) - {"image-cart-amd64", "image-cart-arm64"}).pop()
+    assert variant.startswith("image-cart-") and variant.endswith("-arm64")  # build args: a hash in the name
+    assert len(graph.of_type(REPO)) == 3
