@@ -617,3 +617,26 @@ def test_every_up_refreshes_first_so_a_rolled_back_deployment_is_retried():
     import yaml
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["options"]["refresh"] == "always"
+
+
+# -- secrets: every valueFrom form ECS accepts ----------------------------------------------------
+
+SM_BASE = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"
+VALUE_FROM = {
+    "FULL": f"{SM_BASE}-AbCdEf",                                           # the secret's full ARN
+    "JSON_KEY": f"{SM_BASE}-AbCdEf:username::",                            # + json-key
+    "STAGE": f"{SM_BASE}-AbCdEf:password:AWSPREVIOUS:",                    # + version-stage
+    "VERSION": f"{SM_BASE}-AbCdEf:::0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",  # + version-id
+    "PARTIAL": f"{SM_BASE}:password::",                                    # partial ARN (no suffix) + json-key
+    "PARAM": "arn:aws:ssm:us-east-1:123456789012:parameter/cart/api-key",  # SSM parameter ARN
+}
+
+
+def test_execution_role_reads_the_secret_itself_for_every_value_from_form():
+    graph = _plan({"cart": {"image": IMAGE, "secrets": VALUE_FROM}}, environment="dev")
+    by_sid = {s["Sid"]: s for s in _policy(graph, "cart-execution")["Statement"]}
+    assert by_sid["ReadSecrets"]["Resource"] == sorted(
+        [SM_BASE, f"{SM_BASE}-??????", f"{SM_BASE}-AbCdEf", f"{SM_BASE}-AbCdEf-??????"])
+    assert by_sid["ReadParameters"]["Resource"] == VALUE_FROM["PARAM"]
+    # The task definition keeps each valueFrom exactly as given: ECS resolves the key and version.
+    assert {s["name"]: s["valueFrom"] for s in _container(graph, "cart")["secrets"]} == VALUE_FROM
