@@ -85,6 +85,9 @@ ECS_AMI_PARAMETERS = {
     "arm64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
     "x86_64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
 }
+#: Where the SSM agent that ECS Exec starts in the container keeps its state and logs: writable task volumes,
+#: so Exec works on a read-only root filesystem.
+EXEC_WRITABLE_PATHS = ("/var/lib/amazon", "/var/log/amazon")
 EXEC_ACTIONS = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
                 "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
 #: Minutes `pulumi up` waits for a deployment (the provider's own default is 20).
@@ -159,8 +162,8 @@ class EcsServiceArgs(TypedDict):
     ephemeral_storage: NotRequired[int]
     """Fargate task storage in GiB, 21-200. Default: Fargate's 20 GiB."""
     enable_exec: NotRequired[bool]
-    """ECS Exec (``aws ecs execute-command``) into running tasks; needs ``read_only_root_filesystem: false``,
-    since its SSM agent writes to the root filesystem. Default: false."""
+    """ECS Exec (``aws ecs execute-command``) into running tasks. The root filesystem stays read-only: the
+    paths its SSM agent writes (``/var/lib/amazon``, ``/var/log/amazon``) become task volumes. Default: false."""
     target_memory: NotRequired[int]
     """Also scale on average memory utilisation (percent, 10-90). Default: CPU only."""
     target_requests: NotRequired[int]
@@ -300,10 +303,7 @@ def validate_ecs(name: str, spec: Mapping[str, Any], path: str, vctx: Validation
     if problems.check_int(eph, join_path(path, "ephemeral_storage"), EPHEMERAL_MIN, EPHEMERAL_MAX, "GiB") \
             and eph is not None and capacity == "ec2":
         problems.add(join_path(path, "ephemeral_storage"), "applies to Fargate only; EC2 tasks use the host's disk")
-    if problems.check_bool(spec.get("enable_exec"), join_path(path, "enable_exec")) \
-            and spec.get("enable_exec") is True and spec.get("read_only_root_filesystem", True) is True:
-        problems.add(join_path(path, "enable_exec"), "needs read_only_root_filesystem: false: the SSM agent of "
-                                                     "ECS Exec writes to the container's root filesystem")
+    problems.check_bool(spec.get("enable_exec"), join_path(path, "enable_exec"))
     problems.check_int(spec.get("target_memory"), join_path(path, "target_memory"), 10, 90, "percent")
     problems.check_int(spec.get("deployment_timeout"), join_path(path, "deployment_timeout"),
                        *DEPLOYMENT_TIMEOUT_RANGE, "minutes")
@@ -691,6 +691,9 @@ class EcsService(pulumi.ComponentResource):
         execution_role, task_role, role_policies = self._roles(name, args, settings, pull_repository_arn, logs, queue,
                                                                core, tags)
         volumes = {path: f"writable-{i}" for i, path in enumerate(settings.writable_paths)}
+        if args.get("enable_exec"):
+            for path in EXEC_WRITABLE_PATHS:
+                volumes.setdefault(path, "exec-" + path.strip("/").replace("/", "-"))
         container = {
             "name": name, "image": image_ref, "essential": True,
             "readonlyRootFilesystem": settings.read_only_root_filesystem,

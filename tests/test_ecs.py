@@ -417,11 +417,20 @@ def test_rejects_root_user_bad_writable_paths_and_health_command():
     assert any("orders.health_command[0]" in line and "CMD-SHELL" in line for line in lines)
 
 
-def test_rejects_ecs_exec_on_a_read_only_root_filesystem():
-    assert_problem(_service({"image": IMAGE, "enable_exec": True}), "orders.enable_exec",
-                   "needs read_only_root_filesystem: false")
-    assert_problem(_service({"image": IMAGE, "enable_exec": True, "read_only_root_filesystem": True}),
-                   "orders.enable_exec", "SSM agent of ECS Exec writes")
+def test_ecs_exec_keeps_the_root_filesystem_read_only_and_passes_the_mandatory_policy():
+    # GIVEN ECS Exec on a service with the default read-only root
+    from components.policy import MANDATORY, evaluate
+    graph = _plan({"cart": {"image": IMAGE, "enable_exec": True}}, environment="prod")
+    container = _container(graph, "cart")
+    # THEN the SSM agent's state and log directories are writable task volumes, the root stays read-only
+    assert container["readonlyRootFilesystem"] is True
+    mounts = {m["containerPath"]: m["sourceVolume"] for m in container["mountPoints"]}
+    assert mounts == {"/tmp": "writable-0", "/var/lib/amazon": "exec-var-lib-amazon",
+                      "/var/log/amazon": "exec-var-log-amazon"}
+    assert {v["name"] for v in graph.one(TASKDEF).inputs["volumes"]} == set(mounts.values())
+    assert graph.one(SERVICE).inputs["enableExecuteCommand"] is True
+    # AND the combination the README documents deploys: no mandatory policy violation
+    assert [p for p in evaluate(graph.resources, "prod") if p.enforcement == MANDATORY] == []
 
 
 def test_sample_image_declares_the_default_writable_path_as_a_volume():
