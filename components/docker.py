@@ -85,7 +85,8 @@ class DockerServiceArgs(TypedDict):
     """Overrides the image's ``CMD``. Default: the image's."""
     health_command: NotRequired[Sequence[str]]
     """Container health check in Docker's form, ``["CMD", ...]``, ``["CMD-SHELL", "..."]`` or ``["NONE"]``.
-    Default: ``wget`` of ``health_check.path`` on ``port`` (busybox and most distributions ship it)."""
+    Default: ``wget`` of ``health_check.path`` on ``port``, so the image must ship ``wget`` (busybox and
+    Alpine images do; Debian ``slim`` and distroless images do not: give a command of your own)."""
     read_only_root_filesystem: NotRequired[bool]
     """Mount the root filesystem read-only. Default: true."""
     writable_paths: NotRequired[Sequence[str]]

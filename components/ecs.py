@@ -139,8 +139,10 @@ class EcsServiceArgs(TypedDict):
     command: NotRequired[Sequence[str]]
     """Overrides the image's ``CMD``. Default: the image's."""
     health_command: NotRequired[Sequence[str]]
-    """Container health check (``["CMD-SHELL", "..."]``). Default: ``wget`` of ``health_check.path``;
-    none for queue workers and scheduled tasks."""
+    """Container health check (``["CMD-SHELL", "..."]``), or ``["NONE"]`` for none (the load balancer's check
+    still replaces unhealthy tasks; ECS ignores an image's own ``HEALTHCHECK``). Default: ``wget`` of
+    ``health_check.path``, so the image must ship ``wget`` (busybox and Alpine images do; Debian ``slim``
+    and distroless images do not: give a command of your own); none for queue workers and scheduled tasks."""
     read_only_root_filesystem: NotRequired[bool]
     """Read-only root filesystem. Default: true."""
     writable_paths: NotRequired[Sequence[str]]
@@ -197,8 +199,9 @@ class Ec2CapacityArgs(TypedDict):
     """Percent of the instances' capacity that managed scaling fills, 1-100. Default: 100 (pack tightly)."""
     ami_id: NotRequired[pulumi.Input[str]]
     """Pin the hosts' AMI. Default: the recommended ECS-optimized Amazon Linux 2023 AMI of the instance
-    type's architecture, read from its public SSM parameter at each deployment (a newly published AMI shows
-    as a launch template change and reaches new instances)."""
+    type's architecture, read from its public SSM parameter at each deployment: a newly published AMI shows
+    as a launch template change and replaces the hosts by a rolling instance refresh (new hosts first,
+    the old ones drained of their tasks)."""
 
 
 class EcsClusterArgs(TypedDict):
@@ -546,8 +549,11 @@ class EcsCluster(pulumi.ComponentResource):
             "",
         ]))
         # Hop limit 1 keeps the instance role away from bridge-mode containers: tasks use their task roles.
+        # Hosts register with the cluster and pull images as they boot: the profile they launch with waits for
+        # the role's policies (IAM is eventually consistent), carried by the output the template needs.
         lt = launch_template(hosts, image_id=image_id, instance_type=self.instance_type,
-                             security_group_ids=[hosts_sg.id, tasks_sg.id], instance_profile_arn=role.profile.arn,
+                             security_group_ids=[hosts_sg.id, tasks_sg.id],
+                             instance_profile_arn=_after(role.profile.arn, role.policies),
                              user_data=user_data, tags=tags, hop_limit=1,
                              root_volume_size=int(ec2.get("root_volume_size", 30)), opts=child)
         lo = int(ec2.get("min_size", prof.min_capacity))
@@ -560,6 +566,12 @@ class EcsCluster(pulumi.ComponentResource):
             # Managed termination protection needs scale-in protection: ECS decides which host may go.
             protect_from_scale_in=True, health_check_type="EC2", health_check_grace_period=60,
             default_instance_warmup=60, tags=asg_tags,
+            # A new launch template version (a newly published ECS-optimized AMI, new user data) replaces the
+            # hosts: new ones first (never below the running count), then the old ones, whose scale-in
+            # protection ECS holds while they run tasks, drained by managed draining before they stop.
+            instance_refresh={"strategy": "Rolling", "preferences": {
+                "min_healthy_percentage": 100, "max_healthy_percentage": 200, "instance_warmup": "60",
+                "skip_matching": True, "auto_rollback": True, "scale_in_protected_instances": "Refresh"}},
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCapacity"]))
         # AWS rejects capacity provider names starting with "aws", "ecs" or "fargate", and the
         # platform's cluster is named "ecs": auto-naming ("ecs-hosts-cp-1a2b3c4") would fail.
@@ -763,7 +775,7 @@ class EcsService(pulumi.ComponentResource):
                            strategies, network_configuration, fargate, tags)
         else:
             self._service(name, args, shape, core, prof, cluster, task_definition, strategies, network_configuration,
-                          fargate, sg, queue, tags, network, shared_load_balancer)
+                          fargate, sg, queue, tags, network, shared_load_balancer, logs, region)
 
         self.image_ref = image_ref
         self.task_definition_arn = task_definition.arn
@@ -848,7 +860,8 @@ class EcsService(pulumi.ComponentResource):
     def _service(self, name: str, args: Mapping[str, Any], shape: str, core: CoreSpec, prof: Profile, cluster: Any,
                  task_definition: aws.ecs.TaskDefinition, strategies: list[dict[str, Any]],
                  network_configuration: dict[str, Any] | None, fargate: bool, sg: aws.ec2.SecurityGroup | None,
-                 queue: aws.sqs.Queue | None, tags: Mapping[str, str], network: Any, shared_lb: Any) -> None:
+                 queue: aws.sqs.Queue | None, tags: Mapping[str, str], network: Any, shared_lb: Any,
+                 logs: aws.cloudwatch.LogGroup, region: pulumi.Input[str]) -> None:
         child = pulumi.ResourceOptions(parent=self)
         lb = None
         kwargs: dict[str, Any] = {}
@@ -880,7 +893,11 @@ class EcsService(pulumi.ComponentResource):
             kwargs["ordered_placement_strategies"] = [
                 {"type": "spread", "field": "attribute:ecs.availability-zone"},
                 {"type": "binpack", "field": "memory"}]
-        connect: dict[str, Any] = {"enabled": True, "namespace": _cluster_value(cluster, "namespace_arn")}
+        connect: dict[str, Any] = {"enabled": True, "namespace": _cluster_value(cluster, "namespace_arn"),
+                                   # The Service Connect proxy's logs, beside the application's.
+                                   "log_configuration": {"log_driver": "awslogs", "options": {
+                                       "awslogs-group": logs.name, "awslogs-region": region,
+                                       "awslogs-stream-prefix": f"{name}-service-connect"}}}
         if shape == "service":
             connect["services"] = [{"port_name": PORT_NAME, "discovery_name": name,
                                     "client_alias": [{"port": core.port, "dns_name": name}]}]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from components.docker import default_health_command
 from components.ecs import EcsCluster, EcsService, instance_architecture
 from components.plan.runtime import run
 from tests.conftest import ROOT, assert_problem
@@ -649,3 +650,44 @@ def test_execution_role_reads_the_secret_itself_for_every_value_from_form():
     assert by_sid["ReadParameters"]["Resource"] == VALUE_FROM["PARAM"]
     # The task definition keeps each valueFrom exactly as given: ECS resolves the key and version.
     assert {s["name"]: s["valueFrom"] for s in _container(graph, "cart")["secrets"]} == VALUE_FROM
+
+
+# -- EC2 hosts, Service Connect logs, health checks -------------------------------------------------
+
+def test_ec2_hosts_launch_only_once_their_role_has_its_policies(ec2):
+    lt = ec2.one("aws:ec2/launchTemplate:LaunchTemplate", "ecs-hosts-lt")
+    attachments = [r.urn for r in ec2.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                   if r.name.startswith("ecs-hosts-role-")]
+    assert len(attachments) == 2  # SSM core and the ECS instance policy
+    assert set(attachments) <= set(lt.property_dependencies["iamInstanceProfile"])
+
+
+def test_a_new_ecs_optimized_ami_replaces_the_hosts_by_a_rolling_refresh_that_drains_them(ec2):
+    asg = ec2.one("aws:autoscaling/group:Group", "ecs-hosts-asg")
+    refresh = asg.inputs["instanceRefresh"]
+    assert refresh["strategy"] == "Rolling"
+    prefs = refresh["preferences"]
+    assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"]) == (100, 200)
+    # ECS holds scale-in protection on hosts running tasks; managed draining moves the tasks first
+    assert prefs["scaleInProtectedInstances"] == "Refresh" and prefs["autoRollback"] is True
+    provider = ec2.one("aws:ecs/capacityProvider:CapacityProvider").inputs["autoScalingGroupProvider"]
+    assert provider["managedDraining"] == "ENABLED"
+    # The launch template version the group runs follows the AMI read at each deployment
+    assert ec2.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["imageId"] is not None
+
+
+def test_service_connect_proxy_logs_go_to_the_services_log_group(fargate):
+    logs = fargate.one(SERVICE).inputs["serviceConnectConfiguration"]["logConfiguration"]
+    container_logs = _container(fargate, "cart")["logConfiguration"]["options"]
+    assert logs["logDriver"] == "awslogs"
+    assert logs["options"]["awslogs-group"] == container_logs["awslogs-group"]
+    assert logs["options"]["awslogs-region"] == "us-east-1"
+    assert logs["options"]["awslogs-stream-prefix"] == "cart-service-connect"
+
+
+def test_default_health_check_says_the_image_needs_wget():
+    from tests.test_docs import arg_fields
+    docs = {where.split()[-1]: doc for where, doc, _ in arg_fields()}
+    for field in ("EcsServiceArgs.health_command", "DockerServiceArgs.health_command"):
+        assert "the image must ship ``wget``" in docs[field], field
+    assert "wget" in default_health_command(8080, "/health")[1]
