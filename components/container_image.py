@@ -227,6 +227,17 @@ def ignore_file_name(dockerfile: str = "Dockerfile") -> str:
     return ".dockerignore" if name == "Dockerfile" else f"{name}.dockerignore"
 
 
+def unread_ignore_files(root: Path, dockerfile: str = "Dockerfile") -> list[str]:
+    """Ignore files beside a Dockerfile in a subdirectory of the context (``docker/Dockerfile.dockerignore``):
+    Docker's BuildKit reads them, pulumi-docker does not (it reads only :func:`ignore_file_name` at the
+    context root), so the files they exclude still count in pulumi-docker's diff and in the tag."""
+    parent = posixpath.dirname(Path(dockerfile).as_posix())
+    if parent in ("", "."):
+        return []
+    beside = posixpath.join(parent, f"{posixpath.basename(Path(dockerfile).as_posix())}.dockerignore")
+    return [beside] if (root / beside).is_file() else []
+
+
 def _ignore_rules(root: Path, dockerfile: str = "Dockerfile") -> list[tuple[bool, re.Pattern[str]]]:
     """``(exclude, regex)`` rules of the context's ignore file in file order (the last match wins)."""
     file = root / ignore_file_name(dockerfile)
@@ -382,6 +393,9 @@ class ContainerImage(pulumi.ComponentResource):
             dockerfile = str(args.get("dockerfile", "Dockerfile"))
             build_args = {str(k): str(v) for k, v in sorted((args.get("build_args") or {}).items())}
             tag = content_tag(_resolve(context, root_dir), dockerfile, build_args, platform)
+            for unread in unread_ignore_files(_resolve(context, root_dir), dockerfile):
+                pulumi.log.warn(f"{name}: {context}/{unread} is not read by pulumi-docker, which applies only "
+                                f"{context}/{ignore_file_name(dockerfile)}: move its patterns there")
             self.tag = pulumi.Output.from_input(tag)
             build: dict[str, Any] = {"context": context}
             if dockerfile != "Dockerfile":

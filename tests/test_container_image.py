@@ -246,3 +246,52 @@ def test_services_of_every_container_pattern_share_one_image_per_build_and_platf
     variant = (set(names) - {"image-cart-amd64", "image-cart-arm64"}).pop()
     assert variant.startswith("image-cart-") and variant.endswith("-arm64")  # build args: a hash in the name
     assert len(graph.of_type(REPO)) == 3
+
+
+# -- the ignore file pulumi-docker reads (provider/image.go: <context>/mapDockerignore(basename)) ----------
+
+def _context(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "ctx"
+    for rel, text in {"docker/Dockerfile": "FROM scratch\n", "docker/Dockerfile.prod": "FROM scratch\n",
+                      "main.py": "x\n", "notes.md": "n\n", "secret.env": "s\n", **files}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+@pytest.mark.parametrize("dockerfile, ignore_files, excluded, included", [
+    # only the context's .dockerignore: it applies, to a Dockerfile in a subdirectory too
+    ("docker/Dockerfile", {".dockerignore": "*.md\n"}, ["notes.md"], ["secret.env"]),
+    # only an ignore file beside the Dockerfile: BuildKit's rule, not pulumi-docker's: nothing is excluded
+    ("docker/Dockerfile", {"docker/Dockerfile.dockerignore": "*.md\n"}, [], ["notes.md", "secret.env"]),
+    # both: the context's file wins, the one beside the Dockerfile is a plain context file
+    ("docker/Dockerfile", {".dockerignore": "*.env\n", "docker/Dockerfile.dockerignore": "*.md\n"},
+     ["secret.env"], ["notes.md", "docker/Dockerfile.dockerignore"]),
+    # another Dockerfile name: <name>.dockerignore at the context root, never .dockerignore as a fallback
+    ("docker/Dockerfile.prod", {".dockerignore": "*.md\n", "Dockerfile.prod.dockerignore": "*.env\n"},
+     ["secret.env"], ["notes.md"]),
+    ("docker/Dockerfile.prod", {".dockerignore": "*.md\n"}, [], ["notes.md", "secret.env"]),
+    ("docker/Dockerfile.prod", {"docker/Dockerfile.prod.dockerignore": "*.md\n"}, [], ["notes.md"]),
+])
+def test_tag_hashes_the_files_pulumi_docker_sends(tmp_path, dockerfile, ignore_files, excluded, included):
+    root = _context(tmp_path, ignore_files)
+    files = context_files(root, dockerfile)
+    assert not set(excluded) & set(files) and set(included) <= set(files)
+    # a change pulumi-docker sees changes the tag (else it would push onto an existing immutable tag) ...
+    for rel in included:
+        before = content_tag(root, dockerfile)
+        (root / rel).write_text((root / rel).read_text() + "changed\n")
+        assert content_tag(root, dockerfile) != before, rel
+    # ... and one it does not see leaves the tag alone (no needless rebuild)
+    for rel in excluded:
+        before = content_tag(root, dockerfile)
+        (root / rel).write_text("changed\n")
+        assert content_tag(root, dockerfile) == before, rel
+
+
+def test_an_ignore_file_beside_a_dockerfile_in_a_subdirectory_is_reported_as_unread(tmp_path):
+    from components.container_image import unread_ignore_files
+    root = _context(tmp_path, {"docker/Dockerfile.prod.dockerignore": "*.md\n"})
+    assert unread_ignore_files(root, "docker/Dockerfile.prod") == ["docker/Dockerfile.prod.dockerignore"]
+    assert unread_ignore_files(root, "docker/Dockerfile") == []
+    assert unread_ignore_files(root, "Dockerfile") == []
