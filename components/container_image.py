@@ -40,7 +40,10 @@ __all__ = [
     "docker_host_platform",
     "image_architecture",
     "platform_of",
+    "remote_docker_engine",
     "shared_image",
+    "shared_image_name",
+    "unread_ignore_files",
     "validate_image",
 ]
 
