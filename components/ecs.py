@@ -911,8 +911,11 @@ class EcsService(pulumi.ComponentResource):
             deployment_circuit_breaker={"enable": True, "rollback": True},
             deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
             # `pulumi up` waits for the deployment's outcome and fails with ECS's reason when the circuit
-            # breaker or an alarm rolls it back; an interrupted `up` rolls the deployment back too.
-            wait_for_steady_state=True, sigint_rollback=True,
+            # breaker or an alarm rolls it back (the refresh of the next `up` is the backstop: see README).
+            # No `sigint_rollback`: terraform-provider-aws 6.53-6.54 rolled back every healthy deployment with
+            # it ("Service deployment rolled back by user", hashicorp/terraform-provider-aws#49031, #49077),
+            # and a Ctrl-C of `pulumi up` is not the provider's SIGINT it was built for.
+            wait_for_steady_state=True,
             enable_execute_command=bool(args.get("enable_exec", False)), enable_ecs_managed_tags=True,
             propagate_tags="SERVICE", service_connect_configuration=connect, tags=dict(tags),
             # Autoscaling owns the running count once the service exists.

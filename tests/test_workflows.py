@@ -282,3 +282,15 @@ def test_deploy_prepares_a_builder_for_the_stacks_image_platforms() -> None:
     up = next(i for i, u in enumerate(uses) if u.startswith("pulumi/actions@"))
     assert uses.index(qemu["uses"]) < up
     assert any(u.startswith("docker/setup-buildx-action@") for u in uses[:up])
+
+
+def test_the_refresh_every_preview_and_up_starts_with_runs_the_program() -> None:
+    # Pulumi.yaml sets options.refresh: always. A refresh that does not run the program reuses the provider
+    # settings recorded in state (Pulumi: "Running your program on refresh and destroy"), and the EKS
+    # clusters' Kubernetes providers record a 15-minute get_cluster_auth token there: every preview and up
+    # would then fail refreshing the Kubernetes objects. PULUMI_RUN_PROGRAM is --run-program's default.
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["options"]["refresh"] == "always"
+    for workflow, job in (("deploy.yml", "up"), ("preview.yml", "preview")):
+        (pulumi,) = steps_using(load(workflow)["jobs"][job], "pulumi/actions")
+        assert pulumi["env"]["PULUMI_RUN_PROGRAM"] == "true", workflow
