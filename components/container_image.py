@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform as host_platform
 import posixpath
 import re
 import stat
@@ -23,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
-from .patterns import ValidationContext
+from .patterns import BuildContext, ValidationContext
 from .profiles import Profile, get_profile
 from .service_spec import standard_tags
 from .validation import Problems, is_unknown, join_path
@@ -36,7 +37,13 @@ __all__ = [
     "PLATFORMS",
     "content_tag",
     "default_image_spec",
+    "docker_host_platform",
     "image_architecture",
+    "platform_of",
+    "remote_docker_engine",
+    "shared_image",
+    "shared_image_name",
+    "unread_ignore_files",
     "validate_image",
 ]
 
@@ -51,6 +58,9 @@ REF_PATTERN = (r"(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]
                r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?")
 BUILD_ARG_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
 ECR_REF_PATTERN = r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)"
+#: Where a stack's :class:`~components.patterns.BuildContext` keeps its images, by build.
+SHARED_IMAGES_KEY = "images"
+_MACHINE_PLATFORMS = {"x86_64": "linux/amd64", "amd64": "linux/amd64", "arm64": "linux/arm64", "aarch64": "linux/arm64"}
 
 
 class ContainerImageArgs(TypedDict):
@@ -65,8 +75,9 @@ class ContainerImageArgs(TypedDict):
     build_args: NotRequired[Mapping[str, str]]
     """``--build-arg`` values; plain strings, since they are part of the image tag. Default: none."""
     platform: NotRequired[str]
-    """``linux/arm64`` or ``linux/amd64``. Default: ``linux/arm64`` when pushed (Graviton hosts and
-    ARM64 Fargate); the Docker host's own platform for local builds."""
+    """``linux/arm64`` or ``linux/amd64`` (with ``ref``: the variant a Docker host pulls). Default: the
+    stack's architecture when pushed (the profiles' Graviton hosts: ``linux/arm64``); for a local Docker
+    engine ``DOCKER_DEFAULT_PLATFORM``, else this machine's; a remote engine needs it set."""
     ref: NotRequired[str]
     """A prebuilt image instead of a build, preferably pinned by digest
     (``registry/repo@sha256:...``); an untagged or ``:latest`` reference is rejected. Default: none."""
@@ -75,6 +86,29 @@ class ContainerImageArgs(TypedDict):
 def default_image_spec(name: str) -> dict[str, Any]:
     """The image spec a catalog entry without ``image`` gets: build ``services/<name>``."""
     return {"context": f"services/{name}"}
+
+
+def platform_of(architecture: str) -> str:
+    """The Docker platform of a CPU architecture: ``arm64`` -> ``linux/arm64``, ``x86_64`` -> ``linux/amd64``."""
+    return "linux/arm64" if architecture == "arm64" else "linux/amd64"
+
+
+def docker_host_platform(remote: bool = False) -> str | None:
+    """The platform an image built or pulled for a Docker host must have when the spec names none:
+    ``DOCKER_DEFAULT_PLATFORM`` (Docker's own setting) if set, else this machine's for the local engine.
+    None for a remote engine without it: its architecture is not known here, and pulumi-docker would pull
+    for this machine's platform."""
+    env = os.environ.get("DOCKER_DEFAULT_PLATFORM")
+    if env in PLATFORMS:
+        return env
+    return None if remote else _MACHINE_PLATFORMS.get(host_platform.machine().lower())
+
+
+def remote_docker_engine(docker_host: str | None = None) -> bool:
+    """Whether images are built on another machine's engine: ``docker_host`` (a service's), else the stack's
+    ``docker:host`` config or ``DOCKER_HOST`` (a ``unix://`` or ``npipe://`` socket is this machine)."""
+    host = docker_host or pulumi.Config("docker").get("host") or os.environ.get("DOCKER_HOST")
+    return bool(host) and not str(host).startswith(("unix://", "npipe://"))
 
 
 def image_architecture(spec: Mapping[str, Any]) -> str | None:
@@ -95,10 +129,12 @@ def validate_image(spec: Any, path: str, problems: Problems, vctx: ValidationCon
         return
     problems.check_known_keys(spec, IMAGE_KEYS, path)
     if spec.get("ref") is not None:
+        # platform picks the variant of a multi-platform image that a Docker host pulls.
         for key in BUILD_KEYS:
-            if spec.get(key) is not None:
+            if key != "platform" and spec.get(key) is not None:
                 problems.add(join_path(path, key), "cannot be set with ref: a prebuilt image is used as it is")
         _validate_ref(spec["ref"], join_path(path, "ref"), problems)
+        problems.check_enum(spec.get("platform"), join_path(path, "platform"), PLATFORMS)
         return
     context = spec.get("context")
     if context is None:
@@ -192,6 +228,17 @@ def ignore_file_name(dockerfile: str = "Dockerfile") -> str:
     named ``Dockerfile``, else ``<name>.dockerignore`` (``Dockerfile.prod.dockerignore``), with no fallback."""
     name = posixpath.basename(Path(dockerfile).as_posix())
     return ".dockerignore" if name == "Dockerfile" else f"{name}.dockerignore"
+
+
+def unread_ignore_files(root: Path, dockerfile: str = "Dockerfile") -> list[str]:
+    """Ignore files beside a Dockerfile in a subdirectory of the context (``docker/Dockerfile.dockerignore``):
+    Docker's BuildKit reads them, pulumi-docker does not (it reads only :func:`ignore_file_name` at the
+    context root), so the files they exclude still count in pulumi-docker's diff and in the tag."""
+    parent = posixpath.dirname(Path(dockerfile).as_posix())
+    if parent in ("", "."):
+        return []
+    beside = posixpath.join(parent, f"{posixpath.basename(Path(dockerfile).as_posix())}.dockerignore")
+    return [beside] if (root / beside).is_file() else []
 
 
 def _ignore_rules(root: Path, dockerfile: str = "Dockerfile") -> list[tuple[bool, re.Pattern[str]]]:
@@ -305,20 +352,31 @@ class ContainerImage(pulumi.ComponentResource):
     def __init__(self, name: str, args: ContainerImageArgs, opts: pulumi.ResourceOptions | None = None, *,
                  profile: Profile | str | None = None, project_dir: str | Path | None = None,
                  push: bool | None = None, keep_images: int = 20, untagged_expiry_days: int = 7,
-                 kms_key_arn: pulumi.Input[str] | None = None, tags: Mapping[str, str] | None = None):
+                 kms_key_arn: pulumi.Input[str] | None = None, tags: Mapping[str, str] | None = None,
+                 docker_host: str | None = None):
         """``push`` defaults to the profile's ``cloud`` (False in ``local``). ``keep_images`` tagged
         images are kept (1-1000), untagged ones expire after ``untagged_expiry_days`` (1-365).
-        ``kms_key_arn`` encrypts the repository with that key. Default: AES256 (S3-managed keys)."""
+        ``kms_key_arn`` encrypts the repository with that key. Default: AES256 (S3-managed keys).
+        ``docker_host`` is the engine a local build or pull runs on (default: the provider's); every build
+        and pull names its platform, since pulumi-docker would otherwise pull for this machine's."""
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
         root_dir = Path(project_dir) if project_dir is not None else Path.cwd()
         problems = Problems()
         validate_image(args, name, problems, ValidationContext(profile=prof, project_dir=root_dir))
         problems.check_int(keep_images, "keep_images", 1, 1000)
         problems.check_int(untagged_expiry_days, "untagged_expiry_days", 1, 365, "days")
+        push = prof.cloud if push is None else push
+        platform = args.get("platform") if isinstance(args, Mapping) else None
+        if not platform:
+            platform = DEFAULT_PLATFORM if push else docker_host_platform(remote_docker_engine(docker_host))
+        if platform is None:
+            problems.add(join_path(name, "platform"), "must be set for a remote Docker engine (linux/arm64 or "
+                                                      "linux/amd64, or DOCKER_DEFAULT_PLATFORM): its architecture "
+                                                      "is not known here, and pulumi-docker would build and pull "
+                                                      "for this machine's")
         problems.raise_if_any()
         super().__init__("microservices:ecs:ContainerImage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        push = prof.cloud if push is None else push
         all_tags = standard_tags(name, prof.name, tags)
         none: pulumi.Output[Any] = pulumi.Output.from_input(None)
         self.repository_url = self.repository_arn = self.repo_digest = self.tag = none
@@ -330,14 +388,17 @@ class ContainerImage(pulumi.ComponentResource):
             self.pull_repository_arn = pulumi.Output.from_input(ecr_repository_arn(ref))
             if not push:
                 # The Docker provider does not pull images a container names: pull it explicitly.
-                pulled = docker.RemoteImage(f"{name}-image", name=ref, keep_locally=True, opts=child)
+                pulled = docker.RemoteImage(f"{name}-image", name=ref, keep_locally=True, platform=platform,
+                                            opts=child)
                 self.image_ref = pulled.image_id
         else:
             context = str(args["context"])
             dockerfile = str(args.get("dockerfile", "Dockerfile"))
-            platform = args.get("platform") or (DEFAULT_PLATFORM if push else None)
             build_args = {str(k): str(v) for k, v in sorted((args.get("build_args") or {}).items())}
             tag = content_tag(_resolve(context, root_dir), dockerfile, build_args, platform)
+            for unread in unread_ignore_files(_resolve(context, root_dir), dockerfile):
+                pulumi.log.warn(f"{name}: {context}/{unread} is not read by pulumi-docker, which applies only "
+                                f"{context}/{ignore_file_name(dockerfile)}: move its patterns there")
             self.tag = pulumi.Output.from_input(tag)
             build: dict[str, Any] = {"context": context}
             if dockerfile != "Dockerfile":
@@ -345,8 +406,7 @@ class ContainerImage(pulumi.ComponentResource):
                 build["dockerfile"] = posixpath.join(Path(context).as_posix(), Path(dockerfile).as_posix())
             if build_args:
                 build["args"] = build_args
-            if platform:
-                build["platform"] = platform
+            build["platform"] = platform
             if push:
                 repo = self._repository(name, prof, keep_images, untagged_expiry_days, kms_key_arn, all_tags)
                 token = aws.ecr.get_authorization_token_output(registry_id=repo.registry_id,
@@ -393,3 +453,47 @@ class ContainerImage(pulumi.ComponentResource):
         aws.ecr.LifecyclePolicy(f"{name}-lifecycle", repository=repo.name, policy=json.dumps(policy, sort_keys=True),
                                 opts=pulumi.ResourceOptions(parent=self))
         return repo
+
+
+def shared_image(ctx: BuildContext, spec: Mapping[str, Any], *, platform: str | None = None,
+                 push: bool | None = None) -> ContainerImage | None:
+    """The stack's one :class:`ContainerImage` for a build: services of any container pattern that build the
+    same context, Dockerfile and build args for the same platform share one image (and one repository),
+    created under the platform on first use. ``platform`` applies when the spec pins none. None for a
+    prebuilt ``ref``, which builds nothing."""
+    if spec.get("ref") is not None:
+        return None
+    push = ctx.profile.cloud if push is None else push
+    platform = spec.get("platform") or platform or (DEFAULT_PLATFORM if push else docker_host_platform(
+        remote_docker_engine()))
+    context = posixpath.normpath(Path(str(spec["context"])).as_posix())
+    dockerfile = posixpath.normpath(Path(str(spec.get("dockerfile", "Dockerfile"))).as_posix())
+    build_args = tuple(sorted((str(k), str(v)) for k, v in (spec.get("build_args") or {}).items()))
+    key = (context, dockerfile, build_args, platform, push)
+    images: dict[Any, ContainerImage] = ctx.shared.setdefault(SHARED_IMAGES_KEY, {})
+    if key not in images:
+        args: dict[str, Any] = {"context": context}
+        if dockerfile != "Dockerfile":
+            args["dockerfile"] = dockerfile
+        if build_args:
+            args["build_args"] = dict(build_args)
+        if platform:
+            args["platform"] = platform
+        images[key] = ContainerImage(shared_image_name(context, dockerfile, build_args, platform, push), args,
+                                     pulumi.ResourceOptions(parent=ctx.parent), profile=ctx.profile,
+                                     project_dir=ctx.project_dir, push=push)
+    return images[key]
+
+
+def shared_image_name(context: str, dockerfile: str = "Dockerfile", build_args: tuple[tuple[str, str], ...] = (),
+                      platform: str | None = None, push: bool = True) -> str:
+    """``image-<context's last directory>-<arch>``, e.g. ``image-cart-arm64``; a build of another Dockerfile,
+    with build args, or of a context outside ``services/`` adds a short hash of them, and a local build
+    ``-local``. Derived from the build alone, so adding or removing a service never renames an image."""
+    base = re.sub(r"[^a-z0-9]+", "-", posixpath.basename(context.rstrip("/")).lower()).strip("-") or "context"
+    name = f"image-{base}"
+    if context != f"services/{posixpath.basename(context)}" or dockerfile != "Dockerfile" or build_args:
+        variant = json.dumps([context, dockerfile, list(build_args)])
+        name += "-" + hashlib.sha256(variant.encode()).hexdigest()[:8]
+    arch = {"linux/arm64": "arm64", "linux/amd64": "amd64"}.get(platform or "", "native")
+    return f"{name}-{arch}" + ("" if push else "-local")

@@ -18,7 +18,8 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_docker as docker
 
-from .container_image import ContainerImage, ContainerImageArgs, default_image_spec, validate_image
+from .container_image import (ContainerImage, ContainerImageArgs, default_image_spec, docker_host_platform,
+                              remote_docker_engine, shared_image, validate_image)
 from .patterns import BuildContext, Pattern, ValidationContext
 from .profiles import Profile, get_profile
 from .service_spec import (CORE_KEYS, CoreSpec, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
@@ -84,7 +85,8 @@ class DockerServiceArgs(TypedDict):
     """Overrides the image's ``CMD``. Default: the image's."""
     health_command: NotRequired[Sequence[str]]
     """Container health check in Docker's form, ``["CMD", ...]``, ``["CMD-SHELL", "..."]`` or ``["NONE"]``.
-    Default: ``wget`` of ``health_check.path`` on ``port`` (busybox and most distributions ship it)."""
+    Default: ``wget`` of ``health_check.path`` on ``port``, so the image must ship ``wget`` (busybox and
+    Alpine images do; Debian ``slim`` and distroless images do not: give a command of your own)."""
     read_only_root_filesystem: NotRequired[bool]
     """Mount the root filesystem read-only. Default: true."""
     writable_paths: NotRequired[Sequence[str]]
@@ -218,8 +220,15 @@ def validate_docker(name: str, spec: Mapping[str, Any], path: str, vctx: Validat
                                                        f"listen on {last}, above 65535")
     if spec.get("host_port") is not None and spec.get("expose") == "none":
         problems.add(join_path(path, "host_port"), "is set but expose is 'none': nothing is published on the host")
-    problems.check_str(spec.get("docker_host"), join_path(path, "docker_host"), DOCKER_HOST_PATTERN,
-                       "a Docker host URL: ssh://user@host, tcp://host:2376 or unix:///var/run/docker.sock")
+    if problems.check_str(spec.get("docker_host"), join_path(path, "docker_host"), DOCKER_HOST_PATTERN,
+                          "a Docker host URL: ssh://user@host, tcp://host:2376 or unix:///var/run/docker.sock") \
+            and isinstance(spec.get("docker_host"), str) and remote_docker_engine(spec["docker_host"]):
+        image = spec.get("image")
+        if not (isinstance(image, Mapping) and image.get("platform")) and docker_host_platform(remote=True) is None:
+            problems.add(join_path(path, "image", "platform"),
+                         f"is required with docker_host {spec['docker_host']!r} (linux/arm64 or linux/amd64, or "
+                         "set DOCKER_DEFAULT_PLATFORM): a remote engine's architecture is not known here, and "
+                         "pulumi-docker would build and pull for this machine's")
     problems.check_enum(spec.get("restart"), join_path(path, "restart"), RESTART_POLICIES)
     return problems
 
@@ -267,7 +276,10 @@ class DockerService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DockerServiceArgs, opts: pulumi.ResourceOptions | None = None, *,
                  profile: Profile | str | None = None, project_dir: str | Path | None = None,
-                 network_name: pulumi.Input[str] | None = None):
+                 network_name: pulumi.Input[str] | None = None, image: ContainerImage | None = None):
+        """``network_name`` joins an existing Docker network (default: a network of its own). ``image`` is the
+        stack's shared local build of the ``image`` spec (see :func:`~components.container_image.shared_image`).
+        Default: the service builds its own on its Docker host."""
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
         pdir = Path(project_dir) if project_dir is not None else Path.cwd()
         args = dict(args or {})
@@ -283,7 +295,9 @@ class DockerService(pulumi.ComponentResource):
             image_opts = pulumi.ResourceOptions(parent=self, providers={"docker": host_provider})
         else:
             image_opts = pulumi.ResourceOptions(parent=self)
-        image = ContainerImage(name, settings.image, image_opts, profile=prof, project_dir=pdir, push=False)
+        if image is None or "context" not in settings.image:
+            image = ContainerImage(name, settings.image, image_opts, profile=prof, project_dir=pdir, push=False,
+                                   docker_host=args.get("docker_host"))
         if network_name is None:
             network = docker.Network(f"{name}-net", driver="bridge", labels=labels, opts=child)
             network_name = network.name
@@ -380,8 +394,13 @@ def shared_network(ctx: BuildContext) -> pulumi.Output[str]:
 
 def _service(name: str, args: Mapping[str, Any], ctx: BuildContext) -> DockerService:
     network_name = None if args.get("docker_host") else shared_network(ctx)
+    image = None
+    vctx = ValidationContext(profile=ctx.profile, project_dir=ctx.project_dir)
+    if not args.get("docker_host") and not validate_docker(name, args, name, vctx):
+        # Services on the stack's own engine share one local build per context and platform.
+        image = shared_image(ctx, args.get("image") or default_image_spec(name), push=False)
     service = DockerService(name, args, pulumi.ResourceOptions(parent=ctx.parent), profile=ctx.profile,
-                            project_dir=ctx.project_dir, network_name=network_name)
+                            project_dir=ctx.project_dir, network_name=network_name, image=image)
     ctx.outputs[name] = {"urls": service.urls, "image": service.image_ref, "containers": service.container_names}
     return service
 

@@ -26,8 +26,8 @@ from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, networ
                                    prepare_shared_load_balancers, service_security_group, shared_key,
                                    standard_alarms, validate_load_balancer)
 from .blocks.logs import log_group
-from .container_image import (ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, ecr_repository_arn,
-                              image_architecture)
+from .container_image import (ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, default_image_spec,
+                              ecr_repository_arn, image_architecture, platform_of, shared_image)
 from .docker import CONTAINER_KEYS, ContainerSettings, build_docker_local, resolve_container, validate_container
 from .patterns import BuildContext, Pattern, ValidationContext
 from .profiles import Profile, get_profile
@@ -55,7 +55,7 @@ ARCHITECTURES = ("arm64", "x86_64")
 QUEUE_KEYS = ("visibility_timeout", "max_receive_count", "retention_days", "messages_per_task")
 ECS_KEYS = CORE_KEYS + CONTAINER_KEYS + (
     "cpu", "memory", "capacity", "architecture", "ephemeral_storage", "enable_exec", "target_memory",
-    "target_requests", "load_balancer", "policy_arns", "queue", "schedule")
+    "target_requests", "load_balancer", "policy_arns", "queue", "schedule", "deployment_timeout")
 EC2_KEYS = ("instance_type", "min_size", "max_size", "root_volume_size", "target_capacity", "ami_id")
 AMI_ID_PATTERN = r"ami-[0-9a-f]{8,17}"
 CLUSTER_KEYS = ("ec2", "namespace", "container_insights", "tags")
@@ -85,8 +85,14 @@ ECS_AMI_PARAMETERS = {
     "arm64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
     "x86_64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
 }
+#: Where the SSM agent that ECS Exec starts in the container keeps its state and logs: writable task volumes,
+#: so Exec works on a read-only root filesystem.
+EXEC_WRITABLE_PATHS = ("/var/lib/amazon", "/var/log/amazon")
 EXEC_ACTIONS = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
                 "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
+#: Minutes `pulumi up` waits for a deployment (the provider's own default is 20).
+DEFAULT_DEPLOYMENT_TIMEOUT = 30
+DEPLOYMENT_TIMEOUT_RANGE = (5, 180)
 CLUSTER_KEY = "ecs:cluster"
 CONFIG_KEY = "ecs:config"
 PORT_NAME = "http"
@@ -133,8 +139,10 @@ class EcsServiceArgs(TypedDict):
     command: NotRequired[Sequence[str]]
     """Overrides the image's ``CMD``. Default: the image's."""
     health_command: NotRequired[Sequence[str]]
-    """Container health check (``["CMD-SHELL", "..."]``). Default: ``wget`` of ``health_check.path``;
-    none for queue workers and scheduled tasks."""
+    """Container health check (``["CMD-SHELL", "..."]``), or ``["NONE"]`` for none (the load balancer's check
+    still replaces unhealthy tasks; ECS ignores an image's own ``HEALTHCHECK``). Default: ``wget`` of
+    ``health_check.path``, so the image must ship ``wget`` (busybox and Alpine images do; Debian ``slim``
+    and distroless images do not: give a command of your own); none for queue workers and scheduled tasks."""
     read_only_root_filesystem: NotRequired[bool]
     """Read-only root filesystem. Default: true."""
     writable_paths: NotRequired[Sequence[str]]
@@ -147,17 +155,17 @@ class EcsServiceArgs(TypedDict):
     2048: 4096-16384, all in steps of 1024; 4096: 8192-30720 step 1024; 8192: 16384-61440 step 4096;
     16384: 32768-122880 step 8192); EC2: at least 128. Default: the profile's ``container_memory``."""
     capacity: NotRequired[str]
-    """``fargate``, ``fargate_spot`` (x86_64 only) or ``ec2`` (the cluster's instances, bin-packed).
-    Default: ``fargate_spot`` when the profile prefers Spot (dev) and the task is not ARM, else ``fargate``."""
+    """``fargate``, ``fargate_spot`` or ``ec2`` (the cluster's instances, bin-packed).
+    Default: ``fargate_spot`` when the profile prefers Spot (dev), else ``fargate``."""
     architecture: NotRequired[str]
-    """``arm64`` or ``x86_64``. Default: the image's ``platform``; else on ``ec2`` the instances'
-    architecture, on Fargate ``x86_64`` (the one every capacity, Spot included, runs, so dev and prod run
-    the same image)."""
+    """``arm64`` or ``x86_64``. Default: the image's ``platform``; else the stack's architecture, that of the
+    cluster's EC2 instances (the profile's Graviton types: ``arm64``), on Fargate and Fargate Spot too, so
+    every service of a stack shares one image per build."""
     ephemeral_storage: NotRequired[int]
     """Fargate task storage in GiB, 21-200. Default: Fargate's 20 GiB."""
     enable_exec: NotRequired[bool]
-    """ECS Exec (``aws ecs execute-command``) into running tasks; needs ``read_only_root_filesystem: false``,
-    since its SSM agent writes to the root filesystem. Default: false."""
+    """ECS Exec (``aws ecs execute-command``) into running tasks. The root filesystem stays read-only: the
+    paths its SSM agent writes (``/var/lib/amazon``, ``/var/log/amazon``) become task volumes. Default: false."""
     target_memory: NotRequired[int]
     """Also scale on average memory utilisation (percent, 10-90). Default: CPU only."""
     target_requests: NotRequired[int]
@@ -170,6 +178,9 @@ class EcsServiceArgs(TypedDict):
     """Make the service a queue worker. Default: none."""
     schedule: NotRequired[str]
     """Make it a scheduled task: ``rate(5 minutes)`` or ``cron(0 3 * * ? *)``. Default: none."""
+    deployment_timeout: NotRequired[int]
+    """Minutes ``pulumi up`` waits for a deployment to reach a steady state before it fails, 5-180 (a
+    failing deployment usually trips the circuit breaker sooner). Default: 30."""
 
 
 class Ec2CapacityArgs(TypedDict):
@@ -188,8 +199,9 @@ class Ec2CapacityArgs(TypedDict):
     """Percent of the instances' capacity that managed scaling fills, 1-100. Default: 100 (pack tightly)."""
     ami_id: NotRequired[pulumi.Input[str]]
     """Pin the hosts' AMI. Default: the recommended ECS-optimized Amazon Linux 2023 AMI of the instance
-    type's architecture, read from its public SSM parameter at each deployment (a newly published AMI shows
-    as a launch template change and reaches new instances)."""
+    type's architecture, read from its public SSM parameter at each deployment: a newly published AMI shows
+    as a launch template change and replaces the hosts by a rolling instance refresh (new hosts first,
+    the old ones drained of their tasks)."""
 
 
 class EcsClusterArgs(TypedDict):
@@ -231,20 +243,25 @@ def _explicit_architecture(spec: Mapping[str, Any]) -> str | None:
 
 
 def resolve_capacity(spec: Mapping[str, Any], profile: Profile) -> str:
-    """The capacity a service runs on (explicit, else Spot when the profile prefers it and the task is not ARM)."""
+    """The capacity a service runs on (explicit, else Spot when the profile prefers it). Fargate Spot runs
+    ARM64 tasks too (platform version 1.4.0, which ``LATEST`` is), so the architecture never changes it."""
     if spec.get("capacity") in CAPACITIES:
         return spec["capacity"]
-    return "fargate_spot" if profile.spot and _explicit_architecture(spec) != "arm64" else "fargate"
+    return "fargate_spot" if profile.spot else "fargate"
 
 
 def resolve_architecture(spec: Mapping[str, Any], profile: Profile, instance_type: str | None = None) -> str:
-    """The CPU architecture of a service's task (see ``EcsServiceArgs.architecture``)."""
-    explicit = _explicit_architecture(spec)
-    if explicit:
-        return explicit
-    if resolve_capacity(spec, profile) == "ec2":
-        return instance_architecture(instance_type or profile.instance_type)
-    return "x86_64"
+    """The CPU architecture of a service's task (see ``EcsServiceArgs.architecture``): explicit, else the
+    stack's, that of the cluster's EC2 instances (``instance_type``, else the profile's), on Fargate too, so
+    one image per build serves every service of the stack."""
+    return _explicit_architecture(spec) or instance_architecture(instance_type or profile.instance_type)
+
+
+def task_architecture(spec: Mapping[str, Any], profile: Profile, cluster: Any = None) -> str:
+    """The architecture a service's tasks run: explicit, else the cluster's EC2 instances' (Fargate tasks
+    included), else the profile's (:func:`resolve_architecture`)."""
+    host_arch = _cluster_value(cluster, "architecture") if cluster is not None else None
+    return _explicit_architecture(spec) or host_arch or resolve_architecture(spec, profile)
 
 
 def _effective(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -283,20 +300,16 @@ def validate_ecs(name: str, spec: Mapping[str, Any], path: str, vctx: Validation
     if ok_arch and spec.get("architecture") and image_arch and spec["architecture"] != image_arch:
         problems.add(join_path(path, "architecture"), f"is {spec['architecture']!r} but image.platform builds "
                                                       f"{image_arch!r}: they must match")
-    if capacity == "fargate_spot" and ok_arch and _explicit_architecture(spec) == "arm64":
-        problems.add(join_path(path, "capacity"), "fargate_spot runs x86_64 tasks only, and this task is arm64: "
-                                                  "use capacity fargate or architecture x86_64")
 
     _validate_size(spec, path, problems, profile, capacity)
     eph = spec.get("ephemeral_storage")
     if problems.check_int(eph, join_path(path, "ephemeral_storage"), EPHEMERAL_MIN, EPHEMERAL_MAX, "GiB") \
             and eph is not None and capacity == "ec2":
         problems.add(join_path(path, "ephemeral_storage"), "applies to Fargate only; EC2 tasks use the host's disk")
-    if problems.check_bool(spec.get("enable_exec"), join_path(path, "enable_exec")) \
-            and spec.get("enable_exec") is True and spec.get("read_only_root_filesystem", True) is True:
-        problems.add(join_path(path, "enable_exec"), "needs read_only_root_filesystem: false: the SSM agent of "
-                                                     "ECS Exec writes to the container's root filesystem")
+    problems.check_bool(spec.get("enable_exec"), join_path(path, "enable_exec"))
     problems.check_int(spec.get("target_memory"), join_path(path, "target_memory"), 10, 90, "percent")
+    problems.check_int(spec.get("deployment_timeout"), join_path(path, "deployment_timeout"),
+                       *DEPLOYMENT_TIMEOUT_RANGE, "minutes")
     problems.check_int(spec.get("target_requests"), join_path(path, "target_requests"), 1, 1_000_000)
     policies = spec.get("policy_arns")
     if problems.check_list(policies, join_path(path, "policy_arns")) and isinstance(policies, (list, tuple)):
@@ -377,6 +390,9 @@ def _validate_schedule(spec: Mapping[str, Any], path: str, problems: Problems) -
                                                "or a scheduled task, not both")
     if spec.get("scaling") is not None:
         problems.add(join_path(path, "scaling"), "does not apply to a scheduled task: one task runs per schedule")
+    if spec.get("deployment_timeout") is not None:
+        problems.add(join_path(path, "deployment_timeout"), "does not apply to a scheduled task: it has no "
+                                                            "deployments to wait for")
 
 
 def validate_ecs_cluster(args: Any, path: str) -> Problems:
@@ -458,6 +474,8 @@ class EcsCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.profile = prof
         self._host_rules: set[str] = set()
+        self.host_rules: dict[str, list[pulumi.Resource]] = {}
+        """The security group rules opening the hosts to each load balancer, by :meth:`claim_host_rule` key."""
 
         namespace_name = args.get("namespace") or re.sub(
             r"[^A-Za-z0-9._-]", "-", f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}")[:64].strip("-._")
@@ -531,8 +549,11 @@ class EcsCluster(pulumi.ComponentResource):
             "",
         ]))
         # Hop limit 1 keeps the instance role away from bridge-mode containers: tasks use their task roles.
+        # Hosts register with the cluster and pull images as they boot: the profile they launch with waits for
+        # the role's policies (IAM is eventually consistent), carried by the output the template needs.
         lt = launch_template(hosts, image_id=image_id, instance_type=self.instance_type,
-                             security_group_ids=[hosts_sg.id, tasks_sg.id], instance_profile_arn=role.profile.arn,
+                             security_group_ids=[hosts_sg.id, tasks_sg.id],
+                             instance_profile_arn=_after(role.profile.arn, role.policies),
                              user_data=user_data, tags=tags, hop_limit=1,
                              root_volume_size=int(ec2.get("root_volume_size", 30)), opts=child)
         lo = int(ec2.get("min_size", prof.min_capacity))
@@ -545,6 +566,12 @@ class EcsCluster(pulumi.ComponentResource):
             # Managed termination protection needs scale-in protection: ECS decides which host may go.
             protect_from_scale_in=True, health_check_type="EC2", health_check_grace_period=60,
             default_instance_warmup=60, tags=asg_tags,
+            # A new launch template version (a newly published ECS-optimized AMI, new user data) replaces the
+            # hosts: new ones first (never below the running count), then the old ones, whose scale-in
+            # protection ECS holds while they run tasks, drained by managed draining before they stop.
+            instance_refresh={"strategy": "Rolling", "preferences": {
+                "min_healthy_percentage": 100, "max_healthy_percentage": 200, "instance_warmup": "60",
+                "skip_matching": True, "auto_rollback": True, "scale_in_protected_instances": "Refresh"}},
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCapacity"]))
         # AWS rejects capacity provider names starting with "aws", "ecs" or "fargate", and the
         # platform's cluster is named "ecs": auto-naming ("ecs-hosts-cp-1a2b3c4") would fail.
@@ -568,6 +595,14 @@ class EcsCluster(pulumi.ComponentResource):
             return False
         self._host_rules.add(key)
         return True
+
+
+def _after(value: pulumi.Input[Any], resources: Sequence[pulumi.Resource]) -> pulumi.Input[Any]:
+    """``value`` once every resource of ``resources`` exists: an ordering carried by the output that needs
+    it, rather than a ``depends_on`` on a whole component."""
+    if not resources:
+        return value
+    return pulumi.Output.all(value, *[r.id for r in resources]).apply(lambda v: v[0])
 
 
 def _cluster_value(cluster: Any, key: str) -> Any:
@@ -609,11 +644,14 @@ class EcsService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EcsServiceArgs, opts: pulumi.ResourceOptions | None = None, *,
                  cluster: EcsCluster | Mapping[str, Any], network: Any, profile: Profile | str | None = None,
-                 project_dir: str | Path | None = None, shared_load_balancer: Any = None):
+                 project_dir: str | Path | None = None, shared_load_balancer: Any = None,
+                 image: ContainerImage | None = None):
         """``cluster`` is an :class:`EcsCluster` or a mapping with its outputs (``arn``, ``name``,
         ``namespace_arn``, ``tasks_security_group_id`` and, for EC2 capacity, ``hosts_security_group_id``,
         ``capacity_provider_name``, ``architecture``). ``shared_load_balancer`` is the
-        ``SharedLoadBalancer`` named by ``load_balancer.shared``."""
+        ``SharedLoadBalancer`` named by ``load_balancer.shared``. ``image`` is the stack's shared build of
+        this service's ``image`` spec (see :func:`~components.container_image.shared_image`), built for the
+        task's architecture. Default: the service builds and pushes its own image and repository."""
         args = dict(args or {})
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
         pdir = Path(project_dir) if project_dir is not None else Path.cwd()
@@ -633,8 +671,7 @@ class EcsService(pulumi.ComponentResource):
         eff = _effective(args)
         core = resolve_core(eff, prof, default_port=8080, default_grace_period=60)
         settings = resolve_container(name, args, core, serves_http=shape == "service")
-        arch = _explicit_architecture(args) or (host_arch if capacity == "ec2" and host_arch else
-                                                resolve_architecture(args, prof))
+        arch = task_architecture(args, prof, cluster)
         fargate = capacity != "ec2"
         tags = standard_tags(name, prof.name, core.tags)
         child = pulumi.ResourceOptions(parent=self)
@@ -643,8 +680,11 @@ class EcsService(pulumi.ComponentResource):
 
         image_spec = dict(settings.image)
         if "context" in image_spec:
-            image_spec.setdefault("platform", "linux/arm64" if arch == "arm64" else "linux/amd64")
-        if "ref" in image_spec:
+            image_spec.setdefault("platform", platform_of(arch))
+        if image is not None and "context" in image_spec:
+            # The platform's image of this build, shared with every service that builds the same.
+            image_ref, pull_repository_arn = image.image_ref, image.pull_repository_arn
+        elif "ref" in image_spec:
             # A prebuilt image registers nothing, so it gets no component of its own either.
             image_ref = pulumi.Output.from_input(image_spec["ref"])
             pull_repository_arn = pulumi.Output.from_input(ecr_repository_arn(image_spec["ref"]))
@@ -660,8 +700,12 @@ class EcsService(pulumi.ComponentResource):
             queue, dlq = self._queues(name, dict(args["queue"]), prof, tags)
             environment["QUEUE_URL"] = queue.url
 
-        execution_role, task_role = self._roles(name, args, settings, pull_repository_arn, logs, queue, core, tags)
+        execution_role, task_role, role_policies = self._roles(name, args, settings, pull_repository_arn, logs, queue,
+                                                               core, tags)
         volumes = {path: f"writable-{i}" for i, path in enumerate(settings.writable_paths)}
+        if args.get("enable_exec"):
+            for path in EXEC_WRITABLE_PATHS:
+                volumes.setdefault(path, "exec-" + path.strip("/").replace("/", "-"))
         container = {
             "name": name, "image": image_ref, "essential": True,
             "readonlyRootFilesystem": settings.read_only_root_filesystem,
@@ -699,7 +743,10 @@ class EcsService(pulumi.ComponentResource):
             network_mode="awsvpc" if fargate else "bridge",
             requires_compatibilities=["FARGATE" if fargate else "EC2"],
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": arch.upper()},
-            execution_role_arn=execution_role.arn, task_role_arn=task_role.arn,
+            # Tasks start as soon as the service exists: the roles they run under must carry their policies
+            # by then (IAM is eventually consistent), or the first tasks fail to pull, log or read secrets.
+            execution_role_arn=_after(execution_role.arn, role_policies["execution"]),
+            task_role_arn=_after(task_role.arn, role_policies["task"]),
             container_definitions=pulumi.Output.from_input([container]).apply(
                 lambda defs: json.dumps(defs, sort_keys=True)),
             volumes=[{"name": vol} for vol in volumes.values()], tags=tags, opts=child, **td_kwargs)
@@ -728,7 +775,7 @@ class EcsService(pulumi.ComponentResource):
                            strategies, network_configuration, fargate, tags)
         else:
             self._service(name, args, shape, core, prof, cluster, task_definition, strategies, network_configuration,
-                          fargate, sg, queue, tags, network, shared_load_balancer)
+                          fargate, sg, queue, tags, network, shared_load_balancer, logs, region)
 
         self.image_ref = image_ref
         self.task_definition_arn = task_definition.arn
@@ -775,7 +822,7 @@ class EcsService(pulumi.ComponentResource):
     def _roles(self, name: str, args: Mapping[str, Any], settings: ContainerSettings,
                pull_repository_arn: pulumi.Output[str | None],
                logs: aws.cloudwatch.LogGroup, queue: aws.sqs.Queue | None, core: CoreSpec,
-               tags: Mapping[str, str]) -> tuple[aws.iam.Role, aws.iam.Role]:
+               tags: Mapping[str, str]) -> tuple[aws.iam.Role, aws.iam.Role, dict[str, list[pulumi.Resource]]]:
         child = pulumi.ResourceOptions(parent=self)
         trust = assume_role_policy("ecs-tasks.amazonaws.com")
         execution = aws.iam.Role(f"{name}-execution", assume_role_policy=trust,
@@ -790,7 +837,8 @@ class EcsService(pulumi.ComponentResource):
             statements.append(statement(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                                          "ecr:GetDownloadUrlForLayer"], [pull_repository_arn], sid="PullImage"))
         statements.extend(secret_read_statements(core.secrets.values()))
-        aws.iam.RolePolicy(f"{name}-execution", role=execution.id, policy=policy_document(statements), opts=child)
+        policies: dict[str, list[pulumi.Resource]] = {"execution": [aws.iam.RolePolicy(
+            f"{name}-execution", role=execution.id, policy=policy_document(statements), opts=child)], "task": []}
 
         task = aws.iam.Role(f"{name}-task", assume_role_policy=trust, description=f"{name}: the application",
                             tags=dict(tags), opts=child)
@@ -802,15 +850,18 @@ class EcsService(pulumi.ComponentResource):
             task_statements.append(statement(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                                               "sqs:GetQueueAttributes"], [queue.arn], sid="ConsumeQueue"))
         if task_statements:
-            aws.iam.RolePolicy(f"{name}-task", role=task.id, policy=policy_document(task_statements), opts=child)
+            policies["task"].append(aws.iam.RolePolicy(f"{name}-task", role=task.id,
+                                                       policy=policy_document(task_statements), opts=child))
         for i, arn in enumerate(args.get("policy_arns") or []):
-            aws.iam.RolePolicyAttachment(f"{name}-task-{i}", role=task.name, policy_arn=arn, opts=child)
-        return execution, task
+            policies["task"].append(aws.iam.RolePolicyAttachment(f"{name}-task-{i}", role=task.name, policy_arn=arn,
+                                                                 opts=child))
+        return execution, task, policies
 
     def _service(self, name: str, args: Mapping[str, Any], shape: str, core: CoreSpec, prof: Profile, cluster: Any,
                  task_definition: aws.ecs.TaskDefinition, strategies: list[dict[str, Any]],
                  network_configuration: dict[str, Any] | None, fargate: bool, sg: aws.ec2.SecurityGroup | None,
-                 queue: aws.sqs.Queue | None, tags: Mapping[str, str], network: Any, shared_lb: Any) -> None:
+                 queue: aws.sqs.Queue | None, tags: Mapping[str, str], network: Any, shared_lb: Any,
+                 logs: aws.cloudwatch.LogGroup, region: pulumi.Input[str]) -> None:
         child = pulumi.ResourceOptions(parent=self)
         lb = None
         kwargs: dict[str, Any] = {}
@@ -822,9 +873,14 @@ class EcsService(pulumi.ComponentResource):
                                      tags=core.tags)
             if not fargate:
                 shared_name = (args.get("load_balancer") or {}).get("shared") if shared_lb is not None else None
-                self._open_hosts_to(name, lb, cluster, shared_lb, shared_name, tags)
+                target_rules = self._open_hosts_to(name, lb, cluster, shared_lb, shared_name, tags)
+            else:
+                target_rules = lb.target_rules
             alarms = standard_alarms(name, lb, profile=prof, tags=tags, opts=child)
-            kwargs.update(load_balancers=[{"target_group_arn": lb.target_group_arn, "container_name": name,
+            # Targets register as tasks start: the rules letting the load balancer reach them come first,
+            # or the first health checks time out and the circuit breaker counts healthy tasks as failed.
+            kwargs.update(load_balancers=[{"target_group_arn": _after(lb.target_group_arn, target_rules),
+                                           "container_name": name,
                                            "container_port": core.port}],
                           health_check_grace_period_seconds=core.health_check.grace_period,
                           alarms={"alarm_names": alarms.names, "enable": True, "rollback": True})
@@ -837,42 +893,63 @@ class EcsService(pulumi.ComponentResource):
             kwargs["ordered_placement_strategies"] = [
                 {"type": "spread", "field": "attribute:ecs.availability-zone"},
                 {"type": "binpack", "field": "memory"}]
-        connect: dict[str, Any] = {"enabled": True, "namespace": _cluster_value(cluster, "namespace_arn")}
+        connect: dict[str, Any] = {"enabled": True, "namespace": _cluster_value(cluster, "namespace_arn"),
+                                   # The Service Connect proxy's logs, beside the application's.
+                                   "log_configuration": {"log_driver": "awslogs", "options": {
+                                       "awslogs-group": logs.name, "awslogs-region": region,
+                                       "awslogs-stream-prefix": f"{name}-service-connect"}}}
         if shape == "service":
             connect["services"] = [{"port_name": PORT_NAME, "discovery_name": name,
                                     "client_alias": [{"port": core.port, "dns_name": name}]}]
+        timeout = f"{int(args.get('deployment_timeout', DEFAULT_DEPLOYMENT_TIMEOUT))}m"
         service = aws.ecs.Service(
             f"{name}-service", cluster=_cluster_value(cluster, "arn"), task_definition=task_definition.arn,
             desired_count=core.scaling.desired, capacity_provider_strategies=strategies,
+            # The provider refuses to change a capacity provider strategy (fargate_spot -> fargate, a new EC2
+            # provider) without a new deployment; any other change rolls the tasks anyway.
+            force_new_deployment=True,
             deployment_circuit_breaker={"enable": True, "rollback": True},
             deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
+            # `pulumi up` waits for the deployment's outcome and fails with ECS's reason when the circuit
+            # breaker or an alarm rolls it back (the refresh of the next `up` is the backstop: see README).
+            # No `sigint_rollback`: terraform-provider-aws 6.53-6.54 rolled back every healthy deployment with
+            # it ("Service deployment rolled back by user", hashicorp/terraform-provider-aws#49031, #49077),
+            # and a Ctrl-C of `pulumi up` is not the provider's SIGINT it was built for.
+            wait_for_steady_state=True,
             enable_execute_command=bool(args.get("enable_exec", False)), enable_ecs_managed_tags=True,
             propagate_tags="SERVICE", service_connect_configuration=connect, tags=dict(tags),
             # Autoscaling owns the running count once the service exists.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, ignore_changes=["desiredCount"]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, ignore_changes=["desiredCount"],
+                                        custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout)),
             **kwargs)
         self.service_name = service.name
         self._autoscaling(name, args, core, cluster, service, lb, queue)
 
     def _open_hosts_to(self, name: str, lb: ServiceLoadBalancer, cluster: Any, shared_lb: Any,
-                       shared_name: str | None, tags: Mapping[str, str]) -> None:
+                       shared_name: str | None, tags: Mapping[str, str]) -> list[pulumi.Resource]:
         """Bridge-mode targets listen on dynamic host ports: the hosts admit that range from the load
-        balancer only. Rules for a shared ALB are created once and belong to it."""
+        balancer only. Rules for a shared ALB are created once and belong to it. Returns the rules."""
         hosts_sg = _cluster_value(cluster, "hosts_security_group_id")
         owner, prefix = (shared_lb, f"{shared_name}-ecs-hosts") if shared_lb is not None else (self, f"{name}-hosts")
         claim = getattr(cluster, "claim_host_rule", None)
+        host_rules = getattr(cluster, "host_rules", None)
         if claim is not None and not claim(prefix):
-            return
+            return list((host_rules or {}).get(prefix, []))
         opts = pulumi.ResourceOptions(parent=owner)
-        aws.vpc.SecurityGroupIngressRule(f"{prefix}-from-lb", security_group_id=hosts_sg, ip_protocol="tcp",
+        ingress = aws.vpc.SecurityGroupIngressRule(f"{prefix}-from-lb", security_group_id=hosts_sg, ip_protocol="tcp",
                                          from_port=DYNAMIC_PORTS[0], to_port=DYNAMIC_PORTS[1],
                                          referenced_security_group_id=lb.security_group_id,
                                          description="dynamic host ports from the load balancer", tags=dict(tags),
                                          opts=opts)
-        aws.vpc.SecurityGroupEgressRule(f"{prefix}-lb-to-hosts", security_group_id=lb.security_group_id,
-                                        ip_protocol="tcp", from_port=DYNAMIC_PORTS[0], to_port=DYNAMIC_PORTS[1],
-                                        referenced_security_group_id=hosts_sg,
-                                        description="to ECS hosts' dynamic ports", tags=dict(tags), opts=opts)
+        egress = aws.vpc.SecurityGroupEgressRule(f"{prefix}-lb-to-hosts", security_group_id=lb.security_group_id,
+                                                 ip_protocol="tcp", from_port=DYNAMIC_PORTS[0],
+                                                 to_port=DYNAMIC_PORTS[1], referenced_security_group_id=hosts_sg,
+                                                 description="to ECS hosts' dynamic ports", tags=dict(tags),
+                                                 opts=opts)
+        rules: list[pulumi.Resource] = [ingress, egress]
+        if isinstance(host_rules, dict):
+            host_rules[prefix] = rules
+        return rules
 
     def _autoscaling(self, name: str, args: Mapping[str, Any], core: CoreSpec, cluster: Any,
                      service: aws.ecs.Service, lb: ServiceLoadBalancer | None, queue: aws.sqs.Queue | None) -> None:
@@ -964,9 +1041,15 @@ def _prepare(specs: Mapping[str, Mapping[str, Any]], ctx: BuildContext) -> None:
 def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> EcsService:
     if CLUSTER_KEY not in ctx.shared:
         _prepare({name: spec}, ctx)
-    service = EcsService(name, spec, pulumi.ResourceOptions(parent=ctx.parent), cluster=ctx.shared[CLUSTER_KEY],
+    cluster = ctx.shared[CLUSTER_KEY]
+    image = None
+    problems = validate_ecs(name, spec, name, ValidationContext(profile=ctx.profile, project_dir=ctx.project_dir))
+    if not problems:
+        image = shared_image(ctx, spec.get("image") or default_image_spec(name),
+                             platform=platform_of(task_architecture(spec, ctx.profile, cluster)), push=True)
+    service = EcsService(name, spec, pulumi.ResourceOptions(parent=ctx.parent), cluster=cluster,
                          network=ctx.network, profile=ctx.profile, project_dir=ctx.project_dir,
-                         shared_load_balancer=ctx.shared.get(shared_key(spec) or ""))
+                         shared_load_balancer=ctx.shared.get(shared_key(spec) or ""), image=image)
     outputs = {"image": service.image_ref, "task_definition": service.task_definition_arn,
                "logs": service.log_group_name}
     if shape_of(spec) != "scheduled":

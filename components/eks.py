@@ -823,6 +823,9 @@ def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> pulumi.Reso
         deps.append(shared_ns)
     if args.get("allow_from"):
         args["allow_from"] = [ref if "/" in ref else f"{namespaces.get(ref, ref)}/{ref}" for ref in args["allow_from"]]
+    image = _shared_image(name, spec, ctx)
+    if image is not None:
+        args["image"] = {"ref": image.image_ref}
     # Without the controller in this program, an Ingress has no address until one is installed.
     managed_lbc = bool((ctx.shared.get("eks:config") or {}).get("load_balancer_controller"))
     service = KubernetesService(name, args, pulumi.ResourceOptions(parent=ctx.parent, depends_on=deps),
@@ -830,6 +833,17 @@ def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> pulumi.Reso
                                 await_load_balancer=managed_lbc)
     ctx.outputs[name] = {"namespace": service.namespace, "url": service.url, "cluster": cluster.cluster_name}
     return service
+
+
+def _shared_image(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> Any:
+    """The stack's shared build of the service's image (see ``shared_image``), for its nodes' architecture."""
+    from .container_image import default_image_spec, shared_image
+    groups = (ctx.shared.get("eks:config") or {}).get("node_groups") or {"default": {}}
+    types = [t for g in groups.values() if isinstance(g, Mapping)
+             for t in (g.get("instance_types") or ctx.profile.node_instance_types)]
+    archs = {is_arm(t) for t in types if isinstance(t, str)}
+    platform = None if len(archs) != 1 else ("linux/arm64" if archs.pop() else "linux/amd64")
+    return shared_image(ctx, spec.get("image") or default_image_spec(name), platform=platform, push=True)
 
 
 def _build_local(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> pulumi.Resource:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from components.container_image import ContainerImage, content_tag, context_files
-from tests.conftest import assert_problem
+from components.container_image import ContainerImage, content_tag, context_files, docker_host_platform
+from tests.conftest import ROOT, assert_problem
 
 IMAGE = "docker:index/image:Image"
 REPO = "aws:ecr/repository:Repository"
@@ -168,8 +168,11 @@ def test_local_build_is_not_pushed_and_has_no_repository(plan, app):
     image = graph.one(IMAGE)
     assert graph.of_type(REPO) == []
     assert image.inputs["skipPush"] is True
-    assert image.inputs["imageName"] == f"orders:{content_tag(app / 'app')}"
-    assert "registry" not in image.inputs and "platform" not in image.inputs["build"]
+    # Built for the local engine's platform, named explicitly (pulumi-docker would otherwise pick this
+    # machine's for pulls, whatever the engine's)
+    platform = docker_host_platform()
+    assert image.inputs["imageName"] == f"orders:{content_tag(app / 'app', platform=platform)}"
+    assert "registry" not in image.inputs and image.inputs["build"]["platform"] == platform
 
 
 def test_local_prebuilt_ref_is_pulled(plan, app):
@@ -205,3 +208,90 @@ def test_rejects_ref_with_build_settings_and_unknown_keys_and_platforms(app):
 
 def test_rejects_spec_without_context_or_ref(app):
     assert_problem(lambda: ContainerImage("orders", {}, profile="dev", project_dir=app), "orders", "needs context")
+
+
+# -- one image per build, shared by every container pattern ---------------------------------------
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod", "local"])
+def test_sample_catalog_builds_services_cart_once_per_stack_and_platform(stack):
+    from tests.conftest import stack_plan
+    doc = stack_plan(stack)
+    builds = [(r["inputs"]["build"]["context"], r["inputs"]["build"]["platform"])
+              for r in doc["resources"] if r["type"] == IMAGE]
+    # ecs cart, pricing and cart-sweeper, eks orders and payments: one build of services/cart
+    assert builds.count(builds[0]) == 1 and len(set(builds)) == len(builds)
+    assert [b for b in builds if b[0] == "services/cart"] == [("services/cart", builds[0][1])]
+    if stack != "local":
+        assert builds == [("services/cart", "linux/arm64")]
+        assert len([r for r in doc["resources"] if r["type"] == REPO]) == 1
+
+
+def test_services_of_every_container_pattern_share_one_image_per_build_and_platform(plan):
+    from components.patterns import BuildContext
+    from components.profiles import get_profile
+    from components.container_image import shared_image
+
+    def program():
+        ctx = BuildContext(parent=None, profile=get_profile("dev"), network=None, project_dir=ROOT)
+        a = shared_image(ctx, {"context": "services/cart"}, platform="linux/arm64")
+        b = shared_image(ctx, {"context": "services/cart/"}, platform="linux/arm64")
+        c = shared_image(ctx, {"context": "services/cart"}, platform="linux/amd64")
+        d = shared_image(ctx, {"context": "services/cart", "platform": "linux/amd64"}, platform="linux/arm64")
+        e = shared_image(ctx, {"context": "services/cart", "build_args": {"V": "1"}}, platform="linux/arm64")
+        assert a is b and c is d and a is not c and e not in (a, c)
+        assert shared_image(ctx, {"ref": "public.ecr.aws/x/y:1.0"}) is None
+    graph = plan(program)
+    names = sorted(r.name for r in graph.of_type("microservices:ecs:ContainerImage"))
+    assert {"image-cart-amd64", "image-cart-arm64"} <= set(names) and len(names) == 3
+    variant = (set(names) - {"image-cart-amd64", "image-cart-arm64"}).pop()
+    assert variant.startswith("image-cart-") and variant.endswith("-arm64")  # build args: a hash in the name
+    assert len(graph.of_type(REPO)) == 3
+
+
+# -- the ignore file pulumi-docker reads (provider/image.go: <context>/mapDockerignore(basename)) ----------
+
+def _context(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "ctx"
+    for rel, text in {"docker/Dockerfile": "FROM scratch\n", "docker/Dockerfile.prod": "FROM scratch\n",
+                      "main.py": "x\n", "notes.md": "n\n", "secret.env": "s\n", **files}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+@pytest.mark.parametrize("dockerfile, ignore_files, excluded, included", [
+    # only the context's .dockerignore: it applies, to a Dockerfile in a subdirectory too
+    ("docker/Dockerfile", {".dockerignore": "*.md\n"}, ["notes.md"], ["secret.env"]),
+    # only an ignore file beside the Dockerfile: BuildKit's rule, not pulumi-docker's: nothing is excluded
+    ("docker/Dockerfile", {"docker/Dockerfile.dockerignore": "*.md\n"}, [], ["notes.md", "secret.env"]),
+    # both: the context's file wins, the one beside the Dockerfile is a plain context file
+    ("docker/Dockerfile", {".dockerignore": "*.env\n", "docker/Dockerfile.dockerignore": "*.md\n"},
+     ["secret.env"], ["notes.md", "docker/Dockerfile.dockerignore"]),
+    # another Dockerfile name: <name>.dockerignore at the context root, never .dockerignore as a fallback
+    ("docker/Dockerfile.prod", {".dockerignore": "*.md\n", "Dockerfile.prod.dockerignore": "*.env\n"},
+     ["secret.env"], ["notes.md"]),
+    ("docker/Dockerfile.prod", {".dockerignore": "*.md\n"}, [], ["notes.md", "secret.env"]),
+    ("docker/Dockerfile.prod", {"docker/Dockerfile.prod.dockerignore": "*.md\n"}, [], ["notes.md"]),
+])
+def test_tag_hashes_the_files_pulumi_docker_sends(tmp_path, dockerfile, ignore_files, excluded, included):
+    root = _context(tmp_path, ignore_files)
+    files = context_files(root, dockerfile)
+    assert not set(excluded) & set(files) and set(included) <= set(files)
+    # a change pulumi-docker sees changes the tag (else it would push onto an existing immutable tag) ...
+    for rel in included:
+        before = content_tag(root, dockerfile)
+        (root / rel).write_text((root / rel).read_text() + "changed\n")
+        assert content_tag(root, dockerfile) != before, rel
+    # ... and one it does not see leaves the tag alone (no needless rebuild)
+    for rel in excluded:
+        before = content_tag(root, dockerfile)
+        (root / rel).write_text("changed\n")
+        assert content_tag(root, dockerfile) == before, rel
+
+
+def test_an_ignore_file_beside_a_dockerfile_in_a_subdirectory_is_reported_as_unread(tmp_path):
+    from components.container_image import unread_ignore_files
+    root = _context(tmp_path, {"docker/Dockerfile.prod.dockerignore": "*.md\n"})
+    assert unread_ignore_files(root, "docker/Dockerfile.prod") == ["docker/Dockerfile.prod.dockerignore"]
+    assert unread_ignore_files(root, "docker/Dockerfile") == []
+    assert unread_ignore_files(root, "Dockerfile") == []

@@ -85,12 +85,31 @@ def test_expose_none_publishes_nothing():
 
 
 def test_remote_docker_host_gets_its_own_provider():
-    graph = _docker({"image": IMAGE, "docker_host": "ssh://deploy@docker-1.internal", "host_port": 9000})
+    graph = _docker({"image": {**IMAGE, "platform": "linux/amd64"}, "docker_host": "ssh://deploy@docker-1.internal",
+                     "host_port": 9000})
     provider = graph.one("pulumi:providers:docker", "cart-docker")
     assert provider.inputs["host"] == "ssh://deploy@docker-1.internal"
     assert graph.one(CONTAINER).provider.startswith(provider.urn)
     assert graph.one("docker:index/image:Image").provider.startswith(provider.urn)
     assert graph.one("microservices:docker:DockerService").outputs["urls"] == ["http://docker-1.internal:9000"]
+    assert graph.one("docker:index/image:Image").inputs["build"]["platform"] == "linux/amd64"
+
+
+def test_remote_docker_host_needs_the_platform_named(monkeypatch):
+    # pulumi-docker pulls for the machine running `pulumi up` unless told otherwise.
+    monkeypatch.delenv("DOCKER_DEFAULT_PLATFORM", raising=False)
+    assert_problem(lambda: DockerService("cart", {"image": IMAGE, "docker_host": "ssh://deploy@docker-1.internal"},
+                                         profile="local", project_dir=ROOT),
+                   "cart.image.platform", "is required with docker_host", "DOCKER_DEFAULT_PLATFORM")
+    monkeypatch.setenv("DOCKER_DEFAULT_PLATFORM", "linux/arm64")
+    graph = _docker({"image": IMAGE, "docker_host": "ssh://deploy@docker-1.internal"})
+    assert graph.one("docker:index/image:Image").inputs["build"]["platform"] == "linux/arm64"
+
+
+def test_prebuilt_image_is_pulled_for_the_platform_named():
+    ref = "public.ecr.aws/nginx/nginx@sha256:" + "c" * 64
+    graph = _docker({"image": {"ref": ref, "platform": "linux/arm64"}, "docker_host": "ssh://deploy@docker-1"})
+    assert graph.one("docker:index/remoteImage:RemoteImage").inputs["platform"] == "linux/arm64"
 
 
 def test_secrets_come_from_the_stacks_secret_config():

@@ -271,3 +271,26 @@ def test_a_base_without_the_stack_diffs_against_an_empty_plan(tmp_path: Path) ->
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0 and "no stack 'qa'" in result.stdout
     assert json.loads(out.read_text())["resources"] == []
+
+
+def test_deploy_prepares_a_builder_for_the_stacks_image_platforms() -> None:
+    # The stacks build linux/arm64 images; GitHub's ubuntu runners are x86_64 and need QEMU for them.
+    job = load("deploy.yml")["jobs"]["up"]
+    uses = [str(s.get("uses", "")) for s in job["steps"]]
+    qemu = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("docker/setup-qemu-action@"))
+    assert "arm64" in qemu["with"]["platforms"].split(",")
+    up = next(i for i, u in enumerate(uses) if u.startswith("pulumi/actions@"))
+    assert uses.index(qemu["uses"]) < up
+    assert any(u.startswith("docker/setup-buildx-action@") for u in uses[:up])
+
+
+def test_the_refresh_every_preview_and_up_starts_with_runs_the_program() -> None:
+    # Pulumi.yaml sets options.refresh: always. A refresh that does not run the program reuses the provider
+    # settings recorded in state (Pulumi: "Running your program on refresh and destroy"), and the EKS
+    # clusters' Kubernetes providers record a 15-minute get_cluster_auth token there: every preview and up
+    # would then fail refreshing the Kubernetes objects. PULUMI_RUN_PROGRAM is --run-program's default.
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["options"]["refresh"] == "always"
+    for workflow, job in (("deploy.yml", "up"), ("preview.yml", "preview")):
+        (pulumi,) = steps_using(load(workflow)["jobs"][job], "pulumi/actions")
+        assert pulumi["env"]["PULUMI_RUN_PROGRAM"] == "true", workflow

@@ -54,7 +54,9 @@ def secret_read_statements(arns: Iterable[str], *, describe: bool = False) -> li
     ``describe`` adds ``secretsmanager:DescribeSecret`` (the Secrets Store CSI driver's AWS provider needs it)."""
     arns = sorted(set(arns))
     ssm = [a for a in arns if ":ssm:" in a]
-    sm = [a for a in arns if ":secretsmanager:" in a]
+    # A Secrets Manager valueFrom may select a JSON key and a version after the secret's ARN
+    # (arn:...:secret:NAME-AbCdEf:json-key:version-stage:version-id): permissions name the secret itself.
+    sm = sorted({":".join(a.split(":")[:7]) for a in arns if ":secretsmanager:" in a})
     out = []
     if ssm:
         out.append(statement(["ssm:GetParameters", "ssm:GetParameter"], ssm, sid="ReadParameters"))

@@ -638,16 +638,19 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
             self.arn, self.arn_suffix, self.dns_name, self.zone_id = lb.arn, lb.arn_suffix, lb.dns_name, lb.zone_id
             self.url = pulumi.Output.concat(f"{scheme}://", lb.dns_name)
 
+        # The rules that let the load balancer reach target_security_group_id: targets that register before
+        # they exist fail their first health checks, so whatever registers targets waits for these.
+        self.target_rules: list[pulumi.Resource] = []
         if target_security_group_id is not None:
-            aws.vpc.SecurityGroupIngressRule(f"{name}-from-lb", security_group_id=target_security_group_id,
+            self.target_rules = [aws.vpc.SecurityGroupIngressRule(f"{name}-from-lb", security_group_id=target_security_group_id,
                                              ip_protocol="tcp", from_port=port, to_port=port,
                                              referenced_security_group_id=lb_sg,
                                              description="service port from its load balancer", tags=dict(tags),
-                                             opts=child)
-            aws.vpc.SecurityGroupEgressRule(f"{name}-to-targets", security_group_id=lb_sg, ip_protocol="tcp",
-                                            from_port=port, to_port=port,
-                                            referenced_security_group_id=target_security_group_id,
-                                            description=f"to {name} targets", tags=dict(tags), opts=child)
+                                             opts=child),
+                aws.vpc.SecurityGroupEgressRule(f"{name}-to-targets", security_group_id=lb_sg, ip_protocol="tcp",
+                                                from_port=port, to_port=port,
+                                                referenced_security_group_id=target_security_group_id,
+                                                description=f"to {name} targets", tags=dict(tags), opts=child)]
         self.lb_type = lb_type
         if shared is None:
             self.attachment = listeners.main

@@ -117,6 +117,8 @@ class Recorded:
     replace_on_changes: list[str] = field(default_factory=list)
     additional_secret_outputs: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    """``create``/``update``/``delete`` timeouts given in the resource options (only those set)."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """Registered outputs (components only)."""
 
@@ -231,6 +233,8 @@ class Recorder(MockMonitor):
             ignore_changes=sorted(request.ignoreChanges), replace_on_changes=sorted(request.replaceOnChanges),
             additional_secret_outputs=sorted(request.additionalSecretOutputs),
             aliases=sorted(a.urn for a in request.aliases if a.urn),
+            custom_timeouts={k: v for k in ("create", "update", "delete")
+                             if (v := getattr(request.customTimeouts, k, ""))},
         )
         return response
 
