@@ -1,4 +1,4 @@
-"""VmService: an AMI per service, a launch template, an Auto Scaling Group with instance refresh, a load balancer."""
+"""VmService: an AMI per service, a launch template, an Auto Scaling Group rolled out red/black, a load balancer."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.plan.mocks import MOCK_AMI
+from components.plan.mocks import MOCK_AMI, PlanMocks
 from components.plan.runtime import run
 from components.vm import PATTERN, VmService, architecture, render_user_data, validate_vm
 
@@ -54,8 +54,7 @@ def dev_bake():
 def dev_tuned():
     return _plan({"ami": AMI, "instance_types": ["m7i.large", "m6i.large", "m5.large"], "spot_percentage": 30,
                   "on_demand_base_capacity": 1, "scaling": {"min": 2, "max": 6, "target_cpu": 45},
-                  "instance_refresh": {"min_healthy_percentage": 100, "max_healthy_percentage": 200,
-                                       "instance_warmup": 120, "skip_matching": False},
+                  "rollout": {"timeout": 1200, "instance_warmup": 120},
                   "autoscaling": {"requests_per_target": 500,
                                   "schedules": {"night": {"recurrence": "0 20 * * *", "min": 0, "desired": 0,
                                                           "time_zone": "Europe/Paris"}}}})
@@ -87,7 +86,6 @@ def test_group_spans_private_subnets_with_elb_health_checks_and_a_300s_grace(dev
     assert group.inputs["vpcZoneIdentifiers"] == NET["private_subnet_ids"]
     assert group.inputs["healthCheckType"] == "ELB" and group.inputs["healthCheckGracePeriod"] == 300
     assert group.inputs["targetGroupArns"][0].startswith("arn:aws:elasticloadbalancing:")
-    assert group.ignore_changes == ["desiredCapacity"]
     assert dev_explicit.one("aws:lb/listener:Listener", "inventory-http").urn in group.dependencies
 
 
@@ -98,16 +96,72 @@ def test_group_waits_for_the_instance_role_policies_its_instances_use_at_boot(de
         in group.dependencies
 
 
-def test_instance_refresh_rolls_back_on_the_service_alarms(dev_explicit):
+def test_a_new_launch_template_version_replaces_the_group_creating_the_new_one_first(dev_explicit):
     group = dev_explicit.one("aws:autoscaling/group:Group")
-    refresh = group.inputs["instanceRefresh"]
-    assert refresh["strategy"] == "Rolling"
-    prefs = refresh["preferences"]
-    assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"]) == (90, 150)
-    assert prefs["autoRollback"] is True and prefs["skipMatching"] is True
-    alarm_names = sorted(prefs["alarmSpecification"]["alarms"])
-    assert [n.rsplit("-", 1)[0] for n in alarm_names] == ["inventory-5xx-rate", "inventory-p99-latency",
-                                                          "inventory-unhealthy"]
+    assert set(group.replace_on_changes) == {
+        "launchTemplate.version", "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.version"}
+    # Create-before-delete, and an auto-generated name so that both groups can exist side by side.
+    assert group.delete_before_replace is False
+    assert "name" not in group.inputs and "namePrefix" not in group.inputs
+
+
+def test_the_old_group_is_never_updated_to_the_new_version_by_an_instance_refresh(dev_explicit):
+    # An instance refresh saves the new version on the group before starting, so its rollback restores
+    # the new version (terraform-provider-aws#34189); the red/black rollout never touches the old group.
+    group = dev_explicit.one("aws:autoscaling/group:Group")
+    assert "instanceRefresh" not in group.inputs
+
+
+def test_up_waits_for_the_new_group_to_be_healthy_in_the_load_balancer_with_a_bounded_timeout(dev_explicit):
+    group = dev_explicit.one("aws:autoscaling/group:Group")
+    assert group.inputs["waitForElbCapacity"] == group.inputs["desiredCapacity"] == 1
+    assert group.inputs["waitForCapacityTimeout"] == "900s"
+    assert group.inputs["healthCheckType"] == "ELB"
+
+
+def test_scaling_policies_follow_the_replaced_group(dev_explicit):
+    group = dev_explicit.one("aws:autoscaling/group:Group")
+    for policy in dev_explicit.of_type("aws:autoscaling/policy:Policy"):
+        assert group.urn in policy.property_dependencies["autoscalingGroupName"]
+
+
+class _RunningGroupMocks(PlanMocks):
+    """A service whose current group autoscaling has grown to ``size`` instances."""
+
+    def __init__(self, size, **kwargs):
+        super().__init__(**kwargs)
+        self.size = size
+
+    def call(self, args):
+        if args.token == "aws:autoscaling/getAmiIds:getAmiIds":
+            return {"names": ["inventory-asg-1a2b3c4"], "arns": [], "id": "us-east-1"}
+        if args.token == "aws:autoscaling/getGroup:getGroup":
+            return {"name": args.args["name"], "desiredCapacity": self.size, "minSize": 2, "maxSize": 10,
+                    "id": args.args["name"]}
+        return super().call(args)
+
+
+@pytest.mark.parametrize("size, expected", [(7, 7), (30, 10), (0, 2)])
+def test_a_new_group_starts_at_the_running_group_size_within_min_and_max(size, expected):
+    graph = run(lambda: VmService("inventory", {"ami": AMI, "scaling": {"min": 2, "max": 10}}, network=NET,
+                                  profile="prod", project_dir=ROOT),
+                config={"microservices:environment": "prod", "aws:region": "us-east-1"}, stack="prod",
+                mocks=_RunningGroupMocks(size, region="us-east-1"))
+    group = graph.one("aws:autoscaling/group:Group")
+    assert group.inputs["desiredCapacity"] == group.inputs["waitForElbCapacity"] == expected
+    lookup = [args for token, args in graph.invokes if token == "aws:autoscaling/getAmiIds:getAmiIds"]
+    assert lookup and {f["name"]: f["values"] for f in lookup[0]["filters"]} == {
+        "tag:Service": ["inventory"], "tag:Environment": ["prod"], "tag:ManagedBy": ["pulumi"]}
+
+
+def test_the_first_group_starts_at_the_configured_desired_size():
+    graph = _plan({"ami": AMI, "scaling": {"min": 1, "max": 6, "desired": 3}})
+    assert graph.one("aws:autoscaling/group:Group").inputs["desiredCapacity"] == 3
+
+
+def test_rollout_timeout_follows_the_grace_period_unless_set():
+    graph = _plan({"ami": AMI, "health_check": {"grace_period": 900}})
+    assert graph.one("aws:autoscaling/group:Group").inputs["waitForCapacityTimeout"] == "1500s"
 
 
 def test_cpu_target_tracking_uses_the_core_target(dev_explicit):
@@ -267,11 +321,9 @@ def test_mixed_instances_take_the_types_in_order_and_the_spot_share(dev_tuned):
     assert dev_tuned.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["instanceType"] == "m7i.large"
 
 
-def test_instance_refresh_settings_are_passed_through(dev_tuned):
+def test_rollout_settings_are_passed_through(dev_tuned):
     group = dev_tuned.one("aws:autoscaling/group:Group")
-    prefs = group.get("instanceRefresh.preferences")
-    assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"], prefs["instanceWarmup"],
-            prefs["skipMatching"]) == (100, 200, "120", False)
+    assert group.inputs["waitForCapacityTimeout"] == "1200s"
     assert group.inputs["defaultInstanceWarmup"] == 120
 
 
@@ -307,7 +359,8 @@ def test_unexposed_service_has_no_load_balancer_and_uses_ec2_health_checks():
     assert graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") == []
     group = graph.one("aws:autoscaling/group:Group")
     assert group.inputs["healthCheckType"] == "EC2" and "targetGroupArns" not in group.inputs
-    assert group.get("instanceRefresh.preferences.autoRollback") is True
+    # Without a load balancer the provider waits for the group's instances to be InService (EC2 health).
+    assert "waitForElbCapacity" not in group.inputs and group.inputs["waitForCapacityTimeout"] == "900s"
 
 
 # -- validation -----------------------------------------------------------------------------------
@@ -329,17 +382,15 @@ def _check(spec, *fragments, environment="dev"):
     ({"health_check": {"path": "/" + "x" * 1024}}, "health_check.path", "at most 1024 characters"),
     ({"port": 70000}, "port", "between 1 and 65535"),
     ({"port": 0}, "port", "between 1 and 65535"),
-    ({"instance_refresh": {"min_healthy_percentage": 101}}, "min_healthy_percentage", "between 0 and 100"),
-    ({"instance_refresh": {"max_healthy_percentage": 99}}, "max_healthy_percentage", "between 100 and 200"),
-    ({"instance_refresh": {"max_healthy_percentage": 201}}, "max_healthy_percentage", "between 100 and 200"),
-    ({"instance_refresh": {"min_healthy_percentage": 50, "max_healthy_percentage": 160}},
-     "max_healthy_percentage", "at most 100 above min_healthy_percentage (50), got 160"),
-    ({"instance_refresh": {"max_healthy_percentage": 200}}, "max_healthy_percentage",
-     "at most 100 above default min_healthy_percentage (90), got 200"),
+    ({"instance_refresh": {"min_healthy_percentage": 90}}, "services.inventory.instance_refresh",
+     "is no longer used"),
+    ({"rollout": {"timeout": 200}}, "rollout.timeout", "between 300 and 7200"),
+    ({"rollout": {"timeout": 7201}}, "rollout.timeout", "between 300 and 7200"),
+    ({"rollout": {"timeout": 600}, "health_check": {"grace_period": 600}}, "rollout.timeout",
+     "must be more than health_check.grace_period (600 s), got 600"),
     ({"environment": {f"V{i}": "x" * 200 for i in range(80)}}, "services.inventory.environment",
      "more than EC2 allows (16384)"),
-    ({"instance_refresh": {"instance_warmup": 3601}}, "instance_refresh.instance_warmup", "between 0 and 3600"),
-    ({"instance_refresh": {"skip_matching": "yes"}}, "instance_refresh.skip_matching", "true or false"),
+    ({"rollout": {"instance_warmup": 3601}}, "rollout.instance_warmup", "between 0 and 3600"),
     ({"spot_percentage": 101}, "spot_percentage", "between 0 and 100"),
     ({"spot_percentage": -1}, "spot_percentage", "between 0 and 100"),
     ({"on_demand_base_capacity": 5, "scaling": {"max": 3}}, "on_demand_base_capacity", "at most scaling.max (3)"),
@@ -391,7 +442,7 @@ def _check(spec, *fragments, environment="dev"):
      "an EC2 instance type"),
     ({"ami": {"bake": {"version": "1.0.0", "document": "component.json"}}}, "ami.bake.document", "a .yaml file"),
     ({"instance_types": [f"m7g.{i}xlarge" for i in range(21)]}, "instance_types", "at most 20 instance types"),
-    ({"instance_refresh": {"strategy": "Rolling"}}, "instance_refresh.strategy", "unknown key"),
+    ({"rollout": {"strategy": "Rolling"}}, "rollout.strategy", "unknown key"),
     ({"autoscaling": {"scale_in": True}}, "autoscaling.scale_in", "unknown key"),
     ({"autoscaling": {"warm_pool": {"min_size": 1001}}}, "warm_pool.min_size", "between 0 and 1000"),
     ({"autoscaling": {"warm_pool": {"max_prepared_capacity": -1}}}, "warm_pool.max_prepared_capacity",
