@@ -237,6 +237,7 @@ def validate_vm(name: str, spec: Mapping[str, Any], path: str | None = None, *,
 
     _validate_instances(spec, path, problems, prof)
     _validate_ami(name, spec.get("ami"), join_path(path, "ami"), problems, pdir)
+    _validate_image_architecture(spec, join_path(path, "ami"), problems, prof)
     _validate_rollout(spec, join_path(path, "rollout"), problems)
     _validate_autoscaling(spec, join_path(path, "autoscaling"), problems, prof)
     _validate_user_data_size(name, spec, path, problems, prof)
@@ -313,6 +314,44 @@ def _validate_ami(name: str, ami: Any, path: str, problems: Problems, project_di
             problems.check_str_map(lookup.get("tags"), join_path(lpath, "tags"))
     elif kind == "bake":
         _validate_bake(name, spec["bake"], join_path(path, "bake"), problems, project_dir)
+
+
+#: Architecture names found in SSM parameter names of AMIs (Amazon Linux, ECS, EKS, Bottlerocket, Ubuntu).
+_ARCH_WORDS = {"arm64": "arm64", "aarch64": "arm64", "x86_64": "x86_64", "amd64": "x86_64"}
+
+
+def parameter_architecture(parameter: str) -> str | None:
+    """The architecture an SSM parameter name states (``...-default-arm64``, ``.../amd64/...``), if any."""
+    found = {arch for word, arch in _ARCH_WORDS.items() if re.search(rf"(^|[^a-z0-9]){word}($|[^a-z0-9])", parameter)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _validate_image_architecture(spec: Mapping[str, Any], path: str, problems: Problems, profile: Profile) -> None:
+    """The baked image's architecture (its build instance type and parent image) must be the fleet's:
+    an x86_64 AMI on Graviton instances (or the reverse) fails every launch, after a long bake."""
+    types = _instance_types(spec, profile)
+    if not all(isinstance(t, str) and re.fullmatch(INSTANCE_TYPE_PATTERN, t) for t in types):
+        return
+    fleet = {architecture(t) for t in types}
+    if len(fleet) != 1:
+        return
+    arch = fleet.pop()
+    where = "instance_types" if spec.get("instance_types") else (
+        "instance_type" if spec.get("instance_type") else "the profile's instance_type")
+    shown = f"{where} ({', '.join(types)}: {arch})"
+    ami = spec.get("ami")
+    bake = ami.get("bake") if isinstance(ami, Mapping) else None
+    if not isinstance(bake, Mapping):
+        return
+    build = bake.get("build_instance_type")
+    if isinstance(build, str) and re.fullmatch(INSTANCE_TYPE_PATTERN, build) and architecture(build) != arch:
+        problems.add(join_path(path, "bake.build_instance_type"),
+                     f"builds {architecture(build)} images ({build!r}) but {shown} need {arch}: use a "
+                     f"{arch} build instance type")
+    parent = bake.get("parent_parameter")
+    if isinstance(parent, str) and parameter_architecture(parent) not in (None, arch):
+        problems.add(join_path(path, "bake.parent_parameter"),
+                     f"names an {parameter_architecture(parent)} image ({parent!r}) but {shown} need {arch}")
 
 
 def _validate_bake(name: str, bake: Any, path: str, problems: Problems, project_dir: Path) -> None:
@@ -595,10 +634,12 @@ class VmService(pulumi.ComponentResource):
             lookup = ami["lookup"]
             wanted = {**{str(k): str(v) for k, v in (lookup.get("tags") or {}).items()},
                       "Service": name, "Version": str(lookup["version"])}
+            # Only an AMI of the fleet's architecture: another one would fail every launch.
             found = aws.ec2.get_ami_output(
                 owners=["self"], most_recent=True,
                 filters=[{"name": f"tag:{k}", "values": [wanted[k]]} for k in sorted(wanted)]
-                + [{"name": "state", "values": ["available"]}],
+                + [{"name": "architecture", "values": [architecture(types[0])]},
+                   {"name": "state", "values": ["available"]}],
                 opts=pulumi.InvokeOutputOptions(parent=self))
             return found.id
         return self._bake(name, ami["bake"], types, tags, network, project_dir, child, root_volume_size)

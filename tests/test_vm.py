@@ -233,8 +233,24 @@ def test_lookup_finds_the_newest_own_ami_tagged_with_service_and_version(prod_lo
     assert call["owners"] == ["self"] and call["mostRecent"] is True
     filters = {f["name"]: f["values"] for f in call["filters"]}
     assert filters == {"tag:Service": ["inventory"], "tag:Version": ["2.3.1"], "tag:Team": ["stock"],
-                       "state": ["available"]}
+                       "state": ["available"], "architecture": ["arm64"]}
     assert prod_lookup.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["imageId"] == MOCK_AMI
+
+
+@pytest.mark.parametrize("types, arch", [(["m7i.large"], "x86_64"), (["t4g.small"], "arm64")])
+def test_lookup_only_finds_amis_of_the_fleet_architecture(types, arch):
+    graph = _plan({"ami": {"lookup": {"version": "1.0.0"}}, "instance_types": types, "spot_percentage": 0})
+    call = next(args for token, args in graph.invokes if token == "aws:ec2/getAmi:getAmi")
+    assert {f["name"]: f["values"] for f in call["filters"]}["architecture"] == [arch]
+
+
+def test_parameter_architecture_reads_the_usual_ami_parameter_names():
+    from components.vm import parameter_architecture
+    assert parameter_architecture("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64") == "arm64"
+    assert parameter_architecture("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64") == "x86_64"
+    assert parameter_architecture("/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id") \
+        == "x86_64"
+    assert parameter_architecture("/golden/inventory-base") is None
 
 
 # -- bake -----------------------------------------------------------------------------------------
@@ -391,6 +407,14 @@ def _check(spec, *fragments, environment="dev"):
     ({"environment": {f"V{i}": "x" * 200 for i in range(80)}}, "services.inventory.environment",
      "more than EC2 allows (16384)"),
     ({"rollout": {"instance_warmup": 3601}}, "rollout.instance_warmup", "between 0 and 3600"),
+    ({"ami": {"bake": {"version": "1.0.0", "build_instance_type": "m7i.large"}}}, "ami.bake.build_instance_type",
+     "builds x86_64 images ('m7i.large') but the profile's instance_type (t4g.small: arm64) need arm64"),
+    ({"instance_types": ["m7g.large", "c7g.large"], "ami": {"bake": {"version": "1.0.0",
+                                                                    "build_instance_type": "c6i.large"}}},
+     "ami.bake.build_instance_type", "instance_types (m7g.large, c7g.large: arm64) need arm64"),
+    ({"instance_type": "m7i.large", "ami": {"bake": {"version": "1.0.0", "parent_parameter":
+                                                     "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"}}},
+     "ami.bake.parent_parameter", "names an arm64 image"),
     ({"spot_percentage": 101}, "spot_percentage", "between 0 and 100"),
     ({"spot_percentage": -1}, "spot_percentage", "between 0 and 100"),
     ({"on_demand_base_capacity": 5, "scaling": {"max": 3}}, "on_demand_base_capacity", "at most scaling.max (3)"),
