@@ -121,6 +121,9 @@ class EcsServiceArgs(TypedDict):
     secrets: NotRequired[Mapping[str, str]]
     """Variable -> SSM parameter or Secrets Manager ARN, injected by ECS (``valueFrom``); only the
     execution role may read them. Default: none."""
+    secrets_kms_keys: NotRequired[Sequence[str]]
+    """ARNs of the customer-managed KMS keys that encrypt ``secrets``: the role may ``kms:Decrypt`` with them,
+    only through Secrets Manager or SSM. Default: none (secrets under AWS managed keys need no grant)."""
     expose: NotRequired[str]
     """``public`` (internet-facing load balancer), ``internal`` (load balancer inside the VPC) or ``none``
     (Service Connect only). Default: ``internal``; ``none`` for queue workers and scheduled tasks."""
@@ -789,7 +792,7 @@ class EcsService(pulumi.ComponentResource):
             statements.append(statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"))
             statements.append(statement(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                                          "ecr:GetDownloadUrlForLayer"], [pull_repository_arn], sid="PullImage"))
-        statements.extend(secret_read_statements(core.secrets.values()))
+        statements.extend(secret_read_statements(core.secrets.values(), kms_keys=core.secrets_kms_keys))
         aws.iam.RolePolicy(f"{name}-execution", role=execution.id, policy=policy_document(statements), opts=child)
 
         task = aws.iam.Role(f"{name}-task", assume_role_policy=trust, description=f"{name}: the application",

@@ -154,6 +154,9 @@ class VmServiceArgs(TypedDict):
     secrets: NotRequired[Mapping[str, str]]
     """Variable name -> SSM parameter or Secrets Manager ARN, fetched by the instance role into
     ``/run/<name>/secrets.env`` (tmpfs) before every start of the unit; never in user data. Default: none."""
+    secrets_kms_keys: NotRequired[Sequence[str]]
+    """ARNs of the customer-managed KMS keys that encrypt ``secrets``: the role may ``kms:Decrypt`` with them,
+    only through Secrets Manager or SSM. Default: none (secrets under AWS managed keys need no grant)."""
     expose: NotRequired[str]
     """``public`` (internet-facing load balancer), ``internal`` (in the VPC) or ``none``. Default: ``internal``."""
     tags: NotRequired[Mapping[str, str]]
@@ -593,7 +596,9 @@ class VmService(pulumi.ComponentResource):
         root_volume_size = int(spec.get("root_volume_size", 20))
         ami_id = self._ami(name, _ami_spec(spec["ami"]), types, tags, network, pdir, child, root_volume_size)
 
-        role = instance_role(name, tags=tags, statements=secret_read_statements(core.secrets.values()), opts=child)
+        role = instance_role(name, tags=tags, statements=secret_read_statements(core.secrets.values(),
+                                                                                  kms_keys=core.secrets_kms_keys),
+                             opts=child)
         user_data = render_user_data(name, prof.name, core.port, core.environment, core.secrets)
         lt = launch_template(name, image_id=ami_id, instance_type=types[0], security_group_ids=[sg.id],
                              instance_profile_arn=role.profile.arn, user_data=user_data, tags=tags,

@@ -49,9 +49,12 @@ def policy_document(statements: Iterable[Mapping[str, Any]]) -> pulumi.Output[st
     return pulumi.Output.from_input([dict(s) for s in statements]).apply(render)
 
 
-def secret_read_statements(arns: Iterable[str], *, describe: bool = False) -> list[dict[str, Any]]:
+def secret_read_statements(arns: Iterable[str], *, describe: bool = False,
+                           kms_keys: Iterable[str] = ()) -> list[dict[str, Any]]:
     """Least-privilege read access to exactly these SSM parameters and Secrets Manager secrets.
-    ``describe`` adds ``secretsmanager:DescribeSecret`` (the Secrets Store CSI driver's AWS provider needs it)."""
+    ``describe`` adds ``secretsmanager:DescribeSecret`` (the Secrets Store CSI driver's AWS provider needs it).
+    ``kms_keys`` (customer-managed key ARNs encrypting them) adds ``kms:Decrypt`` on those keys only when
+    Secrets Manager or SSM calls KMS on the caller's behalf (``kms:ViaService``), in the secrets' regions."""
     arns = sorted(set(arns))
     ssm = [a for a in arns if ":ssm:" in a]
     sm = [a for a in arns if ":secretsmanager:" in a]
@@ -63,4 +66,15 @@ def secret_read_statements(arns: Iterable[str], *, describe: bool = False) -> li
         # grant the ARN as given and the same ARN followed by any suffix.
         actions = ["secretsmanager:GetSecretValue"] + (["secretsmanager:DescribeSecret"] if describe else [])
         out.append(statement(actions, sm + [f"{a}-??????" for a in sm], sid="ReadSecrets"))
+    keys = sorted(set(kms_keys))
+    if keys and arns:
+        via = sorted({_via_service(a) for a in ssm + sm})
+        out.append(statement(["kms:Decrypt"], keys, sid="DecryptSecrets",
+                             conditions={"StringEquals": {"kms:ViaService": via}}))
     return out
+
+
+def _via_service(arn: str) -> str:
+    """The ``kms:ViaService`` value of the service holding ``arn``: ``secretsmanager.eu-west-1.amazonaws.com``."""
+    _, partition, service, region = arn.split(":")[:4]
+    return f"{service}.{region}.amazonaws.com" + (".cn" if partition == "aws-cn" else "")
