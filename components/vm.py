@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-from .blocks.iam import secret_read_statements
+from .blocks.iam import assume_role_policy, secret_read_statements
 from .blocks.launch_template import (LAUNCH_KEYS, INSTANCE_TYPE_PATTERN, instance_role, launch_template,
                                      validate_launch_settings)
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
@@ -38,7 +38,16 @@ VM_KEYS = ("ami", "instance_types", "spot_percentage", "on_demand_base_capacity"
            "rollout", "autoscaling") + LAUNCH_KEYS
 AMI_KEYS = ("id", "lookup", "bake")
 LOOKUP_KEYS = ("version", "tags")
-BAKE_KEYS = ("version", "document", "parent_parameter", "build_instance_type", "schedule")
+BAKE_KEYS = ("version", "document", "parent_parameter", "build_instance_type", "schedule", "keep", "timeout",
+             "tests_timeout")
+#: Minutes ``pulumi up`` waits for a bake (the provider's own default is 60), and its allowed range.
+DEFAULT_BAKE_TIMEOUT, BAKE_TIMEOUT_MIN, BAKE_TIMEOUT_MAX = 120, 60, 1440
+#: Image Builder image tests run 60-1440 minutes at most.
+DEFAULT_TESTS_TIMEOUT, TESTS_TIMEOUT_MIN, TESTS_TIMEOUT_MAX = 60, 60, 1440
+DEFAULT_KEEP, KEEP_MIN, KEEP_MAX = 5, 2, 100
+EC2_IMAGE_BUILDER_LIFECYCLE_POLICY = "arn:aws:iam::aws:policy/service-role/EC2ImageBuilderLifecycleExecutionPolicy"
+#: An AMI an instance was launched from this recently is never deleted, whatever its rank.
+LIFECYCLE_IN_USE_DAYS = 30
 ROLLOUT_KEYS = ("timeout", "instance_warmup")
 AUTOSCALING_KEYS = ("requests_per_target", "schedules", "warm_pool")
 SCHEDULE_KEYS = ("recurrence", "min", "max", "desired", "time_zone")
@@ -82,7 +91,17 @@ class BakeArgs(TypedDict):
     """Instance type that builds the image. Default: the service's (first) instance type."""
     schedule: NotRequired[str]
     """Image Builder schedule (``cron(0 3 ? * MON *)``) re-baking when the parent image or components
-    have updates. Default: none, the pipeline runs when started by hand."""
+    have updates; the next ``pulumi up`` rolls out the newest AMI the pipeline built for this version.
+    Default: none, the pipeline runs when started by hand."""
+    keep: NotRequired[int]
+    """How many of this version's newest AMIs to keep, 2-100; older ones are deregistered with their
+    snapshots by an Image Builder lifecycle policy, unless an instance launched from them in the last 30
+    days. Default: 5."""
+    timeout: NotRequired[int]
+    """Minutes ``pulumi up`` waits for the bake before failing, 60-1440, more than ``tests_timeout``.
+    Default: 120."""
+    tests_timeout: NotRequired[int]
+    """Minutes the image's tests may run, 60-1440. Default: 60."""
 
 
 class AmiArgs(TypedDict):
@@ -370,6 +389,16 @@ def _validate_bake(name: str, bake: Any, path: str, problems: Problems, project_
                        "an EC2 instance type such as 't4g.small'")
     problems.check_str(bake.get("schedule"), join_path(path, "schedule"), r"cron\(.+\)",
                        "an Image Builder cron expression such as 'cron(0 3 ? * MON *)'")
+    problems.check_int(bake.get("keep"), join_path(path, "keep"), KEEP_MIN, KEEP_MAX, "AMIs")
+    ok_t = problems.check_int(bake.get("timeout"), join_path(path, "timeout"), BAKE_TIMEOUT_MIN, BAKE_TIMEOUT_MAX,
+                              "minutes")
+    ok_tt = problems.check_int(bake.get("tests_timeout"), join_path(path, "tests_timeout"), TESTS_TIMEOUT_MIN,
+                               TESTS_TIMEOUT_MAX, "minutes")
+    timeout = bake.get("timeout", DEFAULT_BAKE_TIMEOUT)
+    tests = bake.get("tests_timeout", DEFAULT_TESTS_TIMEOUT)
+    if ok_t and ok_tt and isinstance(timeout, int) and isinstance(tests, int) and timeout <= tests:
+        problems.add(join_path(path, "timeout"),
+                     f"must be more than tests_timeout ({tests} minutes: the bake builds, then tests), got {timeout}")
     document = bake.get("document", DEFAULT_DOCUMENT)
     dpath = join_path(path, "document")
     if not problems.check_str(document, dpath, r"[A-Za-z0-9_.\-/]+\.ya?ml",
@@ -691,6 +720,8 @@ class VmService(pulumi.ComponentResource):
                 "description": f"{name} {version}",
                 "ami_tags": {"Service": name, "Version": version, "ManagedBy": "pulumi"}}}],
             tags=dict(tags), opts=child)
+        tests = {"image_tests_enabled": True,
+                 "timeout_minutes": int(bake.get("tests_timeout", DEFAULT_TESTS_TIMEOUT))}
         pipeline_kwargs: dict[str, Any] = {}
         if bake.get("schedule"):
             pipeline_kwargs["schedule"] = {
@@ -698,17 +729,46 @@ class VmService(pulumi.ComponentResource):
                 "pipeline_execution_start_condition": "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"}
         aws.imagebuilder.ImagePipeline(
             f"{name}-pipeline", image_recipe_arn=recipe.arn, infrastructure_configuration_arn=infra.arn,
-            distribution_configuration_arn=distribution.arn, status="ENABLED",
-            image_tests_configuration={"image_tests_enabled": True, "timeout_minutes": 60},
+            distribution_configuration_arn=distribution.arn, status="ENABLED", image_tests_configuration=tests,
             tags=dict(tags), opts=child, **pipeline_kwargs)
         # The build instance needs its SSM and Image Builder permissions from the first minute.
         image = aws.imagebuilder.Image(
             f"{name}-image", image_recipe_arn=recipe.arn, infrastructure_configuration_arn=infra.arn,
-            distribution_configuration_arn=distribution.arn,
-            image_tests_configuration={"image_tests_enabled": True, "timeout_minutes": 60},
-            tags=image_tags,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=builder.policies)))
-        return image.output_resources.apply(_first_ami)
+            distribution_configuration_arn=distribution.arn, image_tests_configuration=tests, tags=image_tags,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=builder.policies,
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{int(bake.get('timeout', DEFAULT_BAKE_TIMEOUT))}m"))))
+        self._ami_lifecycle(name, recipe, version, int(bake.get("keep", DEFAULT_KEEP)), tags, child)
+        # The newest AMI this recipe version produced: the image above, or a later run of the pipeline
+        # (its schedule re-bakes on parent image updates). Image Builder tags each AMI it distributes with
+        # the build's ARN, ".../image/<recipe>/<version>/<build>". A new one is a new launch template
+        # version in the next preview, rolled out red/black.
+        builds = image.arn.apply(lambda arn: arn.rsplit("/", 1)[0] + "/*")
+        newest = aws.ec2.get_ami_output(
+            owners=["self"], most_recent=True,
+            filters=[{"name": "tag:Ec2ImageBuilderArn", "values": [builds]},
+                     {"name": "state", "values": ["available"]}],
+            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[image]))
+        return newest.id
+
+    def _ami_lifecycle(self, name: str, recipe: aws.imagebuilder.ImageRecipe, version: str, keep: int,
+                       tags: Mapping[str, str], child: pulumi.ResourceOptions) -> None:
+        """Deregister this version's AMIs beyond the newest ``keep``, with their snapshots."""
+        role = aws.iam.Role(f"{name}-lifecycle", assume_role_policy=assume_role_policy("imagebuilder.amazonaws.com"),
+                            description=f"{name}: Image Builder deletes old AMIs", tags=dict(tags), opts=child)
+        attachment = aws.iam.RolePolicyAttachment(f"{name}-lifecycle", role=role.name,
+                                                  policy_arn=EC2_IMAGE_BUILDER_LIFECYCLE_POLICY, opts=child)
+        aws.imagebuilder.LifecyclePolicy(
+            f"{name}-amis", description=f"Keep the newest {keep} AMIs of {name} {version}",
+            execution_role=role.arn, resource_type="AMI_IMAGE", status="ENABLED",
+            resource_selection={"recipes": [{"name": recipe.name, "semantic_version": version}]},
+            policy_details=[{
+                "action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
+                "filter": {"type": "COUNT", "value": keep},
+                "exclusion_rules": {"amis": {"last_launched": {"unit": "DAYS", "value": LIFECYCLE_IN_USE_DAYS}}},
+            }],
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[attachment])))
 
     # -- the group --------------------------------------------------------------------------------
     def _group(self, name: str, spec: Mapping[str, Any], core: Any, prof: Profile, lt: aws.ec2.LaunchTemplate,

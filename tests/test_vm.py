@@ -308,6 +308,68 @@ def test_bake_pipeline_and_image_are_wired_and_the_group_launches_the_baked_ami(
     assert len(build_policies) == 2 and set(build_policies) <= set(image.dependencies)
 
 
+def test_the_group_launches_the_newest_ami_the_recipe_version_produced_pipeline_runs_included(dev_bake):
+    image = dev_bake.one("aws:imagebuilder/image:Image")
+    (call,) = [args for token, args in dev_bake.invokes if token == "aws:ec2/getAmi:getAmi"]
+    filters = {f["name"]: f["values"] for f in call["filters"]}
+    # Every build of this recipe version, the image's and the scheduled pipeline's: ".../1.0.0/*".
+    assert filters["tag:Ec2ImageBuilderArn"] == [
+        "arn:aws:imagebuilder:us-east-1:123456789012:image/inventory-image/1.0.0/*"]
+    assert filters["state"] == ["available"] and call["owners"] == ["self"] and call["mostRecent"] is True
+    # The lookup waits for the image, so the first `up` finds the AMI it just baked.
+    assert image.urn in dev_bake.one("aws:ec2/launchTemplate:LaunchTemplate").dependencies
+
+
+class _RebakedMocks(PlanMocks):
+    """The pipeline has built a newer AMI of the recipe version since the last ``up``."""
+
+    def call(self, args):
+        if args.token == "aws:ec2/getAmi:getAmi":
+            return {"id": "ami-0fedcba9876543210", "imageId": "ami-0fedcba9876543210", "architecture": "arm64"}
+        return super().call(args)
+
+
+def test_a_scheduled_rebake_is_rolled_out_by_the_next_up_as_a_new_launch_template_version():
+    spec = {"ami": {"bake": {"version": "1.0.0", "schedule": "cron(0 3 ? * MON *)"}}}
+    graph = run(lambda: VmService("inventory", spec, network=NET, profile="dev", project_dir=ROOT),
+                config={"microservices:environment": "dev", "aws:region": "us-east-1"}, stack="dev",
+                mocks=_RebakedMocks(region="us-east-1"))
+    assert graph.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["imageId"] == "ami-0fedcba9876543210"
+
+
+def test_old_amis_of_the_version_are_deregistered_with_their_snapshots_keeping_the_newest(dev_bake):
+    policy = dev_bake.one("aws:imagebuilder/lifecyclePolicy:LifecyclePolicy", "inventory-amis")
+    assert policy.inputs["resourceType"] == "AMI_IMAGE" and policy.inputs["status"] == "ENABLED"
+    (detail,) = policy.inputs["policyDetails"]
+    assert detail["action"] == {"type": "DELETE", "includeResources": {"amis": True, "snapshots": True}}
+    assert detail["filter"] == {"type": "COUNT", "value": 5}
+    assert detail["exclusionRules"] == {"amis": {"lastLaunched": {"unit": "DAYS", "value": 30}}}
+    recipe = dev_bake.one("aws:imagebuilder/imageRecipe:ImageRecipe")
+    assert policy.inputs["resourceSelection"]["recipes"][0]["semanticVersion"] == "1.0.0"
+    assert recipe.urn in policy.property_dependencies["resourceSelection"]
+    role = dev_bake.one("aws:iam/role:Role", "inventory-lifecycle")
+    assert '"Service": "imagebuilder.amazonaws.com"' in role.inputs["assumeRolePolicy"]
+    attachment = dev_bake.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "inventory-lifecycle")
+    assert attachment.inputs["policyArn"].endswith("service-role/EC2ImageBuilderLifecycleExecutionPolicy")
+    assert attachment.urn in policy.dependencies
+
+
+def test_bake_waits_its_timeout_and_tests_run_their_own():
+    graph = _plan({"ami": {"bake": {"version": "1.0.0", "timeout": 240, "tests_timeout": 90, "keep": 3}}})
+    image = graph.one("aws:imagebuilder/image:Image")
+    assert image.custom_timeouts == {"create": "240m"}
+    assert image.get("imageTestsConfiguration.timeoutMinutes") == 90
+    assert graph.one("aws:imagebuilder/imagePipeline:ImagePipeline").get(
+        "imageTestsConfiguration.timeoutMinutes") == 90
+    assert graph.one("aws:imagebuilder/lifecyclePolicy:LifecyclePolicy").inputs["policyDetails"][0]["filter"][
+        "value"] == 3
+
+
+def test_bake_timeout_defaults_to_two_hours_not_the_providers_one(dev_bake):
+    image = dev_bake.one("aws:imagebuilder/image:Image")
+    assert image.custom_timeouts == {"create": "120m"}
+
+
 def test_baked_image_root_volume_matches_the_launch_template_volume():
     graph = _plan({"ami": {"bake": {"version": "1.0.0", "build_instance_type": "m7i.large"}}, "root_volume_size": 8,
                    "instance_type": "m7i.large"})
@@ -407,6 +469,13 @@ def _check(spec, *fragments, environment="dev"):
     ({"environment": {f"V{i}": "x" * 200 for i in range(80)}}, "services.inventory.environment",
      "more than EC2 allows (16384)"),
     ({"rollout": {"instance_warmup": 3601}}, "rollout.instance_warmup", "between 0 and 3600"),
+    ({"ami": {"bake": {"version": "1.0.0", "timeout": 30}}}, "ami.bake.timeout", "between 60 and 1440"),
+    ({"ami": {"bake": {"version": "1.0.0", "tests_timeout": 1441}}}, "ami.bake.tests_timeout", "between 60 and 1440"),
+    ({"ami": {"bake": {"version": "1.0.0", "timeout": 90, "tests_timeout": 120}}}, "ami.bake.timeout",
+     "must be more than tests_timeout (120 minutes"),
+    ({"ami": {"bake": {"version": "1.0.0", "timeout": 60}}}, "ami.bake.timeout",
+     "must be more than tests_timeout (60 minutes"),
+    ({"ami": {"bake": {"version": "1.0.0", "keep": 1}}}, "ami.bake.keep", "between 2 and 100"),
     ({"ami": {"bake": {"version": "1.0.0", "build_instance_type": "m7i.large"}}}, "ami.bake.build_instance_type",
      "builds x86_64 images ('m7i.large') but the profile's instance_type (t4g.small: arm64) need arm64"),
     ({"instance_types": ["m7g.large", "c7g.large"], "ami": {"bake": {"version": "1.0.0",

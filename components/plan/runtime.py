@@ -115,6 +115,7 @@ class Recorded:
     source: str | None
     ignore_changes: list[str] = field(default_factory=list)
     replace_on_changes: list[str] = field(default_factory=list)
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
     additional_secret_outputs: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -231,6 +232,8 @@ class Recorder(MockMonitor):
             ignore_changes=sorted(request.ignoreChanges), replace_on_changes=sorted(request.replaceOnChanges),
             additional_secret_outputs=sorted(request.additionalSecretOutputs),
             aliases=sorted(a.urn for a in request.aliases if a.urn),
+            custom_timeouts={k: v for k in ("create", "update", "delete")
+                             if (v := getattr(request.customTimeouts, k, ""))},
         )
         return response
 
