@@ -20,7 +20,9 @@ from typing import Any, NotRequired, Sequence, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from .blocks.iam import assume_role_policy, policy_document, secret_read_statements, statement
+from .blocks.access import Account
+from .blocks.iam import (assume_role_policy, policy_document, scoped_trust_policy, secret_read_statements,
+                         statement)
 from .blocks.launch_template import INSTANCE_TYPE_PATTERN, instance_role, launch_template
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
                                    prepare_shared_load_balancers, service_security_group, shared_key,
@@ -780,7 +782,8 @@ class EcsService(pulumi.ComponentResource):
                logs: aws.cloudwatch.LogGroup, queue: aws.sqs.Queue | None, core: CoreSpec,
                tags: Mapping[str, str]) -> tuple[aws.iam.Role, aws.iam.Role]:
         child = pulumi.ResourceOptions(parent=self)
-        trust = assume_role_policy("ecs-tasks.amazonaws.com")
+        account = Account(self)
+        trust = scoped_trust_policy("ecs-tasks.amazonaws.com", account.id, account.arn("ecs", "*"))
         execution = aws.iam.Role(f"{name}-execution", assume_role_policy=trust,
                                  description=f"{name}: ECS pulls the image, writes logs, reads secrets",
                                  tags=dict(tags), opts=child)

@@ -9,7 +9,8 @@ from typing import Any, NotRequired, Sequence, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from .blocks.iam import assume_role_policy, policy_document, statement
+from .blocks.access import Account
+from .blocks.iam import policy_document, scoped_trust_policy, statement
 from .blocks.logs import log_group
 from .profiles import LOG_RETENTION_DAYS, Profile, get_profile
 from .service_spec import standard_tags, validate_tags
@@ -284,8 +285,10 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(self, name: str, vpc: aws.ec2.Vpc, prof: Profile, retention: int,
                    child: pulumi.ResourceOptions) -> None:
         group = log_group(f"{name}-flow-logs", prof, retention_days=retention, tags=self._tags, opts=child)
-        role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
-                            tags=self._tags, opts=child)
+        account = Account(self)
+        trust = scoped_trust_policy("vpc-flow-logs.amazonaws.com", account.id,
+                                    account.arn("ec2", "vpc-flow-log/*"))
+        role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=trust, tags=self._tags, opts=child)
         aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, policy=policy_document([statement(
             ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
             [group.arn, pulumi.Output.concat(group.arn, ":*")])]), opts=child)

@@ -658,6 +658,20 @@ def test_sample_component_installs_and_enables_a_systemd_unit():
     assert "systemctl enable inventory.service" in steps["EnableUnit"]["inputs"]["commands"]
 
 
+def test_sample_unit_waits_for_the_configuration_user_data_writes_on_first_boot():
+    doc = yaml.safe_load((ROOT / "services/inventory/component.yaml").read_text())
+    steps = {s["name"]: s for phase in doc["phases"] for s in phase["steps"]}
+    unit = steps["InstallUnit"]["inputs"][0]["content"]
+    # Enabled at bake time, the unit would start on first boot before cloud-init writes its environment.
+    assert "ConditionPathExists=/etc/inventory/environment" in unit
+    assert "EnvironmentFile=/etc/inventory/environment" in unit
+    script = render_user_data("inventory", "dev", 8080, {}, {"DB": DB_ARN})
+    assert script.index("cat > /etc/inventory/environment") < script.index("systemctl restart inventory.service")
+    # The image test instance has no user data: the test writes the file before starting the unit.
+    test_commands = steps["AnswersHealthChecks"]["inputs"]["commands"]
+    assert "/etc/inventory/environment" in test_commands[0] and test_commands[1] == "systemctl start inventory.service"
+
+
 @pytest.fixture(scope="module")
 def platform_dev():
     from components.platform import Platform

@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-__all__ = ["assume_role_policy", "policy_document", "secret_read_statements", "statement"]
+__all__ = ["assume_role_policy", "policy_document", "scoped_trust_policy", "secret_read_statements", "statement"]
 
 
 def assume_role_policy(*services: str, conditions: Mapping[str, Any] | None = None) -> str:
@@ -18,6 +18,15 @@ def assume_role_policy(*services: str, conditions: Mapping[str, Any] | None = No
     if conditions:
         stmt["Condition"] = dict(conditions)
     return json.dumps({"Version": "2012-10-17", "Statement": [stmt]}, sort_keys=True)
+
+
+def scoped_trust_policy(service: str, account_id: pulumi.Input[str],
+                        source_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """A trust policy letting ``service`` assume the role only on behalf of this account's resources matching
+    ``source_arn`` (``aws:SourceAccount`` and ``aws:SourceArn``): no confused deputy. Only for services that
+    set both keys when they assume a role (VPC Flow Logs, ECS tasks...); EC2 and Lambda do not."""
+    return pulumi.Output.all(account_id, source_arn).apply(lambda v: assume_role_policy(service, conditions={
+        "StringEquals": {"aws:SourceAccount": v[0]}, "ArnLike": {"aws:SourceArn": v[1]}}))
 
 
 def statement(actions: Sequence[str], resources: Sequence[pulumi.Input[str]], sid: str | None = None,
