@@ -167,7 +167,8 @@ class VmServiceArgs(TypedDict):
     of 300 s for VMs."""
     scaling: NotRequired[ScalingArgs]
     """Group size and CPU target. Default: the profile's capacity (dev 1-2, prod 2-10), 60% CPU.
-    ``desired`` only sets the size at creation: later changes belong to the scaling policies."""
+    ``desired`` only sets the size of the first group: later the scaling policies own it, and a rollout's new
+    group starts at the running group's size."""
     environment: NotRequired[Mapping[str, str]]
     """Plain environment variables, written to ``/etc/<name>/environment`` by user data. Default: none."""
     secrets: NotRequired[Mapping[str, str]]
