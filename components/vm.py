@@ -664,7 +664,12 @@ class VmService(pulumi.ComponentResource):
     def _ami(self, name: str, ami: Mapping[str, Any], types: list[str], tags: Mapping[str, str], network: Any,
              project_dir: Path, child: pulumi.ResourceOptions, root_volume_size: int) -> pulumi.Input[str]:
         if ami.get("id") is not None:
-            return ami["id"]
+            # An explicit id says nothing about its architecture until AWS is asked: fail the preview, not
+            # every launch, when it is not the fleet's.
+            found = aws.ec2.get_ami_output(filters=[{"name": "image-id", "values": [ami["id"]]}],
+                                           include_deprecated=True, opts=pulumi.InvokeOutputOptions(parent=self))
+            return pulumi.Output.all(ami["id"], found.architecture).apply(
+                lambda v: check_image_architecture(name, v[0], v[1], types))
         if ami.get("lookup") is not None:
             lookup = ami["lookup"]
             wanted = {**{str(k): str(v) for k, v in (lookup.get("tags") or {}).items()},
@@ -892,6 +897,15 @@ def rollout_capacity(scaling: Any, running: Sequence[int | None]) -> int:
     if not sizes:
         return scaling.desired
     return max(scaling.min, min(scaling.max, max(sizes)))
+
+
+def check_image_architecture(name: str, image_id: str, image_arch: str | None, types: Sequence[str]) -> str:
+    """``image_id`` when its architecture is the fleet's; else the error a preview reports."""
+    fleet = architecture(types[0])
+    if image_arch and image_arch != fleet:
+        raise ValueError(f"{name}.ami: {image_id} is an {image_arch} image but the instance types "
+                         f"({', '.join(types)}) are {fleet}: every launch would fail; use an {fleet} AMI")
+    return image_id
 
 
 def _first_ami(resources: Any) -> str:

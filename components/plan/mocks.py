@@ -279,6 +279,11 @@ class PlanMocks(pulumi.runtime.Mocks):
                 ami = f"ami-{_digest(image_name, version)}"
                 return {"id": ami, "imageId": ami, "name": f"{image_name}-{version}", "architecture": "arm64",
                         "creationDate": "2026-01-01T00:00:00.000Z", "ownerId": ACCOUNT_ID, "tags": {}}
+            by_id = next((f["values"][0] for f in a.get("filters", []) if f.get("name") == "image-id"
+                          and f.get("values")), None)
+            if by_id:
+                # An explicit AMI: offline its architecture is unknown (None), so no check fails on it.
+                return {"id": by_id, "imageId": by_id, "name": by_id, "ownerId": ACCOUNT_ID, "tags": {}}
             return {"id": MOCK_AMI, "imageId": MOCK_AMI, "name": "mock-ami", "architecture": "x86_64",
                     "creationDate": "2026-01-01T00:00:00.000Z", "ownerId": ACCOUNT_ID,
                     "tags": {t["name"].removeprefix("tag:"): t["values"][0] for t in a.get("filters", [])
