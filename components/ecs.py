@@ -21,8 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .blocks.access import Account
-from .blocks.iam import (assume_role_policy, policy_document, scoped_trust_policy, secret_read_statements,
-                         statement)
+from .blocks.iam import policy_document, scoped_trust_policy, secret_read_statements, statement
 from .blocks.launch_template import INSTANCE_TYPE_PATTERN, instance_role, launch_template
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
                                    prepare_shared_load_balancers, service_security_group, shared_key,
@@ -926,7 +925,9 @@ class EcsService(pulumi.ComponentResource):
                   execution_role: aws.iam.Role, task_role: aws.iam.Role, strategies: list[dict[str, Any]],
                   network_configuration: dict[str, Any] | None, fargate: bool, tags: Mapping[str, str]) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(f"{name}-events", assume_role_policy=assume_role_policy("events.amazonaws.com"),
+        account = Account(self)
+        trust = scoped_trust_policy("events.amazonaws.com", account.id, account.arn("events", "rule/*"))
+        role = aws.iam.Role(f"{name}-events", assume_role_policy=trust,
                             description=f"{name}: EventBridge runs the scheduled task", tags=dict(tags), opts=child)
         aws.iam.RolePolicy(f"{name}-events", role=role.id, policy=policy_document([
             statement(["ecs:RunTask"], [pulumi.Output.concat(task_definition.arn_without_revision, ":*")],

@@ -31,3 +31,11 @@ def test_instance_roles_carry_no_source_conditions_ec2_does_not_set():
     # EC2 does not send aws:SourceArn/aws:SourceAccount when an instance profile's role is assumed:
     # a condition on them would lock every instance out of its credentials.
     assert "Condition" not in json.loads(assume_role_policy("ec2.amazonaws.com"))["Statement"][0]
+
+
+def test_scheduled_task_role_may_only_be_assumed_by_this_accounts_eventbridge_rules():
+    graph = plan_ecs({"sweeper": {"image": {"context": "services/cart"}, "schedule": "cron(0 3 * * ? *)"}})
+    trust = json.loads(graph.one("aws:iam/role:Role", "sweeper-events").inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"},
+                                  "ArnLike": {"aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/*"}}
