@@ -26,7 +26,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from .network import validate_network
+from .network import validate_network, validate_network_needs
 from .patterns import PATTERN_MODULES, Pattern, ValidationContext, catalog_rules, load_pattern
 from .profiles import PROFILES, Profile
 from .service_spec import validate_service_name
@@ -171,6 +171,8 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
     every_spec = {name: spec for specs in valid_specs.values() for name, spec in specs.items()}
     for rule in catalog_rules():
         rule(every_spec, problems)
+    if profile.name != "local" and isinstance(network, Mapping):
+        problems.extend(validate_network_needs(network, profile, valid_specs))
 
     clusters: dict[str, dict[str, Any]] = {}
     for section, validator_name in CLUSTER_SECTIONS.items():

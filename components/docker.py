@@ -71,6 +71,8 @@ class DockerServiceArgs(TypedDict):
     """Variable -> SSM/Secrets Manager ARN. On a Docker host the value comes from the stack's secret config
     ``secrets:<VARIABLE>`` (``pulumi config set --secret secrets:DB_PASSWORD ...``); unset ones are left out
     with a warning. Default: none."""
+    secrets_kms_keys: NotRequired[Sequence[str]]
+    """KMS keys encrypting ``secrets`` in the cloud (see ``vm``/``ecs``); unused on a Docker host. Default: none."""
     expose: NotRequired[str]
     """``public`` publishes the ports on every interface of the host, ``internal`` on 127.0.0.1 only,
     ``none`` not at all (reachable from the service network only). Default: ``internal``."""

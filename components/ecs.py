@@ -20,7 +20,8 @@ from typing import Any, NotRequired, Sequence, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from .blocks.iam import assume_role_policy, policy_document, secret_read_statements, statement
+from .blocks.access import Account
+from .blocks.iam import policy_document, scoped_trust_policy, secret_read_statements, statement
 from .blocks.launch_template import INSTANCE_TYPE_PATTERN, instance_role, launch_template
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
                                    prepare_shared_load_balancers, service_security_group, shared_key,
@@ -127,6 +128,9 @@ class EcsServiceArgs(TypedDict):
     secrets: NotRequired[Mapping[str, str]]
     """Variable -> SSM parameter or Secrets Manager ARN, injected by ECS (``valueFrom``); only the
     execution role may read them. Default: none."""
+    secrets_kms_keys: NotRequired[Sequence[str]]
+    """ARNs of the customer-managed KMS keys that encrypt ``secrets``: the role may ``kms:Decrypt`` with them,
+    only through Secrets Manager or SSM. Default: none (secrets under AWS managed keys need no grant)."""
     expose: NotRequired[str]
     """``public`` (internet-facing load balancer), ``internal`` (load balancer inside the VPC) or ``none``
     (Service Connect only). Default: ``internal``; ``none`` for queue workers and scheduled tasks."""
@@ -824,7 +828,8 @@ class EcsService(pulumi.ComponentResource):
                logs: aws.cloudwatch.LogGroup, queue: aws.sqs.Queue | None, core: CoreSpec,
                tags: Mapping[str, str]) -> tuple[aws.iam.Role, aws.iam.Role, dict[str, list[pulumi.Resource]]]:
         child = pulumi.ResourceOptions(parent=self)
-        trust = assume_role_policy("ecs-tasks.amazonaws.com")
+        account = Account(self)
+        trust = scoped_trust_policy("ecs-tasks.amazonaws.com", account.id, account.arn("ecs", "*"))
         execution = aws.iam.Role(f"{name}-execution", assume_role_policy=trust,
                                  description=f"{name}: ECS pulls the image, writes logs, reads secrets",
                                  tags=dict(tags), opts=child)
@@ -836,7 +841,7 @@ class EcsService(pulumi.ComponentResource):
             statements.append(statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"))
             statements.append(statement(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                                          "ecr:GetDownloadUrlForLayer"], [pull_repository_arn], sid="PullImage"))
-        statements.extend(secret_read_statements(core.secrets.values()))
+        statements.extend(secret_read_statements(core.secrets.values(), kms_keys=core.secrets_kms_keys))
         policies: dict[str, list[pulumi.Resource]] = {"execution": [aws.iam.RolePolicy(
             f"{name}-execution", role=execution.id, policy=policy_document(statements), opts=child)], "task": []}
 
@@ -997,7 +1002,9 @@ class EcsService(pulumi.ComponentResource):
                   execution_role: aws.iam.Role, task_role: aws.iam.Role, strategies: list[dict[str, Any]],
                   network_configuration: dict[str, Any] | None, fargate: bool, tags: Mapping[str, str]) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(f"{name}-events", assume_role_policy=assume_role_policy("events.amazonaws.com"),
+        account = Account(self)
+        trust = scoped_trust_policy("events.amazonaws.com", account.id, account.arn("events", "rule/*"))
+        role = aws.iam.Role(f"{name}-events", assume_role_policy=trust,
                             description=f"{name}: EventBridge runs the scheduled task", tags=dict(tags), opts=child)
         aws.iam.RolePolicy(f"{name}-events", role=role.id, policy=policy_document([
             statement(["ecs:RunTask"], [pulumi.Output.concat(task_definition.arn_without_revision, ":*")],

@@ -119,6 +119,9 @@ class KubernetesServiceArgs(TypedDict):
     secrets: NotRequired[Mapping[str, str]]
     """Variable name -> SSM parameter or Secrets Manager ARN, mounted as the file
     ``/var/run/secrets/app/NAME`` (its path is in ``NAME_FILE``). Default: none."""
+    secrets_kms_keys: NotRequired[Sequence[str]]
+    """ARNs of the customer-managed KMS keys that encrypt ``secrets``: the role may ``kms:Decrypt`` with them,
+    only through Secrets Manager or SSM. Default: none (secrets under AWS managed keys need no grant)."""
     expose: NotRequired[str]
     """``public`` (internet-facing ALB), ``internal`` (internal ALB) or ``none`` (ClusterIP only). Default: ``internal``."""
     tags: NotRequired[Mapping[str, str]]
@@ -600,7 +603,8 @@ class KubernetesService(pulumi.ComponentResource):
         statements: list[dict[str, Any]] = []
         if args.get("access"):
             statements += access_statements(args["access"], Account(self))
-        statements += secret_read_statements(secrets.values(), describe=True)
+        statements += secret_read_statements(secrets.values(), describe=True,
+                                             kms_keys=args.get("secrets_kms_keys") or ())
         aws.iam.RolePolicy(f"{name}-role", role=role.id, policy=policy_document(statements), opts=opts)
         return role
 

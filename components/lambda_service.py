@@ -106,6 +106,9 @@ class LambdaServiceArgs(TypedDict):
     """Variable name -> SSM parameter or Secrets Manager ARN. The role may read exactly these; the function
     gets ``<NAME>_SECRET_ARN`` and reads the value at run time, never as plaintext in its configuration.
     Default: none."""
+    secrets_kms_keys: NotRequired[Sequence[str]]
+    """ARNs of the customer-managed KMS keys that encrypt ``secrets``: the role may ``kms:Decrypt`` with them,
+    only through Secrets Manager or SSM. Default: none (secrets under AWS managed keys need no grant)."""
     reserved_concurrency: NotRequired[int]
     """Reserved concurrent executions, 0 or more (0 stops every invocation). Default: unreserved."""
     tracing: NotRequired[bool]
@@ -278,7 +281,8 @@ class LambdaService(pulumi.ComponentResource):
                              make_http_api=make_http_api, s3_notifications=s3_notifications)
         build_triggers(ctx, list(args.get("triggers") or []))
 
-        statements = secret_read_statements((args.get("secrets") or {}).values())
+        statements = secret_read_statements((args.get("secrets") or {}).values(),
+                                            kms_keys=args.get("secrets_kms_keys") or ())
         statements += access_statements(args.get("access") or {}, account)
         statements += ctx.statements
         policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=policy_document(statements),

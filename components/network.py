@@ -9,22 +9,31 @@ from typing import Any, NotRequired, Sequence, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from .blocks.iam import assume_role_policy, policy_document, statement
+from .blocks.access import Account
+from .blocks.iam import policy_document, scoped_trust_policy, statement
 from .blocks.logs import log_group
 from .profiles import LOG_RETENTION_DAYS, Profile, get_profile
 from .service_spec import standard_tags, validate_tags
 from .validation import Problems, is_unknown, join_path
 
-__all__ = ["Network", "NetworkArgs", "NAT_STRATEGIES", "subnet_cidrs", "validate_network"]
+__all__ = ["ENDPOINT_SERVICES", "Network", "NetworkArgs", "NAT_STRATEGIES", "subnet_cidrs", "validate_network",
+           "validate_network_needs"]
 
 NAT_STRATEGIES = ("none", "single", "per_az")
 MAX_AZS = 6
 NETWORK_KEYS = ("cidr", "availability_zones", "availability_zone_names", "nat", "isolated_subnets",
                 "flow_logs", "log_retention_days", "vpc_id", "vpc_cidr", "public_subnet_ids",
                 "private_subnet_ids", "isolated_subnet_ids", "public_subnet_cidrs", "load_balancer_subnet_ids",
-                "load_balancer_subnet_cidrs", "tags")
+                "load_balancer_subnet_cidrs", "tags", "endpoints")
 #: Bring-your-own keys naming load balancer subnets: ids and CIDRs go together.
 BYO_LB_KEYS = (("public_subnet_ids", "public_subnet_cidrs"), ("load_balancer_subnet_ids", "load_balancer_subnet_cidrs"))
+#: Interface endpoints a new VPC may get (``com.amazonaws.<region>.<name>``), for private subnets without NAT.
+ENDPOINT_SERVICES = ("autoscaling", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry",
+                     "eks", "eks-auth", "elasticloadbalancing", "imagebuilder", "kms", "lambda", "logs", "monitoring",
+                     "secretsmanager", "sns", "sqs", "ssm", "ssmmessages", "sts", "xray")
+#: The largest VPC prefix whose public subnets (1/64 of the VPC) are still /27, the smallest size AWS
+#: recommends for a load balancer's subnets so that it can scale.
+MAX_VPC_PREFIX = 21
 BYO_KEYS = ("vpc_id", "public_subnet_ids", "private_subnet_ids")
 
 
@@ -65,6 +74,11 @@ class NetworkArgs(TypedDict):
     """With ``load_balancer_subnet_ids``: their CIDRs. Default: none."""
     tags: NotRequired[Mapping[str, str]]
     """Extra tags on every resource. Default: none."""
+    endpoints: NotRequired[Sequence[str]]
+    """Interface VPC endpoints to create in the private subnets, by service (``ssm``, ``secretsmanager``,
+    ``ecr.api``, ``ecr.dkr``, ``logs``...), with private DNS and a security group admitting HTTPS from the
+    VPC. Required for what services need when ``nat`` is ``none``. Default: none (the S3 gateway endpoint
+    is always created)."""
 
 
 def subnet_cidrs(vpc_cidr: str, az_index: int) -> dict[str, str]:
@@ -89,7 +103,7 @@ def validate_network(args: Mapping[str, Any], path: str = "network") -> Problems
     if args.get("vpc_id") is not None:
         if args.get("private_subnet_ids") is None:
             problems.add(join_path(path, "private_subnet_ids"), "is required with vpc_id (the subnets services run in)")
-        for key in ("cidr", "availability_zones", "nat", "isolated_subnets", "flow_logs"):
+        for key in ("cidr", "availability_zones", "nat", "isolated_subnets", "flow_logs", "endpoints"):
             if args.get(key) is not None:
                 problems.add(join_path(path, key), "cannot be set with vpc_id: the existing VPC is used as it is")
         for ids, cidrs in BYO_LB_KEYS:
@@ -110,8 +124,11 @@ def validate_network(args: Mapping[str, Any], path: str = "network") -> Problems
     if cidr is not None and not is_unknown(cidr):
         try:
             net = ipaddress.ip_network(cidr)
-            if net.version != 4 or not 16 <= net.prefixlen <= 22:
-                problems.add(join_path(path, "cidr"), f"must be an IPv4 CIDR with a prefix from /16 to /22, got {cidr!r}")
+            if net.version != 4 or not 16 <= net.prefixlen <= MAX_VPC_PREFIX:
+                problems.add(join_path(path, "cidr"),
+                             f"must be an IPv4 CIDR with a prefix from /16 to /{MAX_VPC_PREFIX}, got {cidr!r}: "
+                             f"public subnets are 1/64 of the VPC, and AWS recommends at least /27 for load "
+                             f"balancer subnets (a /{net.prefixlen} VPC would give /{net.prefixlen + 6})")
             elif not net.is_private:
                 problems.add(join_path(path, "cidr"), f"must be a private range (RFC 1918), got {cidr!r}")
         except ValueError:
@@ -128,6 +145,12 @@ def validate_network(args: Mapping[str, Any], path: str = "network") -> Problems
     problems.check_bool(args.get("flow_logs"), join_path(path, "flow_logs"))
     problems.check_enum(args.get("log_retention_days"), join_path(path, "log_retention_days"), LOG_RETENTION_DAYS)
     validate_tags(args.get("tags"), join_path(path, "tags"), problems)
+    endpoints, epath = args.get("endpoints"), join_path(path, "endpoints")
+    if problems.check_list(endpoints, epath) and isinstance(endpoints, (list, tuple)):
+        for i, service in enumerate(endpoints):
+            problems.check_enum(service, join_path(epath, i), ENDPOINT_SERVICES)
+        if len(set(map(str, endpoints))) != len(endpoints):
+            problems.add(epath, "lists a service twice")
     return problems
 
 
@@ -214,7 +237,11 @@ class Network(pulumi.ComponentResource):
         if args.get("availability_zone_names"):
             zones = pulumi.Output.from_input(list(args["availability_zone_names"])[:count])
         else:
-            available = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
+            # Only the region's own zones: Local Zones and Wavelength Zones are opt-in, lack services
+            # (NAT gateways, most instance types, load balancers) and would take a subnet slot.
+            available = aws.get_availability_zones_output(
+                state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+                opts=pulumi.InvokeOutputOptions(parent=self))
             zones = available.names.apply(lambda names: _first_zones(names, count))
         tags = self._tags
 
@@ -283,6 +310,9 @@ class Network(pulumi.ComponentResource):
                             route_table_ids=[rt.id for rt in private_rts + isolated_rts],
                             tags=tagged("s3"), opts=child)
 
+        if args.get("endpoints"):
+            self._endpoints(name, vpc, private, list(args["endpoints"]), region, tagged, child)
+
         if args.get("flow_logs", prof.flow_logs):
             self._flow_logs(name, vpc, prof, int(args.get("log_retention_days", prof.log_retention_days)), child)
 
@@ -299,11 +329,30 @@ class Network(pulumi.ComponentResource):
         self.load_balancer_subnet_cidrs = pulumi.Output.from_input(
             [subnet_cidrs(cidr, i)["load_balancer"] for i in range(count)])
 
+    def _endpoints(self, name: str, vpc: aws.ec2.Vpc, subnets: list[aws.ec2.Subnet], services: list[str],
+                   region: pulumi.Output[str], tagged: Any, child: pulumi.ResourceOptions) -> None:
+        """Interface endpoints in every private subnet, with private DNS so the services' usual names
+        resolve to them, behind a security group admitting only HTTPS from the VPC."""
+        sg = aws.ec2.SecurityGroup(f"{name}-endpoints", vpc_id=vpc.id,
+                                   description=f"{name}: interface endpoints, HTTPS from the VPC",
+                                   tags=tagged("endpoints"), opts=child)
+        aws.vpc.SecurityGroupIngressRule(f"{name}-endpoints-https", security_group_id=sg.id,
+                                         cidr_ipv4=vpc.cidr_block, ip_protocol="tcp", from_port=443, to_port=443,
+                                         description="HTTPS from the VPC", opts=child)
+        for service in sorted(services):
+            label = service.replace(".", "-")
+            aws.ec2.VpcEndpoint(f"{name}-endpoint-{label}", vpc_id=vpc.id, vpc_endpoint_type="Interface",
+                                service_name=region.apply(lambda r, s=service: f"com.amazonaws.{r}.{s}"),
+                                subnet_ids=[s.id for s in subnets], security_group_ids=[sg.id],
+                                private_dns_enabled=True, tags=tagged(label), opts=child)
+
     def _flow_logs(self, name: str, vpc: aws.ec2.Vpc, prof: Profile, retention: int,
                    child: pulumi.ResourceOptions) -> None:
         group = log_group(f"{name}-flow-logs", prof, retention_days=retention, tags=self._tags, opts=child)
-        role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
-                            tags=self._tags, opts=child)
+        account = Account(self)
+        trust = scoped_trust_policy("vpc-flow-logs.amazonaws.com", account.id,
+                                    account.arn("ec2", "vpc-flow-log/*"))
+        role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=trust, tags=self._tags, opts=child)
         aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, policy=policy_document([statement(
             ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
             [group.arn, pulumi.Output.concat(group.arn, ":*")])]), opts=child)
@@ -317,6 +366,125 @@ class Network(pulumi.ComponentResource):
                 "private_subnet_ids": self.private_subnet_ids, "public_subnet_cidrs": self.public_subnet_cidrs,
                 "load_balancer_subnet_ids": self.load_balancer_subnet_ids,
                 "load_balancer_subnet_cidrs": self.load_balancer_subnet_cidrs}
+
+
+# ---------------------------------------------------------------------------------------------
+# What the services of a catalog need from the network
+# ---------------------------------------------------------------------------------------------
+
+#: Patterns whose exposed services sit behind an ALB (of their own, shared, or the EKS ingress controller's).
+_ALB_PATTERNS = ("vm", "ecs", "eks")
+#: The endpoints an Image Builder build instance uses: SSM Agent (commands) and Image Builder, logs to CloudWatch.
+_BAKE_ENDPOINTS = {"ssm", "ssmmessages", "ec2messages", "imagebuilder", "logs"}
+#: EKS nodes without NAT: EC2 (the VPC CNI), ECR (images), STS and EKS Auth (IRSA and Pod Identity credentials).
+_EKS_NODE_ENDPOINTS = {"ec2", "ecr.api", "ecr.dkr", "sts", "eks-auth"}
+_ECR_PRIVATE = r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
+
+
+def _exposed(pattern: str, spec: Mapping[str, Any]) -> bool:
+    if pattern == "ecs" and (spec.get("schedule") is not None or spec.get("queue") is not None):
+        return spec.get("expose", "none") != "none"
+    return spec.get("expose", "internal") != "none"
+
+
+def _uses_alb(pattern: str, spec: Mapping[str, Any]) -> bool:
+    lb = spec.get("load_balancer") if isinstance(spec.get("load_balancer"), Mapping) else {}
+    return pattern in _ALB_PATTERNS and _exposed(pattern, spec) and lb.get("type", "alb") == "alb"
+
+
+def _secret_endpoints(spec: Mapping[str, Any]) -> set[str]:
+    secrets = spec.get("secrets") if isinstance(spec.get("secrets"), Mapping) else {}
+    out = set()
+    for arn in secrets.values():
+        if isinstance(arn, str):
+            out |= {"ssm"} if ":ssm:" in arn else ({"secretsmanager"} if ":secretsmanager:" in arn else set())
+    return out
+
+
+def _image_needs(spec: Mapping[str, Any], path: str, problems: Problems) -> set[str]:
+    """ECR endpoints for an image built here or pulled from private ECR; any other registry is unreachable."""
+    import re
+    image = spec.get("image") if isinstance(spec.get("image"), Mapping) else None
+    if image is None:
+        return set()
+    ref = image.get("ref")
+    if "context" in image or (isinstance(ref, str) and re.match(_ECR_PRIVATE, ref)):
+        return {"ecr.api", "ecr.dkr"}
+    if isinstance(ref, str):
+        problems.add(join_path(path, "image", "ref"),
+                     f"is pulled from outside this account's ECR ({ref.split('/')[0]}), which private subnets "
+                     "cannot reach with network.nat 'none': copy the image to ECR or choose a NAT strategy")
+    return set()
+
+
+def service_endpoint_needs(pattern: str, spec: Mapping[str, Any], path: str, problems: Problems) -> dict[str, set[str]]:
+    """What one service reaches in AWS from the private subnets, as ``{reason: endpoints}``."""
+    needs: dict[str, set[str]] = {}
+    secrets = _secret_endpoints(spec)
+    if pattern == "vm":
+        ami = spec.get("ami") if isinstance(spec.get("ami"), Mapping) else {}
+        if ami.get("bake") is not None:
+            needs["the Image Builder bake"] = set(_BAKE_ENDPOINTS)
+    elif pattern == "ecs":
+        needs["ECR image pulls"] = _image_needs(spec, path, problems)
+        needs["container logs"] = {"logs"}
+    elif pattern == "eks":
+        needs["EKS nodes"] = set(_EKS_NODE_ENDPOINTS)
+        needs["ECR image pulls"] = _image_needs(spec, path, problems)
+        if _exposed(pattern, spec):
+            needs["the load balancer controller"] = {"elasticloadbalancing"}
+    elif pattern == "lambda" and not spec.get("vpc"):
+        return {}
+    if pattern in ("vm", "ecs", "eks", "lambda"):
+        needs["its secrets"] = secrets
+    return {reason: found for reason, found in needs.items() if found}
+
+
+def validate_network_needs(network: Mapping[str, Any], profile: Profile,
+                           specs: Mapping[str, Mapping[str, Mapping[str, Any]]], path: str = "network") -> Problems:
+    """What the catalog's services (``{pattern: {name: spec}}``) need from the stack's network: two AZs
+    for every ALB, and with ``nat: none`` an interface endpoint for every AWS service they reach."""
+    problems = Problems()
+    if not isinstance(network, Mapping):
+        return problems
+    services = sorted((name, pattern, spec) for pattern, named in specs.items() for name, spec in named.items()
+                      if isinstance(spec, Mapping))
+    if network.get("vpc_id") is not None:
+        for name, pattern, spec in services:
+            if not _uses_alb(pattern, spec):
+                continue
+            key = "public_subnet_ids" if spec.get("expose") == "public" else "private_subnet_ids"
+            ids = network.get(key)
+            if isinstance(ids, (list, tuple)) and len(ids) < 2:
+                problems.add(join_path(path, key),
+                             f"lists {len(ids)} subnet but services.{name} (expose {spec.get('expose', 'internal')!r}) "
+                             "has an Application Load Balancer, which needs subnets in at least two Availability Zones")
+        return problems
+
+    count = network.get("availability_zones", profile.availability_zones)
+    if isinstance(count, int) and count < 2:
+        for name, pattern, spec in services:
+            if _uses_alb(pattern, spec):
+                given = "" if "availability_zones" in network else f" (the {profile.name} profile's)"
+                problems.add(join_path(path, "availability_zones"),
+                             f"is {count}{given} but services.{name}.expose is "
+                             f"{spec.get('expose', 'internal')!r}: its Application Load Balancer needs subnets in at "
+                             "least two Availability Zones; set network.availability_zones to 2 or more, or "
+                             f"services.{name}.expose to 'none'")
+
+    if network.get("nat", profile.nat) != "none":
+        return problems
+    endpoints = network.get("endpoints") if isinstance(network.get("endpoints"), (list, tuple)) else []
+    have = set(map(str, endpoints))
+    for name, pattern, spec in services:
+        spath = join_path("services", name)
+        for reason, needed in service_endpoint_needs(pattern, spec, spath, problems).items():
+            missing = sorted(needed - have)
+            if missing:
+                problems.add(join_path(path, "endpoints"),
+                             f"lacks {', '.join(missing)}, needed by {spath} ({reason}) because network.nat is "
+                             "'none': add them to network.endpoints, or choose nat 'single' or 'per_az'")
+    return problems
 
 
 def _first_zones(names: list[str], count: int) -> list[str]:

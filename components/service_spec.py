@@ -22,10 +22,12 @@ __all__ = [
     "HealthCheckArgs",
     "Scaling",
     "ScalingArgs",
+    "KMS_KEY_ARN_PATTERN",
     "SECRET_ARN_PATTERN",
     "resolve_core",
     "standard_tags",
     "validate_core",
+    "validate_secrets_kms_keys",
     "validate_service_name",
 ]
 
@@ -44,7 +46,9 @@ SERVICE_NAME_PATTERN = r"[a-z]([-a-z0-9]*[a-z0-9])?"
 EXPOSURES = ("public", "internal", "none")
 HEALTH_CHECK_KEYS = ("path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold", "grace_period")
 SCALING_KEYS = ("min", "max", "desired", "target_cpu")
-CORE_KEYS = ("port", "health_check", "scaling", "environment", "secrets", "expose", "tags")
+CORE_KEYS = ("port", "health_check", "scaling", "environment", "secrets", "secrets_kms_keys", "expose", "tags")
+#: ARN of a KMS key (not an alias: IAM authorizes kms:Decrypt on key ARNs).
+KMS_KEY_ARN_PATTERN = r"arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}"
 
 
 class HealthCheckArgs(TypedDict):
@@ -104,6 +108,7 @@ class CoreSpec:
     scaling: Scaling
     environment: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    secrets_kms_keys: tuple[str, ...] = ()
     expose: Literal["public", "internal", "none"] = "internal"
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -163,6 +168,8 @@ def validate_core(spec: Mapping[str, Any], path: str, problems: Problems) -> Non
 
     validate_environment(spec.get("environment"), join_path(path, "environment"), problems)
     validate_secrets(spec.get("secrets"), join_path(path, "secrets"), problems, spec.get("environment"))
+    validate_secrets_kms_keys(spec.get("secrets_kms_keys"), join_path(path, "secrets_kms_keys"), problems,
+                              spec.get("secrets"))
     validate_tags(spec.get("tags"), join_path(path, "tags"), problems)
 
 
@@ -186,6 +193,22 @@ def validate_secrets(secrets: Any, path: str, problems: Problems, environment: A
                            "Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)")
         if isinstance(environment, Mapping) and key in environment:
             problems.add(kp, "is also set in environment; a variable is either plain or secret")
+
+
+def validate_secrets_kms_keys(keys: Any, path: str, problems: Problems, secrets: Any = None) -> None:
+    """``secrets_kms_keys`` lists the customer-managed KMS keys (by key ARN) that encrypt ``secrets``."""
+    if keys is None or not problems.check_list(keys, path) or not isinstance(keys, (list, tuple)):
+        return
+    if not keys:
+        problems.add(path, "must list at least one KMS key ARN, or be left out")
+    for i, key in enumerate(keys):
+        problems.check_str(key, join_path(path, i), KMS_KEY_ARN_PATTERN,
+                           "the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID); an alias cannot be "
+                           "granted kms:Decrypt")
+    if len(set(map(str, keys))) != len(keys):
+        problems.add(path, "lists a key twice")
+    if keys and not secrets and not is_unknown(secrets):
+        problems.add(path, "is set but there are no secrets to decrypt")
 
 
 def validate_tags(tags: Any, path: str, problems: Problems) -> None:
@@ -216,6 +239,7 @@ def resolve_core(spec: Mapping[str, Any], profile: Profile, *, default_port: int
         scaling=scaling,
         environment={k: str(v) for k, v in (spec.get("environment") or {}).items()},
         secrets=dict(spec.get("secrets") or {}),
+        secrets_kms_keys=tuple(spec.get("secrets_kms_keys") or ()),
         expose=spec.get("expose", "internal"),
         tags=dict(spec.get("tags") or {}),
     )

@@ -4,7 +4,8 @@ Catalog pattern ``vm``. The entry is the core service spec (port, health check, 
 secrets, expose) plus the keys of :class:`VmServiceArgs`. The AMI is an explicit id, the newest
 AMI of the account tagged with the service and a version (``lookup``), or baked by EC2 Image Builder
 from ``services/<name>/<document>`` (``bake``). A new launch template version (new AMI, new user
-data) starts an instance refresh that rolls back on the service's alarms.
+data) is rolled out red/black: a new Auto Scaling Group beside the old one, which is deleted only once
+the new one is healthy in the load balancer.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-from .blocks.iam import secret_read_statements
+from .blocks.iam import assume_role_policy, secret_read_statements
 from .blocks.launch_template import (LAUNCH_KEYS, INSTANCE_TYPE_PATTERN, instance_role, launch_template,
                                      validate_launch_settings)
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
@@ -34,11 +35,20 @@ from .validation import Problems, is_unknown, join_path
 __all__ = ["PATTERN", "VmService", "VmServiceArgs", "validate_vm"]
 
 VM_KEYS = ("ami", "instance_types", "spot_percentage", "on_demand_base_capacity", "load_balancer",
-           "instance_refresh", "autoscaling") + LAUNCH_KEYS
+           "rollout", "autoscaling") + LAUNCH_KEYS
 AMI_KEYS = ("id", "lookup", "bake")
 LOOKUP_KEYS = ("version", "tags")
-BAKE_KEYS = ("version", "document", "parent_parameter", "build_instance_type", "schedule")
-REFRESH_KEYS = ("min_healthy_percentage", "max_healthy_percentage", "instance_warmup", "skip_matching")
+BAKE_KEYS = ("version", "document", "parent_parameter", "build_instance_type", "schedule", "keep", "timeout",
+             "tests_timeout")
+#: Minutes ``pulumi up`` waits for a bake (the provider's own default is 60), and its allowed range.
+DEFAULT_BAKE_TIMEOUT, BAKE_TIMEOUT_MIN, BAKE_TIMEOUT_MAX = 120, 60, 1440
+#: Image Builder image tests run 60-1440 minutes at most.
+DEFAULT_TESTS_TIMEOUT, TESTS_TIMEOUT_MIN, TESTS_TIMEOUT_MAX = 60, 60, 1440
+DEFAULT_KEEP, KEEP_MIN, KEEP_MAX = 5, 2, 100
+EC2_IMAGE_BUILDER_LIFECYCLE_POLICY = "arn:aws:iam::aws:policy/service-role/EC2ImageBuilderLifecycleExecutionPolicy"
+#: An AMI an instance was launched from this recently is never deleted, whatever its rank.
+LIFECYCLE_IN_USE_DAYS = 30
+ROLLOUT_KEYS = ("timeout", "instance_warmup")
 AUTOSCALING_KEYS = ("requests_per_target", "schedules", "warm_pool")
 SCHEDULE_KEYS = ("recurrence", "min", "max", "desired", "time_zone")
 WARM_POOL_KEYS = ("min_size", "max_prepared_capacity", "pool_state", "reuse_on_scale_in")
@@ -52,7 +62,11 @@ CRON_PATTERN = r"\S+ \S+ \S+ \S+ \S+"
 TIME_ZONE_PATTERN = r"[A-Za-z]+(/[A-Za-z0-9_+\-]+)*|UTC"
 DEFAULT_DOCUMENT = "component.yaml"
 DEFAULT_GRACE_PERIOD = 300
-DEFAULT_MIN_HEALTHY, DEFAULT_MAX_HEALTHY = 90, 150
+#: A rollout waits this long beyond the health check grace period for the new group to be healthy.
+DEFAULT_ROLLOUT_MARGIN = 600
+ROLLOUT_TIMEOUT_MIN, ROLLOUT_TIMEOUT_MAX = 300, 7200
+#: Where a group names its launch template version: a change to either replaces the group (red/black).
+VERSION_PATHS = ("launchTemplate.version", "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.version")
 EC2_IMAGE_BUILDER_POLICY = "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder"
 
 
@@ -77,7 +91,17 @@ class BakeArgs(TypedDict):
     """Instance type that builds the image. Default: the service's (first) instance type."""
     schedule: NotRequired[str]
     """Image Builder schedule (``cron(0 3 ? * MON *)``) re-baking when the parent image or components
-    have updates. Default: none, the pipeline runs when started by hand."""
+    have updates; the next ``pulumi up`` rolls out the newest AMI the pipeline built for this version.
+    Default: none, the pipeline runs when started by hand."""
+    keep: NotRequired[int]
+    """How many of this version's newest AMIs to keep, 2-100; older ones are deregistered with their
+    snapshots by an Image Builder lifecycle policy, unless an instance launched from them in the last 30
+    days. Default: 5."""
+    timeout: NotRequired[int]
+    """Minutes ``pulumi up`` waits for the bake before failing, 60-1440, more than ``tests_timeout``.
+    Default: 120."""
+    tests_timeout: NotRequired[int]
+    """Minutes the image's tests may run, 60-1440. Default: 60."""
 
 
 class AmiArgs(TypedDict):
@@ -91,16 +115,13 @@ class AmiArgs(TypedDict):
     """Bake the AMI with EC2 Image Builder. Default: none."""
 
 
-class InstanceRefreshArgs(TypedDict):
-    min_healthy_percentage: NotRequired[int]
-    """Share of the group kept healthy while replacing, 0-100. Default: 90."""
-    max_healthy_percentage: NotRequired[int]
-    """Share of the group allowed in service or pending while replacing, 100-200, at most 100 above the
-    minimum. Above 100 launches replacements before terminating. Default: 150 (at most minimum + 100)."""
+class RolloutArgs(TypedDict):
+    timeout: NotRequired[int]
+    """Seconds ``pulumi up`` waits for a new group's instances to be healthy in the load balancer before it
+    fails (the old group keeps serving), 300-7200, more than ``health_check.grace_period``. Default: the
+    grace period plus 600 (900 s with the VM default grace period)."""
     instance_warmup: NotRequired[int]
-    """Seconds a new instance warms up before the refresh moves on, 0-3600. Default: the health check grace period."""
-    skip_matching: NotRequired[bool]
-    """Skip instances already on the new launch template version. Default: true."""
+    """Seconds before a new instance's metrics count for scaling, 0-3600. Default: the health check grace period."""
 
 
 class ScheduleArgs(TypedDict):
@@ -146,12 +167,16 @@ class VmServiceArgs(TypedDict):
     of 300 s for VMs."""
     scaling: NotRequired[ScalingArgs]
     """Group size and CPU target. Default: the profile's capacity (dev 1-2, prod 2-10), 60% CPU.
-    ``desired`` only sets the size at creation: later changes belong to the scaling policies."""
+    ``desired`` only sets the size of the first group: later the scaling policies own it, and a rollout's new
+    group starts at the running group's size."""
     environment: NotRequired[Mapping[str, str]]
     """Plain environment variables, written to ``/etc/<name>/environment`` by user data. Default: none."""
     secrets: NotRequired[Mapping[str, str]]
     """Variable name -> SSM parameter or Secrets Manager ARN, fetched by the instance role into
     ``/run/<name>/secrets.env`` (tmpfs) before every start of the unit; never in user data. Default: none."""
+    secrets_kms_keys: NotRequired[Sequence[str]]
+    """ARNs of the customer-managed KMS keys that encrypt ``secrets``: the role may ``kms:Decrypt`` with them,
+    only through Secrets Manager or SSM. Default: none (secrets under AWS managed keys need no grant)."""
     expose: NotRequired[str]
     """``public`` (internet-facing load balancer), ``internal`` (in the VPC) or ``none``. Default: ``internal``."""
     tags: NotRequired[Mapping[str, str]]
@@ -176,8 +201,10 @@ class VmServiceArgs(TypedDict):
     """IMDSv2 response hop limit, 1-64. Default: 1 (containers on the host cannot reach instance credentials)."""
     load_balancer: NotRequired[LoadBalancerArgs]
     """Load balancer settings (see ``components.blocks.load_balancer``). Default: an ALB of its own."""
-    instance_refresh: NotRequired[InstanceRefreshArgs]
-    """Rolling replacement settings. Default: 90% minimum healthy, 150% maximum, skip matching."""
+    rollout: NotRequired[RolloutArgs]
+    """How a new launch template version (new AMI, new user data) is rolled out: a new group is created
+    beside the old one and must be healthy before the old one is deleted. Default: a timeout of the grace
+    period plus 600 s, warm-up of the grace period."""
     autoscaling: NotRequired[AutoscalingArgs]
     """Request-based scaling, schedules and a warm pool. Default: CPU target tracking only."""
 
@@ -221,14 +248,20 @@ def validate_vm(name: str, spec: Mapping[str, Any], path: str | None = None, *,
         return problems
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
     pdir = Path(project_dir) if project_dir is not None else Path.cwd()
-    problems.check_known_keys(spec, CORE_KEYS + VM_KEYS, path)
+    if "instance_refresh" in spec:
+        problems.add(join_path(path, "instance_refresh"),
+                     "is no longer used: a new launch template version is rolled out as a new Auto Scaling "
+                     "group, healthy before the old one is deleted; set rollout.timeout and "
+                     "rollout.instance_warmup instead")
+    problems.check_known_keys({k: v for k, v in spec.items() if k != "instance_refresh"}, CORE_KEYS + VM_KEYS, path)
     validate_core(spec, path, problems)
     validate_launch_settings(spec, path, problems)
     validate_load_balancer(spec.get("load_balancer"), join_path(path, "load_balancer"), problems, core=spec)
 
     _validate_instances(spec, path, problems, prof)
     _validate_ami(name, spec.get("ami"), join_path(path, "ami"), problems, pdir)
-    _validate_refresh(spec.get("instance_refresh"), join_path(path, "instance_refresh"), problems)
+    _validate_image_architecture(spec, join_path(path, "ami"), problems, prof)
+    _validate_rollout(spec, join_path(path, "rollout"), problems)
     _validate_autoscaling(spec, join_path(path, "autoscaling"), problems, prof)
     _validate_user_data_size(name, spec, path, problems, prof)
     return problems
@@ -306,6 +339,44 @@ def _validate_ami(name: str, ami: Any, path: str, problems: Problems, project_di
         _validate_bake(name, spec["bake"], join_path(path, "bake"), problems, project_dir)
 
 
+#: Architecture names found in SSM parameter names of AMIs (Amazon Linux, ECS, EKS, Bottlerocket, Ubuntu).
+_ARCH_WORDS = {"arm64": "arm64", "aarch64": "arm64", "x86_64": "x86_64", "amd64": "x86_64"}
+
+
+def parameter_architecture(parameter: str) -> str | None:
+    """The architecture an SSM parameter name states (``...-default-arm64``, ``.../amd64/...``), if any."""
+    found = {arch for word, arch in _ARCH_WORDS.items() if re.search(rf"(^|[^a-z0-9]){word}($|[^a-z0-9])", parameter)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _validate_image_architecture(spec: Mapping[str, Any], path: str, problems: Problems, profile: Profile) -> None:
+    """The baked image's architecture (its build instance type and parent image) must be the fleet's:
+    an x86_64 AMI on Graviton instances (or the reverse) fails every launch, after a long bake."""
+    types = _instance_types(spec, profile)
+    if not all(isinstance(t, str) and re.fullmatch(INSTANCE_TYPE_PATTERN, t) for t in types):
+        return
+    fleet = {architecture(t) for t in types}
+    if len(fleet) != 1:
+        return
+    arch = fleet.pop()
+    where = "instance_types" if spec.get("instance_types") else (
+        "instance_type" if spec.get("instance_type") else "the profile's instance_type")
+    shown = f"{where} ({', '.join(types)}: {arch})"
+    ami = spec.get("ami")
+    bake = ami.get("bake") if isinstance(ami, Mapping) else None
+    if not isinstance(bake, Mapping):
+        return
+    build = bake.get("build_instance_type")
+    if isinstance(build, str) and re.fullmatch(INSTANCE_TYPE_PATTERN, build) and architecture(build) != arch:
+        problems.add(join_path(path, "bake.build_instance_type"),
+                     f"builds {architecture(build)} images ({build!r}) but {shown} need {arch}: use a "
+                     f"{arch} build instance type")
+    parent = bake.get("parent_parameter")
+    if isinstance(parent, str) and parameter_architecture(parent) not in (None, arch):
+        problems.add(join_path(path, "bake.parent_parameter"),
+                     f"names an {parameter_architecture(parent)} image ({parent!r}) but {shown} need {arch}")
+
+
 def _validate_bake(name: str, bake: Any, path: str, problems: Problems, project_dir: Path) -> None:
     if not problems.check_mapping(bake, path) or not isinstance(bake, Mapping):
         return
@@ -319,6 +390,16 @@ def _validate_bake(name: str, bake: Any, path: str, problems: Problems, project_
                        "an EC2 instance type such as 't4g.small'")
     problems.check_str(bake.get("schedule"), join_path(path, "schedule"), r"cron\(.+\)",
                        "an Image Builder cron expression such as 'cron(0 3 ? * MON *)'")
+    problems.check_int(bake.get("keep"), join_path(path, "keep"), KEEP_MIN, KEEP_MAX, "AMIs")
+    ok_t = problems.check_int(bake.get("timeout"), join_path(path, "timeout"), BAKE_TIMEOUT_MIN, BAKE_TIMEOUT_MAX,
+                              "minutes")
+    ok_tt = problems.check_int(bake.get("tests_timeout"), join_path(path, "tests_timeout"), TESTS_TIMEOUT_MIN,
+                               TESTS_TIMEOUT_MAX, "minutes")
+    timeout = bake.get("timeout", DEFAULT_BAKE_TIMEOUT)
+    tests = bake.get("tests_timeout", DEFAULT_TESTS_TIMEOUT)
+    if ok_t and ok_tt and isinstance(timeout, int) and isinstance(tests, int) and timeout <= tests:
+        problems.add(join_path(path, "timeout"),
+                     f"must be more than tests_timeout ({tests} minutes: the bake builds, then tests), got {timeout}")
     document = bake.get("document", DEFAULT_DOCUMENT)
     dpath = join_path(path, "document")
     if not problems.check_str(document, dpath, r"[A-Za-z0-9_.\-/]+\.ya?ml",
@@ -341,23 +422,34 @@ def _validate_bake(name: str, bake: Any, path: str, problems: Problems, project_
                                 "with schemaVersion and phases")
 
 
-def _validate_refresh(refresh: Any, path: str, problems: Problems) -> None:
-    if not problems.check_mapping(refresh, path) or not isinstance(refresh, Mapping):
+def rollout_timeout(spec: Mapping[str, Any]) -> int:
+    """Seconds a rollout waits for the new group: ``rollout.timeout`` or the grace period plus 600."""
+    rollout = spec.get("rollout") if isinstance(spec.get("rollout"), Mapping) else {}
+    if isinstance(rollout.get("timeout"), int):
+        return rollout["timeout"]
+    return _grace_period(spec) + DEFAULT_ROLLOUT_MARGIN
+
+
+def _grace_period(spec: Mapping[str, Any]) -> int:
+    hc = spec.get("health_check") if isinstance(spec.get("health_check"), Mapping) else {}
+    grace = hc.get("grace_period", DEFAULT_GRACE_PERIOD)
+    return grace if isinstance(grace, int) and not isinstance(grace, bool) else DEFAULT_GRACE_PERIOD
+
+
+def _validate_rollout(spec: Mapping[str, Any], path: str, problems: Problems) -> None:
+    rollout = spec.get("rollout")
+    if not problems.check_mapping(rollout, path) or not isinstance(rollout, Mapping):
         return
-    problems.check_known_keys(refresh, REFRESH_KEYS, path)
-    ok_min = problems.check_int(refresh.get("min_healthy_percentage"), join_path(path, "min_healthy_percentage"),
-                                0, 100, "percent")
-    ok_max = problems.check_int(refresh.get("max_healthy_percentage"), join_path(path, "max_healthy_percentage"),
-                                100, 200, "percent")
-    # AWS rejects a gap above 100 whether or not the minimum is given: check against its default too.
-    lo = refresh.get("min_healthy_percentage", DEFAULT_MIN_HEALTHY)
-    hi = refresh.get("max_healthy_percentage")
-    if ok_min and ok_max and isinstance(lo, int) and isinstance(hi, int) and hi - lo > 100:
-        given = "" if "min_healthy_percentage" in refresh else "default "
-        problems.add(join_path(path, "max_healthy_percentage"),
-                     f"must be at most 100 above {given}min_healthy_percentage ({lo}), got {hi}")
-    problems.check_int(refresh.get("instance_warmup"), join_path(path, "instance_warmup"), 0, 3600, "seconds")
-    problems.check_bool(refresh.get("skip_matching"), join_path(path, "skip_matching"))
+    problems.check_known_keys(rollout, ROLLOUT_KEYS, path)
+    timeout = rollout.get("timeout")
+    if problems.check_int(timeout, join_path(path, "timeout"), ROLLOUT_TIMEOUT_MIN, ROLLOUT_TIMEOUT_MAX,
+                          "seconds") and isinstance(timeout, int):
+        grace = _grace_period(spec)
+        if timeout <= grace:
+            problems.add(join_path(path, "timeout"),
+                         f"must be more than health_check.grace_period ({grace} s), got {timeout}: "
+                         "instances are not healthy before the grace period ends")
+    problems.check_int(rollout.get("instance_warmup"), join_path(path, "instance_warmup"), 0, 3600, "seconds")
 
 
 def _validate_autoscaling(spec: Mapping[str, Any], path: str, problems: Problems, profile: Profile) -> None:
@@ -493,7 +585,8 @@ def render_user_data(name: str, environment: str, port: int, env: Mapping[str, s
 
 class VmService(pulumi.ComponentResource):
     """A service on EC2: an AMI per service, a launch template, an Auto Scaling Group across the private
-    subnets with instance refresh and automatic rollback, a load balancer, scaling policies and alarms."""
+    subnets, replaced red/black on every new launch template version, a load balancer, scaling policies and
+    alarms."""
 
     asg_name: pulumi.Output[str]
     """Name of the Auto Scaling Group."""
@@ -510,7 +603,7 @@ class VmService(pulumi.ComponentResource):
     url: pulumi.Output[str | None]
     """URL of the service through its load balancer (None with ``expose: none``)."""
     alarm_names: pulumi.Output[list[str]]
-    """Names of the alarms the instance refresh rolls back on."""
+    """Names of the service's alarms (unhealthy hosts, 5xx rate, p99 latency)."""
 
     def __init__(self, name: str, args: VmServiceArgs, opts: pulumi.ResourceOptions | None = None, *,
                  network: Any = None, profile: Profile | str | None = None, project_dir: Path | str | None = None,
@@ -533,7 +626,9 @@ class VmService(pulumi.ComponentResource):
         root_volume_size = int(spec.get("root_volume_size", 20))
         ami_id = self._ami(name, _ami_spec(spec["ami"]), types, tags, network, pdir, child, root_volume_size)
 
-        role = instance_role(name, tags=tags, statements=secret_read_statements(core.secrets.values()), opts=child)
+        role = instance_role(name, tags=tags, statements=secret_read_statements(core.secrets.values(),
+                                                                                  kms_keys=core.secrets_kms_keys),
+                             opts=child)
         user_data = render_user_data(name, prof.name, core.port, core.environment, core.secrets)
         lt = launch_template(name, image_id=ami_id, instance_type=types[0], security_group_ids=[sg.id],
                              instance_profile_arn=role.profile.arn, user_data=user_data, tags=tags,
@@ -569,15 +664,22 @@ class VmService(pulumi.ComponentResource):
     def _ami(self, name: str, ami: Mapping[str, Any], types: list[str], tags: Mapping[str, str], network: Any,
              project_dir: Path, child: pulumi.ResourceOptions, root_volume_size: int) -> pulumi.Input[str]:
         if ami.get("id") is not None:
-            return ami["id"]
+            # An explicit id says nothing about its architecture until AWS is asked: fail the preview, not
+            # every launch, when it is not the fleet's.
+            found = aws.ec2.get_ami_output(filters=[{"name": "image-id", "values": [ami["id"]]}],
+                                           include_deprecated=True, opts=pulumi.InvokeOutputOptions(parent=self))
+            return pulumi.Output.all(ami["id"], found.architecture).apply(
+                lambda v: check_image_architecture(name, v[0], v[1], types))
         if ami.get("lookup") is not None:
             lookup = ami["lookup"]
             wanted = {**{str(k): str(v) for k, v in (lookup.get("tags") or {}).items()},
                       "Service": name, "Version": str(lookup["version"])}
+            # Only an AMI of the fleet's architecture: another one would fail every launch.
             found = aws.ec2.get_ami_output(
                 owners=["self"], most_recent=True,
                 filters=[{"name": f"tag:{k}", "values": [wanted[k]]} for k in sorted(wanted)]
-                + [{"name": "state", "values": ["available"]}],
+                + [{"name": "architecture", "values": [architecture(types[0])]},
+                   {"name": "state", "values": ["available"]}],
                 opts=pulumi.InvokeOutputOptions(parent=self))
             return found.id
         return self._bake(name, ami["bake"], types, tags, network, project_dir, child, root_volume_size)
@@ -624,6 +726,8 @@ class VmService(pulumi.ComponentResource):
                 "description": f"{name} {version}",
                 "ami_tags": {"Service": name, "Version": version, "ManagedBy": "pulumi"}}}],
             tags=dict(tags), opts=child)
+        tests = {"image_tests_enabled": True,
+                 "timeout_minutes": int(bake.get("tests_timeout", DEFAULT_TESTS_TIMEOUT))}
         pipeline_kwargs: dict[str, Any] = {}
         if bake.get("schedule"):
             pipeline_kwargs["schedule"] = {
@@ -631,17 +735,46 @@ class VmService(pulumi.ComponentResource):
                 "pipeline_execution_start_condition": "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"}
         aws.imagebuilder.ImagePipeline(
             f"{name}-pipeline", image_recipe_arn=recipe.arn, infrastructure_configuration_arn=infra.arn,
-            distribution_configuration_arn=distribution.arn, status="ENABLED",
-            image_tests_configuration={"image_tests_enabled": True, "timeout_minutes": 60},
+            distribution_configuration_arn=distribution.arn, status="ENABLED", image_tests_configuration=tests,
             tags=dict(tags), opts=child, **pipeline_kwargs)
         # The build instance needs its SSM and Image Builder permissions from the first minute.
         image = aws.imagebuilder.Image(
             f"{name}-image", image_recipe_arn=recipe.arn, infrastructure_configuration_arn=infra.arn,
-            distribution_configuration_arn=distribution.arn,
-            image_tests_configuration={"image_tests_enabled": True, "timeout_minutes": 60},
-            tags=image_tags,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=builder.policies)))
-        return image.output_resources.apply(_first_ami)
+            distribution_configuration_arn=distribution.arn, image_tests_configuration=tests, tags=image_tags,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=builder.policies,
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{int(bake.get('timeout', DEFAULT_BAKE_TIMEOUT))}m"))))
+        self._ami_lifecycle(name, recipe, version, int(bake.get("keep", DEFAULT_KEEP)), tags, child)
+        # The newest AMI this recipe version produced: the image above, or a later run of the pipeline
+        # (its schedule re-bakes on parent image updates). Image Builder tags each AMI it distributes with
+        # the build's ARN, ".../image/<recipe>/<version>/<build>". A new one is a new launch template
+        # version in the next preview, rolled out red/black.
+        builds = image.arn.apply(lambda arn: arn.rsplit("/", 1)[0] + "/*")
+        newest = aws.ec2.get_ami_output(
+            owners=["self"], most_recent=True,
+            filters=[{"name": "tag:Ec2ImageBuilderArn", "values": [builds]},
+                     {"name": "state", "values": ["available"]}],
+            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[image]))
+        return newest.id
+
+    def _ami_lifecycle(self, name: str, recipe: aws.imagebuilder.ImageRecipe, version: str, keep: int,
+                       tags: Mapping[str, str], child: pulumi.ResourceOptions) -> None:
+        """Deregister this version's AMIs beyond the newest ``keep``, with their snapshots."""
+        role = aws.iam.Role(f"{name}-lifecycle", assume_role_policy=assume_role_policy("imagebuilder.amazonaws.com"),
+                            description=f"{name}: Image Builder deletes old AMIs", tags=dict(tags), opts=child)
+        attachment = aws.iam.RolePolicyAttachment(f"{name}-lifecycle", role=role.name,
+                                                  policy_arn=EC2_IMAGE_BUILDER_LIFECYCLE_POLICY, opts=child)
+        aws.imagebuilder.LifecyclePolicy(
+            f"{name}-amis", description=f"Keep the newest {keep} AMIs of {name} {version}",
+            execution_role=role.arn, resource_type="AMI_IMAGE", status="ENABLED",
+            resource_selection={"recipes": [{"name": recipe.name, "semantic_version": version}]},
+            policy_details=[{
+                "action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
+                "filter": {"type": "COUNT", "value": keep},
+                "exclusion_rules": {"amis": {"last_launched": {"unit": "DAYS", "value": LIFECYCLE_IN_USE_DAYS}}},
+            }],
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[attachment])))
 
     # -- the group --------------------------------------------------------------------------------
     def _group(self, name: str, spec: Mapping[str, Any], core: Any, prof: Profile, lt: aws.ec2.LaunchTemplate,
@@ -651,17 +784,7 @@ class VmService(pulumi.ComponentResource):
         version = lt.latest_version.apply(str)
         spot = _spot_percentage(spec, prof)
         mixed = len(types) > 1 or spot > 0
-        refresh = dict(spec.get("instance_refresh") or {})
-        lo = int(refresh.get("min_healthy_percentage", DEFAULT_MIN_HEALTHY))
-        hi = int(refresh.get("max_healthy_percentage", min(DEFAULT_MAX_HEALTHY, lo + 100)))
-        preferences: dict[str, Any] = {
-            "min_healthy_percentage": lo, "max_healthy_percentage": hi,
-            "skip_matching": bool(refresh.get("skip_matching", True)), "auto_rollback": True,
-        }
-        if refresh.get("instance_warmup") is not None:
-            preferences["instance_warmup"] = str(refresh["instance_warmup"])
-        if alarms is not None:
-            preferences["alarm_specification"] = {"alarms": alarms.names}
+        rollout = dict(spec.get("rollout") or {})
         kwargs: dict[str, Any] = {}
         if mixed:
             kwargs["mixed_instances_policy"] = {
@@ -690,26 +813,35 @@ class VmService(pulumi.ComponentResource):
         if lb is not None:
             kwargs["target_group_arns"] = [lb.target_group_arn]
         grace = core.health_check.grace_period
+        # The new group starts at the size the service runs at now (autoscaling may have grown it), so the
+        # old group is deleted only once as many healthy instances have replaced it.
+        capacity = current_capacity(tags, core.scaling, parent=self)
+        if lb is not None:
+            kwargs["wait_for_elb_capacity"] = capacity
         return aws.autoscaling.Group(
             f"{name}-asg",
-            min_size=core.scaling.min, max_size=core.scaling.max, desired_capacity=core.scaling.desired,
+            min_size=core.scaling.min, max_size=core.scaling.max, desired_capacity=capacity,
             vpc_zone_identifiers=subnets,
             health_check_type="ELB" if lb is not None else "EC2",
             health_check_grace_period=grace,
-            default_instance_warmup=int(refresh.get("instance_warmup", grace)),
-            instance_refresh={"strategy": "Rolling", "preferences": preferences},
+            default_instance_warmup=int(rollout.get("instance_warmup", grace)),
+            wait_for_capacity_timeout=f"{rollout_timeout(spec)}s",
             enabled_metrics=["GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances",
                              "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"],
             metrics_granularity="1Minute",
             termination_policies=["OldestLaunchTemplate", "Default"],
             tags=[{"key": k, "value": v, "propagate_at_launch": False} for k, v in sorted(tags.items())],
-            # Scaling policies own the running size after creation; re-applying the initial size would
-            # undo a scale-out on every deployment.
+            # Red/black: a new launch template version replaces the group, and Pulumi creates the
+            # replacement (auto-named, beside the old one) before deleting the old one. The provider
+            # waits for the new group's instances to be healthy in the target group; if they are not
+            # within the timeout, `pulumi up` fails and the old group, never updated, keeps serving.
+            # Updating the group in place with an instance refresh instead would save the new version
+            # first, so its "rollback" would roll back to the new version (terraform-provider-aws#34189).
             # A target group on no listener yet does not health-check its targets ("unused"): create the
             # group, which relies on ELB health checks, once the listener or shared ALB rule exists.
             # The first instances fetch their secrets at boot: the role's policies must exist by then.
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                ignore_changes=["desiredCapacity"],
+                replace_on_changes=list(VERSION_PATHS), delete_before_replace=False,
                 depends_on=[*role_policies, *([lb.attachment] if lb is not None else [])])),
             **kwargs)
 
@@ -738,6 +870,42 @@ class VmService(pulumi.ComponentResource):
                 recurrence=sched["recurrence"], time_zone=sched.get("time_zone", "UTC"),
                 min_size=sched.get("min", -1), max_size=sched.get("max", -1),
                 desired_capacity=sched.get("desired", -1), opts=child)
+
+
+def current_capacity(tags: Mapping[str, str], scaling: Any, *, parent: pulumi.Resource) -> pulumi.Output[int]:
+    """The desired capacity of this service's running group(s), found by their ``Service``,
+    ``Environment`` and ``ManagedBy`` tags, kept within ``scaling.min``-``scaling.max``; ``scaling.desired``
+    when none runs yet (the first ``up``)."""
+    opts = pulumi.InvokeOutputOptions(parent=parent)
+    found = aws.autoscaling.get_ami_ids_output(
+        filters=[{"name": f"tag:{k}", "values": [tags[k]]} for k in ("Environment", "ManagedBy", "Service")],
+        opts=opts)
+
+    def sizes(names: Sequence[str] | None) -> Any:
+        if not names:
+            return []
+        return pulumi.Output.all(*[aws.autoscaling.get_group_output(name=n, opts=opts).desired_capacity
+                                   for n in sorted(names)])
+
+    return found.names.apply(sizes).apply(lambda values: rollout_capacity(scaling, values))
+
+
+def rollout_capacity(scaling: Any, running: Sequence[int | None]) -> int:
+    """The size a new group starts at: the largest running group's, within ``scaling.min``-``scaling.max``,
+    or ``scaling.desired`` when no group runs."""
+    sizes = [int(v) for v in running or [] if v is not None]
+    if not sizes:
+        return scaling.desired
+    return max(scaling.min, min(scaling.max, max(sizes)))
+
+
+def check_image_architecture(name: str, image_id: str, image_arch: str | None, types: Sequence[str]) -> str:
+    """``image_id`` when its architecture is the fleet's; else the error a preview reports."""
+    fleet = architecture(types[0])
+    if image_arch and image_arch != fleet:
+        raise ValueError(f"{name}.ami: {image_id} is an {image_arch} image but the instance types "
+                         f"({', '.join(types)}) are {fleet}: every launch would fail; use an {fleet} AMI")
+    return image_id
 
 
 def _first_ami(resources: Any) -> str:

@@ -1,4 +1,4 @@
-"""VmService: an AMI per service, a launch template, an Auto Scaling Group with instance refresh, a load balancer."""
+"""VmService: an AMI per service, a launch template, an Auto Scaling Group rolled out red/black, a load balancer."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.plan.mocks import MOCK_AMI
+from components.plan.mocks import MOCK_AMI, PlanMocks
 from components.plan.runtime import run
 from components.vm import PATTERN, VmService, architecture, render_user_data, validate_vm
 
@@ -54,8 +54,7 @@ def dev_bake():
 def dev_tuned():
     return _plan({"ami": AMI, "instance_types": ["m7i.large", "m6i.large", "m5.large"], "spot_percentage": 30,
                   "on_demand_base_capacity": 1, "scaling": {"min": 2, "max": 6, "target_cpu": 45},
-                  "instance_refresh": {"min_healthy_percentage": 100, "max_healthy_percentage": 200,
-                                       "instance_warmup": 120, "skip_matching": False},
+                  "rollout": {"timeout": 1200, "instance_warmup": 120},
                   "autoscaling": {"requests_per_target": 500,
                                   "schedules": {"night": {"recurrence": "0 20 * * *", "min": 0, "desired": 0,
                                                           "time_zone": "Europe/Paris"}}}})
@@ -87,7 +86,6 @@ def test_group_spans_private_subnets_with_elb_health_checks_and_a_300s_grace(dev
     assert group.inputs["vpcZoneIdentifiers"] == NET["private_subnet_ids"]
     assert group.inputs["healthCheckType"] == "ELB" and group.inputs["healthCheckGracePeriod"] == 300
     assert group.inputs["targetGroupArns"][0].startswith("arn:aws:elasticloadbalancing:")
-    assert group.ignore_changes == ["desiredCapacity"]
     assert dev_explicit.one("aws:lb/listener:Listener", "inventory-http").urn in group.dependencies
 
 
@@ -98,16 +96,72 @@ def test_group_waits_for_the_instance_role_policies_its_instances_use_at_boot(de
         in group.dependencies
 
 
-def test_instance_refresh_rolls_back_on_the_service_alarms(dev_explicit):
+def test_a_new_launch_template_version_replaces_the_group_creating_the_new_one_first(dev_explicit):
     group = dev_explicit.one("aws:autoscaling/group:Group")
-    refresh = group.inputs["instanceRefresh"]
-    assert refresh["strategy"] == "Rolling"
-    prefs = refresh["preferences"]
-    assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"]) == (90, 150)
-    assert prefs["autoRollback"] is True and prefs["skipMatching"] is True
-    alarm_names = sorted(prefs["alarmSpecification"]["alarms"])
-    assert [n.rsplit("-", 1)[0] for n in alarm_names] == ["inventory-5xx-rate", "inventory-p99-latency",
-                                                          "inventory-unhealthy"]
+    assert set(group.replace_on_changes) == {
+        "launchTemplate.version", "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.version"}
+    # Create-before-delete, and an auto-generated name so that both groups can exist side by side.
+    assert group.delete_before_replace is False
+    assert "name" not in group.inputs and "namePrefix" not in group.inputs
+
+
+def test_the_old_group_is_never_updated_to_the_new_version_by_an_instance_refresh(dev_explicit):
+    # An instance refresh saves the new version on the group before starting, so its rollback restores
+    # the new version (terraform-provider-aws#34189); the red/black rollout never touches the old group.
+    group = dev_explicit.one("aws:autoscaling/group:Group")
+    assert "instanceRefresh" not in group.inputs
+
+
+def test_up_waits_for_the_new_group_to_be_healthy_in_the_load_balancer_with_a_bounded_timeout(dev_explicit):
+    group = dev_explicit.one("aws:autoscaling/group:Group")
+    assert group.inputs["waitForElbCapacity"] == group.inputs["desiredCapacity"] == 1
+    assert group.inputs["waitForCapacityTimeout"] == "900s"
+    assert group.inputs["healthCheckType"] == "ELB"
+
+
+def test_scaling_policies_follow_the_replaced_group(dev_explicit):
+    group = dev_explicit.one("aws:autoscaling/group:Group")
+    for policy in dev_explicit.of_type("aws:autoscaling/policy:Policy"):
+        assert group.urn in policy.property_dependencies["autoscalingGroupName"]
+
+
+class _RunningGroupMocks(PlanMocks):
+    """A service whose current group autoscaling has grown to ``size`` instances."""
+
+    def __init__(self, size, **kwargs):
+        super().__init__(**kwargs)
+        self.size = size
+
+    def call(self, args):
+        if args.token == "aws:autoscaling/getAmiIds:getAmiIds":
+            return {"names": ["inventory-asg-1a2b3c4"], "arns": [], "id": "us-east-1"}
+        if args.token == "aws:autoscaling/getGroup:getGroup":
+            return {"name": args.args["name"], "desiredCapacity": self.size, "minSize": 2, "maxSize": 10,
+                    "id": args.args["name"]}
+        return super().call(args)
+
+
+@pytest.mark.parametrize("size, expected", [(7, 7), (30, 10), (0, 2)])
+def test_a_new_group_starts_at_the_running_group_size_within_min_and_max(size, expected):
+    graph = run(lambda: VmService("inventory", {"ami": AMI, "scaling": {"min": 2, "max": 10}}, network=NET,
+                                  profile="prod", project_dir=ROOT),
+                config={"microservices:environment": "prod", "aws:region": "us-east-1"}, stack="prod",
+                mocks=_RunningGroupMocks(size, region="us-east-1"))
+    group = graph.one("aws:autoscaling/group:Group")
+    assert group.inputs["desiredCapacity"] == group.inputs["waitForElbCapacity"] == expected
+    lookup = [args for token, args in graph.invokes if token == "aws:autoscaling/getAmiIds:getAmiIds"]
+    assert lookup and {f["name"]: f["values"] for f in lookup[0]["filters"]} == {
+        "tag:Service": ["inventory"], "tag:Environment": ["prod"], "tag:ManagedBy": ["pulumi"]}
+
+
+def test_the_first_group_starts_at_the_configured_desired_size():
+    graph = _plan({"ami": AMI, "scaling": {"min": 1, "max": 6, "desired": 3}})
+    assert graph.one("aws:autoscaling/group:Group").inputs["desiredCapacity"] == 3
+
+
+def test_rollout_timeout_follows_the_grace_period_unless_set():
+    graph = _plan({"ami": AMI, "health_check": {"grace_period": 900}})
+    assert graph.one("aws:autoscaling/group:Group").inputs["waitForCapacityTimeout"] == "1500s"
 
 
 def test_cpu_target_tracking_uses_the_core_target(dev_explicit):
@@ -179,8 +233,59 @@ def test_lookup_finds_the_newest_own_ami_tagged_with_service_and_version(prod_lo
     assert call["owners"] == ["self"] and call["mostRecent"] is True
     filters = {f["name"]: f["values"] for f in call["filters"]}
     assert filters == {"tag:Service": ["inventory"], "tag:Version": ["2.3.1"], "tag:Team": ["stock"],
-                       "state": ["available"]}
+                       "state": ["available"], "architecture": ["arm64"]}
     assert prod_lookup.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["imageId"] == MOCK_AMI
+
+
+@pytest.mark.parametrize("types, arch", [(["m7i.large"], "x86_64"), (["t4g.small"], "arm64")])
+def test_lookup_only_finds_amis_of_the_fleet_architecture(types, arch):
+    graph = _plan({"ami": {"lookup": {"version": "1.0.0"}}, "instance_types": types, "spot_percentage": 0})
+    call = next(args for token, args in graph.invokes if token == "aws:ec2/getAmi:getAmi")
+    assert {f["name"]: f["values"] for f in call["filters"]}["architecture"] == [arch]
+
+
+class _AmiArchitectureMocks(PlanMocks):
+    def __init__(self, arch, **kwargs):
+        super().__init__(**kwargs)
+        self.arch = arch
+
+    def call(self, args):
+        if args.token == "aws:ec2/getAmi:getAmi":
+            return {"id": AMI, "imageId": AMI, "architecture": self.arch}
+        return super().call(args)
+
+
+def _plan_with_ami_architecture(arch, spec):
+    return run(lambda: VmService("inventory", spec, network=NET, profile="dev", project_dir=ROOT),
+               config={"microservices:environment": "dev", "aws:region": "us-east-1"}, stack="dev",
+               mocks=_AmiArchitectureMocks(arch, region="us-east-1"))
+
+
+def test_an_explicit_ami_of_another_architecture_fails_the_preview_naming_both():
+    # Raised while the launch template's image_id resolves, so the preview fails before anything launches.
+    # (Asserted on the check itself: a program failing mid-flight leaves tasks on the mock runtime's loop.)
+    from components.vm import check_image_architecture
+    with pytest.raises(ValueError) as info:
+        check_image_architecture("inventory", AMI, "x86_64", ["t4g.small", "t4g.medium"])
+    assert str(info.value).startswith(f"inventory.ami: {AMI} is an x86_64 image but the instance types "
+                                      "(t4g.small, t4g.medium) are arm64")
+    assert check_image_architecture("inventory", AMI, "arm64", ["t4g.small"]) == AMI
+
+
+def test_an_explicit_ami_of_the_fleet_architecture_is_launched():
+    graph = _plan_with_ami_architecture("arm64", {"ami": AMI})
+    assert graph.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["imageId"] == AMI
+    (call,) = [args for token, args in graph.invokes if token == "aws:ec2/getAmi:getAmi"]
+    assert call["filters"] == [{"name": "image-id", "values": [AMI]}]
+
+
+def test_parameter_architecture_reads_the_usual_ami_parameter_names():
+    from components.vm import parameter_architecture
+    assert parameter_architecture("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64") == "arm64"
+    assert parameter_architecture("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64") == "x86_64"
+    assert parameter_architecture("/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id") \
+        == "x86_64"
+    assert parameter_architecture("/golden/inventory-base") is None
 
 
 # -- bake -----------------------------------------------------------------------------------------
@@ -238,6 +343,68 @@ def test_bake_pipeline_and_image_are_wired_and_the_group_launches_the_baked_ami(
     assert len(build_policies) == 2 and set(build_policies) <= set(image.dependencies)
 
 
+def test_the_group_launches_the_newest_ami_the_recipe_version_produced_pipeline_runs_included(dev_bake):
+    image = dev_bake.one("aws:imagebuilder/image:Image")
+    (call,) = [args for token, args in dev_bake.invokes if token == "aws:ec2/getAmi:getAmi"]
+    filters = {f["name"]: f["values"] for f in call["filters"]}
+    # Every build of this recipe version, the image's and the scheduled pipeline's: ".../1.0.0/*".
+    assert filters["tag:Ec2ImageBuilderArn"] == [
+        "arn:aws:imagebuilder:us-east-1:123456789012:image/inventory-image/1.0.0/*"]
+    assert filters["state"] == ["available"] and call["owners"] == ["self"] and call["mostRecent"] is True
+    # The lookup waits for the image, so the first `up` finds the AMI it just baked.
+    assert image.urn in dev_bake.one("aws:ec2/launchTemplate:LaunchTemplate").dependencies
+
+
+class _RebakedMocks(PlanMocks):
+    """The pipeline has built a newer AMI of the recipe version since the last ``up``."""
+
+    def call(self, args):
+        if args.token == "aws:ec2/getAmi:getAmi":
+            return {"id": "ami-0fedcba9876543210", "imageId": "ami-0fedcba9876543210", "architecture": "arm64"}
+        return super().call(args)
+
+
+def test_a_scheduled_rebake_is_rolled_out_by_the_next_up_as_a_new_launch_template_version():
+    spec = {"ami": {"bake": {"version": "1.0.0", "schedule": "cron(0 3 ? * MON *)"}}}
+    graph = run(lambda: VmService("inventory", spec, network=NET, profile="dev", project_dir=ROOT),
+                config={"microservices:environment": "dev", "aws:region": "us-east-1"}, stack="dev",
+                mocks=_RebakedMocks(region="us-east-1"))
+    assert graph.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["imageId"] == "ami-0fedcba9876543210"
+
+
+def test_old_amis_of_the_version_are_deregistered_with_their_snapshots_keeping_the_newest(dev_bake):
+    policy = dev_bake.one("aws:imagebuilder/lifecyclePolicy:LifecyclePolicy", "inventory-amis")
+    assert policy.inputs["resourceType"] == "AMI_IMAGE" and policy.inputs["status"] == "ENABLED"
+    (detail,) = policy.inputs["policyDetails"]
+    assert detail["action"] == {"type": "DELETE", "includeResources": {"amis": True, "snapshots": True}}
+    assert detail["filter"] == {"type": "COUNT", "value": 5}
+    assert detail["exclusionRules"] == {"amis": {"lastLaunched": {"unit": "DAYS", "value": 30}}}
+    recipe = dev_bake.one("aws:imagebuilder/imageRecipe:ImageRecipe")
+    assert policy.inputs["resourceSelection"]["recipes"][0]["semanticVersion"] == "1.0.0"
+    assert recipe.urn in policy.property_dependencies["resourceSelection"]
+    role = dev_bake.one("aws:iam/role:Role", "inventory-lifecycle")
+    assert '"Service": "imagebuilder.amazonaws.com"' in role.inputs["assumeRolePolicy"]
+    attachment = dev_bake.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "inventory-lifecycle")
+    assert attachment.inputs["policyArn"].endswith("service-role/EC2ImageBuilderLifecycleExecutionPolicy")
+    assert attachment.urn in policy.dependencies
+
+
+def test_bake_waits_its_timeout_and_tests_run_their_own():
+    graph = _plan({"ami": {"bake": {"version": "1.0.0", "timeout": 240, "tests_timeout": 90, "keep": 3}}})
+    image = graph.one("aws:imagebuilder/image:Image")
+    assert image.custom_timeouts == {"create": "240m"}
+    assert image.get("imageTestsConfiguration.timeoutMinutes") == 90
+    assert graph.one("aws:imagebuilder/imagePipeline:ImagePipeline").get(
+        "imageTestsConfiguration.timeoutMinutes") == 90
+    assert graph.one("aws:imagebuilder/lifecyclePolicy:LifecyclePolicy").inputs["policyDetails"][0]["filter"][
+        "value"] == 3
+
+
+def test_bake_timeout_defaults_to_two_hours_not_the_providers_one(dev_bake):
+    image = dev_bake.one("aws:imagebuilder/image:Image")
+    assert image.custom_timeouts == {"create": "120m"}
+
+
 def test_baked_image_root_volume_matches_the_launch_template_volume():
     graph = _plan({"ami": {"bake": {"version": "1.0.0", "build_instance_type": "m7i.large"}}, "root_volume_size": 8,
                    "instance_type": "m7i.large"})
@@ -267,11 +434,9 @@ def test_mixed_instances_take_the_types_in_order_and_the_spot_share(dev_tuned):
     assert dev_tuned.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["instanceType"] == "m7i.large"
 
 
-def test_instance_refresh_settings_are_passed_through(dev_tuned):
+def test_rollout_settings_are_passed_through(dev_tuned):
     group = dev_tuned.one("aws:autoscaling/group:Group")
-    prefs = group.get("instanceRefresh.preferences")
-    assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"], prefs["instanceWarmup"],
-            prefs["skipMatching"]) == (100, 200, "120", False)
+    assert group.inputs["waitForCapacityTimeout"] == "1200s"
     assert group.inputs["defaultInstanceWarmup"] == 120
 
 
@@ -307,7 +472,8 @@ def test_unexposed_service_has_no_load_balancer_and_uses_ec2_health_checks():
     assert graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") == []
     group = graph.one("aws:autoscaling/group:Group")
     assert group.inputs["healthCheckType"] == "EC2" and "targetGroupArns" not in group.inputs
-    assert group.get("instanceRefresh.preferences.autoRollback") is True
+    # Without a load balancer the provider waits for the group's instances to be InService (EC2 health).
+    assert "waitForElbCapacity" not in group.inputs and group.inputs["waitForCapacityTimeout"] == "900s"
 
 
 # -- validation -----------------------------------------------------------------------------------
@@ -329,17 +495,30 @@ def _check(spec, *fragments, environment="dev"):
     ({"health_check": {"path": "/" + "x" * 1024}}, "health_check.path", "at most 1024 characters"),
     ({"port": 70000}, "port", "between 1 and 65535"),
     ({"port": 0}, "port", "between 1 and 65535"),
-    ({"instance_refresh": {"min_healthy_percentage": 101}}, "min_healthy_percentage", "between 0 and 100"),
-    ({"instance_refresh": {"max_healthy_percentage": 99}}, "max_healthy_percentage", "between 100 and 200"),
-    ({"instance_refresh": {"max_healthy_percentage": 201}}, "max_healthy_percentage", "between 100 and 200"),
-    ({"instance_refresh": {"min_healthy_percentage": 50, "max_healthy_percentage": 160}},
-     "max_healthy_percentage", "at most 100 above min_healthy_percentage (50), got 160"),
-    ({"instance_refresh": {"max_healthy_percentage": 200}}, "max_healthy_percentage",
-     "at most 100 above default min_healthy_percentage (90), got 200"),
+    ({"instance_refresh": {"min_healthy_percentage": 90}}, "services.inventory.instance_refresh",
+     "is no longer used"),
+    ({"rollout": {"timeout": 200}}, "rollout.timeout", "between 300 and 7200"),
+    ({"rollout": {"timeout": 7201}}, "rollout.timeout", "between 300 and 7200"),
+    ({"rollout": {"timeout": 600}, "health_check": {"grace_period": 600}}, "rollout.timeout",
+     "must be more than health_check.grace_period (600 s), got 600"),
     ({"environment": {f"V{i}": "x" * 200 for i in range(80)}}, "services.inventory.environment",
      "more than EC2 allows (16384)"),
-    ({"instance_refresh": {"instance_warmup": 3601}}, "instance_refresh.instance_warmup", "between 0 and 3600"),
-    ({"instance_refresh": {"skip_matching": "yes"}}, "instance_refresh.skip_matching", "true or false"),
+    ({"rollout": {"instance_warmup": 3601}}, "rollout.instance_warmup", "between 0 and 3600"),
+    ({"ami": {"bake": {"version": "1.0.0", "timeout": 30}}}, "ami.bake.timeout", "between 60 and 1440"),
+    ({"ami": {"bake": {"version": "1.0.0", "tests_timeout": 1441}}}, "ami.bake.tests_timeout", "between 60 and 1440"),
+    ({"ami": {"bake": {"version": "1.0.0", "timeout": 90, "tests_timeout": 120}}}, "ami.bake.timeout",
+     "must be more than tests_timeout (120 minutes"),
+    ({"ami": {"bake": {"version": "1.0.0", "timeout": 60}}}, "ami.bake.timeout",
+     "must be more than tests_timeout (60 minutes"),
+    ({"ami": {"bake": {"version": "1.0.0", "keep": 1}}}, "ami.bake.keep", "between 2 and 100"),
+    ({"ami": {"bake": {"version": "1.0.0", "build_instance_type": "m7i.large"}}}, "ami.bake.build_instance_type",
+     "builds x86_64 images ('m7i.large') but the profile's instance_type (t4g.small: arm64) need arm64"),
+    ({"instance_types": ["m7g.large", "c7g.large"], "ami": {"bake": {"version": "1.0.0",
+                                                                    "build_instance_type": "c6i.large"}}},
+     "ami.bake.build_instance_type", "instance_types (m7g.large, c7g.large: arm64) need arm64"),
+    ({"instance_type": "m7i.large", "ami": {"bake": {"version": "1.0.0", "parent_parameter":
+                                                     "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"}}},
+     "ami.bake.parent_parameter", "names an arm64 image"),
     ({"spot_percentage": 101}, "spot_percentage", "between 0 and 100"),
     ({"spot_percentage": -1}, "spot_percentage", "between 0 and 100"),
     ({"on_demand_base_capacity": 5, "scaling": {"max": 3}}, "on_demand_base_capacity", "at most scaling.max (3)"),
@@ -391,7 +570,7 @@ def _check(spec, *fragments, environment="dev"):
      "an EC2 instance type"),
     ({"ami": {"bake": {"version": "1.0.0", "document": "component.json"}}}, "ami.bake.document", "a .yaml file"),
     ({"instance_types": [f"m7g.{i}xlarge" for i in range(21)]}, "instance_types", "at most 20 instance types"),
-    ({"instance_refresh": {"strategy": "Rolling"}}, "instance_refresh.strategy", "unknown key"),
+    ({"rollout": {"strategy": "Rolling"}}, "rollout.strategy", "unknown key"),
     ({"autoscaling": {"scale_in": True}}, "autoscaling.scale_in", "unknown key"),
     ({"autoscaling": {"warm_pool": {"min_size": 1001}}}, "warm_pool.min_size", "between 0 and 1000"),
     ({"autoscaling": {"warm_pool": {"max_prepared_capacity": -1}}}, "warm_pool.max_prepared_capacity",
@@ -512,6 +691,20 @@ def test_sample_component_installs_and_enables_a_systemd_unit():
     assert unit["path"] == "/etc/systemd/system/inventory.service"
     assert "EnvironmentFile=-/run/inventory/secrets.env" in unit["content"]
     assert "systemctl enable inventory.service" in steps["EnableUnit"]["inputs"]["commands"]
+
+
+def test_sample_unit_waits_for_the_configuration_user_data_writes_on_first_boot():
+    doc = yaml.safe_load((ROOT / "services/inventory/component.yaml").read_text())
+    steps = {s["name"]: s for phase in doc["phases"] for s in phase["steps"]}
+    unit = steps["InstallUnit"]["inputs"][0]["content"]
+    # Enabled at bake time, the unit would start on first boot before cloud-init writes its environment.
+    assert "ConditionPathExists=/etc/inventory/environment" in unit
+    assert "EnvironmentFile=/etc/inventory/environment" in unit
+    script = render_user_data("inventory", "dev", 8080, {}, {"DB": DB_ARN})
+    assert script.index("cat > /etc/inventory/environment") < script.index("systemctl restart inventory.service")
+    # The image test instance has no user data: the test writes the file before starting the unit.
+    test_commands = steps["AnswersHealthChecks"]["inputs"]["commands"]
+    assert "/etc/inventory/environment" in test_commands[0] and test_commands[1] == "systemctl start inventory.service"
 
 
 @pytest.fixture(scope="module")

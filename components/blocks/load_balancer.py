@@ -20,7 +20,7 @@ Used by the ``vm`` and ``ecs`` patterns (and anything else that puts targets beh
                              target_security_group_id=sg.id, tags=tags,
                              shared=ctx.shared.get(shared_key(spec)))   # None unless load_balancer.shared
     alarms = standard_alarms(name, lb, profile=profile, tags=tags, opts=child)
-    alarms.names   # -> ASG instance refresh alarm_specification / ECS deployment alarms
+    alarms.names   # -> ECS deployment alarms
 
 The load balancer's security group opens only the listener ports to ``allowed_cidrs``; the
 service's security group admits the service port only from the load balancer's security group.
@@ -669,7 +669,7 @@ class ServiceAlarms:
 
     alarms: list[aws.cloudwatch.MetricAlarm]
     names: list[pulumi.Output[str]]
-    """Alarm names (ASG instance refresh ``alarm_specification``, ECS deployment ``alarms``)."""
+    """Alarm names (ECS deployment ``alarms``)."""
     arns: list[pulumi.Output[str]]
     """Alarm ARNs (CodeDeploy and other rollback triggers)."""
 

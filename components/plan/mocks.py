@@ -276,6 +276,19 @@ class PlanMocks(pulumi.runtime.Mocks):
             return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com",
                     "description": region}
         if token == "aws:ec2/getAmi:getAmi":
+            built = next((f["values"][0] for f in a.get("filters", []) if f.get("name") == "tag:Ec2ImageBuilderArn"
+                          and f.get("values")), None)
+            if built:
+                # The newest AMI of an Image Builder recipe version: the one its Image resource built.
+                _, image_name, version = built.rsplit("/", 3)[:3]
+                ami = f"ami-{_digest(image_name, version)}"
+                return {"id": ami, "imageId": ami, "name": f"{image_name}-{version}", "architecture": "arm64",
+                        "creationDate": "2026-01-01T00:00:00.000Z", "ownerId": ACCOUNT_ID, "tags": {}}
+            by_id = next((f["values"][0] for f in a.get("filters", []) if f.get("name") == "image-id"
+                          and f.get("values")), None)
+            if by_id:
+                # An explicit AMI: offline its architecture is unknown (None), so no check fails on it.
+                return {"id": by_id, "imageId": by_id, "name": by_id, "ownerId": ACCOUNT_ID, "tags": {}}
             return {"id": MOCK_AMI, "imageId": MOCK_AMI, "name": "mock-ami", "architecture": "x86_64",
                     "creationDate": "2026-01-01T00:00:00.000Z", "ownerId": ACCOUNT_ID,
                     "tags": {t["name"].removeprefix("tag:"): t["values"][0] for t in a.get("filters", [])

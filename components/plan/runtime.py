@@ -115,6 +115,7 @@ class Recorded:
     source: str | None
     ignore_changes: list[str] = field(default_factory=list)
     replace_on_changes: list[str] = field(default_factory=list)
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
     additional_secret_outputs: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
     custom_timeouts: dict[str, str] = field(default_factory=dict)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..blocks.access import normalize_bucket, validate_access
 from ..profiles import LOG_RETENTION_DAYS
-from ..service_spec import validate_environment, validate_secrets, validate_tags
+from ..service_spec import validate_environment, validate_secrets, validate_secrets_kms_keys, validate_tags
 from ..validation import Problems, is_unknown, join_path
 from .schedule import schedule_expression_error
 
@@ -65,7 +65,7 @@ SQS_DEFAULTS = {"report_batch_item_failures": True, "max_receive_count": 5}
 
 FUNCTION_KEYS = (
     "code", "zip", "s3", "image", "package_type", "runtime", "handler", "architecture", "memory",
-    "timeout", "ephemeral_storage", "environment", "secrets", "reserved_concurrency", "tracing",
+    "timeout", "ephemeral_storage", "environment", "secrets", "secrets_kms_keys", "reserved_concurrency", "tracing",
     "log_retention_days", "vpc", "deployment_config", "access", "triggers", "tags",
 )
 
@@ -187,6 +187,7 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
     env, secrets = spec.get("environment"), spec.get("secrets")
     validate_environment(env, p("environment"), problems)
     validate_secrets(secrets, p("secrets"), problems, env)
+    validate_secrets_kms_keys(spec.get("secrets_kms_keys"), p("secrets_kms_keys"), problems, secrets)
     validate_tags(spec.get("tags"), p("tags"), problems)
     if isinstance(env, Mapping) and isinstance(secrets or {}, Mapping) and not is_unknown(env):
         size = environment_size(env, secrets or {})

@@ -1,0 +1,144 @@
+"""What the services need from the network: interface endpoints without NAT, two AZs per ALB, subnets big
+enough for load balancers, only the region's own AZs."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.catalog import load_catalog
+from components.network import Network, validate_network
+from tests.conftest import ROOT, assert_problem
+
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+AMI = "ami-0123456789abcdef0"
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:shop/db"
+PARAM = "arn:aws:ssm:us-east-1:123456789012:parameter/shop/key"
+ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cart:1.0.0"
+
+
+def _catalog(services, network, environment="dev"):
+    return lambda: load_catalog({"environment": environment, "catalog_dir": "", "network": network,
+                                 "services": services}, ROOT)
+
+
+# -- interface endpoints --------------------------------------------------------------------------
+
+def test_endpoints_are_interface_endpoints_with_private_dns_in_every_private_subnet(plan):
+    graph = plan(lambda: Network("net", {"availability_zones": 3, "nat": "none",
+                                         "endpoints": ["ssm", "ecr.dkr", "secretsmanager"]}))
+    endpoints = {r.name: r for r in graph.of_type(ENDPOINT) if r.inputs["vpcEndpointType"] == "Interface"}
+    assert sorted(endpoints) == ["net-endpoint-ecr-dkr", "net-endpoint-secretsmanager", "net-endpoint-ssm"]
+    ssm = endpoints["net-endpoint-ssm"]
+    assert ssm.inputs["serviceName"] == "com.amazonaws.us-east-1.ssm" and ssm.inputs["privateDnsEnabled"] is True
+    private = [r.urn for r in graph.of_type("aws:ec2/subnet:Subnet") if r.name.startswith("net-private-")]
+    assert sorted(ssm.property_dependencies["subnetIds"]) == sorted(private) and len(ssm.inputs["subnetIds"]) == 3
+    sg = graph.one("aws:ec2/securityGroup:SecurityGroup", "net-endpoints")
+    assert ssm.property_dependencies["securityGroupIds"] == [sg.urn]
+
+
+def test_endpoint_security_group_admits_only_https_from_the_vpc(plan):
+    graph = plan(lambda: Network("net", {"cidr": "10.7.0.0/16", "endpoints": ["logs"]}))
+    (rule,) = [r for r in graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+               if r.name.startswith("net-endpoints")]
+    assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 443, 443)
+    assert rule.inputs["cidrIpv4"] == "10.7.0.0/16"
+    assert graph.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") == []
+
+
+def test_no_endpoints_by_default_only_the_s3_gateway(plan):
+    graph = plan(lambda: Network("net", {"nat": "none"}))
+    assert [r.inputs["vpcEndpointType"] for r in graph.of_type(ENDPOINT)] == ["Gateway"]
+
+
+@pytest.mark.parametrize("args, fragments", [
+    ({"endpoints": ["ssm", "s3"]}, ("net.endpoints[1]", "must be one of", "'s3'")),
+    ({"endpoints": ["ssm", "ssm"]}, ("net.endpoints", "lists a service twice")),
+    ({"endpoints": "ssm"}, ("net.endpoints", "must be a list")),
+    ({"vpc_id": "vpc-1", "private_subnet_ids": ["s"], "endpoints": ["ssm"]}, ("net.endpoints", "cannot be set with vpc_id")),
+    ({"cidr": "10.0.0.0/22"}, ("net.cidr", "prefix from /16 to /21", "a /22 VPC would give /28")),
+])
+def test_rejects_bad_endpoint_and_cidr_args(args, fragments):
+    assert_problem(lambda: validate_network(args, "net").raise_if_any(), *fragments)
+
+
+def test_a_21_vpc_is_accepted_and_its_public_subnets_are_27(plan):
+    graph = plan(lambda: Network("net", {"cidr": "10.1.0.0/21"}))
+    public = [r for r in graph.of_type("aws:ec2/subnet:Subnet") if r.name.startswith("net-public-")]
+    assert {r.inputs["cidrBlock"].split("/")[1] for r in public} == {"27"}
+
+
+# -- without NAT, every need is met by an endpoint or reported ----------------------------------------
+
+def test_no_nat_reports_the_endpoints_a_bake_and_secrets_need():
+    services = {"inventory": {"pattern": "vm", "ami": {"bake": {"version": "1.0.0"}}, "expose": "none",
+                              "secrets": {"DB": SECRET, "KEY": PARAM}}}
+    lines = assert_problem(_catalog(services, {"nat": "none"}), "network.endpoints",
+                           "lacks ec2messages, imagebuilder, logs, ssm, ssmmessages",
+                           "services.inventory (the Image Builder bake)", "network.nat is 'none'")
+    assert any("lacks secretsmanager, ssm, needed by services.inventory (its secrets)" in line for line in lines)
+
+
+def test_no_nat_is_accepted_when_the_endpoints_cover_every_need():
+    services = {"inventory": {"pattern": "vm", "ami": {"bake": {"version": "1.0.0"}}, "expose": "none",
+                              "secrets": {"DB": SECRET}},
+                "cart": {"pattern": "ecs", "image": {"ref": ECR}, "expose": "none"}}
+    network = {"nat": "none", "endpoints": ["ec2messages", "imagebuilder", "logs", "ssm", "ssmmessages",
+                                            "secretsmanager", "ecr.api", "ecr.dkr"]}
+    assert load_catalog({"environment": "dev", "catalog_dir": "", "network": network, "services": services}, ROOT)
+
+
+def test_no_nat_reports_ecr_and_logs_for_containers_and_images_from_other_registries():
+    services = {"cart": {"pattern": "ecs", "image": {"ref": ECR}, "expose": "none"},
+                "shop": {"pattern": "ecs", "image": {"ref": "public.ecr.aws/acme/shop:3.1.0"}, "expose": "none"}}
+    lines = assert_problem(_catalog(services, {"nat": "none", "endpoints": ["logs"]}), "network.endpoints",
+                           "lacks ecr.api, ecr.dkr, needed by services.cart (ECR image pulls)")
+    assert any("services.shop.image.ref" in line and "outside this account's ECR (public.ecr.aws)" in line
+               for line in lines)
+
+
+def test_no_nat_checks_eks_nodes_and_lambda_functions_in_the_vpc():
+    services = {"web": {"pattern": "eks", "image": {"ref": ECR}, "expose": "internal"},
+                "orders-api": {"pattern": "lambda", "code": "services/orders-api", "vpc": True,
+                               "secrets": {"KEY": PARAM}}}
+    lines = assert_problem(_catalog(services, {"nat": "none", "availability_zones": 2}), "network.endpoints",
+                           "ec2", "eks-auth", "sts", "services.web (EKS nodes)")
+    assert any("elasticloadbalancing, needed by services.web (the load balancer controller)" in line for line in lines)
+    assert any("lacks ssm, needed by services.orders-api (its secrets)" in line for line in lines)
+
+
+def test_nat_makes_endpoints_optional():
+    services = {"inventory": {"pattern": "vm", "ami": {"bake": {"version": "1.0.0"}}, "expose": "none"}}
+    assert load_catalog({"environment": "dev", "catalog_dir": "", "network": {"nat": "single"},
+                         "services": services}, ROOT)
+
+
+# -- load balancers need two AZs ----------------------------------------------------------------------
+
+def test_one_az_with_a_load_balanced_service_names_both_settings():
+    services = {"inventory": {"pattern": "vm", "ami": AMI, "expose": "public"}}
+    assert_problem(_catalog(services, {"availability_zones": 1}), "network.availability_zones",
+                   "is 1 but services.inventory.expose is 'public'", "at least two Availability Zones")
+
+
+def test_one_az_is_fine_without_a_load_balancer_or_with_an_nlb():
+    services = {"inventory": {"pattern": "vm", "ami": AMI, "expose": "none"},
+                "ledger": {"pattern": "vm", "ami": AMI, "load_balancer": {"type": "nlb"}}}
+    assert load_catalog({"environment": "dev", "catalog_dir": "", "network": {"availability_zones": 1},
+                         "services": services}, ROOT)
+
+
+def test_bring_your_own_vpc_with_one_public_subnet_is_refused_for_a_public_alb():
+    services = {"cart": {"pattern": "ecs", "image": {"ref": ECR}, "expose": "public"}}
+    network = {"vpc_id": "vpc-1", "private_subnet_ids": ["subnet-a", "subnet-b"], "public_subnet_ids": ["subnet-c"]}
+    assert_problem(_catalog(services, network), "network.public_subnet_ids", "lists 1 subnet",
+                   "services.cart (expose 'public')")
+
+
+# -- Availability Zones ------------------------------------------------------------------------------
+
+def test_zones_are_looked_up_among_the_regions_own_not_local_zones(plan):
+    graph = plan(lambda: Network("net", {}))
+    (call,) = [args for token, args in graph.invokes
+               if token == "aws:index/getAvailabilityZones:getAvailabilityZones"]
+    assert call["state"] == "available"
+    assert call["filters"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
