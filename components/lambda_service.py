@@ -26,6 +26,7 @@ from .blocks.logs import log_group
 from .patterns import BuildContext, Pattern, ValidationContext
 from .policy import PUBLIC_URL_TAG
 from .profiles import Profile, get_profile
+from .serverless.deployment import LambdaDeployment, deployment_minutes
 from .serverless.http_api import HttpApi, HttpApiArgs
 from .serverless.notifications import S3Notifications
 from .serverless.packaging import Package, build_package
@@ -52,26 +53,8 @@ VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutio
 XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 CODEDEPLOY_LAMBDA = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"
 ALIAS = "live"
-
-# The deployment script CodeDeploy needs to move the alias: Pulumi publishes the version, CodeDeploy
-# shifts traffic to it and rolls back on the error alarm. Runs with the AWS CLI on the deploying machine.
-DEPLOY_SCRIPT = r"""set -eu
-current=$(aws lambda get-alias --function-name "$FUNCTION" --name "$ALIAS" --query FunctionVersion --output text)
-if [ "$current" = "$TARGET_VERSION" ]; then exit 0; fi
-appspec=$(printf '{"version":0.0,"Resources":[{"fn":{"Type":"AWS::Lambda::Function","Properties":{"Name":"%s","Alias":"%s","CurrentVersion":"%s","TargetVersion":"%s"}}}]}' "$FUNCTION" "$ALIAS" "$current" "$TARGET_VERSION")
-revision=$(printf '{"revisionType":"AppSpecContent","appSpecContent":{"content":%s}}' "$(printf '%s' "$appspec" | sed 's/"/\\"/g; s/^/"/; s/$/"/')")
-id=$(aws deploy create-deployment --application-name "$APPLICATION" --deployment-group-name "$GROUP" --revision "$revision" --query deploymentId --output text)
-echo "CodeDeploy deployment $id: $FUNCTION:$ALIAS $current -> $TARGET_VERSION"
-while true; do
-  status=$(aws deploy get-deployment --deployment-id "$id" --query deploymentInfo.status --output text)
-  case "$status" in
-    Succeeded) exit 0 ;;
-    Failed|Stopped) echo "deployment $id $status (rolled back)" >&2; exit 1 ;;
-  esac
-  sleep 15
-done
-"""
-
+#: Added to the configuration's traffic-shifting time to bound the wait for a deployment.
+DEPLOY_MARGIN_MINUTES = 15
 
 class LambdaServiceArgs(TypedDict):
     """A Lambda function, its code and its triggers. Exactly one of ``code``, ``zip``, ``s3``, ``image``."""
@@ -120,6 +103,13 @@ class LambdaServiceArgs(TypedDict):
     ``Linear10PercentEvery1Minute`` (2, 3, 10 minutes) or ``AllAtOnce``; rolled back when the error alarm
     fires. Default: the profile's (staging and prod ``Canary10Percent5Minutes``; dev none: the alias
     points straight at the new version)."""
+    pre_traffic_hook: NotRequired[str]
+    """A function CodeDeploy invokes before shifting any traffic (AppSpec ``BeforeAllowTraffic``), which
+    tests the new version and reports with ``PutLifecycleEventHookExecutionStatus``; its name must start with
+    ``CodeDeployHook_``. Default: none."""
+    redeploy: NotRequired[str]
+    """Any token; a new value deploys the current version again through CodeDeploy even though it failed
+    its last deployment (a failed version is otherwise never deployed again). Default: none."""
     access: NotRequired[Mapping[str, Mapping[str, str]]]
     """Least-privilege access to other resources, by name or ARN: ``buckets``/``tables``/``streams``:
     ``read | write | read_write``; ``queues``: ``consume | send | consume_send``. Default: none."""
@@ -295,7 +285,8 @@ class LambdaService(pulumi.ComponentResource):
                 alarm_actions=alarm_actions, ok_actions=alarm_actions, tags=tags, opts=child)
 
         if config_name:
-            self._codedeploy(name, config_name, fn, alias, errors, account, tags, child)
+            self._codedeploy(name, config_name, fn, alias, errors, account, tags, child,
+                             redeploy=args.get("redeploy"), pre_traffic_hook=args.get("pre_traffic_hook"))
 
         self.function_name = fn.name
         self.function_arn = fn.arn
@@ -309,9 +300,7 @@ class LambdaService(pulumi.ComponentResource):
 
     def _codedeploy(self, name: str, config_name: str, fn: aws.lambda_.Function, alias: aws.lambda_.Alias,
                     errors: aws.cloudwatch.MetricAlarm, account: Account, tags: dict[str, str],
-                    child: pulumi.ResourceOptions) -> None:
-        import pulumi_command as command
-
+                    child: pulumi.ResourceOptions, *, redeploy: Any = None, pre_traffic_hook: str | None = None) -> None:
         role = aws.iam.Role(f"{name}-deploy-role", assume_role_policy=assume_role_policy("codedeploy.amazonaws.com"),
                             tags=tags, opts=child)
         attachment = aws.iam.RolePolicyAttachment(f"{name}-deploy-policy", role=role.name,
@@ -324,16 +313,20 @@ class LambdaService(pulumi.ComponentResource):
             auto_rollback_configuration={"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]},
             alarm_configuration={"enabled": True, "alarms": [errors.name]}, tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]))
-        environment = {"APPLICATION": app.name, "GROUP": group.deployment_group_name, "FUNCTION": fn.name,
-                       "ALIAS": alias.name, "TARGET_VERSION": fn.version, "AWS_REGION": account.region}
-        # The CLI reads credentials on its own: without the stack's aws:profile it would deploy with the
-        # machine's default credentials, possibly another account than the one Pulumi just updated.
-        aws_profile = pulumi.Config("aws").get("profile")
-        if aws_profile:
-            environment["AWS_PROFILE"] = aws_profile
-        command.local.Command(
-            f"{name}-deployment", create=DEPLOY_SCRIPT, update=DEPLOY_SCRIPT, interpreter=["/bin/sh", "-c"],
-            environment=environment, triggers=[fn.version], opts=child)
+        aws_config = pulumi.Config("aws")
+        # The provider calls AWS with the stack's own credentials settings, so the deployment lands in the
+        # account and region Pulumi just updated, not in the machine's default profile.
+        roles = aws_config.get_object("assumeRoles") or ([aws_config.get_object("assumeRole")]
+                                                         if aws_config.get_object("assumeRole") else [])
+        LambdaDeployment(f"{name}-deployment", {
+            "application": app.name, "group": group.deployment_group_name, "function": fn.name,
+            "alias": alias.name, "version": fn.version, "redeploy": str(redeploy or ""),
+            "pre_traffic_hook": pre_traffic_hook or "", "region": account.region,
+            "profile": aws_config.get("profile") or "",
+            "assume_roles": [{"role_arn": r.get("roleArn"), "session_name": r.get("sessionName"),
+                              "external_id": r.get("externalId")} for r in roles if isinstance(r, Mapping)],
+            "timeout_seconds": (deployment_minutes(config_name) + DEPLOY_MARGIN_MINUTES) * 60,
+        }, opts=child)
 
 
 def _http_trigger(args: Mapping[str, Any]) -> dict[str, Any] | None:

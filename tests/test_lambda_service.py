@@ -10,6 +10,8 @@ from components.plan.runtime import run
 from components.serverless.http_api import HttpApi
 from components.validation import CatalogError
 
+DEPLOYMENT = "pulumi-python:dynamic/lambda:Deployment"
+
 SSM = "arn:aws:ssm:us-east-1:123456789012:parameter/orders/db"
 SM = "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/api"
 EXISTING_STREAM = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
@@ -202,7 +204,7 @@ def test_dev_alias_points_straight_at_the_published_version_without_codedeploy(d
     assert alias.inputs["name"] == "live" and alias.inputs["functionVersion"] == "1"
     assert alias.ignore_changes == []
     assert dev.of_type("aws:codedeploy/deploymentGroup:DeploymentGroup") == []
-    assert dev.of_type("command:local:Command") == []
+    assert dev.of_type(DEPLOYMENT) == []
 
 
 def test_prod_deploys_through_codedeploy_canary_with_alarm_rollback(prod):
@@ -220,18 +222,34 @@ def test_prod_deploys_through_codedeploy_canary_with_alarm_rollback(prod):
     assert prod.one("aws:codedeploy/application:Application").inputs["computePlatform"] == "Lambda"
     alias = prod.one("aws:lambda/alias:Alias")
     assert alias.ignore_changes == ["functionVersion", "routingConfig"]
-    deploy = prod.one("command:local:Command", "orders-deployment")
-    assert deploy.inputs["triggers"] == ["1"]
-    assert deploy.get("environment.TARGET_VERSION") == "1" and deploy.get("environment.ALIAS") == "live"
-    assert deploy.get("environment.AWS_REGION") == "us-east-1"
-    assert "aws deploy create-deployment" in deploy.inputs["create"]
+    deploy = prod.one(DEPLOYMENT, "orders-deployment")
+    assert deploy.inputs["version"] == "1" and deploy.inputs["alias"] == "live"
+    assert deploy.inputs["function"].startswith("orders-fn-")
+    assert deploy.inputs["application"].startswith("orders-deploy-")
+    assert deploy.inputs["group"] == "orders" and deploy.inputs["region"] == "us-east-1"
+    # A canary of 5 minutes is waited for at most 5 + 15 minutes.
+    assert deploy.inputs["timeout_seconds"] == 20 * 60
+    assert deploy.inputs["redeploy"] == "" and deploy.inputs["pre_traffic_hook"] == ""
+    # The provider is pickled into the state as a secret: no plan diff, no code in the preview.
+    assert deploy.inputs["__provider"] == "[secret]"
 
 
-def test_codedeploy_command_uses_the_stacks_aws_profile(project):
+def test_codedeploy_deployment_uses_the_stacks_aws_profile_and_assumed_roles(project):
+    role = "arn:aws:iam::210987654321:role/deployer"
     graph = run(lambda: LambdaService("orders", {"code": "fn"}, project_dir=project, profile="prod"),
-                config={"microservices:environment": "prod", "aws:profile": "shop-prod"}, stack="prod",
+                config={"microservices:environment": "prod", "aws:profile": "shop-prod",
+                        "aws:assumeRoles": json.dumps([{"roleArn": role, "sessionName": "ci"}])}, stack="prod",
                 project_dir=project)
-    assert graph.one("command:local:Command").get("environment.AWS_PROFILE") == "shop-prod"
+    deploy = graph.one(DEPLOYMENT)
+    assert deploy.inputs["profile"] == "shop-prod"
+    assert deploy.inputs["assume_roles"] == [{"role_arn": role, "session_name": "ci", "external_id": None}]
+
+
+def test_redeploy_token_and_pre_traffic_hook_reach_the_deployment(project):
+    hook = "arn:aws:lambda:us-east-1:123456789012:function:CodeDeployHook_orders"
+    graph = _plan(project, {"code": "fn", "redeploy": "2026-12-01", "pre_traffic_hook": hook}, "prod")
+    deploy = graph.one(DEPLOYMENT)
+    assert deploy.inputs["redeploy"] == "2026-12-01" and deploy.inputs["pre_traffic_hook"] == hook
 
 
 def test_explicit_deployment_config_wins_over_the_profile(project):
@@ -483,52 +501,6 @@ def test_two_services_share_an_http_api_and_a_route_claimed_twice_is_an_error(pr
     assert len(graph.of_type("aws:apigatewayv2/api:Api")) == 1
     assert {r.inputs["routeKey"] for r in graph.of_type("aws:apigatewayv2/route:Route")} == {"GET /orders", "GET /carts"}
     assert not [r for r in graph if r.name.startswith("thief")]
-
-
-def _fake_aws(tmp_path, status):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "aws"
-    script.write_text(f"""#!/bin/sh
-echo "$@" >> {tmp_path}/calls
-case "$1 $2" in
-  "lambda get-alias") echo 3 ;;
-  "deploy create-deployment") echo d-123 ;;
-  "deploy get-deployment") echo {status} ;;
-esac
-""")
-    script.chmod(0o755)
-    return bin_dir
-
-
-@pytest.mark.parametrize("status, code", [("Succeeded", 0), ("Stopped", 1)])
-def test_deploy_script_shifts_the_alias_from_current_to_target_version_through_codedeploy(tmp_path, status, code):
-    import os
-    import subprocess
-
-    from components.lambda_service import DEPLOY_SCRIPT
-    env = {**os.environ, "PATH": f"{_fake_aws(tmp_path, status)}:{os.environ['PATH']}", "FUNCTION": "orders-fn",
-           "ALIAS": "live", "TARGET_VERSION": "4", "APPLICATION": "orders-deploy", "GROUP": "orders"}
-    result = subprocess.run(["/bin/sh", "-c", DEPLOY_SCRIPT], env=env, capture_output=True, text=True, timeout=30)
-    assert result.returncode == code, result.stderr
-    calls = (tmp_path / "calls").read_text().splitlines()
-    create = calls[1]
-    assert create.startswith("deploy create-deployment --application-name orders-deploy --deployment-group-name orders")
-    revision = json.loads(create.split("--revision ", 1)[1].split(" --query", 1)[0])
-    appspec = json.loads(revision["appSpecContent"]["content"])
-    assert appspec["Resources"][0]["fn"]["Properties"] == {"Name": "orders-fn", "Alias": "live",
-                                                          "CurrentVersion": "3", "TargetVersion": "4"}
-
-
-def test_deploy_script_does_nothing_when_the_alias_is_already_on_the_target(tmp_path):
-    import os
-    import subprocess
-
-    from components.lambda_service import DEPLOY_SCRIPT
-    env = {**os.environ, "PATH": f"{_fake_aws(tmp_path, 'Succeeded')}:{os.environ['PATH']}", "FUNCTION": "orders-fn",
-           "ALIAS": "live", "TARGET_VERSION": "3", "APPLICATION": "a", "GROUP": "g"}
-    assert subprocess.run(["/bin/sh", "-c", DEPLOY_SCRIPT], env=env, timeout=30).returncode == 0
-    assert len((tmp_path / "calls").read_text().splitlines()) == 1
 
 
 def test_created_queues_streams_tables_and_buckets_are_protected_in_prod_only(prod, dev):

@@ -66,9 +66,10 @@ SQS_DEFAULTS = {"report_batch_item_failures": True, "max_receive_count": 5}
 FUNCTION_KEYS = (
     "code", "zip", "s3", "image", "package_type", "runtime", "handler", "architecture", "memory",
     "timeout", "ephemeral_storage", "environment", "secrets", "reserved_concurrency", "tracing",
-    "log_retention_days", "vpc", "deployment_config", "access", "triggers", "tags",
+    "log_retention_days", "vpc", "deployment_config", "redeploy", "pre_traffic_hook", "access", "triggers", "tags",
 )
 
+PRE_TRAFFIC_HOOK_PATTERN = r"(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?CodeDeployHook_[A-Za-z0-9_-]{1,49}"
 HTTP_METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 S3_EVENT_PATTERN = (r"s3:(ObjectCreated:(\*|Put|Post|Copy|CompleteMultipartUpload)"
                     r"|ObjectRemoved:(\*|Delete|DeleteMarkerCreated)|ObjectRestore:(\*|Post|Completed|Delete)"
@@ -182,6 +183,12 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
     problems.check_bool(spec.get("vpc"), p("vpc"))
     problems.check_enum(spec.get("log_retention_days"), p("log_retention_days"), LOG_RETENTION_DAYS)
     problems.check_enum(spec.get("deployment_config"), p("deployment_config"), DEPLOYMENT_CONFIGS)
+    problems.check_str(spec.get("redeploy"), p("redeploy"), r"[\x21-\x7e]{1,128}",
+                       "a token of 1-128 printable characters without spaces")
+    # CodeDeploy's managed Lambda policy may invoke only functions named CodeDeployHook_*.
+    problems.check_str(spec.get("pre_traffic_hook"), p("pre_traffic_hook"), PRE_TRAFFIC_HOOK_PATTERN,
+                       "a Lambda function name or ARN whose name starts with CodeDeployHook_ (the only functions "
+                       "CodeDeploy's AWSCodeDeployRoleForLambdaLimited policy may invoke)")
     _validate_source(spec, package_type, runtime, pdir, p, problems)
 
     env, secrets = spec.get("environment"), spec.get("secrets")
