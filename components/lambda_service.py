@@ -34,6 +34,7 @@ from .serverless.spec import (
     DEFAULT_HANDLERS,
     LAMBDA_DEFAULTS,
     deployment_config_name,
+    fitted_deployment_config,
     normalize_bucket,
     parse_route,
     python_version,
@@ -102,7 +103,8 @@ class LambdaServiceArgs(TypedDict):
     """CodeDeploy traffic shifting to new versions: ``Canary10Percent5Minutes`` (and 10/15/30 minutes),
     ``Linear10PercentEvery1Minute`` (2, 3, 10 minutes) or ``AllAtOnce``; rolled back when the error alarm
     fires. Default: the profile's (staging and prod ``Canary10Percent5Minutes``; dev none: the alias
-    points straight at the new version)."""
+    points straight at the new version), except ``AllAtOnce`` with the same alarms for a function whose
+    triggers are only ``schedule`` and ``s3`` (a canary window may see no invocation of it)."""
     pre_traffic_hook: NotRequired[str]
     """A function CodeDeploy invokes before shifting any traffic (AppSpec ``BeforeAllowTraffic``), which
     tests the new version and reports with ``PutLifecycleEventHookExecutionStatus``; its name must start with
@@ -236,7 +238,8 @@ class LambdaService(pulumi.ComponentResource):
                          retention_days=args.get("log_retention_days"), tags=tags, opts=child)
 
         short = args.get("deployment_config")
-        config_name = deployment_config_name(short) if short else prof.lambda_deployment_config
+        config_name = deployment_config_name(short) if short else fitted_deployment_config(
+            prof.lambda_deployment_config, args.get("triggers"))
         # With CodeDeploy, the alias is created on the first version and moved only by CodeDeploy after.
         alias = aws.lambda_.Alias(
             f"{name}-live", name=ALIAS, function_name=fn.name, function_version=fn.version,

@@ -252,6 +252,29 @@ def test_redeploy_token_and_pre_traffic_hook_reach_the_deployment(project):
     assert deploy.inputs["redeploy"] == "2026-12-01" and deploy.inputs["pre_traffic_hook"] == hook
 
 
+@pytest.mark.parametrize("triggers, expected", [
+    ([{"schedule": {"expression": "cron(0 3 * * ? *)"}}], "AllAtOnce"),
+    ([{"s3": {}}, {"schedule": {"expression": "rate(1 day)"}}], "AllAtOnce"),
+    ([{"s3": {}}, {"sqs": {}}], "Canary10Percent5Minutes"),
+    ([{"http": {"routes": ["GET /x"]}}], "Canary10Percent5Minutes"),
+    ([], "Canary10Percent5Minutes"),
+])
+def test_functions_without_steady_traffic_deploy_all_at_once_with_the_same_alarms(project, triggers, expected):
+    graph = _plan(project, {"code": "fn", "triggers": triggers}, "prod")
+    group = graph.one("aws:codedeploy/deploymentGroup:DeploymentGroup")
+    assert group.inputs["deploymentConfigName"] == f"CodeDeployDefault.Lambda{expected}"
+    assert group.get("alarmConfiguration.enabled") is True
+    assert group.get("autoRollbackConfiguration.enabled") is True
+    assert graph.one(DEPLOYMENT).inputs["timeout_seconds"] == (5 if "Canary" in expected else 0) * 60 + 15 * 60
+
+
+def test_explicit_deployment_config_wins_over_the_fitted_default(project):
+    graph = _plan(project, {"code": "fn", "deployment_config": "Canary10Percent30Minutes",
+                            "triggers": [{"schedule": {"expression": "rate(1 minute)"}}]}, "prod")
+    assert graph.one("aws:codedeploy/deploymentGroup:DeploymentGroup").inputs["deploymentConfigName"] == \
+        "CodeDeployDefault.LambdaCanary10Percent30Minutes"
+
+
 def test_explicit_deployment_config_wins_over_the_profile(project):
     graph = _plan(project, {"code": "fn", "deployment_config": "Linear10PercentEvery1Minute"}, "dev")
     group = graph.one("aws:codedeploy/deploymentGroup:DeploymentGroup")

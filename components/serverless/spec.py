@@ -20,7 +20,7 @@ from .schedule import schedule_expression_error
 
 __all__ = [
     "ASYNC_DEFAULTS", "DEPLOYMENT_CONFIGS", "FUNCTION_KEYS", "HTTP_TIMEOUT_LIMIT", "LAMBDA_DEFAULTS",
-    "SUPPORTED_RUNTIMES", "TRIGGER_KINDS", "deployment_config_name", "environment_size",
+    "SUPPORTED_RUNTIMES", "TRIGGER_KINDS", "deployment_config_name", "environment_size", "fitted_deployment_config",
     "normalize_bucket", "parse_route", "python_version", "s3_filters_overlap", "secret_variable",
     "validate_lambda",
 ]
@@ -106,6 +106,26 @@ def python_version(runtime: str) -> str | None:
 
 def deployment_config_name(short: str) -> str:
     return f"CodeDeployDefault.Lambda{short}"
+
+
+#: Triggers that keep invoking the function while a canary runs, so its error alarm sees the new version.
+TRAFFIC_TRIGGERS = ("http", "url", "kinesis", "dynamodb", "sqs")
+#: Triggers that may not fire at all during a canary window (a nightly schedule, a rare upload).
+SPARSE_TRIGGERS = ("schedule", "s3")
+
+
+def fitted_deployment_config(profile_config: str | None, triggers: Sequence[Any] | None) -> str | None:
+    """The profile's CodeDeploy configuration, fitted to the triggers: a function invoked only by
+    schedules or S3 events may see no invocation during a canary, so the alarm would have no data and the
+    version would be promoted unchecked; it deploys all at once instead (same alarms, same rollback), and
+    a ``pre_traffic_hook`` is what tests it before traffic. Functions without triggers are invoked by other
+    code, so they keep the canary."""
+    if not profile_config:
+        return None
+    kinds = {next(iter(t)) for t in triggers or [] if isinstance(t, Mapping) and len(t) == 1}
+    if kinds and kinds <= set(SPARSE_TRIGGERS):
+        return deployment_config_name("AllAtOnce")
+    return profile_config
 
 
 def secret_variable(name: str) -> str:
