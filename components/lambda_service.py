@@ -33,10 +33,13 @@ from .serverless.packaging import Package, build_package
 from .serverless.spec import (
     DEFAULT_HANDLERS,
     LAMBDA_DEFAULTS,
+    MAX_AUTHORIZERS_PER_API,
+    MAX_INTEGRATIONS_PER_API,
     deployment_config_name,
     fitted_deployment_config,
     normalize_bucket,
     parse_route,
+    preflight_routes,
     python_version,
     s3_filters_overlap,
     secret_variable,
@@ -166,7 +169,8 @@ class LambdaService(pulumi.ComponentResource):
             problems.add(join_path(name, "vpc"), "needs the stack's network (pass network=)")
         http = _http_trigger(args)
         if http is not None and http_api is not None and not problems:
-            problems.extend(http_api.claim(name, list(http.get("routes") or []),
+            routes = list(http.get("routes") or [])
+            problems.extend(http_api.claim(name, routes + preflight_routes(routes, http_api.cors, http.get("authorizer")),
                                            join_path(name, "triggers", http["_index"], "http", "routes")))
         problems.raise_if_any()
         runtime = args.get("runtime", LAMBDA_DEFAULTS["runtime"])
@@ -360,16 +364,28 @@ def _validate_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationCo
     problems = Problems()
     claimed: dict[tuple[str, str], str] = {}
     settings: dict[tuple[str, str], tuple[Any, str]] = {}
+    api_cors: dict[str, Any] = {}
+    for svc, i, body in _http_entries(specs):
+        if body.get("cors") is not None:
+            api_cors.setdefault(str(body.get("api", svc)), body["cors"])
+    authorizers: dict[str, list[str]] = {}
+    integrations: dict[str, list[str]] = {}
     for svc, i, body in _http_entries(specs):
         api = str(body.get("api", svc))
         base = join_path("services", svc, "triggers", i, "http")
-        for j, route in enumerate(body.get("routes") or []):
+        integrations.setdefault(api, []).append(svc)
+        if body.get("authorizer") is not None:
+            authorizers.setdefault(api, []).append(base)
+        routes = list(body.get("routes") or []) if isinstance(body.get("routes"), (list, tuple)) else []
+        preflight = preflight_routes(routes, api_cors.get(api), body.get("authorizer"))
+        for j, route in enumerate(routes + preflight):
             if not isinstance(route, str) or (route != "$default" and parse_route(route) is None):
                 continue
             holder = claimed.get((api, route))
             if holder is not None and holder != svc:
-                problems.add(join_path(base, "routes", j),
-                             f"route {route!r} on HTTP API {api!r} is already claimed by service {holder!r}")
+                where = join_path(base, "routes", j) if j < len(routes) else join_path(base, "routes")
+                what = f"route {route!r}" if j < len(routes) else f"the preflight route {route!r} (CORS with a JWT authorizer)"
+                problems.add(where, f"{what} on HTTP API {api!r} is already claimed by service {holder!r}")
             claimed.setdefault((api, route), svc)
         for key in ("cors", "throttle"):
             if body.get(key) is None:
@@ -379,6 +395,16 @@ def _validate_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationCo
                 problems.add(join_path(base, key), f"HTTP API {api!r} is shared: its {key} must be the same in every "
                                                    f"service, but differs from {seen[1]}")
             settings.setdefault((api, key), (body[key], join_path(base, key)))
+    for api, paths in sorted(authorizers.items()):
+        if len(paths) > MAX_AUTHORIZERS_PER_API:
+            problems.add(paths[MAX_AUTHORIZERS_PER_API], f"HTTP API {api!r} would get {len(paths)} JWT authorizers (one "
+                                                         f"per service); API Gateway allows {MAX_AUTHORIZERS_PER_API} "
+                                                         "per API: split the services over several APIs")
+    for api, services in sorted(integrations.items()):
+        if len(services) > MAX_INTEGRATIONS_PER_API:
+            problems.add(join_path("services", services[MAX_INTEGRATIONS_PER_API], "triggers"),
+                         f"HTTP API {api!r} would get {len(services)} integrations (one per service); API Gateway "
+                         f"allows {MAX_INTEGRATIONS_PER_API} per API (not adjustable)")
     s3: dict[str, list[tuple[str, Mapping[str, Any], str]]] = {}
     for svc in sorted(specs):
         spec = specs[svc]

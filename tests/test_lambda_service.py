@@ -299,7 +299,7 @@ def test_alarms_cover_errors_throttles_iterator_age_and_failure_queues(prod):
 
 
 # -- triggers -----------------------------------------------------------------------------------
-def test_http_trigger_creates_api_stage_routes_and_route_scoped_permissions(prod):
+def test_http_trigger_creates_api_stage_routes_and_one_api_scoped_permission(prod):
     api = prod.one("aws:apigatewayv2/api:Api")
     assert api.inputs["protocolType"] == "HTTP"
     assert api.get("corsConfiguration.allowOrigins") == ["https://shop.example.com"]
@@ -325,7 +325,50 @@ def test_http_trigger_creates_api_stage_routes_and_route_scoped_permissions(prod
              if p.inputs["principal"] == "apigateway.amazonaws.com"}
     execution = prod.one("microservices:lambda:HttpApi").outputs["execution_arn"]
     assert execution.startswith("arn:aws:execute-api:us-east-1:123456789012:")
-    assert perms == {f"{execution}/*/GET/orders/*", f"{execution}/*/POST/orders"}
+    # One statement for the whole API, whatever the number of routes (the resource policy holds 20 KB).
+    assert perms == {f"{execution}/*/*"}
+    [perm] = [p for p in prod.of_type("aws:lambda/permission:Permission") if p.name == "orders-http-invoke"]
+    assert perm.inputs["qualifier"] == "live"
+
+
+def _preflight_plan(project, routes, cors=True, authorizer=True, environment="dev"):
+    body = {"routes": routes}
+    if cors:
+        body["cors"] = {"allow_origins": ["https://shop.example.com"], "allow_headers": ["authorization"]}
+    if authorizer:
+        body["authorizer"] = {"issuer": "https://auth.example.com", "audience": ["shop"]}
+    graph = _plan(project, {"code": "fn", "triggers": [{"http": body}]}, environment)
+    return {r.inputs["routeKey"]: r for r in graph.of_type("aws:apigatewayv2/route:Route")}
+
+
+def test_cors_preflights_of_any_and_default_routes_reach_no_authorizer(project):
+    routes = _preflight_plan(project, ["ANY /files/{proxy+}", "$default", "GET /orders/{id}"])
+    assert set(routes) == {"ANY /files/{proxy+}", "$default", "GET /orders/{id}", "OPTIONS /files/{proxy+}",
+                           "OPTIONS /{proxy+}"}
+    for key in ("OPTIONS /files/{proxy+}", "OPTIONS /{proxy+}"):
+        assert routes[key].inputs["authorizationType"] == "NONE"
+        assert "authorizerId" not in routes[key].inputs
+        assert routes[key].inputs["target"] == routes["$default"].inputs["target"]
+    for key in ("ANY /files/{proxy+}", "$default", "GET /orders/{id}"):
+        assert routes[key].inputs["authorizationType"] == "JWT"
+
+
+def test_an_explicit_options_route_is_left_open_when_the_api_has_cors(project):
+    routes = _preflight_plan(project, ["ANY /orders", "OPTIONS /orders"])
+    assert set(routes) == {"ANY /orders", "OPTIONS /orders"}
+    assert routes["OPTIONS /orders"].inputs["authorizationType"] == "NONE"
+
+
+@pytest.mark.parametrize("cors, authorizer", [(False, True), (True, False)])
+def test_no_preflight_routes_without_both_cors_and_an_authorizer(project, cors, authorizer):
+    routes = _preflight_plan(project, ["ANY /files/{proxy+}"], cors=cors, authorizer=authorizer)
+    assert set(routes) == {"ANY /files/{proxy+}"}
+
+
+def test_method_routes_leave_preflights_to_api_gateway(project):
+    # No route matches OPTIONS: API Gateway answers the preflight itself from the CORS configuration.
+    routes = _preflight_plan(project, ["GET /orders/{id}", "POST /orders"])
+    assert set(routes) == {"GET /orders/{id}", "POST /orders"}
 
 
 def test_function_url_defaults_to_iam_auth_without_public_grants(prod, dev):

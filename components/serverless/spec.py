@@ -19,9 +19,9 @@ from ..validation import Problems, is_unknown, join_path
 from .schedule import schedule_expression_error
 
 __all__ = [
-    "ASYNC_DEFAULTS", "DEPLOYMENT_CONFIGS", "FUNCTION_KEYS", "HTTP_TIMEOUT_LIMIT", "LAMBDA_DEFAULTS",
+    "ASYNC_DEFAULTS", "DEPLOYMENT_CONFIGS", "MAX_AUTHORIZERS_PER_API", "MAX_INTEGRATIONS_PER_API", "FUNCTION_KEYS", "HTTP_TIMEOUT_LIMIT", "LAMBDA_DEFAULTS",
     "SUPPORTED_RUNTIMES", "TRIGGER_KINDS", "deployment_config_name", "environment_size", "fitted_deployment_config",
-    "normalize_bucket", "parse_route", "python_version", "s3_filters_overlap", "secret_variable",
+    "normalize_bucket", "parse_route", "preflight_routes", "python_version", "s3_filters_overlap", "secret_variable",
     "validate_lambda",
 ]
 
@@ -49,6 +49,11 @@ DEPLOYMENT_CONFIGS = (
 #: API Gateway HTTP API integrations time out at 30 seconds.
 HTTP_TIMEOUT_LIMIT = 30
 ENVIRONMENT_MAX_BYTES = 4096
+#: HTTP API quotas (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
+MAX_AUTHORIZERS_PER_API = 10
+MAX_INTEGRATIONS_PER_API = 300
+MAX_AUDIENCES = 50
+MAX_SCOPES_PER_ROUTE = 10
 MAX_FILTERS = 10
 
 LAMBDA_DEFAULTS: dict[str, Any] = {
@@ -155,6 +160,30 @@ def parse_route(route: str) -> tuple[str, str] | None:
         if seg.endswith("+}") and i != len(segments) - 1:
             return None
     return method, path
+
+
+def preflight_routes(routes: Sequence[Any], cors: Any, authorizer: Any) -> list[str]:
+    """The unauthenticated ``OPTIONS`` routes that keep browser preflights away from a JWT authorizer.
+
+    With CORS configured, API Gateway answers a preflight itself only when no route matches ``OPTIONS``;
+    an ``ANY`` route or ``$default`` matches it and would send the token-less preflight to the authorizer
+    (401). Each such route gets an ``OPTIONS`` twin without authorization (``OPTIONS /{proxy+}`` for
+    ``$default``, as AWS's HTTP API CORS guide advises), unless the routes list it already."""
+    if not cors or not authorizer:
+        return []
+    listed = {r for r in routes if isinstance(r, str)}
+    out: list[str] = []
+    for route in routes:
+        if route == "$default":
+            twin = "OPTIONS /{proxy+}"
+        else:
+            parsed = parse_route(route) if isinstance(route, str) else None
+            if parsed is None or parsed[0] != "ANY":
+                continue
+            twin = f"OPTIONS {parsed[1]}"
+        if twin not in listed and twin not in out:
+            out.append(twin)
+    return out
 
 
 def s3_filters_overlap(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -416,8 +445,13 @@ def _check_http(name, body, path, timeout, problems: Problems) -> None:
                 audience = [audience]
             if not isinstance(audience, (list, tuple)) or not audience or not all(isinstance(a, str) for a in audience):
                 problems.add(join_path(ap, "audience"), f"must be a non-empty list of strings, got {audience!r}")
+            elif len(audience) > MAX_AUDIENCES:
+                problems.add(join_path(ap, "audience"), f"at most {MAX_AUDIENCES} audiences per JWT authorizer, "
+                                                        f"got {len(audience)}")
         scopes = auth.get("scopes")
         if problems.check_list(scopes, join_path(ap, "scopes")) and isinstance(scopes, (list, tuple)):
+            if len(scopes) > MAX_SCOPES_PER_ROUTE:
+                problems.add(join_path(ap, "scopes"), f"at most {MAX_SCOPES_PER_ROUTE} scopes per route, got {len(scopes)}")
             for j, s in enumerate(scopes):
                 problems.check_str(s, join_path(ap, "scopes", j))
     _check_cors(body.get("cors"), join_path(path, "cors"), problems)
