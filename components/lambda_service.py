@@ -29,7 +29,7 @@ from .profiles import Profile, get_profile
 from .serverless.deployment import LambdaDeployment, deployment_minutes
 from .serverless.http_api import HttpApi, HttpApiArgs
 from .serverless.notifications import S3Notifications
-from .serverless.packaging import Package, build_package
+from .serverless.packaging import Package, archive_sizes, build_package, size_problems
 from .serverless.spec import (
     DEFAULT_HANDLERS,
     LAMBDA_DEFAULTS,
@@ -46,7 +46,7 @@ from .serverless.spec import (
     validate_lambda,
 )
 from .serverless.triggers import TriggerContext, attach_deferred, build_triggers
-from .service_spec import standard_tags
+from .service_spec import environment_value, standard_tags
 from .validation import Problems, join_path
 
 __all__ = ["HttpApi", "HttpApiArgs", "LambdaService", "LambdaServiceArgs", "PATTERN", "S3Notifications",
@@ -179,6 +179,11 @@ class LambdaService(pulumi.ComponentResource):
         self.package = build_package(name, pdir / args["code"], project_dir=pdir,
                                      python_version=python_version(runtime),
                                      architecture=architecture) if args.get("code") else None
+        if self.package is not None:
+            built = Problems()
+            for message in size_problems(*archive_sizes(self.package.path)):
+                built.add(join_path(name, "code"), f"{message} (dependencies included)")
+            built.raise_if_any()
         super().__init__("microservices:lambda:LambdaService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=prof.protect)
@@ -208,7 +213,7 @@ class LambdaService(pulumi.ComponentResource):
                 tags=tags, opts=child)
             vpc_config = {"subnet_ids": _network_value(network, "private_subnet_ids"), "security_group_ids": [sg.id]}
 
-        variables = {k: str(v) for k, v in sorted((args.get("environment") or {}).items())}
+        variables = {k: environment_value(v) for k, v in sorted((args.get("environment") or {}).items())}
         variables.update({secret_variable(k): v for k, v in sorted((args.get("secrets") or {}).items())})
         source: dict[str, Any] = {}
         if self.package is not None:

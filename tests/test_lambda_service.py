@@ -613,3 +613,9 @@ def test_arn_lookups_use_the_provider_the_function_was_given(plan):
     lookups = [p for tok, p in graph.invoke_providers
                if tok in ("aws:index/getCallerIdentity:getCallerIdentity", "aws:index/getRegion:getRegion")]
     assert lookups and all(p and "::west::" in p for p in lookups)
+
+
+def test_yaml_booleans_and_numbers_in_environment_keep_their_yaml_spelling(project):
+    graph = _plan(project, {"code": "fn", "environment": {"DEBUG": True, "DRY_RUN": False, "WORKERS": 3}})
+    assert graph.one("aws:lambda/function:Function").get("environment.variables") == {
+        "DEBUG": "true", "DRY_RUN": "false", "WORKERS": "3"}

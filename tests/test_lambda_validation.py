@@ -1,5 +1,6 @@
 """Every limit of the lambda spec: a bad input, and the message that names the path, value and range."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,62 @@ def test_vpc_placement_needs_a_network(plan, project):
     from components.lambda_service import LambdaService
     with pytest.raises(CatalogError, match="needs the stack's network"):
         plan(lambda: LambdaService("orders", {"code": "fn", "vpc": True}, project_dir=project))
+
+
+# -- Lambda's own limits -------------------------------------------------------------------------
+@pytest.mark.parametrize("name, fragment", [
+    ("AWS_REGION", "AWS_REGION is reserved by the Lambda runtime"),
+    ("_HANDLER", "_HANDLER is reserved by the Lambda runtime"),
+    ("LAMBDA_TASK_ROOT", "is reserved by the Lambda runtime"),
+    ("X", "must match [a-zA-Z][a-zA-Z0-9_]+ (a letter first, at least two characters), got 'X'"),
+    ("_PRIVATE", "must match [a-zA-Z][a-zA-Z0-9_]+"),
+])
+def test_rejects_environment_names_lambda_refuses(project, name, fragment):
+    assert_one(problems(project, environment={name: "v"}), f"services.orders.environment.{name}", fragment)
+
+
+def test_rejects_secret_names_whose_arn_variable_lambda_refuses(project):
+    assert_one(problems(project, secrets={"_DB": "arn:aws:ssm:us-east-1:123456789012:parameter/db"}),
+               "services.orders.secrets._DB", "got '_DB_SECRET_ARN'")
+
+
+def test_prebuilt_zip_over_50_mb_is_rejected_with_the_limit(project):
+    import zipfile
+    with zipfile.ZipFile(project / "big.zip", "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("blob.bin", os.urandom(51 * 1024 * 1024))
+    assert_one(problems(project, code=None, zip="big.zip"), "services.orders.zip",
+               "51.0 MB zipped; Lambda takes at most 50 MB uploaded directly", "use the s3 source")
+
+
+def test_prebuilt_zip_over_250_mb_unzipped_is_rejected_with_the_limit(project):
+    import zipfile
+    with zipfile.ZipFile(project / "bomb.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        with zf.open("zeros.bin", "w") as out:
+            chunk = bytes(1024 * 1024)
+            for _ in range(251):
+                out.write(chunk)
+    lines = problems(project, code=None, zip="bomb.zip")
+    assert_one(lines, "services.orders.zip", "251.0 MB unzipped; Lambda allows at most 250 MB (262144000 bytes)")
+    assert not [line for line in lines if "zipped; Lambda takes" in line]
+
+
+def test_code_folder_over_250_mb_is_rejected_before_building(project):
+    with open(project / "fn" / "model.bin", "wb") as fh:
+        fh.truncate(260 * 1024 * 1024)  # sparse: no disk used
+    try:
+        assert_one(problems(project), "services.orders.code", "260.0 MB unzipped")
+    finally:
+        (project / "fn" / "model.bin").unlink()
+
+
+def test_built_package_over_the_zipped_limit_is_rejected_with_its_path(plan, project, monkeypatch):
+    from components.lambda_service import LambdaService
+    from components.serverless import packaging
+    (project / "fn" / "data.bin").write_bytes(os.urandom(64 * 1024))
+    monkeypatch.setattr(packaging, "MAX_ZIPPED_BYTES", 32 * 1024)
+    try:
+        with pytest.raises(CatalogError) as info:
+            plan(lambda: LambdaService("orders", {"code": "fn"}, project_dir=project))
+    finally:
+        (project / "fn" / "data.bin").unlink()
+    assert "orders.code: the package is" in str(info.value) and "(dependencies included)" in str(info.value)

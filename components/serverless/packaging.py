@@ -21,7 +21,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BUILD_DIR", "EXCLUDED_DIRS", "Package", "PackagingError", "build_package", "vendor_requirements"]
+__all__ = ["BUILD_DIR", "EXCLUDED_DIRS", "MAX_UNZIPPED_BYTES", "MAX_ZIPPED_BYTES", "Package", "PackagingError",
+           "archive_sizes", "build_package", "folder_size", "size_problems", "vendor_requirements"]
 
 #: Where packages and the dependency cache go, under the project directory (keep it out of git).
 BUILD_DIR = Path(".build")
@@ -36,6 +37,14 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 # that publish only newer wheels (manylinux_2_28 is common).
 PLATFORMS = {arch: (*(f"manylinux_2_{minor}_{machine}" for minor in range(34, 16, -1)), f"manylinux2014_{machine}")
              for arch, machine in (("arm64", "aarch64"), ("x86_64", "x86_64"))}
+
+
+#: Lambda's deployment package quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
+#: 50 MB zipped when uploaded directly through the API (as Pulumi does for a local archive; larger ones must go
+#: through S3), 250 MB unzipped whatever the upload path (CreateFunction answers "Unzipped size must be
+#: smaller than 262144000 bytes").
+MAX_ZIPPED_BYTES = 50 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
 
 
 class PackagingError(RuntimeError):
@@ -53,6 +62,34 @@ class Package:
     def source_code_hash(self) -> str:
         """Base64 SHA-256, as Lambda reports ``CodeSha256``."""
         return base64.b64encode(bytes.fromhex(self.sha256)).decode()
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def size_problems(zipped: int | None, unzipped: int | None, *, direct_upload: bool = True) -> list[str]:
+    """Lambda's size limits a package breaks, as messages (empty when it fits)."""
+    out = []
+    if direct_upload and zipped is not None and zipped > MAX_ZIPPED_BYTES:
+        out.append(f"the package is {_mb(zipped)} zipped; Lambda takes at most 50 MB uploaded directly: upload it "
+                   "to S3 and use the s3 source ({bucket, key}) instead")
+    if unzipped is not None and unzipped > MAX_UNZIPPED_BYTES:
+        out.append(f"the package is {_mb(unzipped)} unzipped; Lambda allows at most 250 MB (262144000 bytes) "
+                   "unzipped: trim dependencies, or use package_type image (up to 10 GB)")
+    return out
+
+
+def archive_sizes(path: Path) -> tuple[int, int]:
+    """(bytes of the ZIP, bytes of its contents once extracted)."""
+    with zipfile.ZipFile(path) as zf:
+        unzipped = sum(info.file_size for info in zf.infolist())
+    return path.stat().st_size, unzipped
+
+
+def folder_size(root: Path) -> int:
+    """Bytes of the files of ``root`` that would go into its package (before vendoring dependencies)."""
+    return sum(p.stat().st_size for p in _files(root).values())
 
 
 def _excluded(rel: Path) -> bool:

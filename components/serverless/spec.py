@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..blocks.access import normalize_bucket, validate_access
 from ..profiles import LOG_RETENTION_DAYS
-from ..service_spec import validate_environment, validate_secrets, validate_tags
+from ..service_spec import environment_value, validate_environment, validate_secrets, validate_tags
 from ..validation import Problems, is_unknown, join_path
+from .packaging import archive_sizes, folder_size, size_problems
 from .schedule import schedule_expression_error
 
 __all__ = [
@@ -49,6 +51,16 @@ DEPLOYMENT_CONFIGS = (
 #: API Gateway HTTP API integrations time out at 30 seconds.
 HTTP_TIMEOUT_LIMIT = 30
 ENVIRONMENT_MAX_BYTES = 4096
+#: Lambda's key pattern for environment variables (API reference, ``Environment``): two characters at least.
+LAMBDA_ENV_NAME_PATTERN = r"[a-zA-Z][a-zA-Z0-9_]+"
+#: Variables the Lambda runtime defines; CreateFunction refuses them.
+RESERVED_ENV_NAMES = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+})
 #: HTTP API quotas (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
 MAX_AUTHORIZERS_PER_API = 10
 MAX_INTEGRATIONS_PER_API = 300
@@ -140,7 +152,7 @@ def secret_variable(name: str) -> str:
 
 def environment_size(environment: Mapping[str, Any], secrets: Mapping[str, Any]) -> int:
     """Bytes Lambda counts against its 4 KB limit: every key and value, secrets' ARN variables included."""
-    pairs = [(str(k), str(v)) for k, v in environment.items() if not is_unknown(v)]
+    pairs = [(str(k), environment_value(v)) for k, v in environment.items() if not is_unknown(v)]
     pairs += [(secret_variable(str(k)), str(v)) for k, v in secrets.items() if not is_unknown(v)]
     return sum(len(k.encode()) + len(v.encode()) for k, v in pairs)
 
@@ -249,8 +261,12 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
         if size > ENVIRONMENT_MAX_BYTES:
             problems.add(p("environment"), f"variables total {size} bytes (secrets' {secret_variable('NAME')} "
                                            f"variables included); Lambda allows at most {ENVIRONMENT_MAX_BYTES}")
+    if isinstance(env, Mapping):
+        for key in env:
+            _check_lambda_variable(str(key), p("environment", str(key)), problems)
     if isinstance(secrets, Mapping):
         for key in secrets:
+            _check_lambda_variable(secret_variable(str(key)), p("secrets", str(key)), problems)
             if isinstance(env, Mapping) and secret_variable(str(key)) in env:
                 problems.add(p("environment", secret_variable(str(key))),
                              f"is reserved for the ARN of secret {key!r}")
@@ -259,6 +275,15 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
     timeout = spec.get("timeout", LAMBDA_DEFAULTS["timeout"]) if timeout_ok else None
     _validate_triggers(name, spec.get("triggers"), p("triggers"), timeout, problems)
     return problems
+
+
+def _check_lambda_variable(name: str, path: str, problems: Problems) -> None:
+    """Lambda's own rules on top of the core ones: its key pattern and the runtime's reserved names."""
+    if name in RESERVED_ENV_NAMES:
+        problems.add(path, f"{name} is reserved by the Lambda runtime (it sets it); choose another name")
+    elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) and not re.fullmatch(LAMBDA_ENV_NAME_PATTERN, name):
+        problems.add(path, f"Lambda variable names must match {LAMBDA_ENV_NAME_PATTERN} (a letter first, at least "
+                           f"two characters), got {name!r}")
 
 
 def _validate_source(spec, package_type, runtime, pdir: Path, p, problems: Problems) -> None:
@@ -293,7 +318,11 @@ def _validate_source(spec, package_type, runtime, pdir: Path, p, problems: Probl
             folder = (pdir / code).resolve()
             if not folder.is_dir():
                 problems.add(p("code"), f"must be a directory (relative to the project), got {code!r}: {folder} does not exist")
-            elif language == "python":
+            else:
+                # Dependencies are only known once vendored; the built package is checked again then.
+                for message in size_problems(None, folder_size(folder)):
+                    problems.add(p("code"), message)
+            if folder.is_dir() and language == "python":
                 module = str(handler or DEFAULT_HANDLERS["python"]).rsplit(".", 1)[0].replace(".", "/")
                 if not (folder / f"{module}.py").is_file() and not (folder / module / "__init__.py").is_file():
                     problems.add(p("handler"), f"module {module!r} not found in {code!r} "
@@ -303,6 +332,14 @@ def _validate_source(spec, package_type, runtime, pdir: Path, p, problems: Probl
         if problems.check_str(zip_path, p("zip")) and isinstance(zip_path, str):
             if not zip_path.endswith(".zip") or not (pdir / zip_path).is_file():
                 problems.add(p("zip"), f"must be an existing .zip file (relative to the project), got {zip_path!r}")
+            else:
+                try:
+                    sizes = archive_sizes(pdir / zip_path)
+                except (OSError, zipfile.BadZipFile) as err:
+                    problems.add(p("zip"), f"is not a readable ZIP archive: {err}")
+                else:
+                    for message in size_problems(*sizes):
+                        problems.add(p("zip"), message)
     else:
         s3 = spec["s3"]
         if problems.check_mapping(s3, p("s3")) and isinstance(s3, Mapping):
