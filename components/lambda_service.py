@@ -8,7 +8,6 @@ Catalog pattern ``lambda``: the stack entry is :class:`LambdaServiceArgs`. The b
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
@@ -29,7 +28,8 @@ from .profiles import Profile, get_profile
 from .serverless.deployment import LambdaDeployment, deployment_minutes
 from .serverless.http_api import HttpApi, HttpApiArgs
 from .serverless.notifications import S3Notifications
-from .serverless.packaging import Package, archive_sizes, build_package, size_problems
+from .serverless.artifacts import ArtifactStore
+from .serverless.packaging import Package, archive_sizes, build_package, content_sha256, size_problems
 from .serverless.spec import (
     DEFAULT_HANDLERS,
     LAMBDA_DEFAULTS,
@@ -129,10 +129,6 @@ def _network_value(network: Any, key: str) -> Any:
     return network.get(key) if isinstance(network, Mapping) else getattr(network, key)
 
 
-def _file_hash(path: Path) -> str:
-    return base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
-
-
 class LambdaService(pulumi.ComponentResource):
     """A function published as versions behind a ``live`` alias, with its role, logs, alarms and triggers."""
 
@@ -156,11 +152,13 @@ class LambdaService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LambdaServiceArgs, opts: pulumi.ResourceOptions | None = None, *,
                  network: Any = None, profile: Profile | str | None = None, project_dir: Path | str | None = None,
-                 http_api: HttpApi | None = None, s3_notifications: S3Notifications | None = None):
+                 http_api: HttpApi | None = None, s3_notifications: S3Notifications | None = None,
+                 artifacts: ArtifactStore | None = None):
         """``network``: a :class:`~components.Network` or a dict of its outputs, needed with ``vpc: true``.
         ``http_api``: a shared :class:`HttpApi` for the ``http`` trigger (default: the service creates its
         own). ``s3_notifications``: a stack-wide collector for triggers on existing buckets (default: the
-        service writes each bucket's notification itself)."""
+        service writes each bucket's notification itself). ``artifacts``: the bucket staging ``code`` and
+        ``zip`` packages (default: the service creates ``<name>-artifacts-bucket``)."""
         args = dict(args or {})
         pdir = Path(project_dir) if project_dir is not None else Path.cwd()
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -181,7 +179,7 @@ class LambdaService(pulumi.ComponentResource):
                                      architecture=architecture) if args.get("code") else None
         if self.package is not None:
             built = Problems()
-            for message in size_problems(*archive_sizes(self.package.path)):
+            for message in size_problems(archive_sizes(self.package.path)[1]):
                 built.add(join_path(name, "code"), f"{message} (dependencies included)")
             built.raise_if_any()
         super().__init__("microservices:lambda:LambdaService", name, None, opts)
@@ -216,12 +214,15 @@ class LambdaService(pulumi.ComponentResource):
         variables = {k: environment_value(v) for k, v in sorted((args.get("environment") or {}).items())}
         variables.update({secret_variable(k): v for k, v in sorted((args.get("secrets") or {}).items())})
         source: dict[str, Any] = {}
-        if self.package is not None:
-            source = {"code": pulumi.FileArchive(str(self.package.path)),
-                      "source_code_hash": self.package.source_code_hash}
-        elif args.get("zip"):
-            zip_path = pdir / args["zip"]
-            source = {"code": pulumi.FileArchive(str(zip_path)), "source_code_hash": _file_hash(zip_path)}
+        if self.package is not None or args.get("zip"):
+            # Staged in S3 under the hash of its content: only new content updates the code (and publishes a
+            # version), whatever zlib compressed it on whichever machine runs `pulumi up`.
+            path = self.package.path if self.package is not None else pdir / args["zip"]
+            content = self.package.content_sha256 if self.package is not None else content_sha256(path)
+            store = artifacts if artifacts is not None else ArtifactStore.create(f"{name}-artifacts", prof, tags, child)
+            staged = store.upload(name, path, content, child, tags)
+            source = {"s3_bucket": staged.bucket, "s3_key": staged.key,
+                      "source_code_hash": base64.b64encode(bytes.fromhex(content)).decode()}
         elif args.get("s3"):
             s3 = args["s3"]
             source = {"s3_bucket": s3["bucket"], "s3_key": s3["key"], "s3_object_version": s3.get("object_version")}
@@ -440,6 +441,10 @@ def _prepare(specs: Mapping[str, Mapping[str, Any]], ctx: BuildContext) -> None:
         api: HttpApi(f"{api}-http", settings, pulumi.ResourceOptions(parent=ctx.parent), profile=ctx.profile)
         for api, settings in sorted(apis.items())}
     ctx.shared["lambda:s3"] = S3Notifications()
+    if any(isinstance(spec, Mapping) and (spec.get("code") or spec.get("zip")) for spec in specs.values()):
+        ctx.shared["lambda:artifacts"] = ArtifactStore.create(
+            "lambda-artifacts", ctx.profile, standard_tags("lambda-artifacts", ctx.profile.name),
+            pulumi.ResourceOptions(parent=ctx.parent))
 
 
 def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> LambdaService:
@@ -449,7 +454,7 @@ def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> LambdaServi
         name, dict(spec), pulumi.ResourceOptions(parent=ctx.parent),
         network=ctx.network if spec.get("vpc") else None, profile=ctx.profile, project_dir=ctx.project_dir,
         http_api=apis.get(str(http.get("api", name))) if http else None,
-        s3_notifications=ctx.shared.get("lambda:s3"))
+        s3_notifications=ctx.shared.get("lambda:s3"), artifacts=ctx.shared.get("lambda:artifacts"))
     ctx.outputs[name] = service.outputs
     return service
 

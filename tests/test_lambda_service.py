@@ -88,7 +88,10 @@ def test_function_defaults_arm64_tracing_and_a_published_version(dev):
     assert fn.get("tracingConfig.mode") == "Active"
     assert fn.inputs["publish"] is True
     assert fn.inputs["packageType"] == "Zip"
-    assert fn.inputs["code"]["archive"]["path"].startswith(".build/lambda/orders-")
+    staged = dev.one("aws:s3/bucketObjectv2:BucketObjectv2", "orders-package")
+    assert staged.inputs["source"]["asset"]["path"].startswith(".build/lambda/orders-")
+    assert (fn.inputs["s3Bucket"], fn.inputs["s3Key"]) == (staged.inputs["bucket"], staged.inputs["key"])
+    assert "code" not in fn.inputs
     # This dev fixture has a public function URL, which the function's tags declare.
     assert fn.inputs["tags"] == {"Service": "orders", "Environment": "dev", "ManagedBy": "pulumi",
                                  "PublicFunctionUrl": "true"}
@@ -183,19 +186,67 @@ def test_container_image_and_s3_artifacts(project):
     assert (fn.inputs["s3Bucket"], fn.inputs["s3Key"], fn.inputs["s3ObjectVersion"]) == ("artifacts", "orders/1.zip", "v1")
 
 
-def test_prebuilt_zip_is_passed_with_its_hash(project):
+def test_prebuilt_zip_is_staged_in_s3_under_its_content_hash(project):
     import base64
-    import hashlib
-    (project / "prebuilt.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
-    fn = _plan(project, {"zip": "prebuilt.zip", "handler": "app.handler"}).one("aws:lambda/function:Function")
-    assert fn.inputs["code"]["archive"]["path"] == "prebuilt.zip"
-    assert fn.inputs["sourceCodeHash"] == base64.b64encode(hashlib.sha256((project / "prebuilt.zip").read_bytes()).digest()).decode()
+    import zipfile
+
+    from components.serverless.packaging import content_sha256
+    with zipfile.ZipFile(project / "prebuilt.zip", "w") as zf:
+        zf.writestr("app.py", "def handler(e, c):\n    return e\n")
+    graph = _plan(project, {"zip": "prebuilt.zip", "handler": "app.handler"})
+    fn = graph.one("aws:lambda/function:Function")
+    staged = graph.one("aws:s3/bucketObjectv2:BucketObjectv2", "orders-package")
+    content = content_sha256(project / "prebuilt.zip")
+    assert staged.inputs["key"] == f"lambda/orders/{content}.zip"
+    assert staged.inputs["source"]["asset"]["path"] == "prebuilt.zip"
+    assert fn.inputs["sourceCodeHash"] == base64.b64encode(bytes.fromhex(content)).decode()
 
 
 def test_same_source_plans_the_same_code_hash(project):
     first = _plan(project, {"code": "fn"}).one("aws:lambda/function:Function").inputs["sourceCodeHash"]
     again = _plan(project, {"code": "fn"}).one("aws:lambda/function:Function").inputs["sourceCodeHash"]
     assert first == again
+
+
+def test_other_compressed_bytes_of_the_same_content_keep_the_key_and_the_code_hash(project, monkeypatch):
+    """Another zlib (another machine) compresses differently: only the staged object's bytes differ, so
+    the function, and its published version, are left alone."""
+    import zlib
+
+    from components.serverless import packaging
+
+    def plan_with_level(level):
+        original = packaging.zipfile.ZipFile.writestr
+
+        def writestr(self, info, data, compress_type=None, compresslevel=None):
+            return original(self, info, data, compress_type, level)
+
+        monkeypatch.setattr(packaging.zipfile.ZipFile, "writestr", writestr)
+        graph = _plan(project, {"code": "fn"})
+        monkeypatch.undo()
+        staged = graph.one("aws:s3/bucketObjectv2:BucketObjectv2", "orders-package")
+        fn = graph.one("aws:lambda/function:Function")
+        return staged.inputs["key"], fn.inputs["sourceCodeHash"], staged.inputs["source"]["asset"]["sha256"]
+
+    (project / "fn" / "big.txt").write_text("lambda " * 5000)
+    try:
+        fast, best = plan_with_level(zlib.Z_BEST_SPEED), plan_with_level(zlib.Z_BEST_COMPRESSION)
+    finally:
+        (project / "fn" / "big.txt").unlink()
+    assert fast[2] != best[2], "the compressed bytes differ"
+    assert fast[:2] == best[:2]
+
+
+def test_catalog_services_stage_their_packages_in_one_stack_bucket(project):
+    from components.platform import Platform
+    graph = run(lambda: Platform("shop", {"environment": "prod", "catalog_dir": "", "services": {
+        "a": {"pattern": "lambda", "code": "fn"}, "b": {"pattern": "lambda", "code": "fn"}}}, project_dir=project),
+        config={"microservices:environment": "prod"}, stack="prod", project_dir=project)
+    [bucket] = graph.of_type("aws:s3/bucket:Bucket")
+    assert bucket.name == "lambda-artifacts-bucket" and bucket.protect is True
+    keys = sorted(o.inputs["key"] for o in graph.of_type("aws:s3/bucketObjectv2:BucketObjectv2"))
+    assert [k.split("/")[1] for k in keys] == ["a", "b"]
+    assert keys[0].split("/")[2] == keys[1].split("/")[2], "same content, same hash"
 
 
 # -- alias and deploys --------------------------------------------------------------------------
@@ -381,13 +432,14 @@ def test_function_url_defaults_to_iam_auth_without_public_grants(prod, dev):
 
 
 def test_s3_trigger_creates_a_secure_bucket_with_one_notification(prod):
-    bucket = prod.one("aws:s3/bucket:Bucket")
+    bucket = prod.one("aws:s3/bucket:Bucket", "orders-bucket")
     assert bucket.protect is True
-    block = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    block = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "orders-bucket-public-access")
     assert all(block.inputs[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
-    sse = prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    sse = prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                   "orders-bucket-encryption")
     assert sse.get("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") == "AES256"
-    tls = prod.one("aws:s3/bucketPolicy:BucketPolicy").json_input("policy")["Statement"][0]
+    tls = prod.one("aws:s3/bucketPolicy:BucketPolicy", "orders-bucket-tls-only").json_input("policy")["Statement"][0]
     assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert prod.one("aws:s3/bucketVersioning:BucketVersioning").get("versioningConfiguration.status") == "Enabled"
     notify = prod.one("aws:s3/bucketNotification:BucketNotification", "orders-bucket-notify")
@@ -403,10 +455,13 @@ def test_s3_trigger_creates_a_secure_bucket_with_one_notification(prod):
 
 def test_created_bucket_is_configured_one_call_at_a_time_before_its_notification(prod):
     """S3 rejects concurrent configuration calls on one bucket (OperationAborted, 409)."""
-    chain = [prod.one(t) for t in (
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketVersioning:BucketVersioning")]
+    chain = [prod.one(t, n) for t, n in (
+        ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "orders-bucket-public-access"),
+        ("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "orders-bucket-ownership"),
+        ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+         "orders-bucket-encryption"),
+        ("aws:s3/bucketPolicy:BucketPolicy", "orders-bucket-tls-only"),
+        ("aws:s3/bucketVersioning:BucketVersioning", "orders-bucket-versioning"))]
     chain.append(prod.one("aws:s3/bucketNotification:BucketNotification", "orders-bucket-notify"))
     for before, after in zip(chain, chain[1:]):
         assert before.urn in after.dependencies, f"{after.name} must wait for {before.name}"

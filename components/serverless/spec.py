@@ -17,7 +17,7 @@ from ..blocks.access import normalize_bucket, validate_access
 from ..profiles import LOG_RETENTION_DAYS
 from ..service_spec import environment_value, validate_environment, validate_secrets, validate_tags
 from ..validation import Problems, is_unknown, join_path
-from .packaging import archive_sizes, folder_size, size_problems
+from .packaging import archive_sizes, folder_size, requirement_problems, size_problems
 from .schedule import schedule_expression_error
 
 __all__ = [
@@ -320,7 +320,11 @@ def _validate_source(spec, package_type, runtime, pdir: Path, p, problems: Probl
                 problems.add(p("code"), f"must be a directory (relative to the project), got {code!r}: {folder} does not exist")
             else:
                 # Dependencies are only known once vendored; the built package is checked again then.
-                for message in size_problems(None, folder_size(folder)):
+                for message in size_problems(folder_size(folder)):
+                    problems.add(p("code"), message)
+            requirements = folder / "requirements.txt"
+            if folder.is_dir() and language == "python" and requirements.is_file():
+                for message in requirement_problems(requirements.read_text()):
                     problems.add(p("code"), message)
             if folder.is_dir() and language == "python":
                 module = str(handler or DEFAULT_HANDLERS["python"]).rsplit(".", 1)[0].replace(".", "/")
@@ -338,7 +342,7 @@ def _validate_source(spec, package_type, runtime, pdir: Path, p, problems: Probl
                 except (OSError, zipfile.BadZipFile) as err:
                     problems.add(p("zip"), f"is not a readable ZIP archive: {err}")
                 else:
-                    for message in size_problems(*sizes):
+                    for message in size_problems(sizes[1]):
                         problems.add(p("zip"), message)
     else:
         s3 = spec["s3"]
