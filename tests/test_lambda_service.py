@@ -485,7 +485,8 @@ def test_s3_trigger_on_existing_bucket_is_scoped_and_has_async_failure_defaults(
 def test_kinesis_trigger_creates_encrypted_stream_with_failure_defaults(prod, dev):
     stream = prod.one("aws:kinesis/stream:Stream")
     assert stream.inputs["encryptionType"] == "KMS" and stream.inputs["kmsKeyId"] == "alias/aws/kinesis"
-    assert stream.get("streamModeDetails.streamMode") == "PROVISIONED" and stream.inputs["shardCount"] == 1
+    # On-demand in prod as in dev: a single provisioned shard would throttle prod first.
+    assert stream.get("streamModeDetails.streamMode") == "ON_DEMAND" and "shardCount" not in stream.inputs
     assert stream.protect is True
     assert dev.one("aws:kinesis/stream:Stream").get("streamModeDetails.streamMode") == "ON_DEMAND"
     mapping = prod.one("aws:lambda/eventSourceMapping:EventSourceMapping", "orders-kinesis-mapping")
@@ -674,3 +675,9 @@ def test_yaml_booleans_and_numbers_in_environment_keep_their_yaml_spelling(proje
     graph = _plan(project, {"code": "fn", "environment": {"DEBUG": True, "DRY_RUN": False, "WORKERS": 3}})
     assert graph.one("aws:lambda/function:Function").get("environment.variables") == {
         "DEBUG": "true", "DRY_RUN": "false", "WORKERS": "3"}
+
+
+def test_kinesis_trigger_with_shards_creates_a_provisioned_stream(project):
+    graph = _plan(project, {"code": "fn", "triggers": [{"kinesis": {"shards": 4}}]}, "prod")
+    stream = graph.one("aws:kinesis/stream:Stream")
+    assert stream.get("streamModeDetails.streamMode") == "PROVISIONED" and stream.inputs["shardCount"] == 4

@@ -138,6 +138,8 @@ def test_rejects_function_settings_out_of_range(project, spec, path, fragment):
     ({"kinesis": {"on_failure": "arn:aws:sns:us-east-1:123456789012:alerts.fifo"}}, "triggers[0].kinesis.on_failure",
      "cannot send failure records to a FIFO one"),
     ({"kinesis": {"batch_size": 0}}, "triggers[0].kinesis.batch_size", "between 1 and 10000"),
+    ({"kinesis": {"shards": 0}}, "triggers[0].kinesis.shards", "at least 1"),
+    ({"kinesis": {"stream": "clicks", "shards": 2}}, "triggers[0].kinesis.shards", "only applies to a created stream"),
     ({"kinesis": {"batch_size": 10001}}, "triggers[0].kinesis.batch_size", "between 1 and 10000"),
     ({"kinesis": {"batching_window": 301}}, "triggers[0].kinesis.batching_window", "between 0 and 300 seconds"),
     ({"kinesis": {"starting_position": "EARLIEST"}}, "triggers[0].kinesis.starting_position", "'TRIM_HORIZON'"),
@@ -158,7 +160,7 @@ def test_rejects_function_settings_out_of_range(project, spec, path, fragment):
     ({"kinesis": {"stream": "arn:aws:sqs:us-east-1:123456789012:q"}}, "triggers[0].kinesis.stream",
      "a stream name or ARN"),
     ({"kinesis": {"report_batch_item_failures": 1}}, "triggers[0].kinesis.report_batch_item_failures", "true or false"),
-    ({"dynamodb": {"batch_size": 1001}}, "triggers[0].dynamodb.batch_size", "between 1 and 1000"),
+    ({"dynamodb": {"batch_size": 10001}}, "triggers[0].dynamodb.batch_size", "between 1 and 10000"),
     ({"dynamodb": {"starting_position": "AT_TIMESTAMP"}}, "triggers[0].dynamodb.starting_position", "'LATEST'"),
     ({"dynamodb": {"stream_arn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders"}},
      "triggers[0].dynamodb.stream_arn", "a DynamoDB stream ARN"),
@@ -188,7 +190,7 @@ def test_rejects_function_settings_out_of_range(project, spec, path, fragment):
     ({"schedule": {"expression": "rate(1 minute)", "input": "{oops"}}, "triggers[0].schedule.input", "invalid JSON"),
     ({"schedule": {"expression": "rate(1 minute)", "input": 5}}, "triggers[0].schedule.input", "a mapping or a JSON"),
     ({"schedule": {"expression": "rate(1 minute)", "retries": 5}}, "triggers[0].schedule.retries", "between 0 and 2"),
-    ({"kinesis": {"shards": 2}}, "triggers[0].kinesis.shards", "unknown key"),
+    ({"kinesis": {"shard_count": 2}}, "triggers[0].kinesis.shard_count", "unknown key"),
 ])
 def test_rejects_trigger_settings_out_of_range(project, trigger, path, fragment):
     assert_one(problems(project, triggers=[trigger]), f"services.orders.{path}", fragment)
@@ -336,3 +338,29 @@ def test_accepts_a_hashed_lock_with_markers_and_extras(project):
         assert problems(project) == []
     finally:
         (project / "fn" / "requirements.txt").unlink()
+
+
+def test_dynamodb_stream_batches_go_up_to_10000_records(project):
+    assert problems(project, **trig("dynamodb", batch_size=10000)) == []
+
+
+@pytest.mark.parametrize("today, runtime, accepted", [
+    ("2026-12-01", "dotnet8", True),     # deprecated 2026-11-10, creation blocked from 2026-12-10
+    ("2026-12-10", "dotnet8", False),
+    ("2026-07-30", "python3.11", True),
+    ("2026-12-01", "python3.11", False),
+    ("2026-12-01", "nodejs20.x", False),
+    ("2026-12-01", "python3.14", True),
+])
+def test_runtimes_follow_the_dates_lambda_blocks_function_creation(project, monkeypatch, today, runtime, accepted):
+    from datetime import date
+
+    from components.serverless import spec
+    monkeypatch.setattr(spec, "_today", lambda: date.fromisoformat(today))
+    handler = {"handler": "App::Handler"} if runtime.startswith("dotnet") else {}
+    lines = problems(project, code=None, zip="prebuilt.zip", runtime=runtime, **handler)
+    if accepted:
+        assert not [line for line in lines if ".runtime" in line], lines
+    else:
+        blocked = spec.RUNTIME_BLOCK_CREATE[runtime].isoformat()
+        assert_one(lines, "services.orders.runtime", f"Lambda blocks creating functions with {runtime} since {blocked}")

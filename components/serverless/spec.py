@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from datetime import date, datetime, timezone
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,21 +23,39 @@ from .schedule import schedule_expression_error
 
 __all__ = [
     "ASYNC_DEFAULTS", "DEPLOYMENT_CONFIGS", "MAX_AUTHORIZERS_PER_API", "MAX_INTEGRATIONS_PER_API", "FUNCTION_KEYS", "HTTP_TIMEOUT_LIMIT", "LAMBDA_DEFAULTS",
-    "SUPPORTED_RUNTIMES", "TRIGGER_KINDS", "deployment_config_name", "environment_size", "fitted_deployment_config",
+    "RUNTIME_BLOCK_CREATE", "SUPPORTED_RUNTIMES", "TRIGGER_KINDS", "creatable_runtimes", "deployment_config_name", "environment_size", "fitted_deployment_config",
     "normalize_bucket", "parse_route", "preflight_routes", "python_version", "s3_filters_overlap", "secret_variable",
     "validate_lambda",
 ]
 
-#: Runtimes Lambda still accepts for new functions (November 2026). Older ones are deprecated: AWS
-#: blocks creating functions with them, so a plan using one would fail at ``pulumi up``.
-SUPPORTED_RUNTIMES = (
-    "python3.12", "python3.13", "python3.14",
-    "nodejs22.x", "nodejs24.x",
-    "java21", "java25",
-    "dotnet10",
-    "ruby3.3", "ruby3.4",
-    "provided.al2023",
-)
+#: Lambda's managed runtimes and the date from which Lambda blocks *creating* functions with each, from
+#: AWS's runtime table (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html). Deprecation
+#: comes a month earlier and only ends security patches; creation keeps working until this date (and
+#: updates of existing functions about a month longer). A plan after the date would fail at `pulumi up`.
+RUNTIME_BLOCK_CREATE: dict[str, date] = {
+    "python3.10": date(2026, 7, 31), "python3.11": date(2026, 7, 31), "python3.12": date(2028, 11, 30),
+    "python3.13": date(2029, 7, 31), "python3.14": date(2029, 7, 31),
+    "nodejs20.x": date(2026, 6, 1), "nodejs22.x": date(2027, 6, 1), "nodejs24.x": date(2028, 6, 1),
+    "java8.al2": date(2026, 7, 31), "java11": date(2026, 7, 31), "java17": date(2026, 7, 31),
+    "java21": date(2029, 7, 31), "java25": date(2029, 7, 31),
+    "dotnet8": date(2026, 12, 10), "dotnet10": date(2028, 12, 14),
+    "ruby3.3": date(2027, 4, 30), "ruby3.4": date(2028, 4, 30),
+    "provided.al2": date(2026, 7, 31), "provided.al2023": date(2029, 7, 31),
+}
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def creatable_runtimes(today: date | None = None) -> tuple[str, ...]:
+    """The runtimes Lambda still accepts for new functions on ``today`` (default: the current UTC date)."""
+    day = today or _today()
+    return tuple(r for r, blocked in RUNTIME_BLOCK_CREATE.items() if day < blocked)
+
+
+#: Runtimes Lambda accepts for new functions when the program runs.
+SUPPORTED_RUNTIMES = creatable_runtimes()
 ARCHITECTURES = ("arm64", "x86_64")
 PACKAGE_TYPES = ("zip", "image")
 SOURCE_KEYS = ("code", "zip", "s3", "image")
@@ -102,7 +121,7 @@ TRIGGER_KEYS = {
     "http": ("api", "routes", "authorizer", "cors", "throttle"),
     "url": ("auth", "public", "cors", "invoke_mode"),
     "s3": ("bucket", "events", "prefix", "suffix", "retries", "max_event_age", "on_failure"),
-    "kinesis": ("stream", "batch_size", "batching_window", "starting_position", "starting_position_timestamp",
+    "kinesis": ("stream", "shards", "batch_size", "batching_window", "starting_position", "starting_position_timestamp",
                 "parallelization", "bisect_on_error", "max_retries", "max_record_age", "on_failure",
                 "report_batch_item_failures", "filters"),
     "dynamodb": ("stream_arn", "hash_key", "batch_size", "batching_window", "starting_position",
@@ -234,7 +253,12 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
     package_type = spec.get("package_type", "zip")
     problems.check_enum(package_type, p("package_type"), PACKAGE_TYPES)
     runtime = spec.get("runtime", LAMBDA_DEFAULTS["runtime"])
-    problems.check_enum(runtime, p("runtime"), SUPPORTED_RUNTIMES)
+    blocked = RUNTIME_BLOCK_CREATE.get(runtime) if isinstance(runtime, str) else None
+    if blocked is not None and runtime not in creatable_runtimes():
+        problems.add(p("runtime"), f"Lambda blocks creating functions with {runtime} since {blocked.isoformat()} "
+                                   f"(AWS's runtime deprecation schedule); use one of {', '.join(creatable_runtimes())}")
+    else:
+        problems.check_enum(runtime, p("runtime"), creatable_runtimes())
     problems.check_enum(spec.get("architecture"), p("architecture"), ARCHITECTURES)
     problems.check_int(spec.get("memory"), p("memory"), 128, 10240, "MB")
     timeout_ok = problems.check_int(spec.get("timeout"), p("timeout"), 1, 900, "seconds")
@@ -564,6 +588,9 @@ def _check_kinesis(name, body, path, timeout, problems: Problems) -> None:
     problems.check_str(body.get("stream"), join_path(path, "stream"),
                        r"arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[A-Za-z0-9_.-]{1,128}|[A-Za-z0-9_.-]{1,128}",
                        "a stream name or ARN (omit it to create a stream)")
+    problems.check_int(body.get("shards"), join_path(path, "shards"), 1, None)
+    if body.get("stream") is not None and body.get("shards") is not None:
+        problems.add(join_path(path, "shards"), "only applies to a created stream; not allowed with stream")
     _check_stream_common(body, path, problems, 10000, ("LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"))
     ts = body.get("starting_position_timestamp")
     if body.get("starting_position") == "AT_TIMESTAMP":
@@ -582,7 +609,7 @@ def _check_dynamodb(name, body, path, timeout, problems: Problems) -> None:
     problems.check_str(body.get("hash_key"), join_path(path, "hash_key"), r"[A-Za-z0-9_.-]{1,255}", "an attribute name")
     if body.get("stream_arn") is not None and body.get("hash_key") is not None:
         problems.add(join_path(path, "hash_key"), "only applies to a created table; not allowed with stream_arn")
-    _check_stream_common(body, path, problems, 1000, ("LATEST", "TRIM_HORIZON"))
+    _check_stream_common(body, path, problems, 10000, ("LATEST", "TRIM_HORIZON"))
 
 
 def _check_sqs(name, body, path, timeout, problems: Problems) -> None:

@@ -195,10 +195,12 @@ def _kinesis(ctx: TriggerContext, body: Mapping[str, Any], index: int) -> None:
     label = ctx.label("kinesis")
     given = body.get("stream")
     if given is None:
-        mode = "ON_DEMAND" if ctx.profile.on_demand_streams else "PROVISIONED"
+        # On-demand in every environment: one provisioned shard (1 MB/s, 1,000 records/s in) would throttle
+        # prod first, under the very load dev and staging never see. `shards` asks for a provisioned stream.
+        shards = body.get("shards")
+        mode = "PROVISIONED" if shards else "ON_DEMAND"
         stream = aws.kinesis.Stream(label, encryption_type="KMS", kms_key_id="alias/aws/kinesis", retention_period=24,
-                                    stream_mode_details={"stream_mode": mode},
-                                    shard_count=None if mode == "ON_DEMAND" else 1, tags=ctx.tags,
+                                    stream_mode_details={"stream_mode": mode}, shard_count=shards, tags=ctx.tags,
                                     opts=ctx.protect_opts)
         arn: pulumi.Input[str] = stream.arn
         ctx.outputs.setdefault("streams", []).append(stream.name)
