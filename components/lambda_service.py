@@ -27,7 +27,7 @@ from .policy import PUBLIC_URL_TAG
 from .profiles import Profile, get_profile
 from .serverless.deployment import LambdaDeployment, deployment_minutes
 from .serverless.http_api import HttpApi, HttpApiArgs
-from .serverless.notifications import S3Notifications
+from .serverless.notifications import S3Notifications, claim_bucket
 from .serverless.artifacts import ArtifactStore
 from .serverless.packaging import Package, archive_sizes, build_package, content_sha256, size_problems
 from .serverless.spec import (
@@ -170,6 +170,17 @@ class LambdaService(pulumi.ComponentResource):
             routes = list(http.get("routes") or [])
             problems.extend(http_api.claim(name, routes + preflight_routes(routes, http_api.cors, http.get("authorizer")),
                                            join_path(name, "triggers", http["_index"], "http", "routes")))
+        if s3_notifications is None and not problems:
+            for i, trig in enumerate(args.get("triggers") or []):
+                body = trig.get("s3") if isinstance(trig, Mapping) else None
+                if isinstance(body, Mapping) and isinstance(body.get("bucket"), str):
+                    bucket = normalize_bucket(body["bucket"])
+                    holder = claim_bucket(bucket, name)
+                    if holder is not None:
+                        problems.add(join_path(name, "triggers", i, "s3", "bucket"),
+                                     f"bucket {bucket!r} already gets its notification configuration from {holder!r}; "
+                                     "S3 keeps one per bucket, so each would replace the other's triggers. Pass one "
+                                     "S3Notifications() as s3_notifications= to both and call its build() once")
         problems.raise_if_any()
         runtime = args.get("runtime", LAMBDA_DEFAULTS["runtime"])
         architecture = args.get("architecture", LAMBDA_DEFAULTS["architecture"])

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from components.lambda_service import LambdaService
@@ -681,3 +682,36 @@ def test_kinesis_trigger_with_shards_creates_a_provisioned_stream(project):
     graph = _plan(project, {"code": "fn", "triggers": [{"kinesis": {"shards": 4}}]}, "prod")
     stream = graph.one("aws:kinesis/stream:Stream")
     assert stream.get("streamModeDetails.streamMode") == "PROVISIONED" and stream.inputs["shardCount"] == 4
+
+
+def test_two_components_writing_one_existing_buckets_notification_is_an_error(project):
+    from components.serverless.notifications import S3Notifications
+
+    def clash():
+        LambdaService("resize", {"code": "fn", "triggers": [{"s3": {"bucket": "uploads", "prefix": "img/"}}]},
+                      project_dir=project)
+        LambdaService("scan", {"code": "fn", "triggers": [{"s3": {"bucket": "arn:aws:s3:::uploads",
+                                                                    "prefix": "doc/"}}]}, project_dir=project)
+
+    with pytest.raises(Exception) as info:
+        run(clash, project_dir=project)
+    assert "scan.triggers[0].s3.bucket: bucket 'uploads' already gets its notification configuration from " \
+           "'resize'" in str(info.value) + str(info.value.__cause__)
+
+    def shared():
+        collector = S3Notifications()
+        for svc, prefix in (("resize", "img/"), ("scan", "doc/")):
+            LambdaService(svc, {"code": "fn", "triggers": [{"s3": {"bucket": "uploads", "prefix": prefix}}]},
+                          project_dir=project, s3_notifications=collector)
+        collector.build("shop-", pulumi.ResourceOptions())
+
+    graph = run(shared, project_dir=project)
+    [notify] = graph.of_type("aws:s3/bucketNotification:BucketNotification")
+    assert sorted(c["filterPrefix"] for c in notify.get("lambdaFunctions")) == ["doc/", "img/"]
+
+
+def test_a_components_bucket_claim_does_not_outlive_its_program(project):
+    body = {"code": "fn", "triggers": [{"s3": {"bucket": "uploads"}}]}
+    run(lambda: LambdaService("resize", body, project_dir=project), project_dir=project)
+    graph = run(lambda: LambdaService("scan", body, project_dir=project), project_dir=project)
+    assert graph.one("aws:s3/bucketNotification:BucketNotification")
