@@ -322,6 +322,8 @@ def test_provider_pickles_and_unpickles_as_pulumi_stores_it():
     assert blob == serialize_provider(LambdaDeploymentProvider())  # same state on every run: no diff
     restored = dill.loads(base64.b64decode(blob))
     assert isinstance(restored, LambdaDeploymentProvider)
+    # By reference to this module (no closure, no captured Output): the provider process imports it.
+    assert b"components.serverless.deployment" in base64.b64decode(blob) and len(base64.b64decode(blob)) < 200
 
 
 def test_deployment_bound_follows_the_configurations_shifting_time():
