@@ -8,6 +8,7 @@ Catalog pattern ``lambda``: the stack entry is :class:`LambdaServiceArgs`. The b
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
@@ -57,6 +58,9 @@ VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutio
 XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 CODEDEPLOY_LAMBDA = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"
 ALIAS = "live"
+NAME_PATTERN = r"[a-z]([-a-z0-9]*[a-z0-9])?"
+#: 63 (S3 bucket names) - len("-artifacts-bucket") - 8 (Pulumi's random suffix with its dash).
+NAME_MAX = 38
 #: Added to the configuration's traffic-shifting time to bound the wait for a deployment.
 DEPLOY_MARGIN_MINUTES = 15
 
@@ -163,6 +167,12 @@ class LambdaService(pulumi.ComponentResource):
         pdir = Path(project_dir) if project_dir is not None else Path.cwd()
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
         problems = validate_lambda(name, args, path=name, project_dir=pdir)
+        if not re.fullmatch(NAME_PATTERN, name) or len(name) > NAME_MAX:
+            # Child names carry an 8-character random suffix: `<name>-artifacts-bucket-1a2b3c4` must stay a
+            # valid S3 bucket name (lowercase, at most 63), `<name>-deploy-role-...` an IAM role name (64).
+            problems.add(name, f"component name {name!r} must be lowercase letters, digits and '-', starting with a "
+                               f"letter, at most {NAME_MAX} characters (AWS names derived from it: S3 buckets, IAM "
+                               "roles, Lambda functions)")
         if args.get("vpc") and network is None:
             problems.add(join_path(name, "vpc"), "needs the stack's network (pass network=)")
         http = _http_trigger(args)

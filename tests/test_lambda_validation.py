@@ -364,3 +364,12 @@ def test_runtimes_follow_the_dates_lambda_blocks_function_creation(project, monk
     else:
         blocked = spec.RUNTIME_BLOCK_CREATE[runtime].isoformat()
         assert_one(lines, "services.orders.runtime", f"Lambda blocks creating functions with {runtime} since {blocked}")
+
+
+@pytest.mark.parametrize("name", ["Orders", "orders_api", "o" * 39])
+def test_component_names_that_would_break_derived_aws_names_are_rejected(plan, project, name):
+    from components.lambda_service import LambdaService
+    with pytest.raises(CatalogError) as info:
+        plan(lambda: LambdaService(name, {"code": "fn"}, project_dir=project))
+    assert f"{name}: component name {name!r} must be lowercase letters, digits and '-'" in str(info.value)
+    assert "at most 38 characters" in str(info.value)
