@@ -80,7 +80,8 @@ class LambdaServiceArgs(TypedDict):
     package_type: NotRequired[str]
     """``zip`` | ``image``. Default: ``zip``."""
     runtime: NotRequired[str]
-    """A runtime Lambda still accepts for new functions (see ``SUPPORTED_RUNTIMES``). Default: ``python3.13``."""
+    """A runtime Lambda still accepts for new functions: until the date AWS blocks function creation with it
+    (``RUNTIME_BLOCK_CREATE``). Default: ``python3.13``."""
     handler: NotRequired[str]
     """Entry point. Default: ``handler.handler`` for Python, ``index.handler`` for Node.js; required otherwise."""
     architecture: NotRequired[str]
