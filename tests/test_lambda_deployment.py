@@ -8,6 +8,7 @@ returns (what Pulumi records) and the error that fails the ``up``.
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import boto3
 import dill
@@ -331,3 +332,35 @@ def test_deployment_bound_follows_the_configurations_shifting_time():
     assert dp.deployment_minutes("CodeDeployDefault.LambdaLinear10PercentEvery3Minutes") == 30
     assert dp.deployment_minutes("CodeDeployDefault.LambdaLinear10PercentEvery1Minute") == 10
     assert dp.deployment_minutes("CodeDeployDefault.LambdaAllAtOnce") == 0
+
+
+def test_failed_canary_fails_one_up_and_the_next_up_records_it_without_a_second_canary(monkeypatch, aws):
+    """What Pulumi does: a failed update keeps the old inputs (version 4) in the state, so the next `up`
+    calls update(4 -> 5) again. The first call runs the canary and raises; the second finds that
+    deployment in CodeDeploy's history and succeeds without sending version 5 any traffic."""
+    deployer, cd, lm, clock = aws
+    monkeypatch.setattr(dp, "_clients", lambda props: (deployer.codedeploy, deployer.lambda_))
+    monkeypatch.setattr(dp, "time", SimpleNamespace(sleep=clock.sleep, monotonic=clock))
+    state = {**PROPS, "version": "4", "status": "succeeded", "live_version": "4", "deployment_id": "d-OLD",
+             "reason": ""}
+    provider = LambdaDeploymentProvider()
+    # up 1: the canary fails, CodeDeploy rolls back
+    no_active(cd)
+    alias_on(lm, "4")
+    history(cd)
+    created(cd, "d-CANARY")
+    status(cd, "d-CANARY", "InProgress")
+    status(cd, "d-CANARY", "Failed", errorInformation={"code": "ALARM_ACTIVE", "message": "orders-errors fired"})
+    with pytest.raises(DeploymentError, match="d-CANARY failed: ALARM_ACTIVE: orders-errors fired"):
+        provider.update("id", state, dict(PROPS))
+    cd.assert_no_pending_responses()
+    # up 2 (the state still says version 4): no create_deployment is stubbed, so a second canary would fail
+    no_active(cd)
+    alias_on(lm, "4")
+    history(cd, ("d-CANARY", marker(TARGET), "orders-errors fired"))
+    outs = provider.update("id", state, dict(PROPS)).outs
+    assert (outs["status"], outs["live_version"], outs["deployment_id"]) == ("failed_before", "4", "d-CANARY")
+    cd.assert_no_pending_responses()
+    assert clock.sleeps == [15], "the wait polls on the fake clock"
+    # up 3 (state now records version 5 as failed): nothing to do until the version or the token changes
+    assert provider.diff("id", outs, dict(PROPS)).changes is False

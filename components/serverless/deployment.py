@@ -134,16 +134,16 @@ class Deployer:
     ``sleep`` and ``clock`` are injectable so tests run the waits instantly."""
 
     def __init__(self, codedeploy: Any, lambda_: Any, *, timeout: float, poll: float = POLL_SECONDS,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] | None = None, clock: Callable[[], float] | None = None,
                  log: Callable[[str], None] | None = None):
         self.codedeploy = codedeploy
         self.lambda_ = lambda_
         self.timeout = timeout
         self.poll = poll
-        self.sleep = sleep
-        self.clock = clock
+        self.sleep = sleep or time.sleep
+        self.clock = clock or time.monotonic
         self.log = log or (lambda message: print(message, file=sys.stderr))
-        self.deadline = clock() + timeout
+        self.deadline = self.clock() + timeout
 
     # -- calls ----------------------------------------------------------------------------------
     def _call(self, client: Any, operation: str, **kwargs: Any) -> dict[str, Any]:
