@@ -151,6 +151,10 @@ class LambdaService(pulumi.ComponentResource):
     """The HTTP API its ``http`` trigger uses (its own or the shared one), else None."""
     package: Package | None
     """The ZIP built from ``code`` (None for other sources)."""
+    deployment: LambdaDeployment | None
+    """The CodeDeploy deployment of the published version (None without ``deployment_config``): its
+    ``status`` (``current``, ``succeeded`` or ``failed_before``), ``live_version``, ``deployment_id`` and
+    ``reason``."""
     outputs: dict[str, Any]
     """Everything above plus ``api_endpoint``, ``function_url``, ``bucket``, ``streams``, ``tables`` and
     ``queues`` when triggers create them: what the platform exports for this service."""
@@ -319,8 +323,9 @@ class LambdaService(pulumi.ComponentResource):
                 alarm_description=f"{name}: failed events are waiting in {label}",
                 alarm_actions=alarm_actions, ok_actions=alarm_actions, tags=tags, opts=child)
 
+        self.deployment = None
         if config_name:
-            self._codedeploy(name, config_name, fn, alias, errors, account, tags, child,
+            self.deployment = self._codedeploy(name, config_name, fn, alias, errors, account, tags, child,
                              redeploy=args.get("redeploy"), pre_traffic_hook=args.get("pre_traffic_hook"))
 
         self.function_name = fn.name
@@ -335,7 +340,8 @@ class LambdaService(pulumi.ComponentResource):
 
     def _codedeploy(self, name: str, config_name: str, fn: aws.lambda_.Function, alias: aws.lambda_.Alias,
                     errors: aws.cloudwatch.MetricAlarm, account: Account, tags: dict[str, str],
-                    child: pulumi.ResourceOptions, *, redeploy: Any = None, pre_traffic_hook: str | None = None) -> None:
+                    child: pulumi.ResourceOptions, *, redeploy: Any = None,
+                    pre_traffic_hook: str | None = None) -> LambdaDeployment:
         role = aws.iam.Role(f"{name}-deploy-role", assume_role_policy=assume_role_policy("codedeploy.amazonaws.com"),
                             tags=tags, opts=child)
         attachment = aws.iam.RolePolicyAttachment(f"{name}-deploy-policy", role=role.name,
@@ -353,7 +359,7 @@ class LambdaService(pulumi.ComponentResource):
         # account and region Pulumi just updated, not in the machine's default profile.
         roles = aws_config.get_object("assumeRoles") or ([aws_config.get_object("assumeRole")]
                                                          if aws_config.get_object("assumeRole") else [])
-        LambdaDeployment(f"{name}-deployment", {
+        return LambdaDeployment(f"{name}-deployment", {
             "application": app.name, "group": group.deployment_group_name, "function": fn.name,
             "alias": alias.name, "version": fn.version, "redeploy": str(redeploy or ""),
             "pre_traffic_hook": pre_traffic_hook or "", "region": account.region,

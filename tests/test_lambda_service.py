@@ -299,7 +299,11 @@ def test_codedeploy_deployment_uses_the_stacks_aws_profile_and_assumed_roles(pro
 
 def test_redeploy_token_and_pre_traffic_hook_reach_the_deployment(project):
     hook = "arn:aws:lambda:us-east-1:123456789012:function:CodeDeployHook_orders"
-    graph = _plan(project, {"code": "fn", "redeploy": "2026-12-01", "pre_traffic_hook": hook}, "prod")
+    services = []
+    graph = run(lambda: services.append(LambdaService(
+        "orders", {"code": "fn", "redeploy": "2026-12-01", "pre_traffic_hook": hook}, project_dir=project,
+        profile="prod")), config={"microservices:environment": "prod"}, stack="prod", project_dir=project)
+    assert services[0].deployment is not None
     deploy = graph.one(DEPLOYMENT)
     assert deploy.inputs["redeploy"] == "2026-12-01" and deploy.inputs["pre_traffic_hook"] == hook
 
