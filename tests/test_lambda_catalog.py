@@ -174,3 +174,14 @@ def test_reference_catalog_plans_in_every_environment(environment):
     assert graph.one("aws:cloudwatch/eventRule:EventRule").inputs["scheduleExpression"] == "cron(0 3 * * ? *)"
     assert graph.one("aws:apigatewayv2/api:Api")
     assert graph.one("aws:kinesis/stream:Stream")
+
+
+def test_sample_http_handler_answers_a_preflight_routed_to_it():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("orders_api_handler", ROOT / "services" / "orders-api" / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    preflight = {"requestContext": {"http": {"method": "OPTIONS"}}, "headers": {
+        "origin": "https://shop.example.com", "access-control-request-method": "POST"}}
+    assert module.handler(preflight, None) == {"statusCode": 204, "body": ""}
+    assert module.handler({"requestContext": {"http": {"method": "DELETE"}}}, None)["statusCode"] == 404
