@@ -246,7 +246,7 @@ class LambdaService(pulumi.ComponentResource):
             path = self.package.path if self.package is not None else pdir / args["zip"]
             content = self.package.content_sha256 if self.package is not None else content_sha256(path)
             store = artifacts if artifacts is not None else ArtifactStore.create(f"{name}-artifacts", prof, tags, child)
-            staged = store.upload(name, path, content, child, tags)
+            staged = store.upload(name, path, content, child)
             source = {"s3_bucket": staged.bucket, "s3_key": staged.key,
                       "source_code_hash": base64.b64encode(bytes.fromhex(content)).decode()}
         elif args.get("s3"):

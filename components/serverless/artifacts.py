@@ -69,10 +69,10 @@ class ArtifactStore:
         bucket, ready = secure_bucket(label, tags=tags, opts=opts, protect_opts=protect, versioning=False)
         return cls(bucket=bucket, ready=ready)
 
-    def upload(self, name: str, path: Path, content_sha256: str, opts: pulumi.ResourceOptions,
-               tags: Mapping[str, str]) -> aws.s3.BucketObjectv2:
-        """``<name>-package``: the ZIP at ``lambda/<name>/<content sha256>.zip``."""
+    def upload(self, name: str, path: Path, content_sha256: str, opts: pulumi.ResourceOptions) -> aws.s3.BucketObjectv2:
+        """``<name>-package``: the ZIP at ``lambda/<name>/<content sha256>.zip``. Untagged: S3 allows 10 tags
+        per object, fewer than a service's standard and user tags may add up to."""
         return aws.s3.BucketObjectv2(
             f"{name}-package", bucket=self.bucket.id, key=f"lambda/{name}/{content_sha256}.zip",
-            source=pulumi.FileAsset(str(path)), content_type="application/zip", tags=dict(tags),
+            source=pulumi.FileAsset(str(path)), content_type="application/zip",
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(self.ready))))
