@@ -26,10 +26,10 @@ from .blocks.logs import log_group
 from .patterns import BuildContext, Pattern, ValidationContext
 from .policy import PUBLIC_URL_TAG
 from .profiles import Profile, get_profile
+from .serverless.artifacts import ArtifactStore
 from .serverless.deployment import LambdaDeployment, deployment_minutes
 from .serverless.http_api import HttpApi, HttpApiArgs
 from .serverless.notifications import S3Notifications, claim_bucket
-from .serverless.artifacts import ArtifactStore
 from .serverless.packaging import Package, archive_sizes, build_package, content_sha256, size_problems
 from .serverless.spec import (
     DEFAULT_HANDLERS,
@@ -63,6 +63,7 @@ NAME_PATTERN = r"[a-z]([-a-z0-9]*[a-z0-9])?"
 NAME_MAX = 38
 #: Added to the configuration's traffic-shifting time to bound the wait for a deployment.
 DEPLOY_MARGIN_MINUTES = 15
+
 
 class LambdaServiceArgs(TypedDict):
     """A Lambda function, its code and its triggers. Exactly one of ``code``, ``zip``, ``s3``, ``image``."""
@@ -326,7 +327,8 @@ class LambdaService(pulumi.ComponentResource):
         self.deployment = None
         if config_name:
             self.deployment = self._codedeploy(name, config_name, fn, alias, errors, account, tags, child,
-                             redeploy=args.get("redeploy"), pre_traffic_hook=args.get("pre_traffic_hook"))
+                                               redeploy=args.get("redeploy"),
+                                               pre_traffic_hook=args.get("pre_traffic_hook"))
 
         self.function_name = fn.name
         self.function_arn = fn.arn
