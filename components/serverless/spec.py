@@ -22,8 +22,9 @@ from .packaging import archive_sizes, folder_size, requirement_problems, size_pr
 from .schedule import schedule_expression_error
 
 __all__ = [
-    "ASYNC_DEFAULTS", "DEPLOYMENT_CONFIGS", "MAX_AUTHORIZERS_PER_API", "MAX_INTEGRATIONS_PER_API", "FUNCTION_KEYS", "HTTP_TIMEOUT_LIMIT", "LAMBDA_DEFAULTS",
-    "RUNTIME_BLOCK_CREATE", "SUPPORTED_RUNTIMES", "TRIGGER_KINDS", "creatable_runtimes", "deployment_config_name", "environment_size", "fitted_deployment_config",
+    "ASYNC_DEFAULTS", "DEPLOYMENT_CONFIGS", "FUNCTION_KEYS", "HTTP_TIMEOUT_LIMIT", "LAMBDA_DEFAULTS",
+    "MAX_AUTHORIZERS_PER_API", "MAX_INTEGRATIONS_PER_API", "RUNTIME_BLOCK_CREATE", "SUPPORTED_RUNTIMES",
+    "TRIGGER_KINDS", "creatable_runtimes", "deployment_config_name", "environment_size", "fitted_deployment_config",
     "normalize_bucket", "parse_route", "preflight_routes", "python_version", "s3_filters_overlap", "secret_variable",
     "validate_lambda",
 ]
@@ -144,9 +145,8 @@ def deployment_config_name(short: str) -> str:
     return f"CodeDeployDefault.Lambda{short}"
 
 
-#: Triggers that keep invoking the function while a canary runs, so its error alarm sees the new version.
-TRAFFIC_TRIGGERS = ("http", "url", "kinesis", "dynamodb", "sqs")
-#: Triggers that may not fire at all during a canary window (a nightly schedule, a rare upload).
+#: Triggers that may not fire at all during a canary window (a nightly schedule, a rare upload); the others
+#: (http, url, kinesis, dynamodb, sqs) keep invoking the function while a canary runs.
 SPARSE_TRIGGERS = ("schedule", "s3")
 
 
