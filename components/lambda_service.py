@@ -8,7 +8,7 @@ Catalog pattern ``lambda``: the stack entry is :class:`LambdaServiceArgs`. The b
 from __future__ import annotations
 
 import base64
-import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
@@ -26,22 +26,28 @@ from .blocks.logs import log_group
 from .patterns import BuildContext, Pattern, ValidationContext
 from .policy import PUBLIC_URL_TAG
 from .profiles import Profile, get_profile
+from .serverless.artifacts import ArtifactStore
+from .serverless.deployment import LambdaDeployment, deployment_minutes
 from .serverless.http_api import HttpApi, HttpApiArgs
-from .serverless.notifications import S3Notifications
-from .serverless.packaging import Package, build_package
+from .serverless.notifications import S3Notifications, claim_bucket
+from .serverless.packaging import Package, archive_sizes, build_package, content_sha256, size_problems
 from .serverless.spec import (
     DEFAULT_HANDLERS,
     LAMBDA_DEFAULTS,
+    MAX_AUTHORIZERS_PER_API,
+    MAX_INTEGRATIONS_PER_API,
     deployment_config_name,
+    fitted_deployment_config,
     normalize_bucket,
     parse_route,
+    preflight_routes,
     python_version,
     s3_filters_overlap,
     secret_variable,
     validate_lambda,
 )
 from .serverless.triggers import TriggerContext, attach_deferred, build_triggers
-from .service_spec import standard_tags
+from .service_spec import environment_value, standard_tags
 from .validation import Problems, join_path
 
 __all__ = ["HttpApi", "HttpApiArgs", "LambdaService", "LambdaServiceArgs", "PATTERN", "S3Notifications",
@@ -52,25 +58,11 @@ VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutio
 XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 CODEDEPLOY_LAMBDA = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"
 ALIAS = "live"
-
-# The deployment script CodeDeploy needs to move the alias: Pulumi publishes the version, CodeDeploy
-# shifts traffic to it and rolls back on the error alarm. Runs with the AWS CLI on the deploying machine.
-DEPLOY_SCRIPT = r"""set -eu
-current=$(aws lambda get-alias --function-name "$FUNCTION" --name "$ALIAS" --query FunctionVersion --output text)
-if [ "$current" = "$TARGET_VERSION" ]; then exit 0; fi
-appspec=$(printf '{"version":0.0,"Resources":[{"fn":{"Type":"AWS::Lambda::Function","Properties":{"Name":"%s","Alias":"%s","CurrentVersion":"%s","TargetVersion":"%s"}}}]}' "$FUNCTION" "$ALIAS" "$current" "$TARGET_VERSION")
-revision=$(printf '{"revisionType":"AppSpecContent","appSpecContent":{"content":%s}}' "$(printf '%s' "$appspec" | sed 's/"/\\"/g; s/^/"/; s/$/"/')")
-id=$(aws deploy create-deployment --application-name "$APPLICATION" --deployment-group-name "$GROUP" --revision "$revision" --query deploymentId --output text)
-echo "CodeDeploy deployment $id: $FUNCTION:$ALIAS $current -> $TARGET_VERSION"
-while true; do
-  status=$(aws deploy get-deployment --deployment-id "$id" --query deploymentInfo.status --output text)
-  case "$status" in
-    Succeeded) exit 0 ;;
-    Failed|Stopped) echo "deployment $id $status (rolled back)" >&2; exit 1 ;;
-  esac
-  sleep 15
-done
-"""
+NAME_PATTERN = r"[a-z]([-a-z0-9]*[a-z0-9])?"
+#: 63 (S3 bucket names) - len("-artifacts-bucket") - 8 (Pulumi's random suffix with its dash).
+NAME_MAX = 38
+#: Added to the configuration's traffic-shifting time to bound the wait for a deployment.
+DEPLOY_MARGIN_MINUTES = 15
 
 
 class LambdaServiceArgs(TypedDict):
@@ -89,7 +81,8 @@ class LambdaServiceArgs(TypedDict):
     package_type: NotRequired[str]
     """``zip`` | ``image``. Default: ``zip``."""
     runtime: NotRequired[str]
-    """A runtime Lambda still accepts for new functions (see ``SUPPORTED_RUNTIMES``). Default: ``python3.13``."""
+    """A runtime Lambda still accepts for new functions: until the date AWS blocks function creation with it
+    (``RUNTIME_BLOCK_CREATE``). Default: ``python3.13``."""
     handler: NotRequired[str]
     """Entry point. Default: ``handler.handler`` for Python, ``index.handler`` for Node.js; required otherwise."""
     architecture: NotRequired[str]
@@ -122,7 +115,15 @@ class LambdaServiceArgs(TypedDict):
     """CodeDeploy traffic shifting to new versions: ``Canary10Percent5Minutes`` (and 10/15/30 minutes),
     ``Linear10PercentEvery1Minute`` (2, 3, 10 minutes) or ``AllAtOnce``; rolled back when the error alarm
     fires. Default: the profile's (staging and prod ``Canary10Percent5Minutes``; dev none: the alias
-    points straight at the new version)."""
+    points straight at the new version), except ``AllAtOnce`` with the same alarms for a function whose
+    triggers are only ``schedule`` and ``s3`` (a canary window may see no invocation of it)."""
+    pre_traffic_hook: NotRequired[str]
+    """A function CodeDeploy invokes before shifting any traffic (AppSpec ``BeforeAllowTraffic``), which
+    tests the new version and reports with ``PutLifecycleEventHookExecutionStatus``; its name must start with
+    ``CodeDeployHook_``. Default: none."""
+    redeploy: NotRequired[str]
+    """Any token; a new value deploys the current version again through CodeDeploy even though it failed
+    its last deployment (a failed version is otherwise never deployed again). Default: none."""
     access: NotRequired[Mapping[str, Mapping[str, str]]]
     """Least-privilege access to other resources, by name or ARN: ``buckets``/``tables``/``streams``:
     ``read | write | read_write``; ``queues``: ``consume | send | consume_send``. Default: none."""
@@ -135,10 +136,6 @@ class LambdaServiceArgs(TypedDict):
 
 def _network_value(network: Any, key: str) -> Any:
     return network.get(key) if isinstance(network, Mapping) else getattr(network, key)
-
-
-def _file_hash(path: Path) -> str:
-    return base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
 
 
 class LambdaService(pulumi.ComponentResource):
@@ -158,27 +155,51 @@ class LambdaService(pulumi.ComponentResource):
     """The HTTP API its ``http`` trigger uses (its own or the shared one), else None."""
     package: Package | None
     """The ZIP built from ``code`` (None for other sources)."""
+    deployment: LambdaDeployment | None
+    """The CodeDeploy deployment of the published version (None without ``deployment_config``): its
+    ``status`` (``current``, ``succeeded`` or ``failed_before``), ``live_version``, ``deployment_id`` and
+    ``reason``."""
     outputs: dict[str, Any]
     """Everything above plus ``api_endpoint``, ``function_url``, ``bucket``, ``streams``, ``tables`` and
     ``queues`` when triggers create them: what the platform exports for this service."""
 
     def __init__(self, name: str, args: LambdaServiceArgs, opts: pulumi.ResourceOptions | None = None, *,
                  network: Any = None, profile: Profile | str | None = None, project_dir: Path | str | None = None,
-                 http_api: HttpApi | None = None, s3_notifications: S3Notifications | None = None):
+                 http_api: HttpApi | None = None, s3_notifications: S3Notifications | None = None,
+                 artifacts: ArtifactStore | None = None):
         """``network``: a :class:`~components.Network` or a dict of its outputs, needed with ``vpc: true``.
         ``http_api``: a shared :class:`HttpApi` for the ``http`` trigger (default: the service creates its
         own). ``s3_notifications``: a stack-wide collector for triggers on existing buckets (default: the
-        service writes each bucket's notification itself)."""
+        service writes each bucket's notification itself). ``artifacts``: the bucket staging ``code`` and
+        ``zip`` packages (default: the service creates ``<name>-artifacts-bucket``)."""
         args = dict(args or {})
         pdir = Path(project_dir) if project_dir is not None else Path.cwd()
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
         problems = validate_lambda(name, args, path=name, project_dir=pdir)
+        if not re.fullmatch(NAME_PATTERN, name) or len(name) > NAME_MAX:
+            # Child names carry an 8-character random suffix: `<name>-artifacts-bucket-1a2b3c4` must stay a
+            # valid S3 bucket name (lowercase, at most 63), `<name>-deploy-role-...` an IAM role name (64).
+            problems.add(name, f"component name {name!r} must be lowercase letters, digits and '-', starting with a "
+                               f"letter, at most {NAME_MAX} characters (AWS names derived from it: S3 buckets, IAM "
+                               "roles, Lambda functions)")
         if args.get("vpc") and network is None:
             problems.add(join_path(name, "vpc"), "needs the stack's network (pass network=)")
         http = _http_trigger(args)
         if http is not None and http_api is not None and not problems:
-            problems.extend(http_api.claim(name, list(http.get("routes") or []),
+            routes = list(http.get("routes") or [])
+            problems.extend(http_api.claim(name, routes + preflight_routes(routes, http_api.cors, http.get("authorizer")),
                                            join_path(name, "triggers", http["_index"], "http", "routes")))
+        if s3_notifications is None and not problems:
+            for i, trig in enumerate(args.get("triggers") or []):
+                body = trig.get("s3") if isinstance(trig, Mapping) else None
+                if isinstance(body, Mapping) and isinstance(body.get("bucket"), str):
+                    bucket = normalize_bucket(body["bucket"])
+                    holder = claim_bucket(bucket, name)
+                    if holder is not None:
+                        problems.add(join_path(name, "triggers", i, "s3", "bucket"),
+                                     f"bucket {bucket!r} already gets its notification configuration from {holder!r}; "
+                                     "S3 keeps one per bucket, so each would replace the other's triggers. Pass one "
+                                     "S3Notifications() as s3_notifications= to both and call its build() once")
         problems.raise_if_any()
         runtime = args.get("runtime", LAMBDA_DEFAULTS["runtime"])
         architecture = args.get("architecture", LAMBDA_DEFAULTS["architecture"])
@@ -186,6 +207,11 @@ class LambdaService(pulumi.ComponentResource):
         self.package = build_package(name, pdir / args["code"], project_dir=pdir,
                                      python_version=python_version(runtime),
                                      architecture=architecture) if args.get("code") else None
+        if self.package is not None:
+            built = Problems()
+            for message in size_problems(archive_sizes(self.package.path)[1]):
+                built.add(join_path(name, "code"), f"{message} (dependencies included)")
+            built.raise_if_any()
         super().__init__("microservices:lambda:LambdaService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=prof.protect)
@@ -215,15 +241,18 @@ class LambdaService(pulumi.ComponentResource):
                 tags=tags, opts=child)
             vpc_config = {"subnet_ids": _network_value(network, "private_subnet_ids"), "security_group_ids": [sg.id]}
 
-        variables = {k: str(v) for k, v in sorted((args.get("environment") or {}).items())}
+        variables = {k: environment_value(v) for k, v in sorted((args.get("environment") or {}).items())}
         variables.update({secret_variable(k): v for k, v in sorted((args.get("secrets") or {}).items())})
         source: dict[str, Any] = {}
-        if self.package is not None:
-            source = {"code": pulumi.FileArchive(str(self.package.path)),
-                      "source_code_hash": self.package.source_code_hash}
-        elif args.get("zip"):
-            zip_path = pdir / args["zip"]
-            source = {"code": pulumi.FileArchive(str(zip_path)), "source_code_hash": _file_hash(zip_path)}
+        if self.package is not None or args.get("zip"):
+            # Staged in S3 under the hash of its content: only new content updates the code (and publishes a
+            # version), whatever zlib compressed it on whichever machine runs `pulumi up`.
+            path = self.package.path if self.package is not None else pdir / args["zip"]
+            content = self.package.content_sha256 if self.package is not None else content_sha256(path)
+            store = artifacts if artifacts is not None else ArtifactStore.create(f"{name}-artifacts", prof, tags, child)
+            staged = store.upload(name, path, content, child)
+            source = {"s3_bucket": staged.bucket, "s3_key": staged.key,
+                      "source_code_hash": base64.b64encode(bytes.fromhex(content)).decode()}
         elif args.get("s3"):
             s3 = args["s3"]
             source = {"s3_bucket": s3["bucket"], "s3_key": s3["key"], "s3_object_version": s3.get("object_version")}
@@ -249,7 +278,8 @@ class LambdaService(pulumi.ComponentResource):
                          retention_days=args.get("log_retention_days"), tags=tags, opts=child)
 
         short = args.get("deployment_config")
-        config_name = deployment_config_name(short) if short else prof.lambda_deployment_config
+        config_name = deployment_config_name(short) if short else fitted_deployment_config(
+            prof.lambda_deployment_config, args.get("triggers"))
         # With CodeDeploy, the alias is created on the first version and moved only by CodeDeploy after.
         alias = aws.lambda_.Alias(
             f"{name}-live", name=ALIAS, function_name=fn.name, function_version=fn.version,
@@ -298,8 +328,11 @@ class LambdaService(pulumi.ComponentResource):
                 alarm_description=f"{name}: failed events are waiting in {label}",
                 alarm_actions=alarm_actions, ok_actions=alarm_actions, tags=tags, opts=child)
 
+        self.deployment = None
         if config_name:
-            self._codedeploy(name, config_name, fn, alias, errors, account, tags, child)
+            self.deployment = self._codedeploy(name, config_name, fn, alias, errors, account, tags, child,
+                                               redeploy=args.get("redeploy"),
+                                               pre_traffic_hook=args.get("pre_traffic_hook"))
 
         self.function_name = fn.name
         self.function_arn = fn.arn
@@ -313,9 +346,8 @@ class LambdaService(pulumi.ComponentResource):
 
     def _codedeploy(self, name: str, config_name: str, fn: aws.lambda_.Function, alias: aws.lambda_.Alias,
                     errors: aws.cloudwatch.MetricAlarm, account: Account, tags: dict[str, str],
-                    child: pulumi.ResourceOptions) -> None:
-        import pulumi_command as command
-
+                    child: pulumi.ResourceOptions, *, redeploy: Any = None,
+                    pre_traffic_hook: str | None = None) -> LambdaDeployment:
         role = aws.iam.Role(f"{name}-deploy-role", assume_role_policy=assume_role_policy("codedeploy.amazonaws.com"),
                             tags=tags, opts=child)
         attachment = aws.iam.RolePolicyAttachment(f"{name}-deploy-policy", role=role.name,
@@ -328,16 +360,20 @@ class LambdaService(pulumi.ComponentResource):
             auto_rollback_configuration={"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]},
             alarm_configuration={"enabled": True, "alarms": [errors.name]}, tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]))
-        environment = {"APPLICATION": app.name, "GROUP": group.deployment_group_name, "FUNCTION": fn.name,
-                       "ALIAS": alias.name, "TARGET_VERSION": fn.version, "AWS_REGION": account.region}
-        # The CLI reads credentials on its own: without the stack's aws:profile it would deploy with the
-        # machine's default credentials, possibly another account than the one Pulumi just updated.
-        aws_profile = pulumi.Config("aws").get("profile")
-        if aws_profile:
-            environment["AWS_PROFILE"] = aws_profile
-        command.local.Command(
-            f"{name}-deployment", create=DEPLOY_SCRIPT, update=DEPLOY_SCRIPT, interpreter=["/bin/sh", "-c"],
-            environment=environment, triggers=[fn.version], opts=child)
+        aws_config = pulumi.Config("aws")
+        # The provider calls AWS with the stack's own credentials settings, so the deployment lands in the
+        # account and region Pulumi just updated, not in the machine's default profile.
+        roles = aws_config.get_object("assumeRoles") or ([aws_config.get_object("assumeRole")]
+                                                         if aws_config.get_object("assumeRole") else [])
+        return LambdaDeployment(f"{name}-deployment", {
+            "application": app.name, "group": group.deployment_group_name, "function": fn.name,
+            "alias": alias.name, "version": fn.version, "redeploy": str(redeploy or ""),
+            "pre_traffic_hook": pre_traffic_hook or "", "region": account.region,
+            "profile": aws_config.get("profile") or "",
+            "assume_roles": [{"role_arn": r.get("roleArn"), "session_name": r.get("sessionName"),
+                              "external_id": r.get("externalId")} for r in roles if isinstance(r, Mapping)],
+            "timeout_seconds": (deployment_minutes(config_name) + DEPLOY_MARGIN_MINUTES) * 60,
+        }, opts=child)
 
 
 def _http_trigger(args: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -368,16 +404,28 @@ def _validate_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationCo
     problems = Problems()
     claimed: dict[tuple[str, str], str] = {}
     settings: dict[tuple[str, str], tuple[Any, str]] = {}
+    api_cors: dict[str, Any] = {}
+    for svc, i, body in _http_entries(specs):
+        if body.get("cors") is not None:
+            api_cors.setdefault(str(body.get("api", svc)), body["cors"])
+    authorizers: dict[str, list[str]] = {}
+    integrations: dict[str, list[str]] = {}
     for svc, i, body in _http_entries(specs):
         api = str(body.get("api", svc))
         base = join_path("services", svc, "triggers", i, "http")
-        for j, route in enumerate(body.get("routes") or []):
+        integrations.setdefault(api, []).append(svc)
+        if body.get("authorizer") is not None:
+            authorizers.setdefault(api, []).append(base)
+        routes = list(body.get("routes") or []) if isinstance(body.get("routes"), (list, tuple)) else []
+        preflight = preflight_routes(routes, api_cors.get(api), body.get("authorizer"))
+        for j, route in enumerate(routes + preflight):
             if not isinstance(route, str) or (route != "$default" and parse_route(route) is None):
                 continue
             holder = claimed.get((api, route))
             if holder is not None and holder != svc:
-                problems.add(join_path(base, "routes", j),
-                             f"route {route!r} on HTTP API {api!r} is already claimed by service {holder!r}")
+                where = join_path(base, "routes", j) if j < len(routes) else join_path(base, "routes")
+                what = f"route {route!r}" if j < len(routes) else f"the preflight route {route!r} (CORS with a JWT authorizer)"
+                problems.add(where, f"{what} on HTTP API {api!r} is already claimed by service {holder!r}")
             claimed.setdefault((api, route), svc)
         for key in ("cors", "throttle"):
             if body.get(key) is None:
@@ -387,6 +435,16 @@ def _validate_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationCo
                 problems.add(join_path(base, key), f"HTTP API {api!r} is shared: its {key} must be the same in every "
                                                    f"service, but differs from {seen[1]}")
             settings.setdefault((api, key), (body[key], join_path(base, key)))
+    for api, paths in sorted(authorizers.items()):
+        if len(paths) > MAX_AUTHORIZERS_PER_API:
+            problems.add(paths[MAX_AUTHORIZERS_PER_API], f"HTTP API {api!r} would get {len(paths)} JWT authorizers (one "
+                                                         f"per service); API Gateway allows {MAX_AUTHORIZERS_PER_API} "
+                                                         "per API: split the services over several APIs")
+    for api, services in sorted(integrations.items()):
+        if len(services) > MAX_INTEGRATIONS_PER_API:
+            problems.add(join_path("services", services[MAX_INTEGRATIONS_PER_API], "triggers"),
+                         f"HTTP API {api!r} would get {len(services)} integrations (one per service); API Gateway "
+                         f"allows {MAX_INTEGRATIONS_PER_API} per API (not adjustable)")
     s3: dict[str, list[tuple[str, Mapping[str, Any], str]]] = {}
     for svc in sorted(specs):
         spec = specs[svc]
@@ -417,6 +475,10 @@ def _prepare(specs: Mapping[str, Mapping[str, Any]], ctx: BuildContext) -> None:
         api: HttpApi(f"{api}-http", settings, pulumi.ResourceOptions(parent=ctx.parent), profile=ctx.profile)
         for api, settings in sorted(apis.items())}
     ctx.shared["lambda:s3"] = S3Notifications()
+    if any(isinstance(spec, Mapping) and (spec.get("code") or spec.get("zip")) for spec in specs.values()):
+        ctx.shared["lambda:artifacts"] = ArtifactStore.create(
+            "lambda-artifacts", ctx.profile, standard_tags("lambda-artifacts", ctx.profile.name),
+            pulumi.ResourceOptions(parent=ctx.parent))
 
 
 def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> LambdaService:
@@ -426,7 +488,7 @@ def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> LambdaServi
         name, dict(spec), pulumi.ResourceOptions(parent=ctx.parent),
         network=ctx.network if spec.get("vpc") else None, profile=ctx.profile, project_dir=ctx.project_dir,
         http_api=apis.get(str(http.get("api", name))) if http else None,
-        s3_notifications=ctx.shared.get("lambda:s3"))
+        s3_notifications=ctx.shared.get("lambda:s3"), artifacts=ctx.shared.get("lambda:artifacts"))
     ctx.outputs[name] = service.outputs
     return service
 

@@ -24,6 +24,7 @@ __all__ = [
     "ScalingArgs",
     "KMS_KEY_ARN_PATTERN",
     "SECRET_ARN_PATTERN",
+    "environment_value",
     "resolve_core",
     "standard_tags",
     "validate_core",
@@ -237,12 +238,20 @@ def resolve_core(spec: Mapping[str, Any], profile: Profile, *, default_port: int
         port=int(spec.get("port", default_port)),
         health_check=HealthCheck(**{k: (int(v) if k != "path" else v) for k, v in hc.items()}),
         scaling=scaling,
-        environment={k: str(v) for k, v in (spec.get("environment") or {}).items()},
+        environment={k: environment_value(v) for k, v in (spec.get("environment") or {}).items()},
         secrets=dict(spec.get("secrets") or {}),
         secrets_kms_keys=tuple(spec.get("secrets_kms_keys") or ()),
         expose=spec.get("expose", "internal"),
         tags=dict(spec.get("tags") or {}),
     )
+
+
+def environment_value(value: Any) -> str:
+    """A variable's text as the stack file wrote it: YAML's ``true`` stays ``"true"`` (``str`` would
+    give ``"True"``, which programs comparing with ``"true"`` read as false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def standard_tags(service: str, environment: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -46,6 +46,36 @@ def test_route_claimed_by_two_services_on_a_shared_api_is_an_error(project):
                      "claimed by service 'orders'"]
 
 
+JWT = {"issuer": "https://auth.example.com", "audience": ["shop"]}
+CORS = {"allow_origins": ["https://shop.example.com"]}
+
+
+def test_preflight_route_of_one_service_conflicts_with_anothers_route_on_a_shared_api(project):
+    lines = catalog_problems(project, {
+        "files": fn({"http": {"api": "shop", "routes": ["ANY /files"], "authorizer": JWT, "cors": CORS}}),
+        "options": fn({"http": {"api": "shop", "routes": ["OPTIONS /files"]}}),
+    })
+    assert lines == ["services.options.triggers[0].http.routes[0]: route 'OPTIONS /files' on HTTP API 'shop' is "
+                     "already claimed by service 'files'"]
+
+
+def test_shared_api_with_cors_from_another_service_gets_the_preflight_route(project):
+    graph = plan_platform(project, {
+        "files": fn({"http": {"api": "shop", "routes": ["ANY /files/{proxy+}"], "authorizer": JWT}}),
+        "web": fn({"http": {"api": "shop", "routes": ["GET /"], "cors": CORS}}),
+    })
+    routes = {r.inputs["routeKey"]: r for r in graph.of_type("aws:apigatewayv2/route:Route")}
+    assert routes["OPTIONS /files/{proxy+}"].inputs["authorizationType"] == "NONE"
+
+
+def test_more_jwt_authorizers_than_an_http_api_allows_is_an_error(project):
+    services = {f"s{i:02d}": fn({"http": {"api": "shop", "routes": [f"GET /s{i}"], "authorizer": JWT}})
+                for i in range(11)}
+    lines = catalog_problems(project, services)
+    assert lines == ["services.s10.triggers[0].http: HTTP API 'shop' would get 11 JWT authorizers (one per service); "
+                     "API Gateway allows 10 per API: split the services over several APIs"]
+
+
 def test_same_route_on_different_apis_is_fine_and_each_service_defaults_to_its_own_api(project):
     graph = plan_platform(project, {"a": fn({"http": {"routes": ["GET /x"]}}), "b": fn({"http": {"routes": ["GET /x"]}})})
     assert len(graph.of_type("aws:apigatewayv2/api:Api")) == 2
@@ -144,3 +174,14 @@ def test_reference_catalog_plans_in_every_environment(environment):
     assert graph.one("aws:cloudwatch/eventRule:EventRule").inputs["scheduleExpression"] == "cron(0 3 * * ? *)"
     assert graph.one("aws:apigatewayv2/api:Api")
     assert graph.one("aws:kinesis/stream:Stream")
+
+
+def test_sample_http_handler_answers_a_preflight_routed_to_it():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("orders_api_handler", ROOT / "services" / "orders-api" / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    preflight = {"requestContext": {"http": {"method": "OPTIONS"}}, "headers": {
+        "origin": "https://shop.example.com", "access-control-request-method": "POST"}}
+    assert module.handler(preflight, None) == {"statusCode": 204, "body": ""}
+    assert module.handler({"requestContext": {"http": {"method": "DELETE"}}}, None)["statusCode"] == 404

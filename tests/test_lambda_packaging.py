@@ -39,7 +39,7 @@ def test_same_source_builds_byte_identical_package(tmp_path):
     second = build_package("orders", code, project_dir=tmp_path / "b", python_version="3.13", architecture="arm64")
     assert first.sha256 == second.sha256
     assert first.path.read_bytes() == second.path.read_bytes()
-    assert first.path.name == f"orders-{first.sha256[:16]}.zip"
+    assert first.path.name == f"orders-{first.content_sha256[:16]}.zip"
     assert first.path.parent == tmp_path / "a" / ".build" / "lambda"
 
 
@@ -64,12 +64,47 @@ def test_package_has_sorted_entries_fixed_times_and_permissions_without_caches_o
     assert modes == {"bootstrap": 0o755, "handler.py": 0o644, "lib/util.py": 0o644}
 
 
-def test_source_code_hash_is_base64_sha256_of_the_zip(tmp_path):
+def test_source_code_hash_is_the_content_hash_not_the_compressed_bytes(tmp_path, monkeypatch):
+    """Deflate output differs between zlib builds: the hash that triggers a new version must not."""
     import base64
-    import hashlib
-    package = build_package("orders", _source(tmp_path), project_dir=tmp_path, python_version="3.13",
-                            architecture="arm64")
-    assert package.source_code_hash == base64.b64encode(hashlib.sha256(package.path.read_bytes()).digest()).decode()
+    code = _source(tmp_path)
+    (code / "data.txt").write_text("lambda " * 5000)
+    best = build_package("orders", code, project_dir=tmp_path / "a", python_version="3.13", architecture="arm64")
+    original = zipfile.ZipFile.writestr
+    monkeypatch.setattr(zipfile.ZipFile, "writestr",
+                        lambda self, info, data, compress_type=None, compresslevel=None: original(self, info, data, None, 1))
+    fast = build_package("orders", code, project_dir=tmp_path / "b", python_version="3.13", architecture="arm64")
+    assert best.sha256 != fast.sha256, "other compressed bytes"
+    assert best.content_sha256 == fast.content_sha256 == packaging.content_sha256(best.path)
+    assert best.source_code_hash == fast.source_code_hash == base64.b64encode(bytes.fromhex(best.content_sha256)).decode()
+
+
+def test_content_hash_covers_names_modes_and_bytes(tmp_path):
+    code = _source(tmp_path)
+    first = build_package("orders", code, project_dir=tmp_path, python_version="3.13", architecture="arm64")
+    os.chmod(code / "handler.py", 0o755)
+    second = build_package("orders", code, project_dir=tmp_path, python_version="3.13", architecture="arm64")
+    (code / "lib" / "util.py").rename(code / "lib" / "util2.py")
+    third = build_package("orders", code, project_dir=tmp_path, python_version="3.13", architecture="arm64")
+    assert len({first.content_sha256, second.content_sha256, third.content_sha256}) == 3
+
+
+def test_requirements_that_are_not_a_complete_lock_fail_the_build(tmp_path, monkeypatch):
+    """requests==2.32.3 alone lets pip pick urllib3, idna... at whatever version is newest that day."""
+    code = _source(tmp_path)
+    (code / "requirements.txt").write_text("requests==2.32.3\nidna==3.10\n")
+
+    def fake_pip(cmd, capture_output, text, check):
+        target = Path(cmd[cmd.index("--target") + 1])
+        for dist in ("requests-2.32.3", "idna-3.10", "urllib3-2.2.3", "charset_normalizer-3.4.0"):
+            (target / f"{dist}.dist-info").mkdir(parents=True)
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(packaging.subprocess, "run", fake_pip)
+    with pytest.raises(PackagingError) as info:
+        build_package("orders", code, project_dir=tmp_path, python_version="3.13", architecture="arm64")
+    assert "not a complete lock: pip also installed charset-normalizer==3.4.0, urllib3==2.2.3" in str(info.value)
+    assert not list((tmp_path / ".build" / "lambda-deps").glob("*/.complete"))
 
 
 def test_requirements_are_vendored_once_into_a_cache_keyed_by_content_and_target(tmp_path, monkeypatch):

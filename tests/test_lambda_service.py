@@ -3,12 +3,15 @@
 import json
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from components.lambda_service import LambdaService
 from components.plan.runtime import run
 from components.serverless.http_api import HttpApi
 from components.validation import CatalogError
+
+DEPLOYMENT = "pulumi-python:dynamic/lambda:Deployment"
 
 SSM = "arn:aws:ssm:us-east-1:123456789012:parameter/orders/db"
 SM = "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/api"
@@ -86,7 +89,10 @@ def test_function_defaults_arm64_tracing_and_a_published_version(dev):
     assert fn.get("tracingConfig.mode") == "Active"
     assert fn.inputs["publish"] is True
     assert fn.inputs["packageType"] == "Zip"
-    assert fn.inputs["code"]["archive"]["path"].startswith(".build/lambda/orders-")
+    staged = dev.one("aws:s3/bucketObjectv2:BucketObjectv2", "orders-package")
+    assert staged.inputs["source"]["asset"]["path"].startswith(".build/lambda/orders-")
+    assert (fn.inputs["s3Bucket"], fn.inputs["s3Key"]) == (staged.inputs["bucket"], staged.inputs["key"])
+    assert "code" not in fn.inputs
     # This dev fixture has a public function URL, which the function's tags declare.
     assert fn.inputs["tags"] == {"Service": "orders", "Environment": "dev", "ManagedBy": "pulumi",
                                  "PublicFunctionUrl": "true"}
@@ -181,13 +187,20 @@ def test_container_image_and_s3_artifacts(project):
     assert (fn.inputs["s3Bucket"], fn.inputs["s3Key"], fn.inputs["s3ObjectVersion"]) == ("artifacts", "orders/1.zip", "v1")
 
 
-def test_prebuilt_zip_is_passed_with_its_hash(project):
+def test_prebuilt_zip_is_staged_in_s3_under_its_content_hash(project):
     import base64
-    import hashlib
-    (project / "prebuilt.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
-    fn = _plan(project, {"zip": "prebuilt.zip", "handler": "app.handler"}).one("aws:lambda/function:Function")
-    assert fn.inputs["code"]["archive"]["path"] == "prebuilt.zip"
-    assert fn.inputs["sourceCodeHash"] == base64.b64encode(hashlib.sha256((project / "prebuilt.zip").read_bytes()).digest()).decode()
+    import zipfile
+
+    from components.serverless.packaging import content_sha256
+    with zipfile.ZipFile(project / "prebuilt.zip", "w") as zf:
+        zf.writestr("app.py", "def handler(e, c):\n    return e\n")
+    graph = _plan(project, {"zip": "prebuilt.zip", "handler": "app.handler"})
+    fn = graph.one("aws:lambda/function:Function")
+    staged = graph.one("aws:s3/bucketObjectv2:BucketObjectv2", "orders-package")
+    content = content_sha256(project / "prebuilt.zip")
+    assert staged.inputs["key"] == f"lambda/orders/{content}.zip"
+    assert staged.inputs["source"]["asset"]["path"] == "prebuilt.zip"
+    assert fn.inputs["sourceCodeHash"] == base64.b64encode(bytes.fromhex(content)).decode()
 
 
 def test_same_source_plans_the_same_code_hash(project):
@@ -196,13 +209,54 @@ def test_same_source_plans_the_same_code_hash(project):
     assert first == again
 
 
+def test_other_compressed_bytes_of_the_same_content_keep_the_key_and_the_code_hash(project, monkeypatch):
+    """Another zlib (another machine) compresses differently: only the staged object's bytes differ, so
+    the function, and its published version, are left alone."""
+    import zlib
+
+    from components.serverless import packaging
+
+    def plan_with_level(level):
+        original = packaging.zipfile.ZipFile.writestr
+
+        def writestr(self, info, data, compress_type=None, compresslevel=None):
+            return original(self, info, data, compress_type, level)
+
+        monkeypatch.setattr(packaging.zipfile.ZipFile, "writestr", writestr)
+        graph = _plan(project, {"code": "fn"})
+        monkeypatch.undo()
+        staged = graph.one("aws:s3/bucketObjectv2:BucketObjectv2", "orders-package")
+        fn = graph.one("aws:lambda/function:Function")
+        return staged.inputs["key"], fn.inputs["sourceCodeHash"], staged.inputs["source"]["asset"]["sha256"]
+
+    (project / "fn" / "big.txt").write_text("lambda " * 5000)
+    try:
+        fast, best = plan_with_level(zlib.Z_BEST_SPEED), plan_with_level(zlib.Z_BEST_COMPRESSION)
+    finally:
+        (project / "fn" / "big.txt").unlink()
+    assert fast[2] != best[2], "the compressed bytes differ"
+    assert fast[:2] == best[:2]
+
+
+def test_catalog_services_stage_their_packages_in_one_stack_bucket(project):
+    from components.platform import Platform
+    graph = run(lambda: Platform("shop", {"environment": "prod", "catalog_dir": "", "services": {
+        "a": {"pattern": "lambda", "code": "fn"}, "b": {"pattern": "lambda", "code": "fn"}}}, project_dir=project),
+        config={"microservices:environment": "prod"}, stack="prod", project_dir=project)
+    [bucket] = graph.of_type("aws:s3/bucket:Bucket")
+    assert bucket.name == "lambda-artifacts-bucket" and bucket.protect is True
+    keys = sorted(o.inputs["key"] for o in graph.of_type("aws:s3/bucketObjectv2:BucketObjectv2"))
+    assert [k.split("/")[1] for k in keys] == ["a", "b"]
+    assert keys[0].split("/")[2] == keys[1].split("/")[2], "same content, same hash"
+
+
 # -- alias and deploys --------------------------------------------------------------------------
 def test_dev_alias_points_straight_at_the_published_version_without_codedeploy(dev):
     alias = dev.one("aws:lambda/alias:Alias")
     assert alias.inputs["name"] == "live" and alias.inputs["functionVersion"] == "1"
     assert alias.ignore_changes == []
     assert dev.of_type("aws:codedeploy/deploymentGroup:DeploymentGroup") == []
-    assert dev.of_type("command:local:Command") == []
+    assert dev.of_type(DEPLOYMENT) == []
 
 
 def test_prod_deploys_through_codedeploy_canary_with_alarm_rollback(prod):
@@ -220,18 +274,61 @@ def test_prod_deploys_through_codedeploy_canary_with_alarm_rollback(prod):
     assert prod.one("aws:codedeploy/application:Application").inputs["computePlatform"] == "Lambda"
     alias = prod.one("aws:lambda/alias:Alias")
     assert alias.ignore_changes == ["functionVersion", "routingConfig"]
-    deploy = prod.one("command:local:Command", "orders-deployment")
-    assert deploy.inputs["triggers"] == ["1"]
-    assert deploy.get("environment.TARGET_VERSION") == "1" and deploy.get("environment.ALIAS") == "live"
-    assert deploy.get("environment.AWS_REGION") == "us-east-1"
-    assert "aws deploy create-deployment" in deploy.inputs["create"]
+    deploy = prod.one(DEPLOYMENT, "orders-deployment")
+    assert deploy.inputs["version"] == "1" and deploy.inputs["alias"] == "live"
+    assert deploy.inputs["function"].startswith("orders-fn-")
+    assert deploy.inputs["application"].startswith("orders-deploy-")
+    assert deploy.inputs["group"] == "orders" and deploy.inputs["region"] == "us-east-1"
+    # A canary of 5 minutes is waited for at most 5 + 15 minutes.
+    assert deploy.inputs["timeout_seconds"] == 20 * 60
+    assert deploy.inputs["redeploy"] == "" and deploy.inputs["pre_traffic_hook"] == ""
+    # The provider is pickled into the state as a secret: no plan diff, no code in the preview.
+    assert deploy.inputs["__provider"] == "[secret]"
 
 
-def test_codedeploy_command_uses_the_stacks_aws_profile(project):
+def test_codedeploy_deployment_uses_the_stacks_aws_profile_and_assumed_roles(project):
+    role = "arn:aws:iam::210987654321:role/deployer"
     graph = run(lambda: LambdaService("orders", {"code": "fn"}, project_dir=project, profile="prod"),
-                config={"microservices:environment": "prod", "aws:profile": "shop-prod"}, stack="prod",
+                config={"microservices:environment": "prod", "aws:profile": "shop-prod",
+                        "aws:assumeRoles": json.dumps([{"roleArn": role, "sessionName": "ci"}])}, stack="prod",
                 project_dir=project)
-    assert graph.one("command:local:Command").get("environment.AWS_PROFILE") == "shop-prod"
+    deploy = graph.one(DEPLOYMENT)
+    assert deploy.inputs["profile"] == "shop-prod"
+    assert deploy.inputs["assume_roles"] == [{"role_arn": role, "session_name": "ci", "external_id": None}]
+
+
+def test_redeploy_token_and_pre_traffic_hook_reach_the_deployment(project):
+    hook = "arn:aws:lambda:us-east-1:123456789012:function:CodeDeployHook_orders"
+    services = []
+    graph = run(lambda: services.append(LambdaService(
+        "orders", {"code": "fn", "redeploy": "2026-12-01", "pre_traffic_hook": hook}, project_dir=project,
+        profile="prod")), config={"microservices:environment": "prod"}, stack="prod", project_dir=project)
+    assert services[0].deployment is not None
+    deploy = graph.one(DEPLOYMENT)
+    assert deploy.inputs["redeploy"] == "2026-12-01" and deploy.inputs["pre_traffic_hook"] == hook
+
+
+@pytest.mark.parametrize("triggers, expected", [
+    ([{"schedule": {"expression": "cron(0 3 * * ? *)"}}], "AllAtOnce"),
+    ([{"s3": {}}, {"schedule": {"expression": "rate(1 day)"}}], "AllAtOnce"),
+    ([{"s3": {}}, {"sqs": {}}], "Canary10Percent5Minutes"),
+    ([{"http": {"routes": ["GET /x"]}}], "Canary10Percent5Minutes"),
+    ([], "Canary10Percent5Minutes"),
+])
+def test_functions_without_steady_traffic_deploy_all_at_once_with_the_same_alarms(project, triggers, expected):
+    graph = _plan(project, {"code": "fn", "triggers": triggers}, "prod")
+    group = graph.one("aws:codedeploy/deploymentGroup:DeploymentGroup")
+    assert group.inputs["deploymentConfigName"] == f"CodeDeployDefault.Lambda{expected}"
+    assert group.get("alarmConfiguration.enabled") is True
+    assert group.get("autoRollbackConfiguration.enabled") is True
+    assert graph.one(DEPLOYMENT).inputs["timeout_seconds"] == (5 if "Canary" in expected else 0) * 60 + 15 * 60
+
+
+def test_explicit_deployment_config_wins_over_the_fitted_default(project):
+    graph = _plan(project, {"code": "fn", "deployment_config": "Canary10Percent30Minutes",
+                            "triggers": [{"schedule": {"expression": "rate(1 minute)"}}]}, "prod")
+    assert graph.one("aws:codedeploy/deploymentGroup:DeploymentGroup").inputs["deploymentConfigName"] == \
+        "CodeDeployDefault.LambdaCanary10Percent30Minutes"
 
 
 def test_explicit_deployment_config_wins_over_the_profile(project):
@@ -258,7 +355,7 @@ def test_alarms_cover_errors_throttles_iterator_age_and_failure_queues(prod):
 
 
 # -- triggers -----------------------------------------------------------------------------------
-def test_http_trigger_creates_api_stage_routes_and_route_scoped_permissions(prod):
+def test_http_trigger_creates_api_stage_routes_and_one_api_scoped_permission(prod):
     api = prod.one("aws:apigatewayv2/api:Api")
     assert api.inputs["protocolType"] == "HTTP"
     assert api.get("corsConfiguration.allowOrigins") == ["https://shop.example.com"]
@@ -284,7 +381,50 @@ def test_http_trigger_creates_api_stage_routes_and_route_scoped_permissions(prod
              if p.inputs["principal"] == "apigateway.amazonaws.com"}
     execution = prod.one("microservices:lambda:HttpApi").outputs["execution_arn"]
     assert execution.startswith("arn:aws:execute-api:us-east-1:123456789012:")
-    assert perms == {f"{execution}/*/GET/orders/*", f"{execution}/*/POST/orders"}
+    # One statement for the whole API, whatever the number of routes (the resource policy holds 20 KB).
+    assert perms == {f"{execution}/*/*"}
+    [perm] = [p for p in prod.of_type("aws:lambda/permission:Permission") if p.name == "orders-http-invoke"]
+    assert perm.inputs["qualifier"] == "live"
+
+
+def _preflight_plan(project, routes, cors=True, authorizer=True, environment="dev"):
+    body = {"routes": routes}
+    if cors:
+        body["cors"] = {"allow_origins": ["https://shop.example.com"], "allow_headers": ["authorization"]}
+    if authorizer:
+        body["authorizer"] = {"issuer": "https://auth.example.com", "audience": ["shop"]}
+    graph = _plan(project, {"code": "fn", "triggers": [{"http": body}]}, environment)
+    return {r.inputs["routeKey"]: r for r in graph.of_type("aws:apigatewayv2/route:Route")}
+
+
+def test_cors_preflights_of_any_and_default_routes_reach_no_authorizer(project):
+    routes = _preflight_plan(project, ["ANY /files/{proxy+}", "$default", "GET /orders/{id}"])
+    assert set(routes) == {"ANY /files/{proxy+}", "$default", "GET /orders/{id}", "OPTIONS /files/{proxy+}",
+                           "OPTIONS /{proxy+}"}
+    for key in ("OPTIONS /files/{proxy+}", "OPTIONS /{proxy+}"):
+        assert routes[key].inputs["authorizationType"] == "NONE"
+        assert "authorizerId" not in routes[key].inputs
+        assert routes[key].inputs["target"] == routes["$default"].inputs["target"]
+    for key in ("ANY /files/{proxy+}", "$default", "GET /orders/{id}"):
+        assert routes[key].inputs["authorizationType"] == "JWT"
+
+
+def test_an_explicit_options_route_is_left_open_when_the_api_has_cors(project):
+    routes = _preflight_plan(project, ["ANY /orders", "OPTIONS /orders"])
+    assert set(routes) == {"ANY /orders", "OPTIONS /orders"}
+    assert routes["OPTIONS /orders"].inputs["authorizationType"] == "NONE"
+
+
+@pytest.mark.parametrize("cors, authorizer", [(False, True), (True, False)])
+def test_no_preflight_routes_without_both_cors_and_an_authorizer(project, cors, authorizer):
+    routes = _preflight_plan(project, ["ANY /files/{proxy+}"], cors=cors, authorizer=authorizer)
+    assert set(routes) == {"ANY /files/{proxy+}"}
+
+
+def test_method_routes_leave_preflights_to_api_gateway(project):
+    # No route matches OPTIONS: API Gateway answers the preflight itself from the CORS configuration.
+    routes = _preflight_plan(project, ["GET /orders/{id}", "POST /orders"])
+    assert set(routes) == {"GET /orders/{id}", "POST /orders"}
 
 
 def test_function_url_defaults_to_iam_auth_without_public_grants(prod, dev):
@@ -297,13 +437,14 @@ def test_function_url_defaults_to_iam_auth_without_public_grants(prod, dev):
 
 
 def test_s3_trigger_creates_a_secure_bucket_with_one_notification(prod):
-    bucket = prod.one("aws:s3/bucket:Bucket")
+    bucket = prod.one("aws:s3/bucket:Bucket", "orders-bucket")
     assert bucket.protect is True
-    block = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    block = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "orders-bucket-public-access")
     assert all(block.inputs[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
-    sse = prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    sse = prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                   "orders-bucket-encryption")
     assert sse.get("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") == "AES256"
-    tls = prod.one("aws:s3/bucketPolicy:BucketPolicy").json_input("policy")["Statement"][0]
+    tls = prod.one("aws:s3/bucketPolicy:BucketPolicy", "orders-bucket-tls-only").json_input("policy")["Statement"][0]
     assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert prod.one("aws:s3/bucketVersioning:BucketVersioning").get("versioningConfiguration.status") == "Enabled"
     notify = prod.one("aws:s3/bucketNotification:BucketNotification", "orders-bucket-notify")
@@ -319,10 +460,13 @@ def test_s3_trigger_creates_a_secure_bucket_with_one_notification(prod):
 
 def test_created_bucket_is_configured_one_call_at_a_time_before_its_notification(prod):
     """S3 rejects concurrent configuration calls on one bucket (OperationAborted, 409)."""
-    chain = [prod.one(t) for t in (
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketVersioning:BucketVersioning")]
+    chain = [prod.one(t, n) for t, n in (
+        ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "orders-bucket-public-access"),
+        ("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "orders-bucket-ownership"),
+        ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+         "orders-bucket-encryption"),
+        ("aws:s3/bucketPolicy:BucketPolicy", "orders-bucket-tls-only"),
+        ("aws:s3/bucketVersioning:BucketVersioning", "orders-bucket-versioning"))]
     chain.append(prod.one("aws:s3/bucketNotification:BucketNotification", "orders-bucket-notify"))
     for before, after in zip(chain, chain[1:]):
         assert before.urn in after.dependencies, f"{after.name} must wait for {before.name}"
@@ -346,7 +490,8 @@ def test_s3_trigger_on_existing_bucket_is_scoped_and_has_async_failure_defaults(
 def test_kinesis_trigger_creates_encrypted_stream_with_failure_defaults(prod, dev):
     stream = prod.one("aws:kinesis/stream:Stream")
     assert stream.inputs["encryptionType"] == "KMS" and stream.inputs["kmsKeyId"] == "alias/aws/kinesis"
-    assert stream.get("streamModeDetails.streamMode") == "PROVISIONED" and stream.inputs["shardCount"] == 1
+    # On-demand in prod as in dev: a single provisioned shard would throttle prod first.
+    assert stream.get("streamModeDetails.streamMode") == "ON_DEMAND" and "shardCount" not in stream.inputs
     assert stream.protect is True
     assert dev.one("aws:kinesis/stream:Stream").get("streamModeDetails.streamMode") == "ON_DEMAND"
     mapping = prod.one("aws:lambda/eventSourceMapping:EventSourceMapping", "orders-kinesis-mapping")
@@ -485,52 +630,6 @@ def test_two_services_share_an_http_api_and_a_route_claimed_twice_is_an_error(pr
     assert not [r for r in graph if r.name.startswith("thief")]
 
 
-def _fake_aws(tmp_path, status):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "aws"
-    script.write_text(f"""#!/bin/sh
-echo "$@" >> {tmp_path}/calls
-case "$1 $2" in
-  "lambda get-alias") echo 3 ;;
-  "deploy create-deployment") echo d-123 ;;
-  "deploy get-deployment") echo {status} ;;
-esac
-""")
-    script.chmod(0o755)
-    return bin_dir
-
-
-@pytest.mark.parametrize("status, code", [("Succeeded", 0), ("Stopped", 1)])
-def test_deploy_script_shifts_the_alias_from_current_to_target_version_through_codedeploy(tmp_path, status, code):
-    import os
-    import subprocess
-
-    from components.lambda_service import DEPLOY_SCRIPT
-    env = {**os.environ, "PATH": f"{_fake_aws(tmp_path, status)}:{os.environ['PATH']}", "FUNCTION": "orders-fn",
-           "ALIAS": "live", "TARGET_VERSION": "4", "APPLICATION": "orders-deploy", "GROUP": "orders"}
-    result = subprocess.run(["/bin/sh", "-c", DEPLOY_SCRIPT], env=env, capture_output=True, text=True, timeout=30)
-    assert result.returncode == code, result.stderr
-    calls = (tmp_path / "calls").read_text().splitlines()
-    create = calls[1]
-    assert create.startswith("deploy create-deployment --application-name orders-deploy --deployment-group-name orders")
-    revision = json.loads(create.split("--revision ", 1)[1].split(" --query", 1)[0])
-    appspec = json.loads(revision["appSpecContent"]["content"])
-    assert appspec["Resources"][0]["fn"]["Properties"] == {"Name": "orders-fn", "Alias": "live",
-                                                          "CurrentVersion": "3", "TargetVersion": "4"}
-
-
-def test_deploy_script_does_nothing_when_the_alias_is_already_on_the_target(tmp_path):
-    import os
-    import subprocess
-
-    from components.lambda_service import DEPLOY_SCRIPT
-    env = {**os.environ, "PATH": f"{_fake_aws(tmp_path, 'Succeeded')}:{os.environ['PATH']}", "FUNCTION": "orders-fn",
-           "ALIAS": "live", "TARGET_VERSION": "3", "APPLICATION": "a", "GROUP": "g"}
-    assert subprocess.run(["/bin/sh", "-c", DEPLOY_SCRIPT], env=env, timeout=30).returncode == 0
-    assert len((tmp_path / "calls").read_text().splitlines()) == 1
-
-
 def test_created_queues_streams_tables_and_buckets_are_protected_in_prod_only(prod, dev):
     stateful = ("aws:sqs/queue:Queue", "aws:kinesis/stream:Stream", "aws:dynamodb/table:Table", "aws:s3/bucket:Bucket")
     prod_state = [r for r in prod if r.type in stateful]
@@ -575,3 +674,48 @@ def test_arn_lookups_use_the_provider_the_function_was_given(plan):
     lookups = [p for tok, p in graph.invoke_providers
                if tok in ("aws:index/getCallerIdentity:getCallerIdentity", "aws:index/getRegion:getRegion")]
     assert lookups and all(p and "::west::" in p for p in lookups)
+
+
+def test_yaml_booleans_and_numbers_in_environment_keep_their_yaml_spelling(project):
+    graph = _plan(project, {"code": "fn", "environment": {"DEBUG": True, "DRY_RUN": False, "WORKERS": 3}})
+    assert graph.one("aws:lambda/function:Function").get("environment.variables") == {
+        "DEBUG": "true", "DRY_RUN": "false", "WORKERS": "3"}
+
+
+def test_kinesis_trigger_with_shards_creates_a_provisioned_stream(project):
+    graph = _plan(project, {"code": "fn", "triggers": [{"kinesis": {"shards": 4}}]}, "prod")
+    stream = graph.one("aws:kinesis/stream:Stream")
+    assert stream.get("streamModeDetails.streamMode") == "PROVISIONED" and stream.inputs["shardCount"] == 4
+
+
+def test_two_components_writing_one_existing_buckets_notification_is_an_error(project):
+    from components.serverless.notifications import S3Notifications
+
+    def clash():
+        LambdaService("resize", {"code": "fn", "triggers": [{"s3": {"bucket": "uploads", "prefix": "img/"}}]},
+                      project_dir=project)
+        LambdaService("scan", {"code": "fn", "triggers": [{"s3": {"bucket": "arn:aws:s3:::uploads",
+                                                                    "prefix": "doc/"}}]}, project_dir=project)
+
+    with pytest.raises(Exception) as info:
+        run(clash, project_dir=project)
+    assert "scan.triggers[0].s3.bucket: bucket 'uploads' already gets its notification configuration from " \
+           "'resize'" in str(info.value) + str(info.value.__cause__)
+
+    def shared():
+        collector = S3Notifications()
+        for svc, prefix in (("resize", "img/"), ("scan", "doc/")):
+            LambdaService(svc, {"code": "fn", "triggers": [{"s3": {"bucket": "uploads", "prefix": prefix}}]},
+                          project_dir=project, s3_notifications=collector)
+        collector.build("shop-", pulumi.ResourceOptions())
+
+    graph = run(shared, project_dir=project)
+    [notify] = graph.of_type("aws:s3/bucketNotification:BucketNotification")
+    assert sorted(c["filterPrefix"] for c in notify.get("lambdaFunctions")) == ["doc/", "img/"]
+
+
+def test_a_components_bucket_claim_does_not_outlive_its_program(project):
+    body = {"code": "fn", "triggers": [{"s3": {"bucket": "uploads"}}]}
+    run(lambda: LambdaService("resize", body, project_dir=project), project_dir=project)
+    graph = run(lambda: LambdaService("scan", body, project_dir=project), project_dir=project)
+    assert graph.one("aws:s3/bucketNotification:BucketNotification")

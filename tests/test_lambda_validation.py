@@ -1,5 +1,6 @@
 """Every limit of the lambda spec: a bad input, and the message that names the path, value and range."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,10 @@ def test_valid_spec_has_no_problems(project):
     ({"tracing": "yes"}, "services.orders.tracing", "true or false"),
     ({"log_retention_days": 10}, "services.orders.log_retention_days", "must be one of"),
     ({"deployment_config": "Canary50Percent"}, "services.orders.deployment_config", "Canary10Percent5Minutes"),
+    ({"redeploy": "two words"}, "services.orders.redeploy", "a token of 1-128 printable characters"),
+    ({"pre_traffic_hook": "validate-orders"}, "services.orders.pre_traffic_hook", "starts with CodeDeployHook_"),
+    ({"pre_traffic_hook": "arn:aws:lambda:us-east-1:123456789012:function:check"}, "services.orders.pre_traffic_hook",
+     "AWSCodeDeployRoleForLambdaLimited"),
     ({"memroy": 256}, "services.orders.memroy", "did you mean 'memory'"),
     ({"port": 80}, "services.orders.port", "unknown key"),
     ({"code": None}, "services.orders", "needs exactly one of code, zip, s3, image (given: none)"),
@@ -98,6 +103,12 @@ def test_rejects_function_settings_out_of_range(project, spec, path, fragment):
     ({"http": {"routes": ["FETCH /orders"]}}, "triggers[0].http.routes[0]", "must be 'METHOD /path'"),
     ({"http": {"routes": ["GET /{proxy+}/x"]}}, "triggers[0].http.routes[0]", "a final {proxy+}"),
     ({"http": {"routes": ["GET /a", "GET /a"]}}, "triggers[0].http.routes[1]", "listed twice"),
+    ({"http": {"routes": ["GET /a"], "authorizer": {"issuer": "https://idp.example.com",
+                                                    "audience": [f"c{i}" for i in range(51)]}}},
+     "triggers[0].http.authorizer.audience", "at most 50 audiences per JWT authorizer, got 51"),
+    ({"http": {"routes": ["GET /a"], "authorizer": {"issuer": "https://idp.example.com", "audience": ["c"],
+                                                    "scopes": [f"s{i}" for i in range(11)]}}},
+     "triggers[0].http.authorizer.scopes", "at most 10 scopes per route, got 11"),
     ({"http": {"routes": ["GET /a"], "api": "Shared_API"}}, "triggers[0].http.api", "DNS-1123 label"),
     ({"http": {"routes": ["GET /a"], "authorizer": {"audience": ["x"]}}}, "triggers[0].http.authorizer.issuer",
      "is required"),
@@ -127,6 +138,8 @@ def test_rejects_function_settings_out_of_range(project, spec, path, fragment):
     ({"kinesis": {"on_failure": "arn:aws:sns:us-east-1:123456789012:alerts.fifo"}}, "triggers[0].kinesis.on_failure",
      "cannot send failure records to a FIFO one"),
     ({"kinesis": {"batch_size": 0}}, "triggers[0].kinesis.batch_size", "between 1 and 10000"),
+    ({"kinesis": {"shards": 0}}, "triggers[0].kinesis.shards", "at least 1"),
+    ({"kinesis": {"stream": "clicks", "shards": 2}}, "triggers[0].kinesis.shards", "only applies to a created stream"),
     ({"kinesis": {"batch_size": 10001}}, "triggers[0].kinesis.batch_size", "between 1 and 10000"),
     ({"kinesis": {"batching_window": 301}}, "triggers[0].kinesis.batching_window", "between 0 and 300 seconds"),
     ({"kinesis": {"starting_position": "EARLIEST"}}, "triggers[0].kinesis.starting_position", "'TRIM_HORIZON'"),
@@ -147,7 +160,7 @@ def test_rejects_function_settings_out_of_range(project, spec, path, fragment):
     ({"kinesis": {"stream": "arn:aws:sqs:us-east-1:123456789012:q"}}, "triggers[0].kinesis.stream",
      "a stream name or ARN"),
     ({"kinesis": {"report_batch_item_failures": 1}}, "triggers[0].kinesis.report_batch_item_failures", "true or false"),
-    ({"dynamodb": {"batch_size": 1001}}, "triggers[0].dynamodb.batch_size", "between 1 and 1000"),
+    ({"dynamodb": {"batch_size": 10001}}, "triggers[0].dynamodb.batch_size", "between 1 and 10000"),
     ({"dynamodb": {"starting_position": "AT_TIMESTAMP"}}, "triggers[0].dynamodb.starting_position", "'LATEST'"),
     ({"dynamodb": {"stream_arn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders"}},
      "triggers[0].dynamodb.stream_arn", "a DynamoDB stream ARN"),
@@ -177,7 +190,7 @@ def test_rejects_function_settings_out_of_range(project, spec, path, fragment):
     ({"schedule": {"expression": "rate(1 minute)", "input": "{oops"}}, "triggers[0].schedule.input", "invalid JSON"),
     ({"schedule": {"expression": "rate(1 minute)", "input": 5}}, "triggers[0].schedule.input", "a mapping or a JSON"),
     ({"schedule": {"expression": "rate(1 minute)", "retries": 5}}, "triggers[0].schedule.retries", "between 0 and 2"),
-    ({"kinesis": {"shards": 2}}, "triggers[0].kinesis.shards", "unknown key"),
+    ({"kinesis": {"shard_count": 2}}, "triggers[0].kinesis.shard_count", "unknown key"),
 ])
 def test_rejects_trigger_settings_out_of_range(project, trigger, path, fragment):
     assert_one(problems(project, triggers=[trigger]), f"services.orders.{path}", fragment)
@@ -249,3 +262,114 @@ def test_vpc_placement_needs_a_network(plan, project):
     from components.lambda_service import LambdaService
     with pytest.raises(CatalogError, match="needs the stack's network"):
         plan(lambda: LambdaService("orders", {"code": "fn", "vpc": True}, project_dir=project))
+
+
+# -- Lambda's own limits -------------------------------------------------------------------------
+@pytest.mark.parametrize("name, fragment", [
+    ("AWS_REGION", "AWS_REGION is reserved by the Lambda runtime"),
+    ("_HANDLER", "_HANDLER is reserved by the Lambda runtime"),
+    ("LAMBDA_TASK_ROOT", "is reserved by the Lambda runtime"),
+    ("X", "must match [a-zA-Z][a-zA-Z0-9_]+ (a letter first, at least two characters), got 'X'"),
+    ("_PRIVATE", "must match [a-zA-Z][a-zA-Z0-9_]+"),
+])
+def test_rejects_environment_names_lambda_refuses(project, name, fragment):
+    assert_one(problems(project, environment={name: "v"}), f"services.orders.environment.{name}", fragment)
+
+
+def test_rejects_secret_names_whose_arn_variable_lambda_refuses(project):
+    assert_one(problems(project, secrets={"_DB": "arn:aws:ssm:us-east-1:123456789012:parameter/db"}),
+               "services.orders.secrets._DB", "got '_DB_SECRET_ARN'")
+
+
+def test_prebuilt_zip_over_250_mb_unzipped_is_rejected_with_the_limit(project):
+    import zipfile
+    with zipfile.ZipFile(project / "bomb.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        with zf.open("zeros.bin", "w") as out:
+            chunk = bytes(1024 * 1024)
+            for _ in range(251):
+                out.write(chunk)
+    lines = problems(project, code=None, zip="bomb.zip")
+    assert lines == ["services.orders.zip: the package is 251.0 MB unzipped; Lambda allows at most 250 MB (262144000 "
+                     "bytes) unzipped: trim dependencies, or use package_type image (up to 10 GB)"]
+
+
+def test_code_folder_over_250_mb_is_rejected_before_building(project):
+    with open(project / "fn" / "model.bin", "wb") as fh:
+        fh.truncate(260 * 1024 * 1024)  # sparse: no disk used
+    try:
+        assert_one(problems(project), "services.orders.code", "260.0 MB unzipped")
+    finally:
+        (project / "fn" / "model.bin").unlink()
+
+
+def test_built_package_over_the_unzipped_limit_is_rejected_with_its_path(plan, project, monkeypatch):
+    """Vendored dependencies are only known once built: the package is checked again then."""
+    from components.lambda_service import LambdaService
+    from components.serverless import packaging
+    (project / "fn" / "data.bin").write_bytes(os.urandom(64 * 1024))
+    monkeypatch.setattr(packaging, "MAX_UNZIPPED_BYTES", 32 * 1024)
+    # The folder alone passes validation; what makes the package too big comes with the build.
+    monkeypatch.setattr("components.serverless.spec.folder_size", lambda folder: 0)
+    try:
+        with pytest.raises(CatalogError) as info:
+            plan(lambda: LambdaService("orders", {"code": "fn"}, project_dir=project))
+    finally:
+        (project / "fn" / "data.bin").unlink()
+    assert "orders.code: the package is" in str(info.value) and "(dependencies included)" in str(info.value)
+
+
+@pytest.mark.parametrize("line", ["requests>=2.31", "requests", "requests==2.*", "-e git+https://example.com/x.git",
+                                  "https://example.com/pkg.whl", "requests~=2.31"])
+def test_rejects_unpinned_requirements(project, line):
+    (project / "fn" / "requirements.txt").write_text(f"# deps\nsix==1.17.0\n{line}\n")
+    try:
+        lines = problems(project)
+    finally:
+        (project / "fn" / "requirements.txt").unlink()
+    assert lines == [f"services.orders.code: requirements.txt line 3: {line!r} is not pinned; give every distribution "
+                     "as name==version (a complete lock, as `pip freeze` or `pip-compile` writes it)"]
+
+
+def test_accepts_a_hashed_lock_with_markers_and_extras(project):
+    (project / "fn" / "requirements.txt").write_text(
+        "--require-hashes\nrequests[socks]==2.32.3 \\\n    --hash=sha256:" + "a" * 64 + "\n"
+        'tomli==2.0.1 ; python_version < "3.11"  # via pytest\n')
+    try:
+        assert problems(project) == []
+    finally:
+        (project / "fn" / "requirements.txt").unlink()
+
+
+def test_dynamodb_stream_batches_go_up_to_10000_records(project):
+    assert problems(project, **trig("dynamodb", batch_size=10000)) == []
+
+
+@pytest.mark.parametrize("today, runtime, accepted", [
+    ("2026-12-01", "dotnet8", True),     # deprecated 2026-11-10, creation blocked from 2026-12-10
+    ("2026-12-10", "dotnet8", False),
+    ("2026-07-30", "python3.11", True),
+    ("2026-12-01", "python3.11", False),
+    ("2026-12-01", "nodejs20.x", False),
+    ("2026-12-01", "python3.14", True),
+])
+def test_runtimes_follow_the_dates_lambda_blocks_function_creation(project, monkeypatch, today, runtime, accepted):
+    from datetime import date
+
+    from components.serverless import spec
+    monkeypatch.setattr(spec, "_today", lambda: date.fromisoformat(today))
+    handler = {"handler": "App::Handler"} if runtime.startswith("dotnet") else {}
+    lines = problems(project, code=None, zip="prebuilt.zip", runtime=runtime, **handler)
+    if accepted:
+        assert not [line for line in lines if ".runtime" in line], lines
+    else:
+        blocked = spec.RUNTIME_BLOCK_CREATE[runtime].isoformat()
+        assert_one(lines, "services.orders.runtime", f"Lambda blocks creating functions with {runtime} since {blocked}")
+
+
+@pytest.mark.parametrize("name", ["Orders", "orders_api", "o" * 39])
+def test_component_names_that_would_break_derived_aws_names_are_rejected(plan, project, name):
+    from components.lambda_service import LambdaService
+    with pytest.raises(CatalogError) as info:
+        plan(lambda: LambdaService(name, {"code": "fn"}, project_dir=project))
+    assert f"{name}: component name {name!r} must be lowercase letters, digits and '-'" in str(info.value)
+    assert "at most 38 characters" in str(info.value)

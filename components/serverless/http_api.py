@@ -15,7 +15,7 @@ from ..blocks.logs import log_group
 from ..profiles import Profile, get_profile
 from ..service_spec import standard_tags, validate_tags
 from ..validation import Problems, join_path
-from .spec import CORS_KEYS, _check_cors, parse_route
+from .spec import CORS_KEYS, _check_cors, preflight_routes
 
 __all__ = ["DEFAULT_THROTTLE", "HttpApi", "HttpApiArgs", "validate_http_api"]
 
@@ -71,17 +71,6 @@ def route_slug(route: str) -> str:
     return f"{readable}-{hashlib.sha256(route.encode()).hexdigest()[:6]}"
 
 
-def route_source_arn(execution_arn: pulumi.Input[str], route: str) -> pulumi.Output[str]:
-    """The execute-api ARN matching exactly one route: ``.../*/GET/orders/*`` for ``GET /orders/{id}``."""
-    parsed = parse_route(route)
-    if parsed is None:
-        return pulumi.Output.concat(execution_arn, "/*/$default")
-    method, path = parsed
-    method = "*" if method == "ANY" else method
-    path = re.sub(r"\{[^}]+\}", "*", path)
-    return pulumi.Output.concat(execution_arn, "/*/", method, path)
-
-
 class HttpApi(pulumi.ComponentResource):
     """An HTTP API with a ``$default`` stage (auto-deployed, JSON access logs, default throttling)."""
 
@@ -102,6 +91,8 @@ class HttpApi(pulumi.ComponentResource):
         tags = standard_tags(name, prof.name, args.get("tags"))
         throttle = {**DEFAULT_THROTTLE, **(args.get("throttle") or {})}
         self._claimed: dict[str, str] = {}
+        self.cors = cors_configuration(args.get("cors"))
+        """The API's CORS configuration (None without CORS): it decides the preflight routes."""
         self.api = aws.apigatewayv2.Api(f"{name}-api", protocol_type="HTTP",
                                         cors_configuration=cors_configuration(args.get("cors")), tags=tags, opts=child)
         # HTTP API access logs are delivered through CloudWatch Logs' account-wide resource policy, which
@@ -136,8 +127,9 @@ class HttpApi(pulumi.ComponentResource):
     def add_routes(self, service: str, *, function_name: pulumi.Input[str], alias_name: pulumi.Input[str],
                    alias_arn: pulumi.Input[str], routes: Sequence[str], authorizer: Mapping[str, Any] | None,
                    opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
-        """A proxy integration to the alias, the routes (behind a JWT authorizer when given) and one
-        invoke permission per route, scoped to that route; all parented by ``opts`` (the service)."""
+        """A proxy integration to the alias, the routes (behind a JWT authorizer when given; ``OPTIONS``
+        routes never, when the API has CORS, plus the preflight routes of :func:`preflight_routes`) and one
+        invoke permission for the whole API; all parented by ``opts`` (the service)."""
         integration = aws.apigatewayv2.Integration(
             f"{service}-integration", api_id=self.api.id, integration_type="AWS_PROXY", integration_method="POST",
             integration_uri=alias_arn, payload_format_version="2.0", timeout_milliseconds=30000, opts=opts)
@@ -152,15 +144,19 @@ class HttpApi(pulumi.ComponentResource):
                 opts=opts)
         created: list[pulumi.Resource] = [integration]
         target = integration.id.apply(lambda i: f"integrations/{i}")
-        for route in sorted(routes):
-            slug = route_slug(route)
+        preflight = set(preflight_routes(list(routes), self.cors, authorizer))
+        for route in sorted({*routes, *preflight}):
+            # A browser's preflight carries no token: with CORS, an OPTIONS route must not ask for one.
+            open_route = auth is None or (self.cors is not None and route.startswith("OPTIONS "))
             created.append(aws.apigatewayv2.Route(
-                f"{service}-route-{slug}", api_id=self.api.id, route_key=route, target=target,
-                authorization_type="JWT" if auth else "NONE", authorizer_id=auth.id if auth else None,
-                authorization_scopes=sorted(authorizer.get("scopes") or []) or None if authorizer else None,
+                f"{service}-route-{route_slug(route)}", api_id=self.api.id, route_key=route, target=target,
+                authorization_type="NONE" if open_route else "JWT", authorizer_id=None if open_route else auth.id,
+                authorization_scopes=None if open_route else sorted(authorizer.get("scopes") or []) or None,
                 opts=opts))
-            created.append(aws.lambda_.Permission(
-                f"{service}-route-{slug}-invoke", action="lambda:InvokeFunction", function=function_name,
-                qualifier=alias_name, principal="apigateway.amazonaws.com",
-                source_arn=route_source_arn(self.api.execution_arn, route), opts=opts))
+        # One permission for every route of this API that integrates with the function: one statement per
+        # route would fill the function's 20 KB resource policy at about 60 routes.
+        created.append(aws.lambda_.Permission(
+            f"{service}-http-invoke", action="lambda:InvokeFunction", function=function_name, qualifier=alias_name,
+            principal="apigateway.amazonaws.com", source_arn=pulumi.Output.concat(self.api.execution_arn, "/*/*"),
+            opts=opts))
         return created

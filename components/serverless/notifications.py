@@ -3,6 +3,7 @@ write one ``aws.s3.BucketNotification`` for it."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +11,26 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-__all__ = ["S3Notifications"]
+__all__ = ["S3Notifications", "claim_bucket"]
+
+#: Per running program (its engine connection): bucket -> the component that writes its notification alone.
+_CLAIMS: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def claim_bucket(bucket: str, owner: str) -> str | None:
+    """Record that ``owner`` writes ``bucket``'s whole notification configuration itself; returns the
+    component that already does (S3 keeps one configuration per bucket: the second would replace the
+    first's triggers on every ``up``), else None."""
+    monitor = pulumi.runtime.settings.get_monitor()
+    try:
+        claims = _CLAIMS.setdefault(monitor, {})
+    except TypeError:  # an engine connection that cannot be weakly referenced: no cross-component check
+        return None
+    holder = claims.get(bucket)
+    if holder is not None and holder != owner:
+        return holder
+    claims[bucket] = owner
+    return None
 
 
 @dataclass

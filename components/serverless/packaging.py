@@ -1,11 +1,14 @@
 """Reproducible Lambda ZIP packages, built when the program runs (never inside ``apply``).
 
-The same source gives the same bytes, so ``source_code_hash`` (and the preview) only changes when a
-file does: entries are sorted, timestamps fixed at 1980-01-01, permissions fixed (0644, or 0755 for
-files executable in the source, such as a custom runtime's ``bootstrap``), and caches and tests left
-out. A ``requirements.txt`` next to the handler is vendored with pip for the function's architecture
-and Python version, binary wheels only, into a cache keyed by what decides the result, so repeated
-plans do not reinstall.
+The same source gives the same package on any machine: entries are sorted, timestamps fixed at
+1980-01-01, permissions fixed (0644, or 0755 for files executable in the source, such as a custom
+runtime's ``bootstrap``), and caches and tests left out. Its identity is the hash of that *content*
+(each entry's name, mode and bytes), not of the compressed bytes: deflate output differs between zlib
+builds, and a different hash would publish a new version and run a full canary whenever the deploying
+machine changes. A ``requirements.txt`` next to the handler must pin every distribution it installs
+(``name==version``, a complete lock such as ``pip freeze`` or ``pip-compile`` writes); it is vendored with
+pip for the function's architecture and Python version, binary wheels only, into a cache keyed by what
+decides the result, so repeated plans do not reinstall.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,8 +24,10 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["BUILD_DIR", "EXCLUDED_DIRS", "Package", "PackagingError", "build_package", "vendor_requirements"]
+__all__ = ["BUILD_DIR", "EXCLUDED_DIRS", "MAX_UNZIPPED_BYTES", "MAX_ZIPPED_BYTES", "Package", "PackagingError",
+           "archive_sizes", "build_package", "folder_size", "size_problems", "vendor_requirements"]
 
 #: Where packages and the dependency cache go, under the project directory (keep it out of git).
 BUILD_DIR = Path(".build")
@@ -38,6 +44,14 @@ PLATFORMS = {arch: (*(f"manylinux_2_{minor}_{machine}" for minor in range(34, 16
              for arch, machine in (("arm64", "aarch64"), ("x86_64", "x86_64"))}
 
 
+#: Lambda's deployment package quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
+#: 50 MB zipped when uploaded directly through the API (larger ones must go through S3, as every package
+#: built here does), 250 MB unzipped whatever the upload path (CreateFunction answers "Unzipped size must be
+#: smaller than 262144000 bytes").
+MAX_ZIPPED_BYTES = 50 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
+
+
 class PackagingError(RuntimeError):
     """The package could not be built (pip failed, or the source is unreadable)."""
 
@@ -45,14 +59,41 @@ class PackagingError(RuntimeError):
 @dataclass(frozen=True)
 class Package:
     path: Path
-    """The ZIP, at ``.build/lambda/<name>-<sha256 prefix>.zip`` under the project."""
+    """The ZIP, at ``.build/lambda/<name>-<content sha256 prefix>.zip`` under the project."""
     sha256: str
-    """Hex SHA-256 of the ZIP's bytes."""
+    """Hex SHA-256 of the ZIP's bytes (depends on the machine's zlib)."""
+    content_sha256: str = ""
+    """Hex SHA-256 of the content: every entry's name, mode and bytes, in order (the same on every machine)."""
 
     @property
     def source_code_hash(self) -> str:
-        """Base64 SHA-256, as Lambda reports ``CodeSha256``."""
-        return base64.b64encode(bytes.fromhex(self.sha256)).decode()
+        """Base64 SHA-256 of the content: what triggers a code update, and so a new version."""
+        return base64.b64encode(bytes.fromhex(self.content_sha256 or self.sha256)).decode()
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def size_problems(unzipped: int | None) -> list[str]:
+    """Lambda's size limit a package breaks, as messages (empty when it fits). Packages go through S3
+    (:mod:`components.serverless.artifacts`), so the 50 MB limit of direct uploads does not apply."""
+    if unzipped is not None and unzipped > MAX_UNZIPPED_BYTES:
+        return [f"the package is {_mb(unzipped)} unzipped; Lambda allows at most 250 MB (262144000 bytes) "
+                "unzipped: trim dependencies, or use package_type image (up to 10 GB)"]
+    return []
+
+
+def archive_sizes(path: Path) -> tuple[int, int]:
+    """(bytes of the ZIP, bytes of its contents once extracted)."""
+    with zipfile.ZipFile(path) as zf:
+        unzipped = sum(info.file_size for info in zf.infolist())
+    return path.stat().st_size, unzipped
+
+
+def folder_size(root: Path) -> int:
+    """Bytes of the files of ``root`` that would go into its package (before vendoring dependencies)."""
+    return sum(p.stat().st_size for p in _files(root).values())
 
 
 def _excluded(rel: Path) -> bool:
@@ -76,7 +117,14 @@ def _files(root: Path) -> dict[str, Path]:
     return out
 
 
-def _zip_bytes(entries: dict[str, Path], target: Path) -> None:
+def _entry_digest(content: Any, arcname: str, mode: int, data: bytes) -> None:
+    content.update(f"{arcname}\0{mode:o}\0".encode())
+    content.update(hashlib.sha256(data).digest())
+
+
+def _zip_bytes(entries: dict[str, Path], target: Path) -> str:
+    """Write the ZIP; return the hex SHA-256 of its content (names, modes, bytes)."""
+    content = hashlib.sha256()
     with zipfile.ZipFile(target, "w") as zf:
         for arcname in sorted(entries):
             src = entries[arcname]
@@ -85,7 +133,21 @@ def _zip_bytes(entries: dict[str, Path], target: Path) -> None:
             info.external_attr = (0o100000 | mode) << 16
             info.create_system = 3
             info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, src.read_bytes(), compresslevel=9)
+            data = src.read_bytes()
+            _entry_digest(content, arcname, mode, data)
+            zf.writestr(info, data, compresslevel=9)
+    return content.hexdigest()
+
+
+def content_sha256(path: Path) -> str:
+    """The content hash of any ZIP (a prebuilt one too), computed as :func:`build_package` does."""
+    content = hashlib.sha256()
+    with zipfile.ZipFile(path) as zf:
+        for info in sorted(zf.infolist(), key=lambda i: i.filename):
+            if info.is_dir():
+                continue
+            _entry_digest(content, info.filename, (info.external_attr >> 16) & 0o777 or 0o644, zf.read(info))
+    return content.hexdigest()
 
 
 def _digest(path: Path) -> str:
@@ -94,6 +156,70 @@ def _digest(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+#: ``name==version`` (extras allowed), then optional environment markers and ``--hash`` options.
+PINNED_REQUIREMENT = re.compile(
+    r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*===?\s*(?P<version>[A-Za-z0-9.+!_-]+)"
+    r"\s*(;[^#]*?)?(\s+--hash=\S+)*\s*")
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, requirement) with comments dropped and ``\\`` continuations joined."""
+    out: list[tuple[int, str]] = []
+    pending, start = "", 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        if not pending:
+            start = number
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        line = (pending + line).strip()
+        pending = ""
+        if line:
+            out.append((start, line))
+    return out
+
+
+def requirement_problems(text: str) -> list[str]:
+    """Why a ``requirements.txt`` does not pin what it installs (empty when every line is ``name==version``).
+
+    Unpinned requirements resolve to whatever is newest on the machine that builds, so two machines
+    would publish different packages from the same source."""
+    problems = []
+    for number, line in _requirement_lines(text):
+        if line.startswith("--hash") or line.startswith(("--index-url", "--extra-index-url", "--only-binary",
+                                                          "--prefer-binary", "--require-hashes")):
+            continue
+        if not PINNED_REQUIREMENT.fullmatch(line) or "*" in line:
+            problems.append(f"requirements.txt line {number}: {line!r} is not pinned; give every distribution as "
+                            "name==version (a complete lock, as `pip freeze` or `pip-compile` writes it)")
+    return problems
+
+
+def pinned_versions(text: str) -> dict[str, str]:
+    """Normalized name -> pinned version, for the lines that pin one."""
+    out = {}
+    for _, line in _requirement_lines(text):
+        match = PINNED_REQUIREMENT.fullmatch(line)
+        if match:
+            out[_normalize(match["name"])] = match["version"]
+    return out
+
+
+def installed_versions(target: Path) -> dict[str, str]:
+    """Normalized name -> version of every distribution pip installed into ``target``."""
+    out = {}
+    for meta in target.glob("*.dist-info"):
+        name, _, version = meta.name[:-len(".dist-info")].rpartition("-")
+        if name:
+            out[_normalize(name)] = version
+    return out
 
 
 def vendor_requirements(requirements: Path, *, python_version: str, architecture: str, cache_root: Path) -> Path:
@@ -117,6 +243,14 @@ def vendor_requirements(requirements: Path, *, python_version: str, architecture
         shutil.rmtree(staging, ignore_errors=True)
         raise PackagingError(f"pip could not vendor {requirements} for {architecture}/python{python_version} "
                              f"(binary wheels only):\n{result.stderr.strip() or result.stdout.strip()}")
+    missing = {n: v for n, v in installed_versions(staging).items()
+               if pinned_versions(content.decode()).get(n) != v}
+    if missing:
+        shutil.rmtree(staging, ignore_errors=True)
+        listed = ", ".join(f"{n}=={v}" for n, v in sorted(missing.items()))
+        raise PackagingError(f"{requirements} is not a complete lock: pip also installed {listed}, which it does "
+                             "not pin, so another machine or another day could resolve other versions. Pin "
+                             "them (`pip-compile`, or `pip freeze` in a clean virtualenv).")
     (staging / ".complete").write_text(requirements.name)
     try:
         staging.rename(target)
@@ -144,13 +278,13 @@ def build_package(name: str, code_dir: Path, *, project_dir: Path, python_versio
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        _zip_bytes(entries, tmp)
+        content = _zip_bytes(entries, tmp)
         sha = _digest(tmp)
-        final = out_dir / f"{name}-{sha[:16]}.zip"
+        final = out_dir / f"{name}-{content[:16]}.zip"
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
-    return Package(path=final, sha256=sha)
+    return Package(path=final, sha256=sha, content_sha256=content)
 
 
 def _has_requirements(path: Path) -> bool:

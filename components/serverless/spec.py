@@ -8,33 +8,56 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
+from datetime import date, datetime, timezone
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..blocks.access import normalize_bucket, validate_access
 from ..profiles import LOG_RETENTION_DAYS
-from ..service_spec import validate_environment, validate_secrets, validate_secrets_kms_keys, validate_tags
+from ..service_spec import (environment_value, validate_environment, validate_secrets, validate_secrets_kms_keys,
+                            validate_tags)
 from ..validation import Problems, is_unknown, join_path
+from .packaging import archive_sizes, folder_size, requirement_problems, size_problems
 from .schedule import schedule_expression_error
 
 __all__ = [
     "ASYNC_DEFAULTS", "DEPLOYMENT_CONFIGS", "FUNCTION_KEYS", "HTTP_TIMEOUT_LIMIT", "LAMBDA_DEFAULTS",
-    "SUPPORTED_RUNTIMES", "TRIGGER_KINDS", "deployment_config_name", "environment_size",
-    "normalize_bucket", "parse_route", "python_version", "s3_filters_overlap", "secret_variable",
+    "MAX_AUTHORIZERS_PER_API", "MAX_INTEGRATIONS_PER_API", "RUNTIME_BLOCK_CREATE", "SUPPORTED_RUNTIMES",
+    "TRIGGER_KINDS", "creatable_runtimes", "deployment_config_name", "environment_size", "fitted_deployment_config",
+    "normalize_bucket", "parse_route", "preflight_routes", "python_version", "s3_filters_overlap", "secret_variable",
     "validate_lambda",
 ]
 
-#: Runtimes Lambda still accepts for new functions (November 2026). Older ones are deprecated: AWS
-#: blocks creating functions with them, so a plan using one would fail at ``pulumi up``.
-SUPPORTED_RUNTIMES = (
-    "python3.12", "python3.13", "python3.14",
-    "nodejs22.x", "nodejs24.x",
-    "java21", "java25",
-    "dotnet10",
-    "ruby3.3", "ruby3.4",
-    "provided.al2023",
-)
+#: Lambda's managed runtimes and the date from which Lambda blocks *creating* functions with each, from
+#: AWS's runtime table (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html). Deprecation
+#: comes a month earlier and only ends security patches; creation keeps working until this date (and
+#: updates of existing functions about a month longer). A plan after the date would fail at `pulumi up`.
+RUNTIME_BLOCK_CREATE: dict[str, date] = {
+    "python3.10": date(2026, 7, 31), "python3.11": date(2026, 7, 31), "python3.12": date(2028, 11, 30),
+    "python3.13": date(2029, 7, 31), "python3.14": date(2029, 7, 31),
+    "nodejs20.x": date(2026, 6, 1), "nodejs22.x": date(2027, 6, 1), "nodejs24.x": date(2028, 6, 1),
+    "java8.al2": date(2026, 7, 31), "java11": date(2026, 7, 31), "java17": date(2026, 7, 31),
+    "java21": date(2029, 7, 31), "java25": date(2029, 7, 31),
+    "dotnet8": date(2026, 12, 10), "dotnet10": date(2028, 12, 14),
+    "ruby3.3": date(2027, 4, 30), "ruby3.4": date(2028, 4, 30),
+    "provided.al2": date(2026, 7, 31), "provided.al2023": date(2029, 7, 31),
+}
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def creatable_runtimes(today: date | None = None) -> tuple[str, ...]:
+    """The runtimes Lambda still accepts for new functions on ``today`` (default: the current UTC date)."""
+    day = today or _today()
+    return tuple(r for r, blocked in RUNTIME_BLOCK_CREATE.items() if day < blocked)
+
+
+#: Runtimes Lambda accepts for new functions when the program runs.
+SUPPORTED_RUNTIMES = creatable_runtimes()
 ARCHITECTURES = ("arm64", "x86_64")
 PACKAGE_TYPES = ("zip", "image")
 SOURCE_KEYS = ("code", "zip", "s3", "image")
@@ -49,6 +72,21 @@ DEPLOYMENT_CONFIGS = (
 #: API Gateway HTTP API integrations time out at 30 seconds.
 HTTP_TIMEOUT_LIMIT = 30
 ENVIRONMENT_MAX_BYTES = 4096
+#: Lambda's key pattern for environment variables (API reference, ``Environment``): two characters at least.
+LAMBDA_ENV_NAME_PATTERN = r"[a-zA-Z][a-zA-Z0-9_]+"
+#: Variables the Lambda runtime defines; CreateFunction refuses them.
+RESERVED_ENV_NAMES = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+})
+#: HTTP API quotas (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
+MAX_AUTHORIZERS_PER_API = 10
+MAX_INTEGRATIONS_PER_API = 300
+MAX_AUDIENCES = 50
+MAX_SCOPES_PER_ROUTE = 10
 MAX_FILTERS = 10
 
 LAMBDA_DEFAULTS: dict[str, Any] = {
@@ -66,9 +104,10 @@ SQS_DEFAULTS = {"report_batch_item_failures": True, "max_receive_count": 5}
 FUNCTION_KEYS = (
     "code", "zip", "s3", "image", "package_type", "runtime", "handler", "architecture", "memory",
     "timeout", "ephemeral_storage", "environment", "secrets", "secrets_kms_keys", "reserved_concurrency", "tracing",
-    "log_retention_days", "vpc", "deployment_config", "access", "triggers", "tags",
+    "log_retention_days", "vpc", "deployment_config", "redeploy", "pre_traffic_hook", "access", "triggers", "tags",
 )
 
+PRE_TRAFFIC_HOOK_PATTERN = r"(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?CodeDeployHook_[A-Za-z0-9_-]{1,49}"
 HTTP_METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 S3_EVENT_PATTERN = (r"s3:(ObjectCreated:(\*|Put|Post|Copy|CompleteMultipartUpload)"
                     r"|ObjectRemoved:(\*|Delete|DeleteMarkerCreated)|ObjectRestore:(\*|Post|Completed|Delete)"
@@ -84,7 +123,7 @@ TRIGGER_KEYS = {
     "http": ("api", "routes", "authorizer", "cors", "throttle"),
     "url": ("auth", "public", "cors", "invoke_mode"),
     "s3": ("bucket", "events", "prefix", "suffix", "retries", "max_event_age", "on_failure"),
-    "kinesis": ("stream", "batch_size", "batching_window", "starting_position", "starting_position_timestamp",
+    "kinesis": ("stream", "shards", "batch_size", "batching_window", "starting_position", "starting_position_timestamp",
                 "parallelization", "bisect_on_error", "max_retries", "max_record_age", "on_failure",
                 "report_batch_item_failures", "filters"),
     "dynamodb": ("stream_arn", "hash_key", "batch_size", "batching_window", "starting_position",
@@ -107,6 +146,25 @@ def deployment_config_name(short: str) -> str:
     return f"CodeDeployDefault.Lambda{short}"
 
 
+#: Triggers that may not fire at all during a canary window (a nightly schedule, a rare upload); the others
+#: (http, url, kinesis, dynamodb, sqs) keep invoking the function while a canary runs.
+SPARSE_TRIGGERS = ("schedule", "s3")
+
+
+def fitted_deployment_config(profile_config: str | None, triggers: Sequence[Any] | None) -> str | None:
+    """The profile's CodeDeploy configuration, fitted to the triggers: a function invoked only by
+    schedules or S3 events may see no invocation during a canary, so the alarm would have no data and the
+    version would be promoted unchecked; it deploys all at once instead (same alarms, same rollback), and
+    a ``pre_traffic_hook`` is what tests it before traffic. Functions without triggers are invoked by other
+    code, so they keep the canary."""
+    if not profile_config:
+        return None
+    kinds = {next(iter(t)) for t in triggers or [] if isinstance(t, Mapping) and len(t) == 1}
+    if kinds and kinds <= set(SPARSE_TRIGGERS):
+        return deployment_config_name("AllAtOnce")
+    return profile_config
+
+
 def secret_variable(name: str) -> str:
     """The environment variable holding a secret's ARN: the function reads the value at run time."""
     return f"{name}_SECRET_ARN"
@@ -114,7 +172,7 @@ def secret_variable(name: str) -> str:
 
 def environment_size(environment: Mapping[str, Any], secrets: Mapping[str, Any]) -> int:
     """Bytes Lambda counts against its 4 KB limit: every key and value, secrets' ARN variables included."""
-    pairs = [(str(k), str(v)) for k, v in environment.items() if not is_unknown(v)]
+    pairs = [(str(k), environment_value(v)) for k, v in environment.items() if not is_unknown(v)]
     pairs += [(secret_variable(str(k)), str(v)) for k, v in secrets.items() if not is_unknown(v)]
     return sum(len(k.encode()) + len(v.encode()) for k, v in pairs)
 
@@ -134,6 +192,30 @@ def parse_route(route: str) -> tuple[str, str] | None:
         if seg.endswith("+}") and i != len(segments) - 1:
             return None
     return method, path
+
+
+def preflight_routes(routes: Sequence[Any], cors: Any, authorizer: Any) -> list[str]:
+    """The unauthenticated ``OPTIONS`` routes that keep browser preflights away from a JWT authorizer.
+
+    With CORS configured, API Gateway answers a preflight itself only when no route matches ``OPTIONS``;
+    an ``ANY`` route or ``$default`` matches it and would send the token-less preflight to the authorizer
+    (401). Each such route gets an ``OPTIONS`` twin without authorization (``OPTIONS /{proxy+}`` for
+    ``$default``, as AWS's HTTP API CORS guide advises), unless the routes list it already."""
+    if not cors or not authorizer:
+        return []
+    listed = {r for r in routes if isinstance(r, str)}
+    out: list[str] = []
+    for route in routes:
+        if route == "$default":
+            twin = "OPTIONS /{proxy+}"
+        else:
+            parsed = parse_route(route) if isinstance(route, str) else None
+            if parsed is None or parsed[0] != "ANY":
+                continue
+            twin = f"OPTIONS {parsed[1]}"
+        if twin not in listed and twin not in out:
+            out.append(twin)
+    return out
 
 
 def s3_filters_overlap(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -172,7 +254,12 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
     package_type = spec.get("package_type", "zip")
     problems.check_enum(package_type, p("package_type"), PACKAGE_TYPES)
     runtime = spec.get("runtime", LAMBDA_DEFAULTS["runtime"])
-    problems.check_enum(runtime, p("runtime"), SUPPORTED_RUNTIMES)
+    blocked = RUNTIME_BLOCK_CREATE.get(runtime) if isinstance(runtime, str) else None
+    if blocked is not None and runtime not in creatable_runtimes():
+        problems.add(p("runtime"), f"Lambda blocks creating functions with {runtime} since {blocked.isoformat()} "
+                                   f"(AWS's runtime deprecation schedule); use one of {', '.join(creatable_runtimes())}")
+    else:
+        problems.check_enum(runtime, p("runtime"), creatable_runtimes())
     problems.check_enum(spec.get("architecture"), p("architecture"), ARCHITECTURES)
     problems.check_int(spec.get("memory"), p("memory"), 128, 10240, "MB")
     timeout_ok = problems.check_int(spec.get("timeout"), p("timeout"), 1, 900, "seconds")
@@ -182,6 +269,12 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
     problems.check_bool(spec.get("vpc"), p("vpc"))
     problems.check_enum(spec.get("log_retention_days"), p("log_retention_days"), LOG_RETENTION_DAYS)
     problems.check_enum(spec.get("deployment_config"), p("deployment_config"), DEPLOYMENT_CONFIGS)
+    problems.check_str(spec.get("redeploy"), p("redeploy"), r"[\x21-\x7e]{1,128}",
+                       "a token of 1-128 printable characters without spaces")
+    # CodeDeploy's managed Lambda policy may invoke only functions named CodeDeployHook_*.
+    problems.check_str(spec.get("pre_traffic_hook"), p("pre_traffic_hook"), PRE_TRAFFIC_HOOK_PATTERN,
+                       "a Lambda function name or ARN whose name starts with CodeDeployHook_ (the only functions "
+                       "CodeDeploy's AWSCodeDeployRoleForLambdaLimited policy may invoke)")
     _validate_source(spec, package_type, runtime, pdir, p, problems)
 
     env, secrets = spec.get("environment"), spec.get("secrets")
@@ -194,8 +287,12 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
         if size > ENVIRONMENT_MAX_BYTES:
             problems.add(p("environment"), f"variables total {size} bytes (secrets' {secret_variable('NAME')} "
                                            f"variables included); Lambda allows at most {ENVIRONMENT_MAX_BYTES}")
+    if isinstance(env, Mapping):
+        for key in env:
+            _check_lambda_variable(str(key), p("environment", str(key)), problems)
     if isinstance(secrets, Mapping):
         for key in secrets:
+            _check_lambda_variable(secret_variable(str(key)), p("secrets", str(key)), problems)
             if isinstance(env, Mapping) and secret_variable(str(key)) in env:
                 problems.add(p("environment", secret_variable(str(key))),
                              f"is reserved for the ARN of secret {key!r}")
@@ -204,6 +301,15 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
     timeout = spec.get("timeout", LAMBDA_DEFAULTS["timeout"]) if timeout_ok else None
     _validate_triggers(name, spec.get("triggers"), p("triggers"), timeout, problems)
     return problems
+
+
+def _check_lambda_variable(name: str, path: str, problems: Problems) -> None:
+    """Lambda's own rules on top of the core ones: its key pattern and the runtime's reserved names."""
+    if name in RESERVED_ENV_NAMES:
+        problems.add(path, f"{name} is reserved by the Lambda runtime (it sets it); choose another name")
+    elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) and not re.fullmatch(LAMBDA_ENV_NAME_PATTERN, name):
+        problems.add(path, f"Lambda variable names must match {LAMBDA_ENV_NAME_PATTERN} (a letter first, at least "
+                           f"two characters), got {name!r}")
 
 
 def _validate_source(spec, package_type, runtime, pdir: Path, p, problems: Problems) -> None:
@@ -238,7 +344,15 @@ def _validate_source(spec, package_type, runtime, pdir: Path, p, problems: Probl
             folder = (pdir / code).resolve()
             if not folder.is_dir():
                 problems.add(p("code"), f"must be a directory (relative to the project), got {code!r}: {folder} does not exist")
-            elif language == "python":
+            else:
+                # Dependencies are only known once vendored; the built package is checked again then.
+                for message in size_problems(folder_size(folder)):
+                    problems.add(p("code"), message)
+            requirements = folder / "requirements.txt"
+            if folder.is_dir() and language == "python" and requirements.is_file():
+                for message in requirement_problems(requirements.read_text()):
+                    problems.add(p("code"), message)
+            if folder.is_dir() and language == "python":
                 module = str(handler or DEFAULT_HANDLERS["python"]).rsplit(".", 1)[0].replace(".", "/")
                 if not (folder / f"{module}.py").is_file() and not (folder / module / "__init__.py").is_file():
                     problems.add(p("handler"), f"module {module!r} not found in {code!r} "
@@ -248,6 +362,14 @@ def _validate_source(spec, package_type, runtime, pdir: Path, p, problems: Probl
         if problems.check_str(zip_path, p("zip")) and isinstance(zip_path, str):
             if not zip_path.endswith(".zip") or not (pdir / zip_path).is_file():
                 problems.add(p("zip"), f"must be an existing .zip file (relative to the project), got {zip_path!r}")
+            else:
+                try:
+                    sizes = archive_sizes(pdir / zip_path)
+                except (OSError, zipfile.BadZipFile) as err:
+                    problems.add(p("zip"), f"is not a readable ZIP archive: {err}")
+                else:
+                    for message in size_problems(sizes[1]):
+                        problems.add(p("zip"), message)
     else:
         s3 = spec["s3"]
         if problems.check_mapping(s3, p("s3")) and isinstance(s3, Mapping):
@@ -390,8 +512,13 @@ def _check_http(name, body, path, timeout, problems: Problems) -> None:
                 audience = [audience]
             if not isinstance(audience, (list, tuple)) or not audience or not all(isinstance(a, str) for a in audience):
                 problems.add(join_path(ap, "audience"), f"must be a non-empty list of strings, got {audience!r}")
+            elif len(audience) > MAX_AUDIENCES:
+                problems.add(join_path(ap, "audience"), f"at most {MAX_AUDIENCES} audiences per JWT authorizer, "
+                                                        f"got {len(audience)}")
         scopes = auth.get("scopes")
         if problems.check_list(scopes, join_path(ap, "scopes")) and isinstance(scopes, (list, tuple)):
+            if len(scopes) > MAX_SCOPES_PER_ROUTE:
+                problems.add(join_path(ap, "scopes"), f"at most {MAX_SCOPES_PER_ROUTE} scopes per route, got {len(scopes)}")
             for j, s in enumerate(scopes):
                 problems.check_str(s, join_path(ap, "scopes", j))
     _check_cors(body.get("cors"), join_path(path, "cors"), problems)
@@ -463,6 +590,9 @@ def _check_kinesis(name, body, path, timeout, problems: Problems) -> None:
     problems.check_str(body.get("stream"), join_path(path, "stream"),
                        r"arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[A-Za-z0-9_.-]{1,128}|[A-Za-z0-9_.-]{1,128}",
                        "a stream name or ARN (omit it to create a stream)")
+    problems.check_int(body.get("shards"), join_path(path, "shards"), 1, None)
+    if body.get("stream") is not None and body.get("shards") is not None:
+        problems.add(join_path(path, "shards"), "only applies to a created stream; not allowed with stream")
     _check_stream_common(body, path, problems, 10000, ("LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"))
     ts = body.get("starting_position_timestamp")
     if body.get("starting_position") == "AT_TIMESTAMP":
@@ -481,7 +611,7 @@ def _check_dynamodb(name, body, path, timeout, problems: Problems) -> None:
     problems.check_str(body.get("hash_key"), join_path(path, "hash_key"), r"[A-Za-z0-9_.-]{1,255}", "an attribute name")
     if body.get("stream_arn") is not None and body.get("hash_key") is not None:
         problems.add(join_path(path, "hash_key"), "only applies to a created table; not allowed with stream_arn")
-    _check_stream_common(body, path, problems, 1000, ("LATEST", "TRIM_HORIZON"))
+    _check_stream_common(body, path, problems, 10000, ("LATEST", "TRIM_HORIZON"))
 
 
 def _check_sqs(name, body, path, timeout, problems: Problems) -> None:

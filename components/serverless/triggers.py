@@ -14,6 +14,7 @@ import pulumi_aws as aws
 from ..blocks.access import Account
 from ..blocks.iam import statement
 from ..profiles import Profile
+from .artifacts import secure_bucket
 from .http_api import HttpApi, cors_configuration
 from .notifications import S3Notifications
 from .spec import ASYNC_DEFAULTS, SQS_DEFAULTS, STREAM_DEFAULTS, normalize_bucket
@@ -139,35 +140,11 @@ def _url(ctx: TriggerContext, body: Mapping[str, Any], index: int) -> None:
 
 
 def _secure_bucket(ctx: TriggerContext, label: str) -> aws.s3.Bucket:
-    """An encrypted, private, TLS-only bucket. S3 answers concurrent configuration calls on one bucket
-    with "OperationAborted: A conflicting conditional operation is currently in progress", so each
-    setting waits for the one before; the bucket's notification waits for the last
-    (``ctx.resources["s3:bucket-ready"]``)."""
-    bucket = aws.s3.Bucket(f"{label}-bucket", tags=ctx.tags, opts=ctx.protect_opts)
-    previous: list[pulumi.Resource] = []
-
-    def after() -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions.merge(ctx.opts, pulumi.ResourceOptions(depends_on=list(previous)))
-
-    previous[:] = [aws.s3.BucketPublicAccessBlock(
-        f"{label}-bucket-public-access", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-        ignore_public_acls=True, restrict_public_buckets=True, opts=after())]
-    previous[:] = [aws.s3.BucketOwnershipControls(f"{label}-bucket-ownership", bucket=bucket.id,
-                                                  rule={"object_ownership": "BucketOwnerEnforced"}, opts=after())]
-    previous[:] = [aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{label}-bucket-encryption", bucket=bucket.id,
-        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
-        opts=after())]
-    previous[:] = [aws.s3.BucketPolicy(f"{label}-bucket-tls-only", bucket=bucket.id, policy=bucket.arn.apply(
-        lambda arn: json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                           "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]},
-            sort_keys=True)), opts=after())]
-    if ctx.profile.versioning:
-        previous[:] = [aws.s3.BucketVersioning(f"{label}-bucket-versioning", bucket=bucket.id,
-                                               versioning_configuration={"status": "Enabled"}, opts=after())]
-    ctx.resources["s3:bucket-ready"] = list(previous)
+    """The trigger's bucket (:func:`~components.serverless.artifacts.secure_bucket`), versioned in staging
+    and prod; the bucket's notification waits for its last setting (``ctx.resources["s3:bucket-ready"]``)."""
+    bucket, ready = secure_bucket(label, tags=ctx.tags, opts=ctx.opts, protect_opts=ctx.protect_opts,
+                                  versioning=ctx.profile.versioning)
+    ctx.resources["s3:bucket-ready"] = ready
     return bucket
 
 
@@ -218,10 +195,12 @@ def _kinesis(ctx: TriggerContext, body: Mapping[str, Any], index: int) -> None:
     label = ctx.label("kinesis")
     given = body.get("stream")
     if given is None:
-        mode = "ON_DEMAND" if ctx.profile.on_demand_streams else "PROVISIONED"
+        # On-demand in every environment: one provisioned shard (1 MB/s, 1,000 records/s in) would throttle
+        # prod first, under the very load dev and staging never see. `shards` asks for a provisioned stream.
+        shards = body.get("shards")
+        mode = "PROVISIONED" if shards else "ON_DEMAND"
         stream = aws.kinesis.Stream(label, encryption_type="KMS", kms_key_id="alias/aws/kinesis", retention_period=24,
-                                    stream_mode_details={"stream_mode": mode},
-                                    shard_count=None if mode == "ON_DEMAND" else 1, tags=ctx.tags,
+                                    stream_mode_details={"stream_mode": mode}, shard_count=shards, tags=ctx.tags,
                                     opts=ctx.protect_opts)
         arn: pulumi.Input[str] = stream.arn
         ctx.outputs.setdefault("streams", []).append(stream.name)

@@ -12,6 +12,10 @@ def _response(status: int, body: dict) -> dict:
 def handler(event, context):
     method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
     params = event.get("pathParameters") or {}
+    if method == "OPTIONS":
+        # A browser's CORS preflight that an OPTIONS route sends here (see the README's "Browsers and CORS"):
+        # answer it empty; API Gateway adds the CORS headers it is configured with.
+        return {"statusCode": 204, "body": ""}
     if method == "GET" and "id" in params:
         return _response(200, {"id": params["id"], "status": "pending", "stage": os.environ.get("STAGE", "dev")})
     if method == "POST":
