@@ -110,8 +110,12 @@ def validate_network(args: Mapping[str, Any], path: str = "network") -> Problems
     if cidr is not None and not is_unknown(cidr):
         try:
             net = ipaddress.ip_network(cidr)
-            if net.version != 4 or not 16 <= net.prefixlen <= 22:
-                problems.add(join_path(path, "cidr"), f"must be an IPv4 CIDR with a prefix from /16 to /22, got {cidr!r}")
+            if net.version != 4 or not 16 <= net.prefixlen <= 21:
+                # Public and load balancer subnets are 1/64 of the VPC, and AWS needs at least a /27 for a load
+                # balancer's subnet: a /22 VPC would give /28 ones, where no ALB can be created.
+                problems.add(join_path(path, "cidr"), f"must be an IPv4 CIDR with a prefix from /16 to /21 (its "
+                                                      f"load balancer subnets, 1/64 of it, need at least a /27), "
+                                                      f"got {cidr!r}")
             elif not net.is_private:
                 problems.add(join_path(path, "cidr"), f"must be a private range (RFC 1918), got {cidr!r}")
         except ValueError:
