@@ -123,6 +123,8 @@ def test_bring_your_own_vpc_creates_nothing_and_passes_ids_through(plan):
 
 @pytest.mark.parametrize("args, fragments", [
     ({"cidr": "10.0.0.0/8"}, ("net.cidr", "prefix from /16 to /21", "'10.0.0.0/8'")),
+    # A /22 VPC gives /28 public and load balancer subnets: AWS creates no load balancer in less than a /27.
+    ({"cidr": "10.0.0.0/22"}, ("net.cidr", "prefix from /16 to /21", "at least /27", "'10.0.0.0/22'")),
     ({"cidr": "not-a-cidr"}, ("net.cidr", "IPv4 network", "'not-a-cidr'")),
     ({"cidr": "8.8.0.0/16"}, ("net.cidr", "private range",)),
     ({"availability_zones": 7}, ("net.availability_zones", "between 1 and 6", "7")),
