@@ -151,7 +151,39 @@ def test_a_new_group_starts_at_the_running_group_size_within_min_and_max(size, e
     assert group.inputs["desiredCapacity"] == group.inputs["waitForElbCapacity"] == expected
     lookup = [args for token, args in graph.invokes if token == "aws:autoscaling/getAmiIds:getAmiIds"]
     assert lookup and {f["name"]: f["values"] for f in lookup[0]["filters"]} == {
-        "tag:Service": ["inventory"], "tag:Environment": ["prod"], "tag:ManagedBy": ["pulumi"]}
+        "tag:Service": ["inventory"], "tag:Environment": ["prod"], "tag:ManagedBy": ["pulumi"],
+        "tag:PulumiStack": ["microservices/prod"]}
+
+
+def test_the_running_group_is_looked_up_in_this_stack_only():
+    # Two stacks of one profile in one account and region (dev, dev-alice) must not size from, or stop on,
+    # each other's groups: the group carries its stack, and the lookup filters on it.
+    graph = run(lambda: VmService("inventory", {"ami": AMI}, network=NET, profile="dev", project_dir=ROOT),
+                config={"microservices:environment": "dev", "aws:region": "us-east-1"}, stack="dev-alice")
+    group = graph.one("aws:autoscaling/group:Group")
+    tags = {t["key"]: t for t in group.inputs["tags"]}
+    assert tags["PulumiStack"]["value"] == "microservices/dev-alice"
+    assert tags["PulumiStack"]["propagateAtLaunch"] is False
+    lookup = next(args for token, args in graph.invokes if token == "aws:autoscaling/getAmiIds:getAmiIds")
+    assert {"name": "tag:PulumiStack", "values": ["microservices/dev-alice"]} in lookup["filters"]
+
+
+def test_a_leftover_group_of_a_failed_rollout_stops_the_next_preview():
+    # After a failed rollout Pulumi keeps the failed group and has marked the serving one for deletion;
+    # the next `up` would delete the serving group first (pulumi/pulumi#9979). Two groups of the service
+    # therefore fail the preview, naming both, before any deletion runs.
+    from types import SimpleNamespace
+
+    from components.vm import rollout_capacity
+    scaling = SimpleNamespace(min=2, max=10, desired=3)
+    with pytest.raises(ValueError) as info:
+        rollout_capacity("inventory", scaling, {"inventory-asg-new": 2, "inventory-asg-old": 4})
+    message = str(info.value)
+    assert message.startswith("inventory: 2 Auto Scaling groups of this service exist "
+                              "(inventory-asg-new, inventory-asg-old): a rollout failed or did not finish")
+    assert "After a failed rollout" in message
+    assert rollout_capacity("inventory", scaling, {"inventory-asg-old": 4}) == 4
+    assert rollout_capacity("inventory", scaling, {}) == 3
 
 
 def test_the_first_group_starts_at_the_configured_desired_size():
@@ -378,7 +410,7 @@ def test_old_amis_of_the_version_are_deregistered_with_their_snapshots_keeping_t
     (detail,) = policy.inputs["policyDetails"]
     assert detail["action"] == {"type": "DELETE", "includeResources": {"amis": True, "snapshots": True}}
     assert detail["filter"] == {"type": "COUNT", "value": 5}
-    assert detail["exclusionRules"] == {"amis": {"lastLaunched": {"unit": "DAYS", "value": 30}}}
+    assert detail["exclusionRules"]["amis"]["lastLaunched"] == {"unit": "DAYS", "value": 30}
     recipe = dev_bake.one("aws:imagebuilder/imageRecipe:ImageRecipe")
     assert policy.inputs["resourceSelection"]["recipes"][0]["semanticVersion"] == "1.0.0"
     assert recipe.urn in policy.property_dependencies["resourceSelection"]
@@ -387,6 +419,20 @@ def test_old_amis_of_the_version_are_deregistered_with_their_snapshots_keeping_t
     attachment = dev_bake.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "inventory-lifecycle")
     assert attachment.inputs["policyArn"].endswith("service-role/EC2ImageBuilderLifecycleExecutionPolicy")
     assert attachment.urn in policy.dependencies
+
+
+def test_the_ami_the_group_launches_and_the_image_resources_image_are_never_deleted_by_the_lifecycle(dev_bake):
+    # A stable group may launch nothing for 30 days while weekly re-bakes push its AMI past `keep`; a
+    # deregistered AMI would then fail every scale-out and every replacement of an unhealthy instance.
+    (detail,) = dev_bake.one("aws:imagebuilder/lifecyclePolicy:LifecyclePolicy").inputs["policyDetails"]
+    assert detail["exclusionRules"]["amis"]["tagMap"] == {"InUseBy": "microservices/dev/inventory"}
+    tag = dev_bake.one("aws:ec2/tag:Tag", "inventory-ami-in-use")
+    lt = dev_bake.one("aws:ec2/launchTemplate:LaunchTemplate")
+    assert tag.inputs == {"resourceId": lt.inputs["imageId"], "key": "InUseBy", "value": "microservices/dev/inventory"}
+    # The Image resource's own image stays, so that `pulumi refresh` never drops it and re-bakes.
+    assert detail["exclusionRules"]["tagMap"] == {"KeptBy": "microservices/dev/inventory"}
+    assert dev_bake.one("aws:imagebuilder/image:Image").inputs["tags"]["KeptBy"] == "microservices/dev/inventory"
+    assert "KeptBy" not in dev_bake.one("aws:imagebuilder/imagePipeline:ImagePipeline").inputs.get("tags", {})
 
 
 def test_bake_waits_its_timeout_and_tests_run_their_own():
