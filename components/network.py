@@ -314,6 +314,7 @@ _BAKE_ENDPOINTS = {"ssm", "ssmmessages", "ec2messages", "imagebuilder", "logs"}
 _EKS_NODE_ENDPOINTS = {"ec2", "ecr.api", "ecr.dkr", "sts", "eks-auth"}
 #: ECS container instances (``capacity: ec2``): the agent's endpoints, all three required (else it goes public).
 _ECS_AGENT_ENDPOINTS = {"ecs", "ecs-agent", "ecs-telemetry"}
+_LBC_IMAGE = "public.ecr.aws/eks/aws-load-balancer-controller"
 _ECR_PRIVATE = r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
 
 
@@ -376,6 +377,11 @@ def service_endpoint_needs(pattern: str, spec: Mapping[str, Any], path: str, pro
         needs["ECR image pulls"] = _image_needs(spec, path, problems)
         if _exposed(pattern, spec):
             needs["the load balancer controller"] = {"elasticloadbalancing"}
+            # The eks-charts chart's default image, which the cluster does not override.
+            problems.add(join_path(path, "expose"),
+                         f"needs the AWS Load Balancer Controller, whose image is pulled from {_LBC_IMAGE}, which "
+                         "private subnets cannot reach with network.nat 'none' (public ECR has no VPC endpoint): "
+                         "choose a NAT strategy, or expose 'none'")
     elif pattern == "lambda" and not spec.get("vpc"):
         return {}
     if pattern in ("vm", "ecs", "eks", "lambda"):

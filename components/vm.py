@@ -842,6 +842,10 @@ class VmService(pulumi.ComponentResource):
             health_check_grace_period=grace,
             default_instance_warmup=int(rollout.get("instance_warmup", grace)),
             wait_for_capacity_timeout=f"{rollout_timeout(spec)}s",
+            # One failed launch (no Spot capacity in one pool, an AZ out of an instance type) would otherwise
+            # fail the rollout at once (terraform-provider-aws#29753, #33665), though the group retries other
+            # pools and AZs; each failed rollout then needs cleaning up. The timeout still bounds the wait.
+            ignore_failed_scaling_activities=True,
             enabled_metrics=["GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances",
                              "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"],
             metrics_granularity="1Minute",

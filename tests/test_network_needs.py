@@ -103,6 +103,9 @@ def test_no_nat_checks_eks_nodes_and_lambda_functions_in_the_vpc():
     lines = assert_problem(_catalog(services, {"nat": "none", "availability_zones": 2}), "network.endpoints",
                            "ec2", "eks-auth", "sts", "services.web (EKS nodes)")
     assert any("elasticloadbalancing, needed by services.web (the load balancer controller)" in line for line in lines)
+    # Its controller's image comes from public ECR, which no endpoint reaches: reported, not left to a Helm timeout.
+    assert any(line.startswith("services.web.expose") and "public.ecr.aws/eks/aws-load-balancer-controller" in line
+               for line in lines)
     assert any("lacks ssm, needed by services.orders-api (its secrets)" in line for line in lines)
 
 

@@ -119,6 +119,15 @@ def test_up_waits_for_the_new_group_to_be_healthy_in_the_load_balancer_with_a_bo
     assert group.inputs["healthCheckType"] == "ELB"
 
 
+def test_a_transient_failed_launch_does_not_fail_the_rollout_before_its_timeout():
+    # Without it the provider fails the wait at the first failed scaling activity (no Spot capacity in one
+    # pool), although the group retries elsewhere; every failed rollout then has to be cleaned up by hand.
+    graph = _plan({"ami": AMI, "instance_types": ["t4g.small", "t4g.medium"], "spot_percentage": 50})
+    group = graph.one("aws:autoscaling/group:Group")
+    assert group.inputs["ignoreFailedScalingActivities"] is True
+    assert group.inputs["waitForCapacityTimeout"] == "900s"
+
+
 def test_scaling_policies_follow_the_replaced_group(dev_explicit):
     group = dev_explicit.one("aws:autoscaling/group:Group")
     for policy in dev_explicit.of_type("aws:autoscaling/policy:Policy"):
