@@ -934,9 +934,10 @@ def rollout_capacity(name: str, scaling: Any, running: Mapping[str, int | None])
     if len(running) > 1:
         raise ValueError(
             f"{name}: {len(running)} Auto Scaling groups of this service exist ({', '.join(sorted(running))}): a "
-            "rollout failed or did not finish. Do not run `pulumi up` as is: it would first delete the group that "
-            "the failed rollout was replacing, the one still serving, and keep the failed one. Delete the failed "
-            "group and clear the pending deletion from the stack's state first (README: 'After a failed rollout')")
+            "rollout failed or did not finish. Do not run `pulumi up` as is: after a failed rollout it would first "
+            "delete the group that was being replaced, the one still serving, and keep the failed one. Delete the "
+            "failed group and clear the pending deletion from the stack's state first; if the newest group is "
+            "healthy, delete the older one instead (README: 'After a failed rollout')")
     sizes = [int(v) for v in running.values() if v is not None]
     if not sizes:
         return scaling.desired
