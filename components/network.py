@@ -378,6 +378,9 @@ _ALB_PATTERNS = ("vm", "ecs", "eks")
 _BAKE_ENDPOINTS = {"ssm", "ssmmessages", "ec2messages", "imagebuilder", "logs"}
 #: EKS nodes without NAT: EC2 (the VPC CNI), ECR (images), STS and EKS Auth (IRSA and Pod Identity credentials).
 _EKS_NODE_ENDPOINTS = {"ec2", "ecr.api", "ecr.dkr", "sts", "eks-auth"}
+#: ECS container instances (``capacity: ec2``): the agent's endpoints, all three required (else it goes public).
+_ECS_AGENT_ENDPOINTS = {"ecs", "ecs-agent", "ecs-telemetry"}
+_LBC_IMAGE = "public.ecr.aws/eks/aws-load-balancer-controller"
 _ECR_PRIVATE = r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
 
 
@@ -428,16 +431,42 @@ def service_endpoint_needs(pattern: str, spec: Mapping[str, Any], path: str, pro
     elif pattern == "ecs":
         needs["ECR image pulls"] = _image_needs(spec, path, problems)
         needs["container logs"] = {"logs"}
+        if spec.get("capacity") == "ec2":
+            # The ECS agent on container instances registers and polls through these three.
+            needs["the ECS agent on the cluster's EC2 instances"] = set(_ECS_AGENT_ENDPOINTS)
+        if spec.get("enable_exec") is True:
+            needs["ECS Exec"] = {"ssmmessages"}
+        if spec.get("queue") is not None:
+            needs["its queue"] = {"sqs"}
     elif pattern == "eks":
         needs["EKS nodes"] = set(_EKS_NODE_ENDPOINTS)
         needs["ECR image pulls"] = _image_needs(spec, path, problems)
         if _exposed(pattern, spec):
             needs["the load balancer controller"] = {"elasticloadbalancing"}
+            # The eks-charts chart's default image, which the cluster does not override.
+            problems.add(join_path(path, "expose"),
+                         f"needs the AWS Load Balancer Controller, whose image is pulled from {_LBC_IMAGE}, which "
+                         "private subnets cannot reach with network.nat 'none' (public ECR has no VPC endpoint): "
+                         "choose a NAT strategy, or expose 'none'")
     elif pattern == "lambda" and not spec.get("vpc"):
         return {}
     if pattern in ("vm", "ecs", "eks", "lambda"):
         needs["its secrets"] = secrets
+    if pattern in ("eks", "lambda"):
+        needs["its access"] = _access_needs(spec, path, problems)
     return {reason: found for reason, found in needs.items() if found}
+
+
+def _access_needs(spec: Mapping[str, Any], path: str, problems: Problems) -> set[str]:
+    """``access`` from private subnets without NAT: buckets through the S3 gateway endpoint, queues through
+    an ``sqs`` endpoint; tables and streams have no endpoint here, so they are reported as unreachable."""
+    access = spec.get("access") if isinstance(spec.get("access"), Mapping) else {}
+    for kind, service in (("tables", "DynamoDB"), ("streams", "Kinesis")):
+        if access.get(kind):
+            problems.add(join_path(path, "access", kind),
+                         f"reaches {service}, which private subnets cannot reach with network.nat 'none' (no "
+                         "endpoint for it is created): choose a NAT strategy")
+    return {"sqs"} if access.get("queues") else set()
 
 
 def validate_network_needs(network: Mapping[str, Any], profile: Profile,

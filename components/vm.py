@@ -38,16 +38,18 @@ VM_KEYS = ("ami", "instance_types", "spot_percentage", "on_demand_base_capacity"
            "rollout", "autoscaling") + LAUNCH_KEYS
 AMI_KEYS = ("id", "lookup", "bake")
 LOOKUP_KEYS = ("version", "tags")
-BAKE_KEYS = ("version", "document", "parent_parameter", "build_instance_type", "schedule", "keep", "timeout",
-             "tests_timeout")
+BAKE_KEYS = ("version", "document", "parent_parameter", "build_instance_type", "schedule", "keep", "timeout")
 #: Minutes ``pulumi up`` waits for a bake (the provider's own default is 60), and its allowed range.
 DEFAULT_BAKE_TIMEOUT, BAKE_TIMEOUT_MIN, BAKE_TIMEOUT_MAX = 120, 60, 1440
-#: Image Builder image tests run 60-1440 minutes at most.
-DEFAULT_TESTS_TIMEOUT, TESTS_TIMEOUT_MIN, TESTS_TIMEOUT_MAX = 60, 60, 1440
+#: The image tests' timeout, as before: AWS ignores it ("not currently active"), and changing it would replace the
+#: Image (a new bake), so it is not a setting; ``bake.timeout`` bounds the whole bake, tests included.
+IMAGE_TESTS_TIMEOUT = 60
 DEFAULT_KEEP, KEEP_MIN, KEEP_MAX = 5, 2, 100
 EC2_IMAGE_BUILDER_LIFECYCLE_POLICY = "arn:aws:iam::aws:policy/service-role/EC2ImageBuilderLifecycleExecutionPolicy"
 #: An AMI an instance was launched from this recently is never deleted, whatever its rank.
 LIFECYCLE_IN_USE_DAYS = 30
+#: Tag on the AMI the launch template uses, and on the Image resource's image: the lifecycle policy skips both.
+IN_USE_TAG, KEEP_IMAGE_TAG = "InUseBy", "KeptBy"
 ROLLOUT_KEYS = ("timeout", "instance_warmup")
 AUTOSCALING_KEYS = ("requests_per_target", "schedules", "warm_pool")
 SCHEDULE_KEYS = ("recurrence", "min", "max", "desired", "time_zone")
@@ -68,6 +70,8 @@ ROLLOUT_TIMEOUT_MIN, ROLLOUT_TIMEOUT_MAX = 300, 7200
 #: Where a group names its launch template version: a change to either replaces the group (red/black).
 VERSION_PATHS = ("launchTemplate.version", "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.version")
 EC2_IMAGE_BUILDER_POLICY = "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder"
+#: Tag naming the Pulumi project and stack of a group, so that the running group is found in this stack only.
+STACK_TAG = "PulumiStack"
 
 
 class LookupArgs(TypedDict):
@@ -98,10 +102,7 @@ class BakeArgs(TypedDict):
     snapshots by an Image Builder lifecycle policy, unless an instance launched from them in the last 30
     days. Default: 5."""
     timeout: NotRequired[int]
-    """Minutes ``pulumi up`` waits for the bake before failing, 60-1440, more than ``tests_timeout``.
-    Default: 120."""
-    tests_timeout: NotRequired[int]
-    """Minutes the image's tests may run, 60-1440. Default: 60."""
+    """Minutes ``pulumi up`` waits for the bake (build and tests) before failing, 60-1440. Default: 120."""
 
 
 class AmiArgs(TypedDict):
@@ -391,15 +392,7 @@ def _validate_bake(name: str, bake: Any, path: str, problems: Problems, project_
     problems.check_str(bake.get("schedule"), join_path(path, "schedule"), r"cron\(.+\)",
                        "an Image Builder cron expression such as 'cron(0 3 ? * MON *)'")
     problems.check_int(bake.get("keep"), join_path(path, "keep"), KEEP_MIN, KEEP_MAX, "AMIs")
-    ok_t = problems.check_int(bake.get("timeout"), join_path(path, "timeout"), BAKE_TIMEOUT_MIN, BAKE_TIMEOUT_MAX,
-                              "minutes")
-    ok_tt = problems.check_int(bake.get("tests_timeout"), join_path(path, "tests_timeout"), TESTS_TIMEOUT_MIN,
-                               TESTS_TIMEOUT_MAX, "minutes")
-    timeout = bake.get("timeout", DEFAULT_BAKE_TIMEOUT)
-    tests = bake.get("tests_timeout", DEFAULT_TESTS_TIMEOUT)
-    if ok_t and ok_tt and isinstance(timeout, int) and isinstance(tests, int) and timeout <= tests:
-        problems.add(join_path(path, "timeout"),
-                     f"must be more than tests_timeout ({tests} minutes: the bake builds, then tests), got {timeout}")
+    problems.check_int(bake.get("timeout"), join_path(path, "timeout"), BAKE_TIMEOUT_MIN, BAKE_TIMEOUT_MAX, "minutes")
     document = bake.get("document", DEFAULT_DOCUMENT)
     dpath = join_path(path, "document")
     if not problems.check_str(document, dpath, r"[A-Za-z0-9_.\-/]+\.ya?ml",
@@ -726,8 +719,7 @@ class VmService(pulumi.ComponentResource):
                 "description": f"{name} {version}",
                 "ami_tags": {"Service": name, "Version": version, "ManagedBy": "pulumi"}}}],
             tags=dict(tags), opts=child)
-        tests = {"image_tests_enabled": True,
-                 "timeout_minutes": int(bake.get("tests_timeout", DEFAULT_TESTS_TIMEOUT))}
+        tests = {"image_tests_enabled": True, "timeout_minutes": IMAGE_TESTS_TIMEOUT}
         pipeline_kwargs: dict[str, Any] = {}
         if bake.get("schedule"):
             pipeline_kwargs["schedule"] = {
@@ -740,7 +732,8 @@ class VmService(pulumi.ComponentResource):
         # The build instance needs its SSM and Image Builder permissions from the first minute.
         image = aws.imagebuilder.Image(
             f"{name}-image", image_recipe_arn=recipe.arn, infrastructure_configuration_arn=infra.arn,
-            distribution_configuration_arn=distribution.arn, image_tests_configuration=tests, tags=image_tags,
+            distribution_configuration_arn=distribution.arn, image_tests_configuration=tests,
+            tags={**image_tags, KEEP_IMAGE_TAG: _keep_value(name)},
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 depends_on=builder.policies,
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{int(bake.get('timeout', DEFAULT_BAKE_TIMEOUT))}m"))))
@@ -755,6 +748,12 @@ class VmService(pulumi.ComponentResource):
             filters=[{"name": "tag:Ec2ImageBuilderArn", "values": [builds]},
                      {"name": "state", "values": ["available"]}],
             opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[image]))
+        # The AMI the launch template uses must outlive the lifecycle policy's count: a stable group may not
+        # launch an instance for 30 days (the last_launched exclusion) while scheduled re-bakes push it past
+        # `keep`, and a deregistered AMI fails every later launch (scale-out, replacement of an unhealthy
+        # instance). Tagged while in use; a new AMI moves the tag (replaced, created before deleted).
+        aws.ec2.Tag(f"{name}-ami-in-use", resource_id=newest.id, key=IN_USE_TAG, value=_keep_value(name),
+                    opts=child)
         return newest.id
 
     def _ami_lifecycle(self, name: str, recipe: aws.imagebuilder.ImageRecipe, version: str, keep: int,
@@ -771,7 +770,12 @@ class VmService(pulumi.ComponentResource):
             policy_details=[{
                 "action": {"type": "DELETE", "include_resources": {"amis": True, "snapshots": True}},
                 "filter": {"type": "COUNT", "value": keep},
-                "exclusion_rules": {"amis": {"last_launched": {"unit": "DAYS", "value": LIFECYCLE_IN_USE_DAYS}}},
+                # Never the AMI the group launches (tagged in _bake), nor the image of the Image resource,
+                # whose deletion would make `pulumi refresh` drop it and the next `up` bake again.
+                "exclusion_rules": {
+                    "amis": {"last_launched": {"unit": "DAYS", "value": LIFECYCLE_IN_USE_DAYS},
+                             "tag_map": {IN_USE_TAG: _keep_value(name)}},
+                    "tag_map": {KEEP_IMAGE_TAG: _keep_value(name)}},
             }],
             tags=dict(tags),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[attachment])))
@@ -815,7 +819,7 @@ class VmService(pulumi.ComponentResource):
         grace = core.health_check.grace_period
         # The new group starts at the size the service runs at now (autoscaling may have grown it), so the
         # old group is deleted only once as many healthy instances have replaced it.
-        capacity = current_capacity(tags, core.scaling, parent=self)
+        capacity = current_capacity(name, tags, core.scaling, parent=self)
         if lb is not None:
             kwargs["wait_for_elb_capacity"] = capacity
         return aws.autoscaling.Group(
@@ -826,15 +830,22 @@ class VmService(pulumi.ComponentResource):
             health_check_grace_period=grace,
             default_instance_warmup=int(rollout.get("instance_warmup", grace)),
             wait_for_capacity_timeout=f"{rollout_timeout(spec)}s",
+            # One failed launch (no Spot capacity in one pool, an AZ out of an instance type) would otherwise
+            # fail the rollout at once (terraform-provider-aws#29753, #33665), though the group retries other
+            # pools and AZs; each failed rollout then needs cleaning up. The timeout still bounds the wait.
+            ignore_failed_scaling_activities=True,
             enabled_metrics=["GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances",
                              "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"],
             metrics_granularity="1Minute",
             termination_policies=["OldestLaunchTemplate", "Default"],
-            tags=[{"key": k, "value": v, "propagate_at_launch": False} for k, v in sorted(tags.items())],
+            tags=[{"key": k, "value": v, "propagate_at_launch": False}
+                  for k, v in sorted({**tags, STACK_TAG: stack_tag()}.items())],
             # Red/black: a new launch template version replaces the group, and Pulumi creates the
             # replacement (auto-named, beside the old one) before deleting the old one. The provider
             # waits for the new group's instances to be healthy in the target group; if they are not
-            # within the timeout, `pulumi up` fails and the old group, never updated, keeps serving.
+            # within the timeout, `pulumi up` fails and the old group, never updated, keeps serving. But
+            # Pulumi then keeps the failed group and marks the old one for deletion at the start of the
+            # next `up`: current_capacity stops the next preview while both exist (rollout_capacity).
             # Updating the group in place with an instance refresh instead would save the new version
             # first, so its "rollback" would roll back to the new version (terraform-provider-aws#34189).
             # A target group on no listener yet does not health-check its targets ("unused"): create the
@@ -872,31 +883,58 @@ class VmService(pulumi.ComponentResource):
                 desired_capacity=sched.get("desired", -1), opts=child)
 
 
-def current_capacity(tags: Mapping[str, str], scaling: Any, *, parent: pulumi.Resource) -> pulumi.Output[int]:
-    """The desired capacity of this service's running group(s), found by their ``Service``,
-    ``Environment`` and ``ManagedBy`` tags, kept within ``scaling.min``-``scaling.max``; ``scaling.desired``
-    when none runs yet (the first ``up``)."""
+def current_capacity(name: str, tags: Mapping[str, str], scaling: Any, *,
+                     parent: pulumi.Resource) -> pulumi.Output[int]:
+    """The desired capacity of this service's running group, found by its ``Service``, ``Environment``,
+    ``ManagedBy`` and ``PulumiStack`` tags, kept within ``scaling.min``-``scaling.max``; ``scaling.desired``
+    when none runs yet (the first ``up``). Fails the preview when more than one runs (see
+    :func:`rollout_capacity`)."""
     opts = pulumi.InvokeOutputOptions(parent=parent)
+    wanted = {**{k: tags[k] for k in ("Environment", "ManagedBy", "Service")}, STACK_TAG: stack_tag()}
     found = aws.autoscaling.get_ami_ids_output(
-        filters=[{"name": f"tag:{k}", "values": [tags[k]]} for k in ("Environment", "ManagedBy", "Service")],
-        opts=opts)
+        filters=[{"name": f"tag:{k}", "values": [wanted[k]]} for k in sorted(wanted)], opts=opts)
 
     def sizes(names: Sequence[str] | None) -> Any:
         if not names:
-            return []
+            return {}
+        ordered = sorted(names)
         return pulumi.Output.all(*[aws.autoscaling.get_group_output(name=n, opts=opts).desired_capacity
-                                   for n in sorted(names)])
+                                   for n in ordered]).apply(lambda values: dict(zip(ordered, values)))
 
-    return found.names.apply(sizes).apply(lambda values: rollout_capacity(scaling, values))
+    return found.names.apply(sizes).apply(lambda groups: rollout_capacity(name, scaling, groups))
 
 
-def rollout_capacity(scaling: Any, running: Sequence[int | None]) -> int:
-    """The size a new group starts at: the largest running group's, within ``scaling.min``-``scaling.max``,
-    or ``scaling.desired`` when no group runs."""
-    sizes = [int(v) for v in running or [] if v is not None]
+def stack_tag() -> str:
+    """The ``PulumiStack`` tag of this stack's groups: two stacks of one profile in one account and region
+    (``dev`` and a developer's ``dev-alice``) never read, or stop on, each other's groups."""
+    return f"{pulumi.get_project()}/{pulumi.get_stack()}"
+
+
+def rollout_capacity(name: str, scaling: Any, running: Mapping[str, int | None]) -> int:
+    """The size a new group starts at: the running group's, within ``scaling.min``-``scaling.max``, or
+    ``scaling.desired`` when no group runs.
+
+    Two groups or more mean that a rollout failed or did not finish. Pulumi has then marked the group it
+    was replacing (the one still serving) for deletion, and the next ``up`` deletes it *first*, before
+    anything else (pulumi/pulumi#9979), while the failed group, kept in the state with its error
+    (pulumi-terraform-bridge#2696), is merely updated, not replaced, and may pass. So the preview stops here
+    until the leftover group is dealt with (README, *After a failed rollout*)."""
+    if len(running) > 1:
+        raise ValueError(
+            f"{name}: {len(running)} Auto Scaling groups of this service exist ({', '.join(sorted(running))}): a "
+            "rollout failed or did not finish. Do not run `pulumi up` as is: after a failed rollout it would first "
+            "delete the group that was being replaced, the one still serving, and keep the failed one. Delete the "
+            "failed group and clear the pending deletion from the stack's state first; if the newest group is "
+            "healthy, delete the older one instead (README: 'After a failed rollout')")
+    sizes = [int(v) for v in running.values() if v is not None]
     if not sizes:
         return scaling.desired
     return max(scaling.min, min(scaling.max, max(sizes)))
+
+
+def _keep_value(name: str) -> str:
+    """``<project>/<stack>/<service>``: whose AMI or image the lifecycle policy must keep."""
+    return f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}"
 
 
 def check_image_architecture(name: str, image_id: str, image_arch: str | None, types: Sequence[str]) -> str:

@@ -103,7 +103,36 @@ def test_no_nat_checks_eks_nodes_and_lambda_functions_in_the_vpc():
     lines = assert_problem(_catalog(services, {"nat": "none", "availability_zones": 2}), "network.endpoints",
                            "ec2", "eks-auth", "sts", "services.web (EKS nodes)")
     assert any("elasticloadbalancing, needed by services.web (the load balancer controller)" in line for line in lines)
+    # Its controller's image comes from public ECR, which no endpoint reaches: reported, not left to a Helm timeout.
+    assert any(line.startswith("services.web.expose") and "public.ecr.aws/eks/aws-load-balancer-controller" in line
+               for line in lines)
     assert any("lacks ssm, needed by services.orders-api (its secrets)" in line for line in lines)
+
+
+def test_no_nat_reports_the_ecs_agent_endpoints_for_ec2_capacity_and_ssmmessages_for_exec():
+    # Container instances need ecs, ecs-agent and ecs-telemetry (Amazon ECS interface VPC endpoints), and
+    # ECS Exec's channel is Session Manager's ssmmessages; with only ECR and logs both fail at run time.
+    services = {"cart": {"pattern": "ecs", "image": {"ref": ECR}, "expose": "none", "capacity": "ec2",
+                         "enable_exec": True, "read_only_root_filesystem": False}}
+    network = {"nat": "none", "endpoints": ["ecr.api", "ecr.dkr", "logs"]}
+    lines = assert_problem(_catalog(services, network), "network.endpoints",
+                           "lacks ecs, ecs-agent, ecs-telemetry, needed by services.cart "
+                           "(the ECS agent on the cluster's EC2 instances)")
+    assert any("lacks ssmmessages, needed by services.cart (ECS Exec)" in line for line in lines)
+
+
+def test_no_nat_reports_queues_and_unreachable_tables_of_workers_and_functions_in_the_vpc():
+    # A queue worker polls SQS and a function in the VPC reaches what `access` grants: without NAT SQS needs
+    # its endpoint, and DynamoDB (no endpoint created here) cannot be reached at all.
+    queue = "arn:aws:sqs:us-east-1:123456789012:orders"
+    services = {"worker": {"pattern": "ecs", "image": {"ref": ECR}, "expose": "none", "queue": {"arn": queue}},
+                "orders-api": {"pattern": "lambda", "code": "services/orders-api", "vpc": True,
+                               "access": {"queues": {queue: "send"}, "tables": {"orders": "read"}}}}
+    network = {"nat": "none", "endpoints": ["ecr.api", "ecr.dkr", "logs"]}
+    lines = assert_problem(_catalog(services, network), "network.endpoints",
+                           "lacks sqs, needed by services.worker (its queue)")
+    assert any("lacks sqs, needed by services.orders-api (its access)" in line for line in lines)
+    assert any("services.orders-api.access.tables" in line and "reaches DynamoDB" in line for line in lines)
 
 
 def test_nat_makes_endpoints_optional():
