@@ -421,3 +421,16 @@ def test_static_keys_from_the_stacks_config_sign_the_calls(monkeypatch):
     for client in (codedeploy, lambda_):
         creds = client._request_signer._credentials
         assert (creds.access_key, creds.token) == ("AKIASTACKCONFIGSTACK", "t")
+
+
+def test_static_keys_are_used_but_never_returned_as_outputs(monkeypatch, aws):
+    deployer, cd, lm, clock = aws
+    no_active(cd)
+    alias_on(lm, "5")
+    keys = {"access_key": "AKIASTACKCONFIGSTACK", "secret_key": "s", "token": "t"}
+    outs = dp.run_deployment({**PROPS, **keys}, clients=lambda props: (deployer.codedeploy, deployer.lambda_),
+                             sleep=clock.sleep, clock=clock, log=lambda m: None)
+    assert outs["status"] == "current" and not set(keys) & set(outs)
+    olds = {**PROPS, "status": "current", "live_version": "5", "deployment_id": "", "reason": ""}
+    outs = LambdaDeploymentProvider().update("id", olds, {**PROPS, **keys}).outs
+    assert not set(keys) & set(outs)

@@ -347,7 +347,15 @@ def run_deployment(props: Mapping[str, Any], clients: Callable[[Mapping[str, Any
     """Deploy ``props`` (the resource's inputs) and return the outputs to record."""
     codedeploy, lambda_ = (clients or _clients)(props)
     deployer = Deployer(codedeploy, lambda_, timeout=float(props.get("timeout_seconds") or 1800), **deployer_kwargs)
-    return {**props, **deployer.deploy(_target(props))}
+    return {**_public(props), **deployer.deploy(_target(props))}
+
+
+#: Inputs that are credentials (the stack's aws:accessKey/secretKey/token): used, never returned as outputs.
+CREDENTIAL_KEYS = ("access_key", "secret_key", "token")
+
+
+def _public(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k not in CREDENTIAL_KEYS}
 
 
 class LambdaDeploymentProvider(pulumi.dynamic.ResourceProvider):
@@ -366,7 +374,8 @@ class LambdaDeploymentProvider(pulumi.dynamic.ResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         if all((olds.get(k) or "") == (news.get(k) or "") for k in DEPLOY_INPUTS):
             # Only how to reach AWS changed: nothing to deploy.
-            return pulumi.dynamic.UpdateResult(outs={**olds, **news, **{k: olds.get(k) for k in OUTPUT_KEYS}})
+            return pulumi.dynamic.UpdateResult(
+                outs={**_public(olds), **_public(news), **{k: olds.get(k) for k in OUTPUT_KEYS}})
         return pulumi.dynamic.UpdateResult(outs=run_deployment(news))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
