@@ -63,6 +63,8 @@ NAME_PATTERN = r"[a-z]([-a-z0-9]*[a-z0-9])?"
 NAME_MAX = 38
 #: Added to the configuration's traffic-shifting time to bound the wait for a deployment.
 DEPLOY_MARGIN_MINUTES = 15
+#: CodeDeploy fails a lifecycle hook that has not reported after 3600 seconds (CodeDeploy quotas).
+HOOK_MINUTES = 60
 
 
 class LambdaServiceArgs(TypedDict):
@@ -372,7 +374,13 @@ class LambdaService(pulumi.ComponentResource):
             "profile": aws_config.get("profile") or "",
             "assume_roles": [{"role_arn": r.get("roleArn"), "session_name": r.get("sessionName"),
                               "external_id": r.get("externalId")} for r in roles if isinstance(r, Mapping)],
-            "timeout_seconds": (deployment_minutes(config_name) + DEPLOY_MARGIN_MINUTES) * 60,
+            # CodeDeploy gives a BeforeAllowTraffic hook up to an hour to report before failing the deployment.
+            "timeout_seconds": (deployment_minutes(config_name) + DEPLOY_MARGIN_MINUTES
+                                + (HOOK_MINUTES if pre_traffic_hook else 0)) * 60,
+            # Static keys set in the stack's config reach the provider as secrets (encrypted in the state);
+            # without them it uses aws:profile, then the environment, like the AWS provider.
+            **{key: value for key, name in (("access_key", "accessKey"), ("secret_key", "secretKey"), ("token", "token"))
+               if (value := aws_config.get_secret(name)) is not None},
         }, opts=child)
 
 

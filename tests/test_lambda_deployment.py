@@ -364,3 +364,73 @@ def test_failed_canary_fails_one_up_and_the_next_up_records_it_without_a_second_
     assert clock.sleeps == [15], "the wait polls on the fake clock"
     # up 3 (state now records version 5 as failed): nothing to do until the version or the token changes
     assert provider.diff("id", outs, dict(PROPS)).changes is False
+
+
+# -- review: limits and credentials of a real `up` --------------------------------------------------
+def test_marker_fits_codedeploys_100_character_description_limit():
+    """CodeDeploy answers DescriptionTooLongException past 100 characters; a function name of 64, an alias
+    of 128 and a redeploy token of 128 must still give a marker that CreateDeployment accepts, and each of
+    them must still tell deployments apart."""
+    longest = DeployTarget(APP, GROUP, "f" * 64, "a" * 128, "12345", redeploy="r" * 128)
+    assert len(marker(longest)) <= 100
+    # a realistic catalog name (38 characters, the component's maximum) with a git-SHA token
+    realistic = DeployTarget(APP, GROUP, "orders-api-fulfilment-and-invoicing-eu-fn-1a2b3c4", "live", "42",
+                             redeploy="3f9c2d1e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e")
+    assert len(marker(realistic)) <= 100
+    assert marker(longest) != marker(DeployTarget(APP, GROUP, "g" * 64, "a" * 128, "12345", redeploy="r" * 128))
+    assert marker(realistic) != marker(DeployTarget(APP, GROUP, realistic.function, "live", "42", redeploy="other"))
+    assert marker(TARGET) != marker(DeployTarget(APP, GROUP, FN, "live", "6"))
+
+
+def test_assumed_role_credentials_are_renewed_during_a_long_wait(monkeypatch):
+    """A chained AssumeRole lasts an hour at most, and a linear deployment is waited for up to 115 minutes:
+    the clients must renew the role's credentials, not keep the first ones until ExpiredToken."""
+    from datetime import datetime, timedelta, timezone
+
+    role = "arn:aws:iam::123456789012:role/deployer"
+    sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(sts)
+    now = datetime.now(timezone.utc)
+    for key, expiry in (("AKIAFIRSTFIRSTFIRST1", now + timedelta(minutes=5)),
+                        ("AKIASECONDSECONDSEC2", now + timedelta(hours=1))):
+        stub.add_response("assume_role", {"Credentials": {
+            "AccessKeyId": key, "SecretAccessKey": "secret", "SessionToken": "token", "Expiration": expiry}},
+            {"RoleArn": role, "RoleSessionName": "pulumi-lambda-deploy"})
+    stub.activate()
+    real_client = boto3.session.Session.client
+
+    def client(self, service, *args, **kwargs):
+        return sts if service == "sts" else real_client(self, service, *args, **kwargs)
+
+    monkeypatch.setattr(boto3.session.Session, "client", client)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIABASEBASEBASEBASE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "base")
+    codedeploy, lambda_ = dp._clients({"region": "us-east-1", "profile": "", "assume_roles": [{"role_arn": role}]})
+    # the first credentials expire within botocore's refresh window: reading them renews them
+    assert codedeploy._request_signer._credentials.get_frozen_credentials().access_key == "AKIASECONDSECONDSEC2"
+    stub.assert_no_pending_responses()
+
+
+def test_static_keys_from_the_stacks_config_sign_the_calls(monkeypatch):
+    """A stack configured with aws:accessKey/aws:secretKey/aws:token: the deployment lands in that account,
+    not in whatever the machine's environment points at."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENTENVIR")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env")
+    codedeploy, lambda_ = dp._clients({"region": "us-east-1", "profile": "", "assume_roles": [],
+                                       "access_key": "AKIASTACKCONFIGSTACK", "secret_key": "s", "token": "t"})
+    for client in (codedeploy, lambda_):
+        creds = client._request_signer._credentials
+        assert (creds.access_key, creds.token) == ("AKIASTACKCONFIGSTACK", "t")
+
+
+def test_static_keys_are_used_but_never_returned_as_outputs(monkeypatch, aws):
+    deployer, cd, lm, clock = aws
+    no_active(cd)
+    alias_on(lm, "5")
+    keys = {"access_key": "AKIASTACKCONFIGSTACK", "secret_key": "s", "token": "t"}
+    outs = dp.run_deployment({**PROPS, **keys}, clients=lambda props: (deployer.codedeploy, deployer.lambda_),
+                             sleep=clock.sleep, clock=clock, log=lambda m: None)
+    assert outs["status"] == "current" and not set(keys) & set(outs)
+    olds = {**PROPS, "status": "current", "live_version": "5", "deployment_id": "", "reason": ""}
+    outs = LambdaDeploymentProvider().update("id", olds, {**PROPS, **keys}).outs
+    assert not set(keys) & set(outs)

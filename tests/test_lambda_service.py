@@ -306,6 +306,18 @@ def test_redeploy_token_and_pre_traffic_hook_reach_the_deployment(project):
     assert services[0].deployment is not None
     deploy = graph.one(DEPLOYMENT)
     assert deploy.inputs["redeploy"] == "2026-12-01" and deploy.inputs["pre_traffic_hook"] == hook
+    # CodeDeploy waits up to an hour for the hook to report: the bound covers it (5-minute canary + 15 + 60)
+    assert deploy.inputs["timeout_seconds"] == (5 + 15 + 60) * 60
+
+
+def test_codedeploy_deployment_gets_the_stacks_static_keys_as_secrets(project):
+    graph = run(lambda: LambdaService("orders", {"code": "fn"}, project_dir=project, profile="prod"),
+                config={"microservices:environment": "prod", "aws:accessKey": "AKIASTACKCONFIGSTACK",
+                        "aws:secretKey": "s", "aws:token": "t"},
+                secret_keys=["aws:accessKey", "aws:secretKey", "aws:token"], stack="prod", project_dir=project)
+    deploy = graph.one(DEPLOYMENT)
+    assert {k: deploy.inputs.get(k) for k in ("access_key", "secret_key", "token")} == {
+        "access_key": "[secret]", "secret_key": "[secret]", "token": "[secret]"}
 
 
 @pytest.mark.parametrize("triggers, expected", [

@@ -11,7 +11,7 @@ linear or all at once, rolled back when the error alarm fires) and waits for the
 - a version whose deployment failed (or was stopped) is never deployed again: when Pulumi calls the
   provider again for it (a failed update leaves the old inputs in the state, so the next ``up`` retries),
   the provider finds that deployment in CodeDeploy's history, by the marker it writes in each deployment's
-  description, and records the version as failed instead of sending it traffic again. Publishing new code
+  description (at most 100 characters, CodeDeploy's limit), and records the version as failed instead of sending it traffic again. Publishing new code
   or configuration gives a new version number; ``redeploy`` (any new token) deploys the same version again.
 
 The provider holds no state of its own and closes over nothing: every value comes from its inputs, so
@@ -20,6 +20,7 @@ its pickled form is the same on every run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
@@ -46,6 +47,8 @@ TRANSIENT_CODES = frozenset({
 #: CreateDeployment's answers when the group already runs a deployment.
 BUSY_CODES = frozenset({"DeploymentLimitExceededException", "DeploymentAlreadyStartedException"})
 MARKER = "microservices-deploy"
+#: CodeDeploy's limit on a deployment's description (CreateDeployment answers DescriptionTooLongException).
+MAX_DESCRIPTION = 100
 POLL_SECONDS = 15.0
 MAX_BACKOFF_SECONDS = 30.0
 #: History read before a deployment: enough for months of deploys, bounded so a first ``up`` stays quick.
@@ -73,10 +76,21 @@ class DeployTarget:
     pre_traffic_hook: str = ""
 
 
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def marker(target: DeployTarget) -> str:
-    """The line written in each deployment's description, by which a later ``up`` recognises it."""
-    return (f"{MARKER} function={target.function} alias={target.alias} version={target.version} "
-            f"redeploy={target.redeploy or '-'}")
+    """The line written in each deployment's description, by which a later ``up`` recognises it.
+
+    CodeDeploy refuses a description over 100 characters (DescriptionTooLongException), and function names
+    (64), aliases (128) and ``redeploy`` tokens (128) can each exceed that: the function and alias, and the
+    token, are written as short hashes, so the marker stays under 70 characters whatever the names. The
+    version is written as is (``v=5``), for whoever reads the deployment in the console."""
+    token = _short_hash(target.redeploy) if target.redeploy else "-"
+    text = f"{MARKER} v={target.version} fn={_short_hash(f'{target.function}:{target.alias}')} redeploy={token}"
+    assert len(text) <= MAX_DESCRIPTION, text
+    return text
 
 
 def appspec(target: DeployTarget, current: str) -> str:
@@ -283,17 +297,42 @@ def _clients(props: Mapping[str, Any]) -> tuple[Any, Any]:
     import boto3
     from botocore.config import Config
 
-    session = boto3.Session(profile_name=props.get("profile") or None, region_name=props.get("region") or None)
+    region = props.get("region") or None
+    if props.get("access_key") and props.get("secret_key"):
+        # The stack's aws:accessKey/aws:secretKey(/aws:token), as the AWS provider uses them.
+        session = boto3.Session(aws_access_key_id=props["access_key"], aws_secret_access_key=props["secret_key"],
+                                aws_session_token=props.get("token") or None, region_name=region)
+    else:
+        session = boto3.Session(profile_name=props.get("profile") or None, region_name=region)
     for role in props.get("assume_roles") or []:
-        sts = session.client("sts")
-        kwargs = {"RoleArn": role["role_arn"], "RoleSessionName": role.get("session_name") or "pulumi-lambda-deploy"}
-        if role.get("external_id"):
-            kwargs["ExternalId"] = role["external_id"]
-        creds = sts.assume_role(**kwargs)["Credentials"]
-        session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                                aws_session_token=creds["SessionToken"], region_name=props.get("region") or None)
+        session = _assumed_session(session, role, region)
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=10, read_timeout=30)
     return session.client("codedeploy", config=config), session.client("lambda", config=config)
+
+
+def _assumed_session(session: Any, role: Mapping[str, Any], region: str | None) -> Any:
+    """A boto3 session on ``role``, assumed from ``session``, whose credentials botocore renews before they
+    expire. A chained AssumeRole lasts one hour at most, and a wait can be longer (a linear configuration
+    over 100 minutes plus the margin): credentials fetched once would fail the polling with ExpiredToken."""
+    import boto3
+    import botocore.session
+    from botocore.credentials import RefreshableCredentials
+
+    kwargs = {"RoleArn": role["role_arn"], "RoleSessionName": role.get("session_name") or "pulumi-lambda-deploy"}
+    if role.get("external_id"):
+        kwargs["ExternalId"] = role["external_id"]
+
+    def fetch() -> dict[str, str]:
+        creds = session.client("sts").assume_role(**kwargs)["Credentials"]
+        expiry = creds["Expiration"]
+        return {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
+                "token": creds["SessionToken"],
+                "expiry_time": expiry.isoformat() if hasattr(expiry, "isoformat") else str(expiry)}
+
+    core = botocore.session.get_session()
+    core._credentials = RefreshableCredentials.create_from_metadata(  # botocore's documented refresh hook
+        metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
+    return boto3.Session(botocore_session=core, region_name=region)
 
 
 def _target(props: Mapping[str, Any]) -> DeployTarget:
@@ -308,7 +347,15 @@ def run_deployment(props: Mapping[str, Any], clients: Callable[[Mapping[str, Any
     """Deploy ``props`` (the resource's inputs) and return the outputs to record."""
     codedeploy, lambda_ = (clients or _clients)(props)
     deployer = Deployer(codedeploy, lambda_, timeout=float(props.get("timeout_seconds") or 1800), **deployer_kwargs)
-    return {**props, **deployer.deploy(_target(props))}
+    return {**_public(props), **deployer.deploy(_target(props))}
+
+
+#: Inputs that are credentials (the stack's aws:accessKey/secretKey/token): used, never returned as outputs.
+CREDENTIAL_KEYS = ("access_key", "secret_key", "token")
+
+
+def _public(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k not in CREDENTIAL_KEYS}
 
 
 class LambdaDeploymentProvider(pulumi.dynamic.ResourceProvider):
@@ -327,7 +374,8 @@ class LambdaDeploymentProvider(pulumi.dynamic.ResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         if all((olds.get(k) or "") == (news.get(k) or "") for k in DEPLOY_INPUTS):
             # Only how to reach AWS changed: nothing to deploy.
-            return pulumi.dynamic.UpdateResult(outs={**olds, **news, **{k: olds.get(k) for k in OUTPUT_KEYS}})
+            return pulumi.dynamic.UpdateResult(
+                outs={**_public(olds), **_public(news), **{k: olds.get(k) for k in OUTPUT_KEYS}})
         return pulumi.dynamic.UpdateResult(outs=run_deployment(news))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
