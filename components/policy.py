@@ -24,7 +24,8 @@ from typing import Any
 
 __all__ = [
     "ADVISORY", "MANDATORY", "PROTECTED_ENVIRONMENTS", "PUBLIC_URL_TAG", "RULES", "SEVERITIES",
-    "Context", "PolicyResult", "Resource", "Rule", "as_resource", "dig", "evaluate", "rule",
+    "CONFIG_NAMESPACE", "Context", "PolicyResult", "Resource", "Rule", "as_resource", "dig", "evaluate", "rule",
+    "stack_environment",
 ]
 
 MANDATORY = "mandatory"
@@ -47,6 +48,18 @@ UNKNOWN_VALUES = frozenset({
 })
 
 WORLD = ("0.0.0.0/0", "::/0")
+
+#: The config namespace of the components' settings, whatever the program's own project is called.
+CONFIG_NAMESPACE = "microservices"
+
+
+def stack_environment(configured: str | None, stack: str | None) -> str | None:
+    """The environment the rules judge a stack by: its ``microservices:environment`` config when set,
+    else the last segment of the stack's name (``acme/prod`` -> ``prod``). The policy pack and the offline
+    plan both use this, so a project of any name gets the same verdict from each."""
+    if configured:
+        return str(configured)
+    return (stack or "").rsplit("/", 1)[-1] or None
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,8 @@ PACK_NAME = "microservices-defaults"
 
 def environment() -> str | None:
     """``microservices:environment`` from the stack's config, else the stack name's last segment."""
-    configured = pulumi.Config("microservices").get("environment")
-    if configured:
-        return configured
-    stack = os.environ.get("PULUMI_STACK", "")
-    return stack.rsplit("/", 1)[-1] or None
+    configured = pulumi.Config(rules.CONFIG_NAMESPACE).get("environment")
+    return rules.stack_environment(configured, os.environ.get("PULUMI_STACK", ""))
 
 
 def plain(value: Any) -> Any:

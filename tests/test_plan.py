@@ -53,7 +53,8 @@ def plan_json(tmp_path: Path, project: Path, name: str = "plan.json", *extra: st
 def test_plans_any_pulumi_python_program_with_the_documented_schema(tmp_path):
     doc = plan_json(tmp_path, make_project(tmp_path))
     assert set(doc) == {"project", "stack", "environment", "resources", "outputs"}
-    assert (doc["project"], doc["stack"], doc["environment"]) == ("acme", "test", None)
+    # No microservices:environment: the stack's name, as the policy pack decides it.
+    assert (doc["project"], doc["stack"], doc["environment"]) == ("acme", "test", "test")
     queue = next(r for r in doc["resources"] if r["type"] == "aws:sqs/queue:Queue")
     assert set(queue) >= {"urn", "type", "name", "parent", "custom", "provider", "protect", "retainOnDelete",
                           "deleteBeforeReplace", "dependencies", "propertyDependencies", "inputs", "source"}
@@ -192,3 +193,79 @@ def test_markdown_and_mermaid_files_are_written(tmp_path):
     assert main(["--stack", "test", "--dir", str(project), "--markdown", str(md), "--mermaid", str(mmd), "-q"]) == 0
     assert md.read_text().startswith("### Plan of stack `test`")
     assert "acme:box:Box" in md.read_text() and mmd.read_text().startswith("flowchart LR")
+
+
+BUCKET_PROGRAM = textwrap.dedent('''
+    import pulumi_aws as aws
+    aws.sqs.Queue("jobs", sqs_managed_sse_enabled=True)
+''')
+
+
+def test_project_of_another_name_takes_its_environment_from_the_microservices_namespace(tmp_path, capsys):
+    project = make_project(tmp_path, BUCKET_PROGRAM, "  microservices:environment: prod\n")
+    out = tmp_path / "plan.json"
+    assert main(["--stack", "test", "--dir", str(project), "--json", str(out), "--policy", "-q"]) == 3
+    doc = json.loads(out.read_text())
+    assert (doc["project"], doc["environment"]) == ("acme", "prod")
+    assert [(r["rule"], r["name"]) for r in doc["policy"]] == [("stateful-protected-in-prod", "jobs")]
+    assert "[mandatory] stateful-protected-in-prod: aws:sqs/queue:Queue jobs" in capsys.readouterr().out
+
+
+def test_stack_named_prod_without_environment_config_is_judged_as_prod_like_the_pack(tmp_path):
+    project = make_project(tmp_path, BUCKET_PROGRAM)
+    (project / "stacks" / "Pulumi.test.yaml").rename(project / "stacks" / "Pulumi.prod.yaml")
+    out = tmp_path / "plan.json"
+    assert main(["--stack", "prod", "--dir", str(project), "--json", str(out), "--policy", "-q"]) == 3
+    assert json.loads(out.read_text())["environment"] == "prod"
+
+
+def _one_error_line(capsys) -> str:
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in captured.err, captured.err
+    return lines[0]
+
+
+def test_json_into_a_missing_folder_creates_it(tmp_path):
+    project = make_project(tmp_path, BUCKET_PROGRAM)
+    out = tmp_path / "does" / "not" / "exist" / "plan.json"
+    assert main(["--stack", "test", "--dir", str(project), "--json", str(out), "-q"]) == 0
+    assert json.loads(out.read_text())["project"] == "acme"
+
+
+def test_unwritable_outputs_end_in_one_error_line_with_exit_1(tmp_path, capsys):
+    project = make_project(tmp_path, BUCKET_PROGRAM)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for option in ("--json", "--markdown", "--mermaid", "--k8s-dir"):
+        target = str(blocker / "out") if option != "--k8s-dir" else str(blocker)
+        assert main(["--stack", "test", "--dir", str(project), option, target, "-q"]) == 1, option
+        line = _one_error_line(capsys)
+        assert line.startswith(f"error: {option} {target}: "), line
+
+
+def test_unreadable_or_foreign_diff_base_ends_in_one_error_line_with_exit_1(tmp_path, capsys):
+    project = make_project(tmp_path, BUCKET_PROGRAM)
+    cases = {"missing.json": None, "broken.json": "{not json", "list.json": "[1, 2]",
+             "other.json": '{"resources": [{"id": 1}]}'}
+    for name, content in cases.items():
+        path = tmp_path / name
+        if content is not None:
+            path.write_text(content)
+        assert main(["--stack", "test", "--dir", str(project), "--diff", str(path), "-q"]) == 1, name
+        assert _one_error_line(capsys).startswith(f"error: --diff {path}: "), name
+
+
+def test_command_line_mistakes_exit_4_with_one_error_line(tmp_path, capsys):
+    assert main(["--dir", str(tmp_path)]) == 4
+    assert "the following arguments are required: --stack" in _one_error_line(capsys)
+    assert main(["--stack", "dev", "--jsn", "x"]) == 4
+    assert "unrecognized arguments: --jsn x" in _one_error_line(capsys)
+
+
+def test_missing_project_and_a_program_that_exits_end_in_one_error_line_with_exit_1(tmp_path, capsys):
+    assert main(["--stack", "dev", "--dir", str(tmp_path / "nowhere")]) == 1
+    assert "no Pulumi.yaml in" in _one_error_line(capsys)
+    project = make_project(tmp_path, "import sys\nsys.exit(5)\n")
+    assert main(["--stack", "test", "--dir", str(project), "-q"]) == 1
+    assert "the program exited (sys.exit(5))" in _one_error_line(capsys)
