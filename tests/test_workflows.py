@@ -93,6 +93,53 @@ def test_real_preview_runs_only_with_an_oidc_role_and_hides_outputs() -> None:
     assert pulumi["with"]["policyPacks"] == "policy"
 
 
+def test_real_previews_get_one_stacks_secrets_each_and_prod_waits_for_approval() -> None:
+    job = load("preview.yml")["jobs"]["preview"]
+    assert job["strategy"]["matrix"]["include"] == [{"stack": "dev", "environment": "preview-dev"},
+                                                    {"stack": "staging", "environment": "preview-staging"},
+                                                    {"stack": "prod", "environment": "preview-prod"}]
+    # Environment secrets reach only jobs that name the environment: no job-level or workflow-level secret
+    # env, and the only secret references are the per-environment ones, in the steps of this job.
+    assert job["environment"] == "${{ matrix.environment }}"
+    assert "env" not in job and "env" not in load("preview.yml")
+    (aws,) = steps_using(job, "aws-actions/configure-aws-credentials")
+    assert "${{ matrix.stack }}" in aws["with"]["role-session-name"]
+    secret_refs = set(re.findall(r"secrets\.(\w+)", yaml.safe_dump(job)))
+    assert secret_refs == {"PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"}
+    readme = (ROOT / "README.md").read_text()
+    for phrase in ("preview-prod", "required reviewers", "Trust model"):
+        assert phrase in readme
+
+
+def test_every_pulumi_cli_step_uses_the_pinned_cli_version_of_the_sdk() -> None:
+    pinned = (ROOT / ".pulumi.version").read_text().strip()
+    sdk = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    assert pinned == sdk
+    steps = [s for path in WORKFLOWS for job in load(path.name)["jobs"].values() for s in steps_using(job, "pulumi/actions")]
+    assert len(steps) >= 3
+    for step in steps:
+        assert step["with"]["pulumi-version-file"] == ".pulumi.version", step
+
+
+def test_deploy_runs_only_from_main_even_when_dispatched_from_another_branch() -> None:
+    doc = load("deploy.yml")
+    assert set(doc["on"]) <= {"push", "workflow_dispatch"} and doc["on"]["push"] == {"branches": ["main"]}
+    for name, job in doc["jobs"].items():
+        assert job["if"].startswith("github.ref == 'refs/heads/main' && "), name
+
+
+def test_deploy_previews_each_stack_with_the_policy_pack_before_up() -> None:
+    job = load("deploy.yml")["jobs"]["up"]
+    preview, up = steps_using(job, "pulumi/actions")
+    assert job["steps"].index(preview) < job["steps"].index(up)
+    assert preview["with"]["command"] == "preview" and up["with"]["command"] == "up"
+    for step in (preview, up):
+        assert step["with"]["policyPacks"] == "policy"
+        assert step["with"]["stack-name"] == "${{ vars.PULUMI_STACK_PREFIX }}${{ matrix.stack }}"
+    aws = job["steps"].index(steps_using(job, "aws-actions/configure-aws-credentials")[0])
+    assert aws < job["steps"].index(preview)
+
+
 def test_deploy_runs_stack_by_stack_with_prod_behind_the_production_environment() -> None:
     doc = load("deploy.yml")
     assert doc["on"]["push"] == {"branches": ["main"]} and doc["permissions"] == {}
@@ -104,7 +151,7 @@ def test_deploy_runs_stack_by_stack_with_prod_behind_the_production_environment(
                                                     {"stack": "prod", "environment": "production"}]
     assert job["environment"] == "${{ matrix.environment }}"
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
-    (pulumi,) = steps_using(job, "pulumi/actions")
+    pulumi = steps_using(job, "pulumi/actions")[-1]
     assert pulumi["with"]["command"] == "up" and pulumi["with"]["suppress-outputs"] is True
     assert doc["concurrency"]["cancel-in-progress"] is False
 
