@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -71,3 +76,31 @@ def assert_problem(fn: Callable[[], Any], *fragments: str) -> list[str]:
     assert any(all(f in line for f in fragments) for line in lines), \
         f"no problem contains {fragments!r}; problems were:\n" + "\n".join(lines)
     return lines
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory) -> Path:
+    """What `pip install .` puts in site-packages, built from a copy of the sources (so the build leaves
+    nothing in the checkout) and installed with --target, without touching the shared virtualenv."""
+    work = tmp_path_factory.mktemp("wheel")
+    src = work / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "components", src / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    site = work / "site"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--disable-pip-version-check",
+                           "--target", str(site), str(src)], capture_output=True, text=True)
+    offline = r"(?i)no matching distribution found for setuptools|network is unreachable|name resolution|connection"
+    if proc.returncode != 0 and re.search(offline, proc.stderr):
+        pytest.skip(f"building the wheel needs setuptools from the package index: {proc.stderr[-500:]}")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return site
+
+
+def in_project(project: Path, site: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run Python in a scratch project as its own program would: its folder first on sys.path, the
+    installed library on the path, this repository nowhere."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_CURRENT_TEST")}
+    env["PYTHONPATH"] = str(site)
+    return subprocess.run([sys.executable, *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)

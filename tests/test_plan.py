@@ -269,3 +269,29 @@ def test_missing_project_and_a_program_that_exits_end_in_one_error_line_with_exi
     project = make_project(tmp_path, "import sys\nsys.exit(5)\n")
     assert main(["--stack", "test", "--dir", str(project), "-q"]) == 1
     assert "the program exited (sys.exit(5))" in _one_error_line(capsys)
+
+
+REFERENCE_PROGRAM = textwrap.dedent('''
+    import pulumi
+    import pulumi_aws as aws
+    infra = pulumi.StackReference("acme/platform/prod")
+    aws.sqs.Queue("jobs", name=infra.require_output("queue_name"), sqs_managed_sse_enabled=True)
+''')
+
+
+def test_stack_reference_outputs_come_from_the_referenced_stacks_plan(tmp_path, capsys):
+    platform = tmp_path / "platform.json"
+    platform.write_text(json.dumps({"project": "platform", "stack": "prod", "resources": [],
+                                    "outputs": {"queue_name": "platform-jobs"}}))
+    project = make_project(tmp_path, REFERENCE_PROGRAM)
+    out = tmp_path / "plan.json"
+    assert main(["--stack", "test", "--dir", str(project), "--json", str(out), "-q",
+                 "--stack-reference", f"acme/platform/prod={platform}"]) == 0
+    queue = next(r for r in json.loads(out.read_text())["resources"] if r["type"] == "aws:sqs/queue:Queue")
+    assert queue["inputs"]["name"] == "platform-jobs"
+
+    # Without the referenced stack's outputs, the required output is missing: one line, exit 1.
+    assert main(["--stack", "test", "--dir", str(project), "-q"]) == 1
+    assert "KeyError: 'queue_name'" in _one_error_line(capsys)
+    assert main(["--stack", "test", "--dir", str(project), "-q", "--stack-reference", "acme/platform/prod"]) == 4
+    assert "expected STACK=PLAN_JSON" in _one_error_line(capsys)

@@ -54,12 +54,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--k8s-dir", metavar="DIR", help="write every Kubernetes object as a YAML manifest")
     parser.add_argument("--policy", action="store_true", help="check the policy pack's rules; exit 3 on a mandatory violation")
     parser.add_argument("--marker", default="", help="a hidden line to start the Markdown with (to find a PR comment again)")
+    parser.add_argument("--stack-reference", action="append", default=[], metavar="STACK=PLAN_JSON",
+                        help="outputs for pulumi.StackReference(STACK): those of a plan written by --json (repeatable)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
     parser.add_argument("--traceback", action="store_true", help="print the full traceback of a failure")
     return parser.parse_args(argv)
 
 
-def run_project(project: Project) -> Graph:
+def run_project(project: Project, stack_references: dict[str, dict[str, Any]] | None = None) -> Graph:
     """Run the project's program with its stack config, from its directory, as ``pulumi up`` would."""
     old_cwd, old_path = os.getcwd(), list(sys.path)
     os.chdir(project.directory)
@@ -67,7 +69,7 @@ def run_project(project: Project) -> Graph:
     try:
         return run(lambda: _run_main(project.main), config=project.config,
                    secret_keys=project.secret_keys, project=project.name, stack=project.stack,
-                   project_dir=project.directory)
+                   project_dir=project.directory, stack_references=stack_references)
     finally:
         os.chdir(old_cwd)
         sys.path[:] = old_path
@@ -105,8 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=ResourceWarning)
     try:
+        references = stack_references(args.stack_reference)
+    except (UsageError, OutputError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(err, UsageError) else EXIT_FAILED
+    try:
         project = load_project(args.dir, args.stack)
-        graph = run_project(project)
+        graph = run_project(project, references)
     except CatalogError as err:
         print(f"error: stack {args.stack!r}: {err}", file=sys.stderr)
         return EXIT_INVALID
@@ -121,6 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     except OutputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def stack_references(values: list[str]) -> dict[str, dict[str, Any]]:
+    """``STACK=PLAN_JSON`` pairs -> each referenced stack's outputs, read from its plan."""
+    out: dict[str, dict[str, Any]] = {}
+    for value in values:
+        stack, sep, path = value.partition("=")
+        if not sep or not stack or not path:
+            raise UsageError(f"--stack-reference {value}: expected STACK=PLAN_JSON, e.g. acme/platform/prod=platform.json")
+        outputs = read_plan(path, f"--stack-reference {stack}").get("outputs")
+        out[stack] = outputs if isinstance(outputs, dict) else {}
+    return out
 
 
 def read_plan(path: str, option: str) -> dict[str, Any]:

@@ -140,6 +140,8 @@ class Graph:
         self.outputs = dict(outputs)
         self.project = project
         self.stack = stack
+        self.environment: str | None = None
+        """The environment the stack was run as (set by :mod:`components.testing`; ``None`` otherwise)."""
         self.invokes = invokes or []
         self.invoke_providers = invoke_providers or []
         self._by_urn = {r.urn: r for r in self.resources}
@@ -318,11 +320,12 @@ def _plain(value: Any) -> Any:
 def run(program: Callable[[], Any], *, config: Mapping[str, Any] | None = None,
         secret_keys: Iterable[str] = (), project: str = "microservices", stack: str = "dev",
         project_dir: Path | str | None = None, mocks: pulumi.runtime.Mocks | None = None,
-        preview: bool = False) -> Graph:
+        preview: bool = False, stack_references: Mapping[str, Mapping[str, Any]] | None = None) -> Graph:
     """Run ``program`` (a function that declares resources) under mocks; return what it registered.
 
     ``config`` uses full keys (``{"microservices:environment": "dev", "aws:region": "us-east-1"}``);
-    structured values may be dicts or lists. Raises the program's own exception unchanged
+    structured values may be dicts or lists. ``stack_references`` gives the outputs of the stacks the
+    program reads with ``pulumi.StackReference`` (stack name -> outputs; default: none). Raises the program's own exception unchanged
     (a :class:`~components.validation.CatalogError` stays a CatalogError) so callers can tell
     invalid input from other failures.
     """
@@ -334,7 +337,8 @@ def run(program: Callable[[], Any], *, config: Mapping[str, Any] | None = None,
     try:
         pulumi_settings.ROOT.set(None)
         pulumi_resource_runtime._get_stack_trace = _top_frame_stack_trace
-        recorder = Recorder(mocks or PlanMocks(region=str(config["aws:region"])), pdir)
+        recorder = Recorder(mocks or PlanMocks(region=str(config["aws:region"]), stack_references={
+            k: dict(v) for k, v in (stack_references or {}).items()}), pdir)
         pulumi.runtime.set_mocks(recorder.mocks, project=project, stack=stack, preview=preview, monitor=recorder)
         pulumi.runtime.set_all_config(_config_values(config), secret_keys=list(secret_keys))
         outputs: dict[str, Any] = {}
