@@ -295,3 +295,93 @@ def test_stack_reference_outputs_come_from_the_referenced_stacks_plan(tmp_path, 
     assert "KeyError: 'queue_name'" in _one_error_line(capsys)
     assert main(["--stack", "test", "--dir", str(project), "-q", "--stack-reference", "acme/platform/prod"]) == 4
     assert "expected STACK=PLAN_JSON" in _one_error_line(capsys)
+
+
+def resource(urn_name: str, type_: str, inputs: dict, **extra) -> dict:
+    return {"urn": f"urn:pulumi:prod::shop::{type_}::{urn_name}", "type": type_, "name": urn_name, "custom": True,
+            "parent": None, "inputs": inputs, "propertyDependencies": {}, "dependencies": [], **extra}
+
+
+def containers(image: str, env: list[dict]) -> str:
+    return json.dumps([{"name": "app", "image": image, "environment": env, "portMappings": [{"containerPort": 8080}]},
+                       {"name": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.0"}])
+
+
+def test_json_string_properties_are_diffed_field_by_field_and_never_cut():
+    env = [{"name": f"SETTING_{i}", "value": "x" * 40} for i in range(6)]
+    task = "aws:ecs/taskDefinition:TaskDefinition"
+    policy = "aws:iam/rolePolicy:RolePolicy"
+    base_policy = {"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject"],
+                                                           "Resource": "arn:aws:s3:::orders/*"}]}
+    head_policy = {"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject"],
+                                                           "Resource": "arn:aws:s3:::orders/*"},
+                                                          {"Sid": "Write", "Effect": "Allow", "Action": ["s3:PutObject"],
+                                                           "Resource": "arn:aws:s3:::orders/*"}]}
+    base = {"stack": "prod", "resources": [
+        resource("orders-task", task, {"containerDefinitions": containers("orders:1.4.1", env)}),
+        resource("orders-policy", policy, {"policy": json.dumps(base_policy)})]}
+    head = {"stack": "prod", "resources": [
+        resource("orders-task", task, {"containerDefinitions": containers(
+            "orders:1.4.2", env[:3] + [{"name": "FEATURE_X", "value": "on"}] + env[3:])}),
+        resource("orders-policy", policy, {"policy": json.dumps(head_policy)})]}
+    diff = diff_plans(base, head)
+    by_name = {c.name: c for c in diff.changes}
+    assert by_name["orders-task"].properties == [
+        ("containerDefinitions[name=app].environment[name=FEATURE_X]", None, {"name": "FEATURE_X", "value": "on"}),
+        ("containerDefinitions[name=app].image", "orders:1.4.1", "orders:1.4.2")]
+    assert by_name["orders-policy"].properties == [("policy.Statement[Sid=Write]", None, head_policy["Statement"][1])]
+    text = diff_markdown(diff)
+    assert "| `containerDefinitions[name=app].image` | `orders:1.4.1` | `orders:1.4.2` |" in text
+    assert "`policy.Statement[Sid=Write]`" in text and '"s3:PutObject"' in text
+
+
+def test_long_values_are_shown_in_full_as_a_line_diff():
+    script = "#!/bin/bash\n" + "\n".join(f"echo step {i} {'.' * 30}" for i in range(10))
+    lt = "aws:ec2/launchTemplate:LaunchTemplate"
+    base = {"stack": "prod", "resources": [resource("web-lt", lt, {"userData": script})]}
+    head = {"stack": "prod", "resources": [resource("web-lt", lt, {"userData": script.replace("step 7", "step seven")})]}
+    text = diff_markdown(diff_plans(base, head))
+    assert "<code>userData</code> in full" in text
+    assert f"\n-echo step 7 {'.' * 30}\n+echo step seven {'.' * 30}\n" in text
+
+
+def test_resources_taking_inputs_from_a_replaced_resource_show_as_changing():
+    vpc, subnet, svc = "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ecs/service:Service"
+    vpc_urn = f"urn:pulumi:prod::shop::{vpc}::core-vpc"
+    subnet_urn = f"urn:pulumi:prod::shop::{subnet}::core-private-1"
+
+    def plan(cidr: str) -> dict:
+        return {"stack": "prod", "resources": [
+            resource("core-vpc", vpc, {"cidrBlock": cidr}),
+            resource("core-private-1", subnet, {"vpcId": "vpc-1", "cidrBlock": "10.0.1.0/24"},
+                     propertyDependencies={"vpcId": [vpc_urn]}),
+            resource("orders-service", svc, {"networkConfiguration": {"subnets": ["subnet-1"]}, "desiredCount": 2},
+                     propertyDependencies={"networkConfiguration": [subnet_urn], "desiredCount": []}),
+            resource("unrelated-queue", "aws:sqs/queue:Queue", {"name": "q"})]}
+
+    diff = diff_plans(plan("10.0.0.0/16"), plan("10.1.0.0/16"))
+    by_name = {c.name: c for c in diff.changes}
+    assert by_name["core-vpc"].kind == "replace"
+    assert by_name["core-private-1"].kind == "replace"
+    assert by_name["core-private-1"].replace_reasons == ["vpcId (from the replacement of core-vpc)"]
+    service = by_name["orders-service"]
+    assert (service.kind, service.caused_by) == ("update", ["core-private-1"])
+    assert service.properties == [("networkConfiguration", {"subnets": ["subnet-1"]}, "[known after replacement]")]
+    assert "unrelated-queue" not in by_name and diff.unchanged == 1
+    text = diff_markdown(diff)
+    assert "<b>orders-service</b> (1 property; inputs from the replacement of core-private-1)" in text
+    assert "_known after replacement_" in text
+
+
+def test_removed_resources_show_type_name_and_what_deleting_them_does():
+    table, bucket, queue = "aws:dynamodb/table:Table", "aws:s3/bucketV2:BucketV2", "aws:sqs/queue:Queue"
+    base = {"stack": "prod", "resources": [resource("orders-table", table, {}, protect=True),
+                                           resource("exports", bucket, {}, retainOnDelete=True),
+                                           resource("jobs", queue, {})]}
+    diff = diff_plans(base, {"stack": "prod", "resources": []})
+    assert sorted((c.kind, c.type, c.name) for c in diff.changes) == [
+        ("remove", table, "orders-table"), ("remove", bucket, "exports"), ("remove", queue, "jobs")]
+    text = diff_markdown(diff)
+    assert f"<code>- {table}</code> <b>orders-table</b> (deleted: **protected**, `pulumi up` fails" in text
+    assert f"<code>- {bucket}</code> <b>exports</b> (deleted, but left in the cloud (retainOnDelete))" in text
+    assert f"<code>- {queue}</code> <b>jobs</b> (deleted)" in text
