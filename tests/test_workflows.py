@@ -245,7 +245,7 @@ def test_workflow_plan_steps_diff_the_base_and_post_one_comment_for_every_stack(
            "PLAN_DIR": str(plan_dir), "GITHUB_WORKSPACE": str(ROOT), "GITHUB_OUTPUT": str(outputs),
            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "GITHUB_TOKEN": "test-token",
            "GITHUB_API_URL": api, "GITHUB_REPOSITORY": "acme/microservices", "PR_NUMBER": "7",
-           "HEAD_SHA": "0123456789abcdef"}
+           "HEAD_SHA": "0123456789abcdef", "PLAN_MODULE": load("preview.yml")["jobs"]["plan"]["env"]["PLAN_MODULE"]}
     plan_steps = {s.get("name"): s for s in load("preview.yml")["jobs"]["plan"]["steps"]}
     comment_job = load("preview.yml")["jobs"]["comment"]
     comment_steps = {s.get("name"): s for s in comment_job["steps"]}
