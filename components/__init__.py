@@ -1,7 +1,8 @@
 """microservice-components: Pulumi components for the standard ways to deploy microservices on AWS and Kubernetes.
 
-``from components import Network, Platform, LambdaService, VmService, EcsService, ...``. Each name is
-imported on first use, so a program pays only for the AWS modules of the patterns it uses.
+``from microservice_components import Network, Platform, LambdaService, VmService, EcsService, ...`` once
+installed (``from components import ...`` inside this repository: the same package, imported by its folder's
+name). Each name is imported on first use, so a program pays only for the AWS modules of the patterns it uses.
 """
 
 from __future__ import annotations
