@@ -8,10 +8,12 @@ registered (type, name, parent, options, dependencies and inputs exactly as regi
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -334,6 +336,7 @@ def run(program: Callable[[], Any], *, config: Mapping[str, Any] | None = None,
     pdir = Path(project_dir).resolve() if project_dir is not None else None
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    failed = True
     try:
         pulumi_settings.ROOT.set(None)
         pulumi_resource_runtime._get_stack_trace = _top_frame_stack_trace
@@ -357,9 +360,36 @@ def run(program: Callable[[], Any], *, config: Mapping[str, Any] | None = None,
         records = list(recorder.records.values())
         for rec in records:
             rec.outputs = recorder.component_outputs.get(rec.urn, {})
+        failed = False
         return Graph(records, outputs, project=project, stack=stack, invokes=recorder.invokes,
                      invoke_providers=recorder.invoke_providers)
     finally:
+        _discard_pending(loop, failed)
         pulumi_settings.ROOT.set(None)
         asyncio.set_event_loop(None)
         loop.close()
+
+
+def _discard_pending(loop: asyncio.AbstractEventLoop, failed: bool) -> None:
+    """After a run, and above all after a failed one: forget the outputs the SDK still tracks and cancel
+    the tasks left on this run's loop, so the next run in the process neither waits on tasks of a closed
+    loop nor meets their unretrieved exceptions."""
+    with pulumi_settings.SETTINGS.lock:
+        tracked = list(pulumi_settings.SETTINGS.outputs)
+        pulumi_settings.SETTINGS.outputs.clear()
+    pulumi_settings.SETTINGS.rpc_manager.clear()
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    for task in tracked:
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: no "exception was never retrieved" at garbage collection
+    if failed:
+        # A failed run leaves coroutines the SDK created but never awaited: collect them now, quietly, rather
+        # than in the middle of whatever the process does next.
+        del tracked, pending
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gc.collect()
