@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from components.plan.runtime import Graph, run
+from components.plan.runtime import Graph
+from components.testing import run_component
 from components.validation import CatalogError
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -31,7 +32,8 @@ def project_dir() -> Path:
 
 @pytest.fixture
 def plan() -> Callable[..., Graph]:
-    """``plan(lambda: Component(...), environment="prod", config={...})`` -> the recorded :class:`Graph`.
+    """``plan(lambda: Component(...), environment="prod", config={...})`` -> the recorded :class:`Graph`
+    (:func:`components.testing.run_component`, with this repository as ``project_dir``).
 
     GIVEN args / WHEN the program runs under mocks / THEN assert on the returned graph, which
     is only handed back after every registration has finished.
@@ -39,10 +41,8 @@ def plan() -> Callable[..., Graph]:
 
     def _plan(program: Callable[[], Any], environment: str = "dev", config: dict[str, Any] | None = None,
               **kwargs: Any) -> Graph:
-        cfg = {"microservices:environment": environment, "aws:region": "us-east-1", **(config or {})}
         kwargs.setdefault("project_dir", ROOT)
-        kwargs.setdefault("stack", environment)
-        return run(program, config=cfg, **kwargs)
+        return run_component(program, environment=environment, config=config, **kwargs)
 
     return _plan
 
@@ -54,12 +54,10 @@ _STACK_PLANS: dict[str, dict[str, Any]] = {}
 def stack_plan(stack: str) -> dict[str, Any]:
     """The plan document of a reference stack, computed once per test process."""
     if stack not in _STACK_PLANS:
-        from components.plan.__main__ import run_project
         from components.plan.document import plan_document
-        from components.plan.project import load_project
-        project = load_project(ROOT, stack)
-        graph = run_project(project)
-        _STACK_PLANS[stack] = plan_document(graph, project.config.get("microservices:environment"))
+        from components.testing import run_stack
+        graph = run_stack(stack, ROOT)
+        _STACK_PLANS[stack] = plan_document(graph, graph.environment)
     return _STACK_PLANS[stack]
 
 

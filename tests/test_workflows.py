@@ -73,7 +73,7 @@ def test_offline_plan_job_can_write_nothing_and_only_the_comment_job_comments() 
     plan, comment = doc["jobs"]["plan"], doc["jobs"]["comment"]
     assert plan["permissions"] == {"contents": "read"}
     assert comment["permissions"] == {"contents": "read", "pull-requests": "write"}
-    assert comment["needs"] == "plan" and comment["if"] == "always()"
+    assert comment["needs"] == "plan" and comment["if"] == "${{ !cancelled() }}"
     for job in (plan, comment):
         assert "secrets." not in yaml.safe_dump(job)
         assert not steps_using(job, "aws-actions/configure-aws-credentials")
