@@ -179,3 +179,14 @@ def test_policy_pack_runs_from_an_installed_copy_of_the_library(installed, tmp_p
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_comment_script_plans_the_base_of_a_program_that_installed_the_library(installed, tmp_path) -> None:
+    project = make_shop(tmp_path)
+    out = tmp_path / "plans" / "base.json"
+    result = in_project(project, installed, str(ROOT / ".ci" / "pr-comment.py"), "base", "--stack", "prod",
+                        "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "::warning::" not in result.stdout, result.stdout
+    doc = json.loads(out.read_text())
+    assert (doc["project"], doc["environment"]) == ("shop", "prod") and doc["resources"]
