@@ -1,7 +1,8 @@
 """microservice-components: Pulumi components for the standard ways to deploy microservices on AWS and Kubernetes.
 
-``from components import Network, Platform, LambdaService, VmService, EcsService, ...``. Each name is
-imported on first use, so a program pays only for the AWS modules of the patterns it uses.
+``from microservice_components import Network, Platform, LambdaService, VmService, EcsService, ...`` once
+installed (``from components import ...`` inside this repository: the same package, imported by its folder's
+name). Each name is imported on first use, so a program pays only for the AWS modules of the patterns it uses.
 """
 
 from __future__ import annotations
@@ -16,30 +17,30 @@ __all__ = [
 ]
 
 _EXPORTS = {
-    "Catalog": "components.catalog",
-    "load_catalog": "components.catalog",
-    "CatalogError": "components.validation",
-    "Network": "components.network",
-    "Platform": "components.platform",
-    "Profile": "components.profiles",
-    "get_profile": "components.profiles",
-    "LambdaService": "components.lambda_service",
-    "HttpApi": "components.lambda_service",
-    "VmService": "components.vm",
-    "EcsCluster": "components.ecs",
-    "EcsService": "components.ecs",
-    "ContainerImage": "components.container_image",
-    "DockerService": "components.docker",
-    "EksCluster": "components.eks",
-    "KubernetesService": "components.k8s",
+    "Catalog": ".catalog",
+    "load_catalog": ".catalog",
+    "CatalogError": ".validation",
+    "Network": ".network",
+    "Platform": ".platform",
+    "Profile": ".profiles",
+    "get_profile": ".profiles",
+    "LambdaService": ".lambda_service",
+    "HttpApi": ".lambda_service",
+    "VmService": ".vm",
+    "EcsCluster": ".ecs",
+    "EcsService": ".ecs",
+    "ContainerImage": ".container_image",
+    "DockerService": ".docker",
+    "EksCluster": ".eks",
+    "KubernetesService": ".k8s",
 }
 
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'components' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 

@@ -422,7 +422,7 @@ def exec_user(cluster_name: str, region: str) -> dict[str, Any]:
     """The kubeconfig user of the Kubernetes provider: a token made by ``components.eks_token`` whenever the
     provider needs one (never stored, never stale), signed as the stack's AWS provider signs."""
     return {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": credential_command(),
-                     "args": ["-m", "components.eks_token", "--cluster-name", cluster_name, "--region", region,
+                     "args": ["-m", f"{__package__}.eks_token", "--cluster-name", cluster_name, "--region", region,
                               *aws_credential_args()],
                      "interactiveMode": "Never"}}
 

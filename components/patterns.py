@@ -20,13 +20,15 @@ from .validation import Problems
 
 __all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "ValidationContext", "catalog_rules", "load_pattern"]
 
-#: Catalog pattern name -> the module that defines ``PATTERN``.
+#: Catalog pattern name -> the module that defines ``PATTERN``. Named from this package's own name, so the
+#: registry works whether the package is imported as ``components`` (this repository) or installed as
+#: ``microservice_components``.
 PATTERN_MODULES: dict[str, str] = {
-    "vm": "components.vm",
-    "ecs": "components.ecs",
-    "eks": "components.eks",
-    "lambda": "components.lambda_service",
-    "docker": "components.docker",
+    "vm": f"{__package__}.vm",
+    "ecs": f"{__package__}.ecs",
+    "eks": f"{__package__}.eks",
+    "lambda": f"{__package__}.lambda_service",
+    "docker": f"{__package__}.docker",
 }
 
 

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
     "ADVISORY", "MANDATORY", "PROTECTED_ENVIRONMENTS", "PUBLIC_URL_TAG", "RULES", "SEVERITIES",
-    "Context", "PolicyResult", "Resource", "Rule", "as_resource", "dig", "evaluate", "rule",
+    "CONFIG_NAMESPACE", "Context", "PolicyResult", "Resource", "Rule", "as_resource", "dig", "evaluate", "rule",
+    "stack_environment",
 ]
 
 MANDATORY = "mandatory"
@@ -47,6 +49,18 @@ UNKNOWN_VALUES = frozenset({
 })
 
 WORLD = ("0.0.0.0/0", "::/0")
+
+#: The config namespace of the components' settings, whatever the program's own project is called.
+CONFIG_NAMESPACE = "microservices"
+
+
+def stack_environment(configured: str | None, stack: str | None) -> str | None:
+    """The environment the rules judge a stack by: its ``microservices:environment`` config when set,
+    else the last segment of the stack's name (``acme/prod`` -> ``prod``). The policy pack and the offline
+    plan both use this, so a project of any name gets the same verdict from each."""
+    if configured:
+        return str(configured)
+    return (stack or "").rsplit("/", 1)[-1] or None
 
 
 @dataclass(frozen=True)
@@ -648,7 +662,8 @@ def _log_retention(r: Resource, ctx: Context) -> Iterator[str]:
         yield f"retentionInDays is {days!r}: logs would be kept (and billed) forever; set a retention"
 
 
-@rule("iam-no-wildcard-admin", "IAM policies never allow \"*\" actions on \"*\" resources (nor attach AdministratorAccess).",
+@rule("iam-no-wildcard-admin", "IAM policies never allow every action, or every action of a service (\"iam:*\", "
+      "\"s3:*\"), on every resource, nor use NotAction/NotResource to the same effect (nor attach AdministratorAccess).",
       types=(*IAM_POLICY_DOCS, IAM_ROLE, *IAM_ATTACHMENTS), severity="critical")
 def _iam_wildcard(r: Resource, ctx: Context) -> Iterator[str]:
     if r.type in IAM_ATTACHMENTS:
@@ -664,11 +679,40 @@ def _iam_wildcard(r: Resource, ctx: Context) -> Iterator[str]:
         documents = [("policy", r.get("policy"))]
     for label, document in documents:
         for i, stmt in enumerate(_statements(parse_json(document))):
-            if stmt.get("Effect", "Allow") != "Allow":
+            if str(stmt.get("Effect", "Allow")) != "Allow":
                 continue
-            actions, resources = as_list(stmt.get("Action")), as_list(stmt.get("Resource"))
-            if any(a in ("*", "*:*") for a in actions) and "*" in resources:
-                yield f"{label} statement {i} allows \"*\" actions on \"*\" resources"
+            actions = _broad_actions(stmt)
+            resources = _broad_resources(stmt)
+            if actions and resources:
+                yield (f"{label} statement {i} allows {actions} on {resources}: name the actions the service calls "
+                       "and the resources it uses")
+
+
+def _broad_actions(stmt: Mapping[str, Any]) -> str | None:
+    """How a statement's actions cover a whole service or more, or None. IAM action names are
+    case-insensitive; ``NotAction`` with ``Allow`` grants every action but the listed ones."""
+    if "NotAction" in stmt:
+        return f"every action except NotAction {json.dumps(stmt['NotAction'])}"
+    found = [a for a in as_list(stmt.get("Action")) if isinstance(a, str) and not unknown(a)
+             and (a.strip() in ("*", "*:*") or re.fullmatch(r"[a-z0-9-]+:\*", a.strip().lower()))]
+    if not found:
+        return None
+    return "\"*\" actions" if any(a.strip() in ("*", "*:*") for a in found) else \
+        f"every action of a service ({', '.join(json.dumps(a) for a in found)})"
+
+
+def _broad_resources(stmt: Mapping[str, Any]) -> str | None:
+    """How a statement's resources cover every resource, or None: ``*``, an ARN whose resource part is
+    only ``*`` (``arn:aws:s3:::*``), or ``NotResource`` (every resource but the listed ones)."""
+    if "NotResource" in stmt:
+        return f"every resource except NotResource {json.dumps(stmt['NotResource'])}"
+    for res in as_list(stmt.get("Resource")):
+        if not isinstance(res, str) or unknown(res):
+            continue
+        parts = res.split(":", 5)
+        if res.strip() == "*" or (len(parts) == 6 and parts[0] == "arn" and parts[5].strip("/") == "*"):
+            return "\"*\" resources" if res.strip() == "*" else f"every resource ({json.dumps(res)})"
+    return None
 
 
 def _statements(document: Any) -> list[Mapping[str, Any]]:

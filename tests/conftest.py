@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from components.plan.runtime import Graph, run
+from components.plan.runtime import Graph
+from components.testing import run_component
 from components.validation import CatalogError
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -26,7 +32,8 @@ def project_dir() -> Path:
 
 @pytest.fixture
 def plan() -> Callable[..., Graph]:
-    """``plan(lambda: Component(...), environment="prod", config={...})`` -> the recorded :class:`Graph`.
+    """``plan(lambda: Component(...), environment="prod", config={...})`` -> the recorded :class:`Graph`
+    (:func:`components.testing.run_component`, with this repository as ``project_dir``).
 
     GIVEN args / WHEN the program runs under mocks / THEN assert on the returned graph, which
     is only handed back after every registration has finished.
@@ -34,10 +41,8 @@ def plan() -> Callable[..., Graph]:
 
     def _plan(program: Callable[[], Any], environment: str = "dev", config: dict[str, Any] | None = None,
               **kwargs: Any) -> Graph:
-        cfg = {"microservices:environment": environment, "aws:region": "us-east-1", **(config or {})}
         kwargs.setdefault("project_dir", ROOT)
-        kwargs.setdefault("stack", environment)
-        return run(program, config=cfg, **kwargs)
+        return run_component(program, environment=environment, config=config, **kwargs)
 
     return _plan
 
@@ -49,12 +54,10 @@ _STACK_PLANS: dict[str, dict[str, Any]] = {}
 def stack_plan(stack: str) -> dict[str, Any]:
     """The plan document of a reference stack, computed once per test process."""
     if stack not in _STACK_PLANS:
-        from components.plan.__main__ import run_project
         from components.plan.document import plan_document
-        from components.plan.project import load_project
-        project = load_project(ROOT, stack)
-        graph = run_project(project)
-        _STACK_PLANS[stack] = plan_document(graph, project.config.get("microservices:environment"))
+        from components.testing import run_stack
+        graph = run_stack(stack, ROOT)
+        _STACK_PLANS[stack] = plan_document(graph, graph.environment)
     return _STACK_PLANS[stack]
 
 
@@ -71,3 +74,31 @@ def assert_problem(fn: Callable[[], Any], *fragments: str) -> list[str]:
     assert any(all(f in line for f in fragments) for line in lines), \
         f"no problem contains {fragments!r}; problems were:\n" + "\n".join(lines)
     return lines
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory) -> Path:
+    """What `pip install .` puts in site-packages, built from a copy of the sources (so the build leaves
+    nothing in the checkout) and installed with --target, without touching the shared virtualenv."""
+    work = tmp_path_factory.mktemp("wheel")
+    src = work / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "components", src / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    site = work / "site"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--disable-pip-version-check",
+                           "--target", str(site), str(src)], capture_output=True, text=True)
+    offline = r"(?i)no matching distribution found for setuptools|network is unreachable|name resolution|connection"
+    if proc.returncode != 0 and re.search(offline, proc.stderr):
+        pytest.skip(f"building the wheel needs setuptools from the package index: {proc.stderr[-500:]}")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return site
+
+
+def in_project(project: Path, site: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run Python in a scratch project as its own program would: its folder first on sys.path, the
+    installed library on the path, this repository nowhere."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_CURRENT_TEST")}
+    env["PYTHONPATH"] = str(site)
+    return subprocess.run([sys.executable, *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)

@@ -255,6 +255,19 @@ CASES: dict[str, list[tuple[list[Resource], str, list[Resource]]]] = {
               {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})], "attaches AdministratorAccess",
          [res("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
               {"policyArn": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"})]),
+        # A whole service on every resource is admin over that service (iam:* is admin over the account).
+        (iam_policy({"Effect": "Allow", "Action": ["logs:PutLogEvents", "iam:*"], "Resource": "*"}),
+         'allows every action of a service ("iam:*") on "*" resources',
+         iam_policy({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/app"})),
+        (iam_policy({"Effect": "Allow", "Action": "S3:*", "Resource": ["arn:aws:s3:::*"]}),
+         'every action of a service ("S3:*") on every resource ("arn:aws:s3:::*")',
+         iam_policy({"Effect": "Allow", "Action": "s3:*", "Resource": ["arn:aws:s3:::uploads", "arn:aws:s3:::uploads/*"]})),
+        (iam_policy({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
+         'allows every action except NotAction "iam:*" on "*" resources',
+         iam_policy({"Effect": "Deny", "NotAction": ["sts:GetCallerIdentity"], "Resource": "*"})),
+        (iam_policy({"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::audit/*"}),
+         'allows "*" actions on every resource except NotResource "arn:aws:s3:::audit/*"',
+         iam_policy({"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::audit/*"})),
     ],
 }
 

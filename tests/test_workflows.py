@@ -67,17 +67,22 @@ def test_every_python_setup_caches_pip() -> None:
                 assert step["with"]["cache"] == "pip" and step["with"]["cache-dependency-path"], path.name
 
 
-def test_offline_plan_job_needs_no_cloud_credentials_and_only_comments() -> None:
+def test_offline_plan_job_can_write_nothing_and_only_the_comment_job_comments() -> None:
     doc = load("preview.yml")
     assert list(doc["on"]) == ["pull_request"] and doc["permissions"] == {}
-    job = doc["jobs"]["plan"]
-    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
-    assert "secrets." not in yaml.safe_dump(job)
-    assert not steps_using(job, "aws-actions/configure-aws-credentials")
+    plan, comment = doc["jobs"]["plan"], doc["jobs"]["comment"]
+    assert plan["permissions"] == {"contents": "read"}
+    assert comment["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert comment["needs"] == "plan" and comment["if"] == "${{ !cancelled() }}"
+    for job in (plan, comment):
+        assert "secrets." not in yaml.safe_dump(job)
+        assert not steps_using(job, "aws-actions/configure-aws-credentials")
 
 
-def test_offline_plan_covers_every_reference_stack() -> None:
-    assert sorted(load("preview.yml")["jobs"]["plan"]["strategy"]["matrix"]["stack"]) == sorted(STACKS)
+def test_offline_plan_covers_every_reference_stack_in_one_comment() -> None:
+    doc = load("preview.yml")
+    assert sorted(doc["jobs"]["plan"]["strategy"]["matrix"]["stack"]) == sorted(STACKS)
+    assert sorted(doc["jobs"]["comment"]["env"]["STACKS"].split(",")) == sorted(STACKS)
 
 
 def test_real_preview_runs_only_with_an_oidc_role_and_hides_outputs() -> None:
@@ -93,6 +98,53 @@ def test_real_preview_runs_only_with_an_oidc_role_and_hides_outputs() -> None:
     assert pulumi["with"]["policyPacks"] == "policy"
 
 
+def test_real_previews_get_one_stacks_secrets_each_and_prod_waits_for_approval() -> None:
+    job = load("preview.yml")["jobs"]["preview"]
+    assert job["strategy"]["matrix"]["include"] == [{"stack": "dev", "environment": "preview-dev"},
+                                                    {"stack": "staging", "environment": "preview-staging"},
+                                                    {"stack": "prod", "environment": "preview-prod"}]
+    # Environment secrets reach only jobs that name the environment: no job-level or workflow-level secret
+    # env, and the only secret references are the per-environment ones, in the steps of this job.
+    assert job["environment"] == "${{ matrix.environment }}"
+    assert "env" not in job and "env" not in load("preview.yml")
+    (aws,) = steps_using(job, "aws-actions/configure-aws-credentials")
+    assert "${{ matrix.stack }}" in aws["with"]["role-session-name"]
+    secret_refs = set(re.findall(r"secrets\.(\w+)", yaml.safe_dump(job)))
+    assert secret_refs == {"PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"}
+    readme = (ROOT / "README.md").read_text()
+    for phrase in ("preview-prod", "required reviewers", "Trust model"):
+        assert phrase in readme
+
+
+def test_every_pulumi_cli_step_uses_the_pinned_cli_version_of_the_sdk() -> None:
+    pinned = (ROOT / ".pulumi.version").read_text().strip()
+    sdk = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    assert pinned == sdk
+    steps = [s for path in WORKFLOWS for job in load(path.name)["jobs"].values() for s in steps_using(job, "pulumi/actions")]
+    assert len(steps) >= 3
+    for step in steps:
+        assert step["with"]["pulumi-version-file"] == ".pulumi.version", step
+
+
+def test_deploy_runs_only_from_main_even_when_dispatched_from_another_branch() -> None:
+    doc = load("deploy.yml")
+    assert set(doc["on"]) <= {"push", "workflow_dispatch"} and doc["on"]["push"] == {"branches": ["main"]}
+    for name, job in doc["jobs"].items():
+        assert job["if"].startswith("github.ref == 'refs/heads/main' && "), name
+
+
+def test_deploy_previews_each_stack_with_the_policy_pack_before_up() -> None:
+    job = load("deploy.yml")["jobs"]["up"]
+    preview, up = steps_using(job, "pulumi/actions")
+    assert job["steps"].index(preview) < job["steps"].index(up)
+    assert preview["with"]["command"] == "preview" and up["with"]["command"] == "up"
+    for step in (preview, up):
+        assert step["with"]["policyPacks"] == "policy"
+        assert step["with"]["stack-name"] == "${{ vars.PULUMI_STACK_PREFIX }}${{ matrix.stack }}"
+    aws = job["steps"].index(steps_using(job, "aws-actions/configure-aws-credentials")[0])
+    assert aws < job["steps"].index(preview)
+
+
 def test_deploy_runs_stack_by_stack_with_prod_behind_the_production_environment() -> None:
     doc = load("deploy.yml")
     assert doc["on"]["push"] == {"branches": ["main"]} and doc["permissions"] == {}
@@ -104,7 +156,7 @@ def test_deploy_runs_stack_by_stack_with_prod_behind_the_production_environment(
                                                     {"stack": "prod", "environment": "production"}]
     assert job["environment"] == "${{ matrix.environment }}"
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
-    (pulumi,) = steps_using(job, "pulumi/actions")
+    pulumi = steps_using(job, "pulumi/actions")[-1]
     assert pulumi["with"]["command"] == "up" and pulumi["with"]["suppress-outputs"] is True
     assert doc["concurrency"]["cancel-in-progress"] is False
 
@@ -147,6 +199,13 @@ class FakeGitHub(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self._write("POST")
 
+    def do_DELETE(self) -> None:  # noqa: N802
+        self.calls.append(("DELETE", self.path))
+        comment_id = int(self.path.rsplit("/", 1)[1])
+        self.comments[:] = [c for c in self.comments if c["id"] != comment_id]
+        self.send_response(204)
+        self.end_headers()
+
     def do_PATCH(self) -> None:  # noqa: N802
         self._write("PATCH")
 
@@ -170,8 +229,11 @@ def comment(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
                           env={**os.environ, **(env or {})}, cwd=ROOT)
 
 
-def test_workflow_plan_steps_diff_the_base_and_post_one_comment_per_stack(tmp_path: Path, github) -> None:
+def test_workflow_plan_steps_diff_the_base_and_post_one_comment_for_every_stack(tmp_path: Path, github) -> None:
     api, handler = github
+    # A per-stack comment of the previous version of the workflow, and a person's comment.
+    handler.comments += [{"id": 1, "body": "<!-- microservices-plan:dev -->\nold", "user": {"type": "Bot"}},
+                         {"id": 2, "body": "<!-- microservices-plan:dev --> quoted by a person", "user": {"type": "User"}}]
     base = tmp_path / "workspace" / ".plan" / "base"
     shutil.copytree(ROOT, base, ignore=shutil.ignore_patterns("venv", ".git", ".plan", "__pycache__", ".pytest_cache"))
     # The base had no catalog yet: the head adds every service of the (fast) local stack.
@@ -183,94 +245,71 @@ def test_workflow_plan_steps_diff_the_base_and_post_one_comment_per_stack(tmp_pa
            "PLAN_DIR": str(plan_dir), "GITHUB_WORKSPACE": str(ROOT), "GITHUB_OUTPUT": str(outputs),
            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "GITHUB_TOKEN": "test-token",
            "GITHUB_API_URL": api, "GITHUB_REPOSITORY": "acme/microservices", "PR_NUMBER": "7",
-           "HEAD_SHA": "0123456789abcdef"}
-    steps = {s.get("name"): s for s in load("preview.yml")["jobs"]["plan"]["steps"]}
+           "HEAD_SHA": "0123456789abcdef", "PLAN_MODULE": load("preview.yml")["jobs"]["plan"]["env"]["PLAN_MODULE"]}
+    plan_steps = {s.get("name"): s for s in load("preview.yml")["jobs"]["plan"]["steps"]}
+    comment_job = load("preview.yml")["jobs"]["comment"]
+    comment_steps = {s.get("name"): s for s in comment_job["steps"]}
 
-    def run_step(name: str, cwd: Path, **extra: str) -> None:
+    def run_step(steps: dict, name: str, cwd: Path, **extra: str) -> None:
         result = subprocess.run(["bash", "-e", "-c", steps[name]["run"]], cwd=cwd, env={**env, **extra},
                                 capture_output=True, text=True)
         assert result.returncode == 0, f"{name}:\n{result.stdout}\n{result.stderr}"
 
-    run_step("Plan the base", base)
+    run_step(plan_steps, "Plan the base", base)
     assert json.loads((plan_dir / "base.json").read_text())["stack"] == "local"
-    run_step("Plan the head, diff it with the base, check the policy", ROOT)
+    run_step(plan_steps, "Plan the head, diff it with the base, check the policy", ROOT)
     status = outputs.read_text().strip().rsplit("=", 1)[1]
     assert status in ("0", "3")
-    run_step("Comment on the pull request", ROOT, STATUS=status)
-    run_step("Comment on the pull request", ROOT, STATUS=status)
+    run_step(plan_steps, "Write this stack's section of the comment", ROOT, STATUS=status)
+    # The staging job failed with a secret in its output; the others never wrote a section.
+    (plan_dir / "staging-errors.log").write_text("error: boom\npassword=hunter2 AKIAABCDEFGHIJKLMNOP\n")
+    assert comment("section", "--stack", "staging", "--status", "1", "--log", str(plan_dir / "staging-errors.log"),
+                   "--out", str(plan_dir / "sections")).returncode == 0
+    # The comment job downloads every section into .plan/sections of its own checkout.
+    shutil.copytree(plan_dir / "sections", ROOT / ".plan" / "sections", dirs_exist_ok=True)
+    job_env = {k: v for k, v in comment_job["env"].items() if "${{" not in v}
+    try:
+        run_step(comment_steps, "Comment on the pull request", ROOT, **job_env)
+        run_step(comment_steps, "Comment on the pull request", ROOT, **job_env)
+    finally:
+        shutil.rmtree(ROOT / ".plan" / "sections")
 
-    assert [m for m, _ in handler.calls if m != "GET"] == ["POST", "PATCH"]
-    (posted,) = handler.comments
+    writes = [(m, p) for m, p in handler.calls if m != "GET"]
+    assert writes == [("DELETE", "/repos/acme/microservices/issues/comments/1"),
+                      ("POST", "/repos/acme/microservices/issues/7/comments"),
+                      ("PATCH", "/repos/acme/microservices/issues/comments/1001")]
+    person, posted = handler.comments
+    assert person["id"] == 2 and "quoted by a person" in person["body"]
     body = posted["body"]
-    assert body.startswith("<!-- microservices-plan:local -->\n### Plan of stack `local`")
-    assert body.count("<!-- microservices-plan:local -->") == 1
-    summary = body.index("| added | changed | replaced | removed |")
-    assert summary < body.index("#### Added") < body.index("docker:index/container:Container")
-    assert body.index("docker:index/container:Container") < body.index("```mermaid") < body.index("#### Policy")
+    assert body.startswith("<!-- microservices-plan -->\n## Offline plan of this pull request")
+    table = body[:body.index("### Plan of stack")]
+    assert table.index("`dev`") < table.index("`staging`") < table.index("`prod`") < table.index("`local`")
+    assert "| `dev` | :x: no result: the job failed before planning" in table
+    assert "| `staging` | :x: the plan failed (exit 1) |" in table
+    assert re.search(r"\| `local` \| [^|]+ \| \d+ \| 0 \| 0 \| 0 \|", table)
+    assert body.index("### Plan of stack `staging` failed") < body.index("### Plan of stack `local`")
+    assert "hunter2" not in body and "AKIAABCDEFGHIJKLMNOP" not in body
+    local = body[body.index("### Plan of stack `local`"):]
+    assert local.index("| added | changed | replaced | removed |") < local.index("#### Added")
+    assert local.index("docker:index/container:Container") < local.index("```mermaid") < local.index("#### Policy")
     assert "of 0123456789ab" in body and len(body) < 65_536
 
 
-def test_comment_is_edited_not_duplicated_and_human_comments_are_left_alone(tmp_path: Path, github) -> None:
-    api, handler = github
-    handler.comments.extend([{"id": i, "body": "looks good", "user": {"type": "User"}} for i in range(150)])
-    handler.comments.append({"id": 500, "body": "quoting <!-- microservices-plan:prod -->", "user": {"type": "User"}})
-    handler.comments.append({"id": 501, "body": "<!-- microservices-plan:prod -->\nold", "user": {"type": "Bot"}})
-    md = tmp_path / "comment.md"
-    md.write_text("<!-- microservices-plan:prod -->\n### Plan of stack `prod`\n\nNo changes.\n")
-    result = comment("post", "--stack", "prod", "--body", str(md), "--status", "0", "--repo", "acme/m", "--pr", "3",
-                     env={"GITHUB_TOKEN": "t", "GITHUB_API_URL": api, "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md")})
+def test_one_comment_keeps_every_stack_within_githubs_limit(tmp_path: Path) -> None:
+    sections = tmp_path / "sections"
+    sections.mkdir()
+    block = "\n<details><summary>r</summary>\n\n" + "x" * 1000 + "\n</details>\n"
+    for stack in ("dev", "staging", "prod", "local"):
+        (sections / f"{stack}.json").write_text(json.dumps({
+            "stack": stack, "status": 0, "counts": [60, 0, 0, 0, 0],
+            "markdown": f"### Plan of stack `{stack}`\n" + block * 60}))
+    result = comment("body", "--sections", str(sections), "--stacks", "dev,staging,prod,local")
     assert result.returncode == 0, result.stderr
-    assert "edited comment 501" in result.stdout
-    assert handler.comments[-1]["body"].startswith("<!-- microservices-plan:prod -->\n### Plan of stack `prod`")
-    assert handler.comments[-2]["body"].startswith("quoting")
-    assert ("PATCH", "/repos/acme/m/issues/comments/501") in handler.calls
-
-
-def test_fork_pull_requests_get_the_plan_in_the_job_summary(tmp_path: Path, github) -> None:
-    api, handler = github
-    handler.refuse_writes = True
-    summary = tmp_path / "summary.md"
-    md = tmp_path / "comment.md"
-    md.write_text("### Plan of stack `dev`\n\nNo changes.\n")
-    result = comment("post", "--stack", "dev", "--body", str(md), "--status", "0", "--repo", "a/b", "--pr", "1",
-                     env={"GITHUB_TOKEN": "read-only", "GITHUB_API_URL": api, "GITHUB_STEP_SUMMARY": str(summary)})
-    assert result.returncode == 0 and "HTTP 403" in result.stdout
-    assert summary.read_text().startswith("<!-- microservices-plan:dev -->\n### Plan of stack `dev`")
-
-
-def test_a_failed_plan_is_reported_with_its_log_and_credentials_redacted(tmp_path: Path) -> None:
-    log = tmp_path / "errors.log"
-    log.write_text("error: stack 'dev': services.orders.memory: must be between 128 and 10240, got 64\n"
-                   "db_password=hunter2 AKIAABCDEFGHIJKLMNOP ghp_" + "a" * 36 + "\n")
-    result = comment("body", "--stack", "dev", "--status", "2", "--log", str(log))
     body = result.stdout
-    assert "### Plan of stack `dev` failed" in body and "catalog is invalid (exit 2)" in body
-    assert "services.orders.memory: must be between 128 and 10240" in body
-    for leaked in ("hunter2", "AKIAABCDEFGHIJKLMNOP", "ghp_aaaa"):
-        assert leaked not in body
-    assert "Policy: not evaluated" in body
-
-
-def test_a_mandatory_violation_is_called_out_in_the_footer(tmp_path: Path) -> None:
-    md = tmp_path / "comment.md"
-    md.write_text("### Plan of stack `prod`\n\n#### Policy: 1 mandatory, 0 advisory\n")
-    body = comment("body", "--stack", "prod", "--body", str(md), "--status", "3").stdout
-    assert "Policy: **mandatory policy violations**" in body
-
-
-def test_an_oversized_plan_is_truncated_under_githubs_limit(tmp_path: Path) -> None:
-    md = tmp_path / "comment.md"
-    md.write_text("### Plan of stack `dev`\n\n" + "| row |\n" * 20_000)
-    body = comment("body", "--stack", "dev", "--body", str(md)).stdout
-    assert len(body) <= 65_000 and "truncated" in body and body.rstrip().endswith("</sub>")
-
-
-def test_a_base_without_the_stack_diffs_against_an_empty_plan(tmp_path: Path) -> None:
-    out = tmp_path / "base.json"
-    result = subprocess.run([sys.executable, str(COMMENT), "base", "--stack", "qa", "--out", str(out)],
-                            capture_output=True, text=True, cwd=tmp_path)
-    assert result.returncode == 0 and "no stack 'qa'" in result.stdout
-    assert json.loads(out.read_text())["resources"] == []
+    assert len(body) < 65_536
+    for stack in ("dev", "staging", "prod", "local"):
+        assert f"### Plan of stack `{stack}`" in body
+    assert body.count("cut to fit one comment for every stack") == 4
 
 
 def test_deploy_prepares_a_builder_for_the_stacks_image_platforms() -> None:
@@ -286,11 +325,12 @@ def test_deploy_prepares_a_builder_for_the_stacks_image_platforms() -> None:
 
 def test_the_refresh_every_preview_and_up_starts_with_runs_the_program() -> None:
     # Pulumi.yaml sets options.refresh: always. A refresh that does not run the program reuses the provider
-    # settings recorded in state (Pulumi: "Running your program on refresh and destroy"), and the EKS
-    # clusters' Kubernetes providers record a 15-minute get_cluster_auth token there: every preview and up
-    # would then fail refreshing the Kubernetes objects. PULUMI_RUN_PROGRAM is --run-program's default.
+    # settings recorded in state (Pulumi: "Running your program on refresh and destroy"), not the ones the
+    # program sets now. PULUMI_RUN_PROGRAM is --run-program's default.
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["options"]["refresh"] == "always"
     for workflow, job in (("deploy.yml", "up"), ("preview.yml", "preview")):
-        (pulumi,) = steps_using(load(workflow)["jobs"][job], "pulumi/actions")
-        assert pulumi["env"]["PULUMI_RUN_PROGRAM"] == "true", workflow
+        spec = load(workflow)["jobs"][job]
+        for pulumi in steps_using(spec, "pulumi/actions"):
+            env = {**spec.get("env", {}), **pulumi.get("env", {})}
+            assert env.get("PULUMI_RUN_PROGRAM") == "true", (workflow, pulumi.get("name"))

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Change", "PlanDiff", "diff_plans", "property_changes", "REPLACE_ON"]
+__all__ = ["Change", "PlanDiff", "diff_plans", "property_changes", "REPLACE_ON", "AFTER_REPLACEMENT"]
+
+#: The "after" value of an input that comes from a replaced resource: known only once it is replaced.
+AFTER_REPLACEMENT = "[known after replacement]"
+#: Keys that identify the items of a list of objects (environment variables, containers, statements), so an
+#: insertion shows as one added item rather than every later item changed.
+ITEM_KEYS = ("name", "Sid", "containerName", "key", "Key")
 
 #: Input properties whose change makes the provider replace the resource (as far as we can tell
 #: from the providers' schemas). ``*`` means every input: the resource is immutable.
@@ -69,6 +76,13 @@ class Change:
     replace_reasons: list[str] = field(default_factory=list)
     custom: bool = True
     """False for a component resource."""
+    caused_by: list[str] = field(default_factory=list)
+    """Names of replaced resources whose new outputs this resource's inputs take (it changes because of them)."""
+    protect: bool = False
+    """A removed resource was protected: ``pulumi up`` fails until ``protect`` is lifted."""
+    retain_on_delete: bool = False
+    """A removed resource stays in the cloud, only Pulumi forgets it."""
+    parent: str | None = None
 
 
 @dataclass
@@ -88,8 +102,35 @@ class PlanDiff:
 _MISSING = object()
 
 
+def _json_document(value: Any) -> Any:
+    """A string property holding a JSON object or array (a policy, container definitions), parsed; else None."""
+    if not isinstance(value, str) or not value.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, (dict, list)) else None
+
+
+def _item_key(items: list[Any]) -> str | None:
+    """The key that names every item of a list of objects uniquely, if there is one."""
+    if not items or not all(isinstance(i, dict) for i in items):
+        return None
+    for key in ITEM_KEYS:
+        values = [i.get(key) for i in items]
+        if all(isinstance(v, (str, int)) for v in values) and len(set(values)) == len(values):
+            return key
+    return None
+
+
 def property_changes(before: Any, after: Any, path: str = "") -> list[tuple[str, Any, Any]]:
-    """Leaf-level differences between two JSON values."""
+    """Leaf-level differences between two JSON values. Strings holding JSON documents are compared
+    field by field (``containerDefinitions[name=app].image``); lists of named objects are matched by name."""
+    if isinstance(before, str) and isinstance(after, str) and before != after:
+        b_doc, a_doc = _json_document(before), _json_document(after)
+        if b_doc is not None and a_doc is not None:
+            return property_changes(b_doc, a_doc, path)
     if isinstance(before, dict) and isinstance(after, dict):
         out = []
         for key in sorted(set(before) | set(after)):
@@ -102,11 +143,36 @@ def property_changes(before: Any, after: Any, path: str = "") -> list[tuple[str,
             else:
                 out.extend(property_changes(b, a, sub))
         return out
-    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        out = []
-        for i, (b, a) in enumerate(zip(before, after)):
-            out.extend(property_changes(b, a, f"{path}[{i}]"))
-        return out
+    if isinstance(before, list) and isinstance(after, list):
+        key = _item_key(before) if before and after else None
+        if key is not None and _item_key(after) == key:
+            old = {i[key]: i for i in before}
+            new = {i[key]: i for i in after}
+            out = []
+            for name in [i[key] for i in before] + [i[key] for i in after if i[key] not in old]:
+                sub = f"{path}[{key}={name}]"
+                if name not in new:
+                    out.append((sub, old[name], None))
+                elif name not in old:
+                    out.append((sub, None, new[name]))
+                else:
+                    out.extend(property_changes(old[name], new[name], sub))
+            if not out and [i[key] for i in before] != [i[key] for i in after]:
+                out.append((f"{path} (order)", [i[key] for i in before], [i[key] for i in after]))
+            return out
+        if len(before) == len(after):
+            out = []
+            for i, (b, a) in enumerate(zip(before, after)):
+                out.extend(property_changes(b, a, f"{path}[{i}]"))
+            return out
+        if before and after and len(before) != len(after):
+            out = []
+            for i in range(max(len(before), len(after))):
+                b = before[i] if i < len(before) else None
+                a = after[i] if i < len(after) else None
+                out.extend(property_changes(b, a, f"{path}[{i}]") if b is not None and a is not None
+                           else [(f"{path}[{i}]", b, a)])
+            return out
     return [] if before == after else [(path, before, after)]
 
 
@@ -124,28 +190,66 @@ def _forces_replacement(type_: str, changed: list[str], replace_on_changes: list
 
 
 def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
-    """Resources are matched by URN (a rename without an alias is a remove and an add, as in Pulumi)."""
+    """Resources are matched by URN (a rename without an alias is a remove and an add, as in Pulumi).
+
+    A replaced resource gets new outputs (an id, an ARN), so every resource whose inputs take them changes
+    too, and is itself replaced when that input forces replacement: those show as changing with the input
+    ``[known after replacement]``, as ``pulumi preview`` shows them."""
     old = {r["urn"]: r for r in base.get("resources", [])}
     new = {r["urn"]: r for r in head.get("resources", [])}
-    changes: list[Change] = []
-    unchanged = 0
+    changes: dict[str, Change] = {}
+    unchanged_urns: set[str] = set()
     for urn in sorted(set(old) | set(new)):
         b, a = old.get(urn), new.get(urn)
         if b is None:
-            changes.append(Change(urn, a["type"], a["name"], "add",
+            changes[urn] = Change(urn, a["type"], a["name"], "add",
                                   [(p, None, v) for p, _, v in property_changes({}, a.get("inputs", {}))],
-                                  custom=a.get("custom", True)))
+                                  custom=a.get("custom", True), parent=a.get("parent"))
             continue
         if a is None:
-            changes.append(Change(urn, b["type"], b["name"], "remove", custom=b.get("custom", True)))
+            changes[urn] = Change(urn, b["type"], b["name"], "remove", custom=b.get("custom", True),
+                                  protect=bool(b.get("protect")), retain_on_delete=bool(b.get("retainOnDelete")),
+                                  parent=b.get("parent"))
             continue
         props = property_changes(b.get("inputs", {}), a.get("inputs", {}))
         options = [(f"(option) {k}", b.get(k), a.get(k)) for k in OPTION_KEYS if b.get(k) != a.get(k)]
         if not props and not options:
-            unchanged += 1
+            unchanged_urns.add(urn)
             continue
         reasons = _forces_replacement(a["type"], [p for p, _, _ in props], a.get("replaceOnChanges", [])) \
             if a.get("custom") else []
-        changes.append(Change(urn, a["type"], a["name"], "replace" if reasons else "update", props + options, reasons,
-                              custom=a.get("custom", True)))
-    return PlanDiff(stack=head.get("stack", ""), changes=changes, unchanged=unchanged)
+        changes[urn] = Change(urn, a["type"], a["name"], "replace" if reasons else "update", props + options, reasons,
+                              custom=a.get("custom", True), parent=a.get("parent"))
+    _propagate_replacements(old, new, changes, unchanged_urns)
+    ordered = [changes[u] for u in sorted(changes)]
+    return PlanDiff(stack=head.get("stack", ""), changes=ordered, unchanged=len(unchanged_urns))
+
+
+def _propagate_replacements(old: dict[str, Any], new: dict[str, Any], changes: dict[str, Change],
+                            unchanged: set[str]) -> None:
+    replaced = [u for u, c in changes.items() if c.kind == "replace" and c.custom]
+    while replaced:
+        source = replaced.pop()
+        source_name = changes[source].name
+        for urn, r in new.items():
+            if urn not in old or not r.get("custom", True) or urn == source:
+                continue
+            props = [p for p, deps in (r.get("propertyDependencies") or {}).items() if source in deps]
+            change = changes.get(urn)
+            if not props or (change is not None and source_name in change.caused_by):
+                continue
+            if change is None:
+                change = Change(urn, r["type"], r["name"], "update", custom=True, parent=r.get("parent"))
+                changes[urn] = change
+                unchanged.discard(urn)
+            change.caused_by.append(source_name)
+            known = {p for p, _, _ in change.properties}
+            for prop in sorted(props):
+                if prop not in known:
+                    change.properties.append((prop, old[urn].get("inputs", {}).get(prop), AFTER_REPLACEMENT))
+            if change.kind == "update":
+                reasons = _forces_replacement(r["type"], sorted(props), r.get("replaceOnChanges", []))
+                if reasons:
+                    change.kind = "replace"
+                    change.replace_reasons = [f"{p} (from the replacement of {source_name})" for p in reasons]
+                    replaced.append(urn)

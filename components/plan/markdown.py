@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections import Counter
 from typing import Any
 
-from .diff import Change, PlanDiff
+from .diff import AFTER_REPLACEMENT, Change, PlanDiff
 
 __all__ = ["MAX_COMMENT", "diff_markdown", "mermaid", "plan_markdown", "policy_markdown"]
 
@@ -16,10 +17,34 @@ SYMBOL = {"add": "+", "remove": "-", "update": "~", "replace": "+-"}
 TITLE = {"add": "added", "remove": "removed", "update": "changed", "replace": "replaced"}
 
 
-def _short(value: Any, limit: int = 120) -> str:
-    text = "—" if value is None else (value if isinstance(value, str) else json.dumps(value, sort_keys=True))
-    text = text.replace("|", "\\|").replace("\n", " ")
+#: Values longer than this are shown in full under the table (a line diff for text), never cut.
+INLINE_LIMIT = 120
+
+
+def _text(value: Any) -> str:
+    return "—" if value is None else (value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+
+
+def _short(value: Any, limit: int = INLINE_LIMIT) -> str:
+    text = _text(value).replace("|", "\\|").replace("\n", " ")
     return f"`{text[:limit]}{'…' if len(text) > limit else ''}`"
+
+
+def _cell(value: Any) -> str:
+    if value == AFTER_REPLACEMENT:
+        return "_known after replacement_"
+    return _short(value)
+
+
+def _long_value(path: str, before: Any, after: Any) -> str:
+    """A value too long for the table, in full: a unified diff of its lines (JSON pretty-printed)."""
+    def lines(value: Any) -> list[str]:
+        if value is None:
+            return []
+        return (value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True)).splitlines()
+    diff = list(difflib.unified_diff(lines(before), lines(after), "before", "after", lineterm="", n=3))
+    body = "\n".join(diff[2:] if diff else lines(after)).replace("```", "`\u200b``")
+    return f"\n<details><summary><code>{path}</code> in full</summary>\n\n```diff\n{body}\n```\n\n</details>\n"
 
 
 def _change_block(change: Change) -> str:
@@ -27,13 +52,21 @@ def _change_block(change: Change) -> str:
     if change.kind == "replace":
         head += f" (replaced: {', '.join(change.replace_reasons[:3])})"
     elif change.kind == "update":
-        head += f" ({len(change.properties)} propert{'y' if len(change.properties) == 1 else 'ies'})"
+        head += f" ({len(change.properties)} propert{'y' if len(change.properties) == 1 else 'ies'}"
+        head += f"; inputs from the replacement of {', '.join(change.caused_by)})" if change.caused_by else ")"
+    elif change.kind == "remove":
+        head += " (deleted" + (": **protected**, `pulumi up` fails until `protect` is lifted" if change.protect else
+                               ", but left in the cloud (retainOnDelete)" if change.retain_on_delete else "") + ")"
     head += "</summary>\n\n"
     if change.kind == "remove" or not change.properties:
         return head + f"`{change.urn}`\n\n</details>\n"
     rows = ["| property | before | after |", "|---|---|---|"]
-    rows += [f"| `{p}` | {_short(b)} | {_short(a)} |" for p, b, a in change.properties]
-    return head + "\n".join(rows) + "\n\n</details>\n"
+    long_values = []
+    for p, b, a in change.properties:
+        rows.append(f"| `{p}` | {_cell(b)} | {_cell(a)} |")
+        if max(len(_text(b)), len(_text(a))) > INLINE_LIMIT and a != AFTER_REPLACEMENT:
+            long_values.append(_long_value(p, b, a))
+    return head + "\n".join(rows) + "\n" + "".join(long_values) + "\n</details>\n"
 
 
 def policy_markdown(results: list[dict[str, Any]] | None) -> str:

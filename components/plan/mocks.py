@@ -16,6 +16,7 @@ import pulumi
 __all__ = ["ACCOUNT_ID", "PlanMocks", "STATE_EXTRAS"]
 
 ACCOUNT_ID = "123456789012"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 PARTITION = "aws"
 MOCK_AMI = "ami-0abcdef1234567890"
 #: Elastic Load Balancing's log-delivery accounts of a few regions (AWS documents the full list).
@@ -228,12 +229,19 @@ STATE_EXTRAS: dict[str, Callable[[str, dict, str], dict]] = {
 class PlanMocks(pulumi.runtime.Mocks):
     """Deterministic resource state and invoke answers for region ``region``."""
 
-    def __init__(self, region: str = "us-east-1"):
+    def __init__(self, region: str = "us-east-1", stack_references: dict[str, dict[str, Any]] | None = None):
         self.region = region
+        self.stack_references = dict(stack_references or {})
+        """Outputs of the stacks a program references (``pulumi.StackReference``), by stack name. A stack not
+        listed has no outputs: ``get_output`` gives ``None`` and ``require_output`` fails naming the output."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         inputs = dict(args.inputs)
         type_ = args.typ
+        if type_ == STACK_REFERENCE:
+            stack = str(inputs.get("name") or args.name)
+            outputs = self.stack_references.get(stack, {})
+            return stack, {"name": stack, "outputs": outputs, "secretOutputNames": []}
         if type_.startswith("kubernetes:"):
             meta = dict(inputs.get("metadata") or {})
             meta.setdefault("name", f"{args.name}-{_digest(args.name, length=8)}")

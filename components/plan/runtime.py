@@ -8,10 +8,12 @@ registered (type, name, parent, options, dependencies and inputs exactly as regi
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +145,8 @@ class Graph:
         self.outputs = dict(outputs)
         self.project = project
         self.stack = stack
+        self.environment: str | None = None
+        """The environment the stack was run as (set by :mod:`components.testing`; ``None`` otherwise)."""
         self.invokes = invokes or []
         self.invoke_providers = invoke_providers or []
         self._by_urn = {r.urn: r for r in self.resources}
@@ -323,11 +327,12 @@ def _plain(value: Any) -> Any:
 def run(program: Callable[[], Any], *, config: Mapping[str, Any] | None = None,
         secret_keys: Iterable[str] = (), project: str = "microservices", stack: str = "dev",
         project_dir: Path | str | None = None, mocks: pulumi.runtime.Mocks | None = None,
-        preview: bool = False) -> Graph:
+        preview: bool = False, stack_references: Mapping[str, Mapping[str, Any]] | None = None) -> Graph:
     """Run ``program`` (a function that declares resources) under mocks; return what it registered.
 
     ``config`` uses full keys (``{"microservices:environment": "dev", "aws:region": "us-east-1"}``);
-    structured values may be dicts or lists. Raises the program's own exception unchanged
+    structured values may be dicts or lists. ``stack_references`` gives the outputs of the stacks the
+    program reads with ``pulumi.StackReference`` (stack name -> outputs; default: none). Raises the program's own exception unchanged
     (a :class:`~components.validation.CatalogError` stays a CatalogError) so callers can tell
     invalid input from other failures.
     """
@@ -336,10 +341,12 @@ def run(program: Callable[[], Any], *, config: Mapping[str, Any] | None = None,
     pdir = Path(project_dir).resolve() if project_dir is not None else None
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    failed = True
     try:
         pulumi_settings.ROOT.set(None)
         pulumi_resource_runtime._get_stack_trace = _top_frame_stack_trace
-        recorder = Recorder(mocks or PlanMocks(region=str(config["aws:region"])), pdir)
+        recorder = Recorder(mocks or PlanMocks(region=str(config["aws:region"]), stack_references={
+            k: dict(v) for k, v in (stack_references or {}).items()}), pdir)
         pulumi.runtime.set_mocks(recorder.mocks, project=project, stack=stack, preview=preview, monitor=recorder)
         pulumi.runtime.set_all_config(_config_values(config), secret_keys=list(secret_keys))
         outputs: dict[str, Any] = {}
@@ -358,9 +365,36 @@ def run(program: Callable[[], Any], *, config: Mapping[str, Any] | None = None,
         records = list(recorder.records.values())
         for rec in records:
             rec.outputs = recorder.component_outputs.get(rec.urn, {})
+        failed = False
         return Graph(records, outputs, project=project, stack=stack, invokes=recorder.invokes,
                      invoke_providers=recorder.invoke_providers)
     finally:
+        _discard_pending(loop, failed)
         pulumi_settings.ROOT.set(None)
         asyncio.set_event_loop(None)
         loop.close()
+
+
+def _discard_pending(loop: asyncio.AbstractEventLoop, failed: bool) -> None:
+    """After a run, and above all after a failed one: forget the outputs the SDK still tracks and cancel
+    the tasks left on this run's loop, so the next run in the process neither waits on tasks of a closed
+    loop nor meets their unretrieved exceptions."""
+    with pulumi_settings.SETTINGS.lock:
+        tracked = list(pulumi_settings.SETTINGS.outputs)
+        pulumi_settings.SETTINGS.outputs.clear()
+    pulumi_settings.SETTINGS.rpc_manager.clear()
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    for task in tracked:
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: no "exception was never retrieved" at garbage collection
+    if failed:
+        # A failed run leaves coroutines the SDK created but never awaited: collect them now, quietly, rather
+        # than in the middle of whatever the process does next.
+        del tracked, pending
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gc.collect()
