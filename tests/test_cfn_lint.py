@@ -257,3 +257,35 @@ def test_findings_render_as_a_markdown_section():
     assert "| `E3030` | `aws:cloudwatch/logGroup:LogGroup` app-logs | `Properties.RetentionInDays` |" in text
     assert findings_markdown([], (3, 4)).endswith("No findings.\n")
     assert findings_markdown(None) == ""
+
+
+# --- the plan option --------------------------------------------------------------------------------------
+
+LINT_PROGRAM = '''
+import pulumi_aws as aws
+aws.cloudwatch.LogGroup("app-logs", retention_in_days=42)
+aws.sqs.Queue("jobs", message_retention_seconds=1209600)
+'''
+
+
+def test_plan_lint_option_exits_4_listing_each_finding_and_adds_it_to_the_comment(tmp_path, capsys):
+    from components.plan.__main__ import EXIT_LINT, main
+    from tests.test_plan import make_project
+    project = make_project(tmp_path, LINT_PROGRAM)
+    md, out = tmp_path / "comment.md", tmp_path / "plan.json"
+    assert main(["--stack", "test", "--dir", str(project), "--lint", "--markdown", str(md), "--json", str(out),
+                 "-q"]) == EXIT_LINT == 4
+    printed = capsys.readouterr().out
+    assert "AWS schema check (cfn-lint): 2 of 2 AWS resources checked, 1 findings." in printed
+    assert "E3030 aws:cloudwatch/logGroup:LogGroup app-logs (AWS::Logs::LogGroup) Properties.RetentionInDays: " \
+           "42 is not one of" in printed
+    assert "#### AWS schema check (cfn-lint): 2 of 2 AWS resources checked" in md.read_text()
+    assert [f["rule"] for f in json.loads(out.read_text())["lint"]] == ["E3030"]
+
+
+def test_plan_lint_option_exits_0_when_aws_accepts_every_resource(tmp_path, capsys):
+    from components.plan.__main__ import main
+    from tests.test_plan import make_project
+    project = make_project(tmp_path, LINT_PROGRAM.replace("42", "30"))
+    assert main(["--stack", "test", "--dir", str(project), "--lint", "-q"]) == 0
+    assert "2 of 2 AWS resources checked, 0 findings." in capsys.readouterr().out

@@ -1,7 +1,8 @@
 """``python -m components.plan``: what ``pulumi up`` would create, offline, for any Pulumi Python program.
 
 Exit codes: 0 planned; 1 the program or project failed; 2 the catalog is invalid (every problem listed);
-3 a mandatory policy was violated (with ``--policy``).
+3 a mandatory policy was violated (with ``--policy``); 4 AWS's resource schemas reject a planned resource
+(with ``--lint``: cfn-lint findings, listed).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .project import Project, ProjectError, load_project
 from .runtime import Graph, run
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_POLICY = 0, 1, 2, 3
+EXIT_LINT = 4
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -38,6 +40,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mermaid", metavar="FILE", help="write a Mermaid diagram of the components and their relations")
     parser.add_argument("--k8s-dir", metavar="DIR", help="write every Kubernetes object as a YAML manifest")
     parser.add_argument("--policy", action="store_true", help="check the policy pack's rules; exit 3 on a mandatory violation")
+    parser.add_argument("--lint", action="store_true",
+                        help="check every AWS resource against AWS's resource schemas (cfn-lint); exit 4 on a finding")
     parser.add_argument("--marker", default="", help="a hidden line to start the Markdown with (to find a PR comment again)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
     parser.add_argument("--traceback", action="store_true", help="print the full traceback of a failure")
@@ -86,6 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     environment = project.config.get(f"{project.name}:environment")
     policy = evaluate_policy(graph, environment) if args.policy else None
     doc = plan_document(graph, environment, policy)
+    lint = None
+    if args.lint:
+        from .lint import LintUnavailable, lint_plan
+        try:
+            lint = lint_plan(doc, str(project.config.get("aws:region", "us-east-1")))
+        except LintUnavailable as err:
+            print(f"error: --lint: {err}", file=sys.stderr)
+            return EXIT_FAILED
+        doc["lint"] = [f.as_dict() for f in lint]
     if args.json:
         Path(args.json).write_text(dumps(doc))
 
@@ -106,13 +119,24 @@ def main(argv: list[str] | None = None) -> int:
             else plan_markdown(doc, policy=policy)
         if diff is None and args.marker:
             text = f"{args.marker}\n{text}"
+        if lint is not None:
+            from .lint import coverage, findings_markdown
+            text += "\n" + findings_markdown(lint, coverage(doc))
         Path(args.markdown).write_text(text)
     if args.k8s_dir:
         write_manifests(doc, args.k8s_dir)
 
     _print_report(doc, diff, policy, quiet=args.quiet)
+    if lint is not None:
+        from .lint import coverage
+        checked, total = coverage(doc)
+        print(f"\nAWS schema check (cfn-lint): {checked} of {total} AWS resources checked, {len(lint)} findings.")
+        for f in lint:
+            print(f"  {f}")
     if policy and any(r["enforcement"] == "mandatory" for r in policy):
         return EXIT_POLICY
+    if lint:
+        return EXIT_LINT
     return EXIT_OK
 
 
