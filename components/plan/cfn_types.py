@@ -12,8 +12,10 @@ The provider's inputs follow the Terraform schema (camelCase here); CloudFormati
 - ``tags``: the shape CloudFormation wants for ``tags`` (a ``Key``/``Value`` list, or a map);
 - ``reshape``: a function for the few shape changes renames cannot express (a block nested one level
   deeper, a Terraform string boolean), applied to the provider inputs before everything else;
-- ``name``: a CloudFormation property that is required where Pulumi auto-names: filled with a placeholder
-  shaped like Pulumi's auto-name;
+- ``name``: the CloudFormation property holding the physical name, which Pulumi auto-names when the program
+  gives none: filled as Pulumi fills it (the resource name, a hyphen and 7 random characters; lowercase
+  where ``lower``), so AWS's name patterns and lengths apply to the names Pulumi will really send;
+- ``defaults``: values the provider sends when the program gives none (a security group's description);
 - ``part``: the provider resource is one part of a CloudFormation resource (S3 bucket settings, an
   EventBridge target, an EKS access policy association, an SQS redrive-allow policy).
 
@@ -44,6 +46,8 @@ class CfnType:
     tags: str = "list"
     reshape: Callable[[Inputs], Inputs] | None = None
     name: str | None = None
+    lower: bool = False
+    defaults: Mapping[str, Any] = field(default_factory=dict)
     part: bool = False
     """The provider resource is one part of a CloudFormation resource (an S3 bucket's encryption, a rule's
     target): rules about uniqueness across resources do not apply to it."""
@@ -94,7 +98,9 @@ def to_cfn(spec: CfnType, inputs: Inputs, placeholder_name: str) -> Inputs:
     if tags and spec.tags != "none":
         props["Tags"] = _tags(tags, spec.tags)
     if spec.name and spec.name not in props:
-        props[spec.name] = placeholder_name
+        props[spec.name] = placeholder_name.lower() if spec.lower else placeholder_name
+    for key, value in spec.defaults.items():
+        props.setdefault(key, value)
     return props
 
 
@@ -491,7 +497,7 @@ _REGION = "the provider's per-resource region override; the template is linted i
 #: Provider type token -> its CloudFormation translation.
 CFN_TYPES: dict[str, CfnType] = {
     # --- API Gateway v2
-    "aws:apigatewayv2/api:Api": CfnType("AWS::ApiGatewayV2::Api", tags="map", drop={"region": _REGION}),
+    "aws:apigatewayv2/api:Api": CfnType("AWS::ApiGatewayV2::Api", tags="map", name="Name", drop={"region": _REGION}),
     "aws:apigatewayv2/authorizer:Authorizer": CfnType(
         "AWS::ApiGatewayV2::Authorizer", tags="none", name="Name",
         rename={"identitySources": "IdentitySource", "jwtConfiguration.audiences": "Audience"}),
@@ -506,7 +512,7 @@ CFN_TYPES: dict[str, CfnType] = {
     "aws:appautoscaling/target:Target": CfnType(
         "AWS::ApplicationAutoScaling::ScalableTarget", rename={"roleArn": "RoleARN"}),
     "aws:autoscaling/group:Group": CfnType(
-        "AWS::AutoScaling::AutoScalingGroup", reshape=_asg,
+        "AWS::AutoScaling::AutoScalingGroup", reshape=_asg, name="AutoScalingGroupName",
         rename={"name": "AutoScalingGroupName", "vpcZoneIdentifiers": "VPCZoneIdentifier",
                 "targetGroupArns": "TargetGroupARNs", "serviceLinkedRoleArn": "ServiceLinkedRoleARN"},
         drop={"instanceRefresh": "CloudFormation replaces instances through an UpdatePolicy, not a property",
@@ -514,13 +520,13 @@ CFN_TYPES: dict[str, CfnType] = {
               "forceDeleteWarmPool": _PROVIDER, "ignoreFailedScalingActivities": _PROVIDER,
               "namePrefix": _NAME_PREFIX, "protectFromScaleIn": "set per instance, not a group property"}),
     "aws:autoscaling/policy:Policy": CfnType(
-        "AWS::AutoScaling::ScalingPolicy", tags="none",
+        "AWS::AutoScaling::ScalingPolicy", tags="none", name="PolicyName",
         rename={"name": "PolicyName", "autoscalingGroupName": "AutoScalingGroupName"}),
     "aws:autoscaling/schedule:Schedule": CfnType(
         "AWS::AutoScaling::ScheduledAction", tags="none", reshape=_schedule,
         rename={"autoscalingGroupName": "AutoScalingGroupName"}),
     # --- CloudWatch and EventBridge
-    "aws:cloudwatch/eventRule:EventRule": CfnType("AWS::Events::Rule", drop={"forceDestroy": _PROVIDER,
+    "aws:cloudwatch/eventRule:EventRule": CfnType("AWS::Events::Rule", name="Name", drop={"forceDestroy": _PROVIDER,
                                                                               "namePrefix": _NAME_PREFIX}),
     "aws:cloudwatch/eventTarget:EventTarget": CfnType(
         "AWS::Events::Rule", tags="none", part=True, reshape=_event_target,
@@ -529,19 +535,19 @@ CFN_TYPES: dict[str, CfnType] = {
                 "targets.ecsParameters.taskDefinitionArn": "TaskDefinitionArn"},
         keep=frozenset({"targets.inputTransformer.inputPaths"})),
     "aws:cloudwatch/logGroup:LogGroup": CfnType(
-        "AWS::Logs::LogGroup", rename={"name": "LogGroupName"},
+        "AWS::Logs::LogGroup", name="LogGroupName", rename={"name": "LogGroupName"},
         drop={"skipDestroy": _PROVIDER, "namePrefix": _NAME_PREFIX}),
     "aws:cloudwatch/metricAlarm:MetricAlarm": CfnType(
-        "AWS::CloudWatch::Alarm", reshape=_alarm, rename={"name": "AlarmName", "okActions": "OKActions"}),
+        "AWS::CloudWatch::Alarm", reshape=_alarm, name="AlarmName", rename={"name": "AlarmName", "okActions": "OKActions"}),
     # --- CodeDeploy
-    "aws:codedeploy/application:Application": CfnType("AWS::CodeDeploy::Application",
+    "aws:codedeploy/application:Application": CfnType("AWS::CodeDeploy::Application", name="ApplicationName",
                                                        rename={"name": "ApplicationName"}),
     "aws:codedeploy/deploymentGroup:DeploymentGroup": CfnType(
         "AWS::CodeDeploy::DeploymentGroup", rename={"appName": "ApplicationName"}, reshape=_deployment_group,
         drop={"outdatedInstancesStrategy": "an EC2/on-premises setting the provider always sends"}),
     # --- DynamoDB
     "aws:dynamodb/table:Table": CfnType(
-        "AWS::DynamoDB::Table", reshape=_dynamodb,
+        "AWS::DynamoDB::Table", reshape=_dynamodb, name="TableName",
         rename={"name": "TableName", "sSESpecification": "SSESpecification",
                 "sSESpecification.sSEEnabled": "SSEEnabled", "sSESpecification.kMSMasterKeyId": "KMSMasterKeyId"}),
     # --- EC2 and VPC
@@ -561,7 +567,7 @@ CFN_TYPES: dict[str, CfnType] = {
                                              drop={"routes": "declared as separate AWS::EC2::Route resources"}),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": CfnType("AWS::EC2::SubnetRouteTableAssociation", tags="none"),
     "aws:ec2/securityGroup:SecurityGroup": CfnType(
-        "AWS::EC2::SecurityGroup", name="GroupDescription",
+        "AWS::EC2::SecurityGroup", name="GroupName", defaults={"GroupDescription": "Managed by Pulumi"},
         rename={"description": "GroupDescription", "name": "GroupName", "ingress": "SecurityGroupIngress",
                 "egress": "SecurityGroupEgress"},
         drop={"revokeRulesOnDelete": _PROVIDER, "namePrefix": _NAME_PREFIX}),
@@ -582,15 +588,15 @@ CFN_TYPES: dict[str, CfnType] = {
         "AWS::ECR::Repository", tags="none", part=True,
         reshape=lambda i: {"lifecyclePolicy": {"lifecyclePolicyText": i.get("policy")}}),
     "aws:ecr/repository:Repository": CfnType(
-        "AWS::ECR::Repository", reshape=_ecr, rename={"name": "RepositoryName", "forceDelete": "EmptyOnDelete"}),
+        "AWS::ECR::Repository", reshape=_ecr, name="RepositoryName", lower=True, rename={"name": "RepositoryName", "forceDelete": "EmptyOnDelete"}),
     "aws:ecs/capacityProvider:CapacityProvider": CfnType("AWS::ECS::CapacityProvider"),
     "aws:ecs/cluster:Cluster": CfnType(
-        "AWS::ECS::Cluster", rename={"name": "ClusterName", "settings": "ClusterSettings"}),
+        "AWS::ECS::Cluster", name="ClusterName", rename={"name": "ClusterName", "settings": "ClusterSettings"}),
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": CfnType(
         "AWS::ECS::ClusterCapacityProviderAssociations", tags="none",
         rename={"clusterName": "Cluster", "defaultCapacityProviderStrategies": "DefaultCapacityProviderStrategy"}),
     "aws:ecs/service:Service": CfnType(
-        "AWS::ECS::Service", reshape=_ecs_service,
+        "AWS::ECS::Service", reshape=_ecs_service, name="ServiceName",
         rename={"name": "ServiceName", "capacityProviderStrategies": "CapacityProviderStrategy",
                 "enableEcsManagedTags": "EnableECSManagedTags",
                 "orderedPlacementStrategies": "PlacementStrategies",
@@ -613,18 +619,18 @@ CFN_TYPES: dict[str, CfnType] = {
         "AWS::EKS::Cluster", reshape=_eks_cluster, rename={"vpcConfig": "ResourcesVpcConfig"},
         drop={"defaultAddonsToRemoves": _PROVIDER}),
     "aws:eks/nodeGroup:NodeGroup": CfnType(
-        "AWS::EKS::Nodegroup", reshape=_node_group, keep=frozenset({"labels"}), tags="map",
+        "AWS::EKS::Nodegroup", reshape=_node_group, name="NodegroupName", keep=frozenset({"labels"}), tags="map",
         rename={"nodeRoleArn": "NodeRole", "subnetIds": "Subnets", "nodeGroupName": "NodegroupName"},
         drop={"nodeGroupNamePrefix": _NAME_PREFIX}),
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": CfnType("AWS::EKS::PodIdentityAssociation"),
     # --- IAM
     "aws:iam/instanceProfile:InstanceProfile": CfnType(
-        "AWS::IAM::InstanceProfile", tags="none", reshape=_instance_profile, rename={"name": "InstanceProfileName"},
+        "AWS::IAM::InstanceProfile", tags="none", reshape=_instance_profile, name="InstanceProfileName", rename={"name": "InstanceProfileName"},
         drop={"namePrefix": _NAME_PREFIX}),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": CfnType(
         "AWS::IAM::OIDCProvider", rename={"clientIdLists": "ClientIdList", "thumbprintLists": "ThumbprintList"}),
     "aws:iam/role:Role": CfnType(
-        "AWS::IAM::Role", parse=frozenset({"assumeRolePolicy"}), keep=frozenset({"assumeRolePolicy"}),
+        "AWS::IAM::Role", name="RoleName", parse=frozenset({"assumeRolePolicy"}), keep=frozenset({"assumeRolePolicy"}),
         rename={"assumeRolePolicy": "AssumeRolePolicyDocument", "name": "RoleName"},
         drop={"forceDetachPolicies": _PROVIDER, "namePrefix": _NAME_PREFIX}),
     "aws:iam/rolePolicy:RolePolicy": CfnType(
@@ -648,7 +654,7 @@ CFN_TYPES: dict[str, CfnType] = {
         "AWS::ImageBuilder::InfrastructureConfiguration", tags="map", name="Name", keep=frozenset({"resourceTags"})),
     # --- Kinesis and KMS
     "aws:kinesis/stream:Stream": CfnType(
-        "AWS::Kinesis::Stream", reshape=_kinesis, rename={"retentionPeriod": "RetentionPeriodHours"},
+        "AWS::Kinesis::Stream", reshape=_kinesis, name="Name", rename={"retentionPeriod": "RetentionPeriodHours"},
         drop={"enforceConsumerDeletion": _PROVIDER}),
     "aws:kms/key:Key": CfnType(
         "AWS::KMS::Key", parse=frozenset({"policy"}), keep=frozenset({"policy"}),
@@ -659,7 +665,7 @@ CFN_TYPES: dict[str, CfnType] = {
     "aws:lambda/eventSourceMapping:EventSourceMapping": CfnType(
         "AWS::Lambda::EventSourceMapping", rename={"destinationConfig.onFailure.destinationArn": "Destination"}),
     "aws:lambda/function:Function": CfnType(
-        "AWS::Lambda::Function", reshape=_lambda_function, keep=frozenset({"environment.variables"}),
+        "AWS::Lambda::Function", reshape=_lambda_function, name="FunctionName", keep=frozenset({"environment.variables"}),
         rename={"name": "FunctionName", "tracingConfig": "TracingConfig", "vpcConfig": "VpcConfig"},
         drop={"publish": "CloudFormation publishes versions as AWS::Lambda::Version resources",
               "sourceCodeHash": _PROVIDER, "skipDestroy": _PROVIDER, "replaceSecurityGroupsOnDestroy": _PROVIDER,
@@ -676,12 +682,12 @@ CFN_TYPES: dict[str, CfnType] = {
         "AWS::ElasticLoadBalancingV2::Listener", reshape=_listener),
     "aws:lb/listenerRule:ListenerRule": CfnType("AWS::ElasticLoadBalancingV2::ListenerRule", reshape=_listener_rule),
     "aws:lb/loadBalancer:LoadBalancer": CfnType(
-        "AWS::ElasticLoadBalancingV2::LoadBalancer", reshape=_load_balancer, rename={"loadBalancerType": "Type"},
+        "AWS::ElasticLoadBalancingV2::LoadBalancer", reshape=_load_balancer, name="Name", rename={"loadBalancerType": "Type"},
         drop={"namePrefix": _NAME_PREFIX}),
     "aws:lb/targetGroup:TargetGroup": CfnType(
-        "AWS::ElasticLoadBalancingV2::TargetGroup", reshape=_target_group, drop={"namePrefix": _NAME_PREFIX}),
+        "AWS::ElasticLoadBalancingV2::TargetGroup", reshape=_target_group, name="Name", drop={"namePrefix": _NAME_PREFIX}),
     # --- S3
-    "aws:s3/bucket:Bucket": CfnType("AWS::S3::Bucket", rename={"bucket": "BucketName"},
+    "aws:s3/bucket:Bucket": CfnType("AWS::S3::Bucket", name="BucketName", lower=True, rename={"bucket": "BucketName"},
                                     drop={"forceDestroy": _PROVIDER, "bucketPrefix": _NAME_PREFIX}),
     "aws:s3/bucketPolicy:BucketPolicy": CfnType(
         "AWS::S3::BucketPolicy", tags="none", parse=frozenset({"policy"}), keep=frozenset({"policy"}),
