@@ -245,7 +245,7 @@ def test_tags_become_key_value_lists_or_maps_as_cloudformation_wants():
 def test_json_documents_are_parsed_and_user_keys_kept():
     role = to_cfn(CFN_TYPES["aws:iam/role:Role"], {"assumeRolePolicy": json.dumps({"Version": "2012-10-17",
                                                                                   "Statement": []})}, "r")
-    assert role == {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}}
+    assert role == {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}, "RoleName": "r"}
     fn = to_cfn(CFN_TYPES["aws:lambda/function:Function"], {"environment": {"variables": {"log_level": "x"}}}, "f")
     assert fn["Environment"] == {"Variables": {"log_level": "x"}}
 
@@ -289,3 +289,17 @@ def test_plan_lint_option_exits_0_when_aws_accepts_every_resource(tmp_path, caps
     project = make_project(tmp_path, LINT_PROGRAM.replace("42", "30"))
     assert main(["--stack", "test", "--dir", str(project), "--lint", "-q"]) == 0
     assert "2 of 2 AWS resources checked, 0 findings." in capsys.readouterr().out
+
+
+# --- defects the schema check found, each now refused by validation before anything is registered -------
+
+def test_rejects_a_lambda_environment_variable_the_runtime_reserves(tmp_path):
+    """cfn-lint E3663: Lambda refuses AWS_REGION, _HANDLER... in a function's environment at apply time."""
+    from components.lambda_service import LambdaService
+    from tests.conftest import assert_problem
+    project = _lambda_project(tmp_path)
+    lines = assert_problem(lambda: LambdaService("orders", {"code": "fn", "environment": {
+        "AWS_REGION": "eu-west-1", "_HANDLER": "x", "STAGE": "test"}}, project_dir=project),
+        "orders.environment.AWS_REGION", "is set by the Lambda runtime")
+    assert any("orders.environment._HANDLER" in line for line in lines)
+    assert not any("STAGE" in line for line in lines)

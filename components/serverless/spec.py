@@ -49,6 +49,13 @@ DEPLOYMENT_CONFIGS = (
 #: API Gateway HTTP API integrations time out at 30 seconds.
 HTTP_TIMEOUT_LIMIT = 30
 ENVIRONMENT_MAX_BYTES = 4096
+#: Variables the Lambda runtime sets itself: CreateFunction refuses them in a function's environment
+#: (AWS's "Defined runtime environment variables"; cfn-lint rule E3663 holds the same list).
+RESERVED_ENVIRONMENT = ("_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+                        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+                        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+                        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR")
 MAX_FILTERS = 10
 
 LAMBDA_DEFAULTS: dict[str, Any] = {
@@ -188,6 +195,10 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
     validate_environment(env, p("environment"), problems)
     validate_secrets(secrets, p("secrets"), problems, env)
     validate_tags(spec.get("tags"), p("tags"), problems)
+    for key in (env if isinstance(env, Mapping) else {}):
+        if key in RESERVED_ENVIRONMENT:
+            problems.add(p("environment", str(key)), "is set by the Lambda runtime, which refuses it in a function's "
+                                                     f"environment (reserved: {', '.join(RESERVED_ENVIRONMENT)})")
     if isinstance(env, Mapping) and isinstance(secrets or {}, Mapping) and not is_unknown(env):
         size = environment_size(env, secrets or {})
         if size > ENVIRONMENT_MAX_BYTES:
