@@ -67,8 +67,14 @@ def test_lambda_with_every_trigger_passes_cfn_lint(tmp_path):
     from components.lambda_service import LambdaService
     from tests.test_lambda_service import FULL
     project = _lambda_project(tmp_path)
-    graph = run(lambda: LambdaService("orders", FULL, project_dir=project, profile="prod"),
-                config={"microservices:environment": "prod"}, stack="prod", project_dir=project)
+    network = {"vpc_id": NET["vpc_id"], "vpc_cidr": NET["vpc_cidr"], "private_subnet_ids": NET["private_subnet_ids"]}
+
+    def program():
+        LambdaService("orders", FULL, project_dir=project, profile="prod")
+        LambdaService("worker", {"code": "fn", "vpc": True, "triggers": [{"sqs": {}}]}, project_dir=project,
+                      profile="prod", network=network)
+
+    graph = run(program, config={"microservices:environment": "prod"}, stack="prod", project_dir=project)
     _assert_clean(_doc(graph, "prod"))
 
 
@@ -126,7 +132,10 @@ def test_ecs_queue_worker_scheduled_task_and_ec2_capacity_pass_cfn_lint():
     image = {"ref": "public.ecr.aws/acme/orders:1.4.2"}
     specs = {"mailer": {"image": image, "queue": {"messages_per_task": 25, "max_receive_count": 3}},
              "sweeper": {"image": image, "schedule": "cron(0 3 * * ? *)", "command": ["python", "app.py", "job"]},
-             "pricing": {"image": image, "capacity": "ec2", "memory": 768, "expose": "internal"}}
+             "pricing": {"image": image, "capacity": "ec2", "memory": 768, "expose": "internal"},
+             "cart": {"image": image, "expose": "public", "port": 9000, "ephemeral_storage": 40, "cpu": 1024,
+                      "memory": 4096, "writable_paths": ["/tmp", "/var/cache/app"], "target_requests": 500,
+                      "secrets": {"DB_PASSWORD": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-password"}}}
 
     def program():
         cluster = EcsCluster("ecs", {"ec2": {"max_size": 6}}, network=NET, profile="prod")
@@ -144,8 +153,13 @@ def test_vm_service_with_tuned_scaling_and_schedules_passes_cfn_lint():
             "scaling": {"min": 2, "max": 6, "target_cpu": 45},
             "autoscaling": {"requests_per_target": 500,
                             "schedules": {"night": {"recurrence": "0 20 * * *", "min": 0, "desired": 0, "max": 0}}}}
-    graph = run(lambda: VmService("inventory", spec, network=NET, profile="dev", project_dir=ROOT),
-                config={"microservices:environment": "dev"}, stack="dev", project_dir=ROOT)
+    warm = {"ami": "ami-0123456789abcdef0", "autoscaling": {"warm_pool": {"min_size": 1, "reuse_on_scale_in": True}}}
+
+    def program():
+        VmService("inventory", spec, network=NET, profile="dev", project_dir=ROOT)
+        VmService("stock", warm, network=NET, profile="dev", project_dir=ROOT)
+
+    graph = run(program, config={"microservices:environment": "dev"}, stack="dev", project_dir=ROOT)
     _assert_clean(_doc(graph, "dev"))
 
 

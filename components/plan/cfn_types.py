@@ -220,6 +220,24 @@ def _event_target(i: Inputs) -> Inputs:
     return {"eventBusName": i.get("eventBusName"), "scheduleExpression": "rate(1 day)", "targets": [target]}
 
 
+def _security_group(i: Inputs) -> Inputs:
+    """Inline rules: the provider's rule has lists of peers; CloudFormation's rule has exactly one peer."""
+    for key, peer in (("ingress", "sourceSecurityGroupId"), ("egress", "destinationSecurityGroupId")):
+        rules = []
+        for rule in i.get(key) or []:
+            base = {"ipProtocol": rule.get("protocol"), "fromPort": rule.get("fromPort"), "toPort": rule.get("toPort")}
+            if rule.get("description"):
+                base["description"] = rule["description"]
+            peers = [("cidrIp", c) for c in rule.get("cidrBlocks") or []]
+            peers += [("cidrIpv6", c) for c in rule.get("ipv6CidrBlocks") or []]
+            peers += [(peer, g) for g in rule.get("securityGroups") or []]
+            peers += [(peer.replace("SecurityGroupId", "PrefixListId"), p) for p in rule.get("prefixListIds") or []]
+            rules += [{**base, k: v} for k, v in peers]
+        if key in i:
+            i[key] = rules
+    return i
+
+
 def _flow_log(i: Inputs) -> Inputs:
     for key, kind in (("vpcId", "VPC"), ("subnetId", "Subnet"), ("eniId", "NetworkInterface")):
         if key in i:
@@ -230,11 +248,11 @@ def _flow_log(i: Inputs) -> Inputs:
 def _lambda_function(i: Inputs) -> Inputs:
     code = i.pop("code", None)
     image = i.pop("imageUri", None)
-    bucket, key = i.pop("s3Bucket", None), i.pop("s3Key", None)
+    bucket, key, version = i.pop("s3Bucket", None), i.pop("s3Key", None), i.pop("s3ObjectVersion", None)
     if image:
         i["code"] = {"imageUri": image}
     elif bucket:
-        i["code"] = {"s3Bucket": bucket, "s3Key": key}
+        i["code"] = {"s3Bucket": bucket, "s3Key": key, **({"s3ObjectVersion": version} if version else {})}
     elif code is not None:
         # The provider uploads the archive itself; CloudFormation would read it from S3.
         i["code"] = {"s3Bucket": "deployment-artifacts", "s3Key": "function.zip"}
@@ -516,6 +534,7 @@ CFN_TYPES: dict[str, CfnType] = {
         rename={"name": "AutoScalingGroupName", "vpcZoneIdentifiers": "VPCZoneIdentifier",
                 "targetGroupArns": "TargetGroupARNs", "serviceLinkedRoleArn": "ServiceLinkedRoleARN"},
         drop={"instanceRefresh": "CloudFormation replaces instances through an UpdatePolicy, not a property",
+              "warmPool": "a separate AWS::AutoScaling::WarmPool resource in CloudFormation, not checked",
               "waitForCapacityTimeout": _PROVIDER, "waitForElbCapacity": _PROVIDER, "forceDelete": _PROVIDER,
               "forceDeleteWarmPool": _PROVIDER, "ignoreFailedScalingActivities": _PROVIDER,
               "namePrefix": _NAME_PREFIX, "protectFromScaleIn": "set per instance, not a group property"}),
@@ -568,6 +587,7 @@ CFN_TYPES: dict[str, CfnType] = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation": CfnType("AWS::EC2::SubnetRouteTableAssociation", tags="none"),
     "aws:ec2/securityGroup:SecurityGroup": CfnType(
         "AWS::EC2::SecurityGroup", name="GroupName", defaults={"GroupDescription": "Managed by Pulumi"},
+        reshape=_security_group,
         rename={"description": "GroupDescription", "name": "GroupName", "ingress": "SecurityGroupIngress",
                 "egress": "SecurityGroupEgress"},
         drop={"revokeRulesOnDelete": _PROVIDER, "namePrefix": _NAME_PREFIX}),
@@ -607,6 +627,7 @@ CFN_TYPES: dict[str, CfnType] = {
         "AWS::ECS::TaskDefinition", reshape=_task_definition, parse=frozenset({"containerDefinitions"}),
         keep=frozenset({"containerDefinitions.logConfiguration.options", "containerDefinitions.dockerLabels",
                         "containerDefinitions.linuxParameters.sysctls"}),
+        rename={"ephemeralStorage.sizeInGib": "SizeInGiB"},
         drop={"skipDestroy": _PROVIDER, "trackLatest": _PROVIDER}),
     # --- EKS
     "aws:eks/accessEntry:AccessEntry": CfnType("AWS::EKS::AccessEntry"),

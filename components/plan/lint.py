@@ -24,7 +24,11 @@ from .mocks import _digest
 __all__ = ["EXCEPTIONS", "Finding", "LintUnavailable", "findings_markdown", "lint_plan", "template_of"]
 
 #: (cfn-lint rule, provider type) -> why the rule does not apply to how the provider calls the API.
-EXCEPTIONS: dict[tuple[str, str], str] = {}
+EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("W3687", "aws:ec2/securityGroup:SecurityGroup"):
+        "the provider's inline rules require from_port and to_port even for protocol -1 (all traffic), where it "
+        "sends 0 and 0 and EC2 ignores them; CloudFormation would simply omit them",
+}
 
 #: Rules about the template's own authoring (parameters, hard-coded values), not about what AWS accepts.
 TEMPLATE_RULES = frozenset({
