@@ -30,6 +30,7 @@ LOG_TAIL = 12_000
 STATUS_TEXT = {
     0: "no mandatory policy violation",
     3: "**mandatory policy violations**: the check fails until they are fixed",
+    4: "no mandatory policy violation, but **AWS schema findings** (cfn-lint): the check fails until they are fixed",
 }
 #: Credentials that must never reach a comment, whatever a failing program printed.
 SECRET_PATTERNS = [
@@ -83,10 +84,10 @@ def build_body(stack: str, body_file: Path | None, status: int, log_file: Path |
                sha: str | None = None) -> str:
     head = marker(stack)
     text = body_file.read_text() if body_file is not None and body_file.is_file() else ""
-    if status in (0, 3) and text.strip():
+    if status in STATUS_TEXT and text.strip():
         content = text.replace(head, "", 1).lstrip("\n")
         verdict = STATUS_TEXT[status]
-    elif status in (0, 3):
+    elif status in STATUS_TEXT:
         content = f"### Plan of stack `{stack}`\n\n:x: the plan wrote no Markdown to show.\n"
         verdict = STATUS_TEXT[status]
     else:
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help="print the comment" if name == "body" else "create or edit the PR comment")
         p.add_argument("--stack", required=True)
         p.add_argument("--body", type=Path, help="the Markdown the plan wrote (--markdown)")
-        p.add_argument("--status", type=int, default=0, help="the plan's exit code (0, 1, 2 or 3)")
+        p.add_argument("--status", type=int, default=0, help="the plan's exit code (0, 1, 2, 3 or 4)")
         p.add_argument("--log", type=Path, help="the plan's stderr, shown when it failed")
         p.add_argument("--sha", default=os.environ.get("HEAD_SHA"), help="the commit planned")
         if name == "post":

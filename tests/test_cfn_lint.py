@@ -317,3 +317,13 @@ def test_rejects_a_lambda_environment_variable_the_runtime_reserves(tmp_path):
         "orders.environment.AWS_REGION", "is set by the Lambda runtime")
     assert any("orders.environment._HANDLER" in line for line in lines)
     assert not any("STAGE" in line for line in lines)
+
+
+def test_pull_request_comment_shows_the_findings_and_says_the_check_fails(tmp_path):
+    from tests.test_workflows import comment
+    md = tmp_path / "comment.md"
+    findings = lint_plan(_doc_of("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 42}, "app-logs"), "us-east-1")
+    md.write_text("<!-- microservices-plan:dev -->\n### Plan of stack `dev`\n\n" + findings_markdown(findings, (1, 1)))
+    body = comment("body", "--stack", "dev", "--body", str(md), "--status", "4").stdout
+    assert "| `E3030` | `aws:cloudwatch/logGroup:LogGroup` app-logs | `Properties.RetentionInDays` |" in body
+    assert "**AWS schema findings** (cfn-lint): the check fails until they are fixed" in body
