@@ -185,9 +185,11 @@ def test_reports_a_fargate_cpu_and_memory_pair_aws_refuses():
     assert any(f.rule == "E3047" for f in findings), findings
 
 
-def test_reports_an_instance_type_the_region_does_not_offer():
-    doc = _doc_of("aws:ec2/launchTemplate:LaunchTemplate", {"instanceType": "m7g.huge", "imageId": "ami-0123456789abcdef0"})
-    findings = lint_plan(doc, "us-east-1")
+def test_reports_an_instance_type_the_stacks_region_does_not_offer():
+    doc = _doc_of("aws:ec2/launchTemplate:LaunchTemplate", {"instanceType": "p5.48xlarge",
+                                                             "imageId": "ami-0123456789abcdef0"})
+    assert lint_plan(doc, "us-east-1") == []
+    findings = lint_plan(doc, "af-south-1")
     assert [(f.rule, f.path) for f in findings] == [("E3628", "Properties.LaunchTemplateData.InstanceType")]
 
 
