@@ -329,3 +329,21 @@ def test_pull_request_comment_shows_the_findings_and_says_the_check_fails(tmp_pa
     body = comment("body", "--stack", "dev", "--body", str(md), "--status", "4").stdout
     assert "| `E3030` | `aws:cloudwatch/logGroup:LogGroup` app-logs | `Properties.RetentionInDays` |" in body
     assert "**AWS schema findings** (cfn-lint): the check fails until they are fixed" in body
+
+
+def test_planned_ids_become_references_so_rules_across_resources_apply(plan):
+    """A subnet outside its VPC's CIDR: only visible once the subnet's VpcId refers to the VPC (E3059)."""
+    import pulumi_aws as aws
+
+    def program():
+        vpc = aws.ec2.Vpc("vpc", cidr_block="10.20.0.0/16")
+        aws.ec2.Subnet("inside", vpc_id=vpc.id, cidr_block="10.20.0.0/24", availability_zone="us-east-1a")
+        aws.ec2.Subnet("outside", vpc_id=vpc.id, cidr_block="10.99.0.0/24", availability_zone="us-east-1b")
+
+    doc = _doc(plan(program), "dev")
+    template, owners = template_of(doc["resources"])
+    vpc_logical = next(k for k, r in owners.items() if r["name"] == "vpc")
+    assert all(b["Properties"]["VpcId"] == {"Ref": vpc_logical}
+               for b in template["Resources"].values() if b["Type"] == "AWS::EC2::Subnet")
+    findings = lint_plan(doc, "us-east-1")
+    assert [(f.rule, f.name, f.path) for f in findings] == [("E3059", "outside", "Properties.CidrBlock")], findings

@@ -70,12 +70,48 @@ class Finding:
         return f"{self.rule} {self.type} {self.name} ({self.cfn_type}) {self.path}: {self.message}"
 
 
+#: Provider types whose planned id or ARN becomes a ``Ref`` where another resource uses it: exactly the types
+#: whose CloudFormation ``Ref`` returns that same value (an EC2 id; a target group's or task definition's ARN).
+#: Rules across resources (a subnet inside its VPC's CIDR, ECS dynamic ports and target groups) then apply.
+REF_OUTPUTS = {
+    "aws:ec2/vpc:Vpc": "id", "aws:ec2/subnet:Subnet": "id", "aws:ec2/securityGroup:SecurityGroup": "id",
+    "aws:ec2/routeTable:RouteTable": "id", "aws:ec2/internetGateway:InternetGateway": "id",
+    "aws:ec2/natGateway:NatGateway": "id", "aws:lb/targetGroup:TargetGroup": "arn",
+    "aws:ecs/taskDefinition:TaskDefinition": "arn",
+}
+
+
+def _planned_outputs(r: Mapping[str, Any], region: str) -> dict[str, Any]:
+    """The outputs the plan's mocks gave a resource (they derive them from its type, name and inputs)."""
+    import pulumi
+
+    from .mocks import PlanMocks
+    _, state = PlanMocks(region).new_resource(pulumi.runtime.MockResourceArgs(
+        r["type"], r["name"], dict(r.get("inputs") or {}), custom=True))
+    return state
+
+
+def _link(value: Any, refs: Mapping[str, str], own: str) -> Any:
+    if isinstance(value, str):
+        target = refs.get(value)
+        return {"Ref": target} if target is not None and target != own else value
+    if isinstance(value, list):
+        return [_link(v, refs, own) for v in value]
+    if isinstance(value, dict):
+        return {k: _link(v, refs, own) for k, v in value.items()}
+    return value
+
+
 def _logical_id(index: int, name: str) -> str:
     return f"R{index:04d}{re.sub('[^A-Za-z0-9]', '', name)[:40]}"
 
 
-def template_of(resources: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, Mapping[str, Any]]]:
-    """The CloudFormation template of a plan's mapped AWS resources, and logical id -> plan resource."""
+def template_of(resources: Iterable[Mapping[str, Any]], region: str = "us-east-1",
+                ) -> tuple[dict[str, Any], dict[str, Mapping[str, Any]]]:
+    """The CloudFormation template of a plan's mapped AWS resources, and logical id -> plan resource.
+
+    A value that is the planned id or ARN of another resource in :data:`REF_OUTPUTS` becomes a ``Ref`` to it.
+    """
     template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {}}
     owners: dict[str, Mapping[str, Any]] = {}
     mapped = sorted((r for r in resources if r.get("custom") and r["type"] in CFN_TYPES), key=lambda r: r["urn"])
@@ -85,6 +121,14 @@ def template_of(resources: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any],
         placeholder = f"{r['name']}-{_digest(r['name'], length=7)}"
         template["Resources"][logical] = {"Type": spec.cfn, "Properties": to_cfn(spec, r.get("inputs") or {}, placeholder)}
         owners[logical] = r
+    refs = {}
+    for logical, r in owners.items():
+        if r["type"] in REF_OUTPUTS and not CFN_TYPES[r["type"]].part:
+            value = _planned_outputs(r, region).get(REF_OUTPUTS[r["type"]])
+            if isinstance(value, str) and value:
+                refs[value] = logical
+    for logical, body in template["Resources"].items():
+        body["Properties"] = _link(body["Properties"], refs, logical)
     return template, owners
 
 
@@ -107,7 +151,7 @@ def lint_plan(doc: Mapping[str, Any], region: str, *, exceptions: Mapping[tuple[
         raise LintUnavailable("cfn-lint is not installed: pip install -r requirements-dev.txt") from err
     exceptions = EXCEPTIONS if exceptions is None else exceptions
     resources = doc["resources"]
-    template, owners = template_of(resources)
+    template, owners = template_of(resources, region)
     findings = []
     for type_ in unmapped_types(resources):
         first = next(r for r in resources if r["type"] == type_)
