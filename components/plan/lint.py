@@ -25,19 +25,13 @@ __all__ = ["EXCEPTIONS", "Finding", "LintUnavailable", "findings_markdown", "lin
 
 #: (cfn-lint rule, provider type) -> why the rule does not apply to how the provider calls the API.
 EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("W3010", "aws:ec2/subnet:Subnet"):
+        "a warning about writing templates (avoid hard-coded zones): the network takes each subnet's zone from "
+        "the region's zone list at plan time (an invoke), which the template can only show as its value",
     ("W3687", "aws:ec2/securityGroup:SecurityGroup"):
         "the provider's inline rules require from_port and to_port even for protocol -1 (all traffic), where it "
         "sends 0 and 0 and EC2 ignores them; CloudFormation would simply omit them",
 }
-
-#: Rules about the template's own authoring (parameters, hard-coded values), not about what AWS accepts.
-TEMPLATE_RULES = frozenset({
-    "W3010",  # hard-coded availability zones: the plan's subnets take them from the region's AZ list (an invoke)
-    "W3005",  # obsolete DependsOn: the template has none
-    "I3042",  # hard-coded partition/region/account in ARNs: they are the plan's resolved values
-    "W1032",  # Lambda permission source ARN pattern written with Sub: the plan's values are plain strings
-})
-
 
 #: Rules that compare whole resources; a provider resource translated as one part of a CloudFormation
 #: resource (``CfnType.part``) shares the identifiers of the resource it is part of.
@@ -163,7 +157,7 @@ def lint_plan(doc: Mapping[str, Any], region: str, *, exceptions: Mapping[tuple[
                                    config=cfnlint_api.ManualArgs(regions=[region]))
         for m in matches:
             rule = m.rule.id
-            if rule[0] not in levels or rule in TEMPLATE_RULES:
+            if rule[0] not in levels:
                 continue
             path = list(m.path) if getattr(m, "path", None) else []
             logical = path[1] if len(path) > 1 and path[0] == "Resources" else None
