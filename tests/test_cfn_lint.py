@@ -347,3 +347,20 @@ def test_planned_ids_become_references_so_rules_across_resources_apply(plan):
                for b in template["Resources"].values() if b["Type"] == "AWS::EC2::Subnet")
     findings = lint_plan(doc, "us-east-1")
     assert [(f.rule, f.name, f.path) for f in findings] == [("E3059", "outside", "Properties.CidrBlock")], findings
+
+
+def test_s3_lifecycle_rules_are_checked_as_the_bucket_property_they_become():
+    rule = {"id": "archive", "status": "Enabled", "filter": {"prefix": "logs/"}, "expiration": {"days": 365},
+            "noncurrentVersionExpiration": {"noncurrentDays": 30},
+            "transitions": [{"days": 10, "storageClass": "GLACIER"}]}
+    doc = _doc_of("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", {"bucket": "b", "rules": [rule]})
+    template, _ = template_of(doc["resources"])
+    (body,) = template["Resources"].values()
+    assert body == {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": [{
+        "Id": "archive", "Status": "Enabled", "Prefix": "logs/", "ExpirationInDays": 365,
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+        "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": 10}]}]}}}
+    assert lint_plan(doc, "us-east-1") == []
+    rule["transitions"][0]["storageClass"] = "COLD"
+    assert [f.path for f in lint_plan(doc, "us-east-1")] == [
+        "Properties.LifecycleConfiguration.Rules.0.Transitions.0.StorageClass"]

@@ -329,20 +329,24 @@ def _lifecycle(i: Inputs) -> Inputs:
     for r in i.get("rules") or []:
         rule: Inputs = {"id": r.get("id"), "status": r.get("status")}
         flt = r.get("filter") or {}
-        if flt.get("prefix"):
-            rule["prefix"] = flt["prefix"]
+        for key in ("prefix", "objectSizeGreaterThan", "objectSizeLessThan"):
+            if flt.get(key) not in (None, ""):
+                rule[key] = flt[key]
         if r.get("abortIncompleteMultipartUpload"):
             rule["abortIncompleteMultipartUpload"] = r["abortIncompleteMultipartUpload"]
         exp = r.get("expiration") or {}
-        if "days" in exp:
-            rule["expirationInDays"] = exp["days"]
+        for key, cfn in (("days", "expirationInDays"), ("date", "expirationDate"),
+                         ("expiredObjectDeleteMarker", "expiredObjectDeleteMarker")):
+            if exp.get(key) not in (None, "", 0, False):
+                rule[cfn] = exp[key]
         nce = r.get("noncurrentVersionExpiration") or {}
-        if "noncurrentDays" in nce:
+        if nce.get("noncurrentDays") is not None:
             rule["noncurrentVersionExpiration"] = nce
-        transitions = [{"storageClass": t.get("storageClass"), "transitionInDays": t.get("days")}
-                       for t in r.get("transitions") or []]
-        if transitions:
-            rule["transitions"] = transitions
+        for src, dst, days in (("transitions", "transitions", "days"),
+                               ("noncurrentVersionTransitions", "noncurrentVersionTransitions", "noncurrentDays")):
+            moved = [{"storageClass": t.get("storageClass"), "transitionInDays": t.get(days)} for t in r.get(src) or []]
+            if moved:
+                rule[dst] = moved
         rules.append(rule)
     return {"lifecycleConfiguration": {"rules": rules}}
 
