@@ -50,7 +50,8 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     if command == "plan":
-        ensure_venv("requirements.txt")
+        # --lint runs cfn-lint, a test tool (requirements-dev.txt), not a dependency of `pulumi up`.
+        ensure_venv("requirements-dev.txt" if "--lint" in rest else "requirements.txt")
         if "--stack" not in rest:
             rest = ["--stack", "dev", *rest]
         return subprocess.call([str(PYTHON), "-m", "components.plan", *rest], cwd=ROOT, env=env)

@@ -34,6 +34,7 @@ LOG_TAIL = 12_000
 STATUS_TEXT = {
     0: "no mandatory policy violation",
     3: "**mandatory policy violations**: the check fails until they are fixed",
+    5: "no mandatory policy violation, but **AWS schema findings** (cfn-lint): the check fails until they are fixed",
 }
 #: Credentials that must never reach a comment, whatever a failing program printed.
 SECRET_PATTERNS = [
@@ -102,11 +103,11 @@ def build_section(stack: str, body_file: Path | None, status: int, log_file: Pat
     exit status and its counts (added, changed, replaced, removed, unchanged) when it diffed."""
     text = body_file.read_text() if body_file is not None and body_file.is_file() else ""
     counts = None
-    if status in (0, 3) and text.strip():
+    if status in STATUS_TEXT and text.strip():
         content = re.sub(r"^<!-- microservices-plan(:[^>]*)? -->\n", "", text).lstrip("\n")
         row = SUMMARY_ROW.search(content)
         counts = [int(n) for n in row.groups()] if row else None
-    elif status in (0, 3):
+    elif status in STATUS_TEXT:
         content = f"### Plan of stack `{stack}`\n\n:x: the plan wrote no Markdown to show.\n"
     else:
         log = redact_log(log_file.read_text()) if log_file is not None and log_file.is_file() else ""
@@ -149,6 +150,8 @@ def _result(section: dict | None) -> str:
         return ":white_check_mark: " + STATUS_TEXT[0]
     if status == 3:
         return ":x: mandatory policy violations"
+    if status == 5:
+        return ":x: AWS schema findings (cfn-lint)"
     return f":x: the plan failed (exit {status})"
 
 
@@ -236,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     section = sub.add_parser("section", help="write one stack's section of the comment")
     section.add_argument("--stack", required=True)
     section.add_argument("--body", type=Path, help="the Markdown the plan wrote (--markdown)")
-    section.add_argument("--status", type=int, default=0, help="the plan's exit code (0 to 4)")
+    section.add_argument("--status", type=int, default=0, help="the plan's exit code (0 to 5)")
     section.add_argument("--log", type=Path, help="the plan's stderr, shown when it failed")
     section.add_argument("--out", required=True, type=Path, help="the folder of sections")
     for name in ("body", "post"):

@@ -2,7 +2,8 @@
 
 Exit codes: 0 planned; 1 the program or project failed, or a file could not be read or written; 2 the
 catalog is invalid (every problem listed); 3 a mandatory policy was violated (with ``--policy``); 4 the
-command line is wrong (an unknown option, a missing ``--stack``). Every failure ends in one ``error:`` line.
+command line is wrong (an unknown option, a missing ``--stack``); 5 AWS's resource schemas reject a planned
+resource (with ``--lint``: cfn-lint findings, listed). Every failure ends in one ``error:`` line.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .markdown import diff_markdown, mermaid, plan_markdown
 from .project import Project, ProjectError, load_project
 from .runtime import Graph, run
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_POLICY, EXIT_USAGE = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_POLICY, EXIT_USAGE, EXIT_LINT = 0, 1, 2, 3, 4, 5
 
 
 class UsageError(Exception):
@@ -53,6 +54,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mermaid", metavar="FILE", help="write a Mermaid diagram of the components and their relations")
     parser.add_argument("--k8s-dir", metavar="DIR", help="write every Kubernetes object as a YAML manifest")
     parser.add_argument("--policy", action="store_true", help="check the policy pack's rules; exit 3 on a mandatory violation")
+    parser.add_argument("--lint", action="store_true",
+                        help="check every AWS resource against AWS's resource schemas (cfn-lint); exit 5 on a finding")
     parser.add_argument("--marker", default="", help="a hidden line to start the Markdown with (to find a PR comment again)")
     parser.add_argument("--stack-reference", action="append", default=[], metavar="STACK=PLAN_JSON",
                         help="outputs for pulumi.StackReference(STACK): those of a plan written by --json (repeatable)")
@@ -174,6 +177,15 @@ def _report(args: argparse.Namespace, project: Project, graph: Graph) -> int:
     environment = project_environment(project)
     policy = evaluate_policy(graph, environment) if args.policy else None
     doc = plan_document(graph, environment, policy)
+    lint = None
+    if args.lint:
+        from .lint import LintUnavailable, lint_plan
+        try:
+            lint = lint_plan(doc, str(project.config.get("aws:region", "us-east-1")))
+        except LintUnavailable as err:
+            print(f"error: --lint: {err}", file=sys.stderr)
+            return EXIT_FAILED
+        doc["lint"] = [f.as_dict() for f in lint]
     if args.json:
         write_text(args.json, dumps(doc), "--json")
 
@@ -187,6 +199,9 @@ def _report(args: argparse.Namespace, project: Project, graph: Graph) -> int:
             else plan_markdown(doc, policy=policy)
         if diff is None and args.marker:
             text = f"{args.marker}\n{text}"
+        if lint is not None:
+            from .lint import coverage, findings_markdown
+            text += "\n" + findings_markdown(lint, coverage(doc))
         write_text(args.markdown, text, "--markdown")
     if args.k8s_dir:
         try:
@@ -195,8 +210,16 @@ def _report(args: argparse.Namespace, project: Project, graph: Graph) -> int:
             raise OutputError(f"--k8s-dir {args.k8s_dir}: {_reason(err)}") from err
 
     _print_report(doc, diff, policy, quiet=args.quiet)
+    if lint is not None:
+        from .lint import coverage
+        checked, total = coverage(doc)
+        print(f"\nAWS schema check (cfn-lint): {checked} of {total} AWS resources checked, {len(lint)} findings.")
+        for f in lint:
+            print(f"  {f}")
     if policy and any(r["enforcement"] == "mandatory" for r in policy):
         return EXIT_POLICY
+    if lint:
+        return EXIT_LINT
     return EXIT_OK
 
 

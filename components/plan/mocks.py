@@ -178,6 +178,16 @@ def _imagebuilder_image_extras(name: str, inputs: dict, region: str) -> dict:
                                            "name": f"{name}-{version}", "description": ""}], "containers": []}]}
 
 
+def _imagebuilder_extras(kind: str, versioned: bool) -> Callable[[str, dict, str], dict]:
+    """Image Builder ARNs as AWS shapes them: hyphenated kinds, lowercase names, semantic versions."""
+    def extras(name: str, inputs: dict, region: str) -> dict:
+        res = str(inputs.get("name") or f"{name}-{_digest(name, length=7)}").lower()
+        version = f"/{inputs.get('version') or '1.0.0'}" if versioned else ""
+        build = "/1" if kind == "component" else ""
+        return {"arn": f"arn:{PARTITION}:imagebuilder:{region}:{ACCOUNT_ID}:{kind}/{res}{version}{build}"}
+    return extras
+
+
 def _lambda_alias_extras(name: str, inputs: dict, region: str) -> dict:
     fn_arn = f"arn:{PARTITION}:lambda:{region}:{ACCOUNT_ID}:function:{inputs.get('functionName') or name}"
     arn = f"{fn_arn}:{inputs.get('name') or 'live'}"
@@ -223,6 +233,12 @@ STATE_EXTRAS: dict[str, Callable[[str, dict, str], dict]] = {
     "aws:s3/bucket:Bucket": _s3_extras,
     "aws:s3/bucketV2:BucketV2": _s3_extras,
     "aws:imagebuilder/image:Image": _imagebuilder_image_extras,
+    "aws:imagebuilder/component:Component": _imagebuilder_extras("component", versioned=True),
+    "aws:imagebuilder/imageRecipe:ImageRecipe": _imagebuilder_extras("image-recipe", versioned=True),
+    "aws:imagebuilder/distributionConfiguration:DistributionConfiguration":
+        _imagebuilder_extras("distribution-configuration", versioned=False),
+    "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration":
+        _imagebuilder_extras("infrastructure-configuration", versioned=False),
 }
 
 
