@@ -21,7 +21,10 @@ AWS_STACKS = tuple(s for s in STACKS if s != "local")
 #: Realistic ids: the feature plans below use them where the tests of each pattern use short fakes.
 NET = {"vpc_id": "vpc-0a1b2c3d4e5f60718", "vpc_cidr": "10.20.0.0/16",
        "public_subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60712"],
-       "private_subnet_ids": ["subnet-0a1b2c3d4e5f60721", "subnet-0a1b2c3d4e5f60722", "subnet-0a1b2c3d4e5f60723"]}
+       "private_subnet_ids": ["subnet-0a1b2c3d4e5f60721", "subnet-0a1b2c3d4e5f60722", "subnet-0a1b2c3d4e5f60723"],
+       "public_subnet_cidrs": ["10.20.128.0/22", "10.20.132.0/22"],
+       "load_balancer_subnet_ids": ["subnet-0a1b2c3d4e5f60731", "subnet-0a1b2c3d4e5f60732"],
+       "load_balancer_subnet_cidrs": ["10.20.192.0/22", "10.20.196.0/22"]}
 
 
 def _region(stack: str) -> str:

@@ -675,6 +675,10 @@ CFN_TYPES: dict[str, CfnType] = {
         "AWS::ImageBuilder::ImageRecipe", tags="map", name="Name", reshape=lambda i: {
             **i, "blockDeviceMappings": [{**b, "ebs": {k: _bool(v) for k, v in (b.get("ebs") or {}).items()}}
                                          for b in i.get("blockDeviceMappings") or []]}),
+    "aws:imagebuilder/lifecyclePolicy:LifecyclePolicy": CfnType(
+        "AWS::ImageBuilder::LifecyclePolicy", tags="map", name="Name",
+        keep=frozenset({"policyDetails.exclusionRules.tagMap", "policyDetails.exclusionRules.amis.tagMap",
+                        "resourceSelection.tagMap"})),
     "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration": CfnType(
         "AWS::ImageBuilder::InfrastructureConfiguration", tags="map", name="Name", keep=frozenset({"resourceTags"})),
     # --- Kinesis and KMS
@@ -759,6 +763,10 @@ CFN_TYPES: dict[str, CfnType] = {
 
 #: Provider types the library can register that have no CloudFormation resource to check against.
 UNMAPPABLE: dict[str, str] = {
+    "aws:ec2/tag:Tag":
+        "no CloudFormation resource tags a resource the template does not own (here an AMI made by Image Builder)",
+    "aws:s3/bucketObjectv2:BucketObjectv2":
+        "no CloudFormation resource uploads an S3 object (its inputs are a bucket, a key and a local file)",
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
         "CloudFormation cannot manage a VPC's default security group (the provider adopts it and removes its rules)",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
