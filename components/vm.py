@@ -748,7 +748,7 @@ class VmService(pulumi.ComponentResource):
         # The newest AMI this recipe version produced: the image above, or a later run of the pipeline
         # (its schedule re-bakes on parent image updates). Image Builder tags each AMI it distributes with
         # the build's ARN, ".../image/<recipe>/<version>/<build>". A new one is a new launch template
-        # version in the next preview, rolled out red/black.
+        # version in the next preview, rolled out by an instance refresh.
         builds = image.arn.apply(lambda arn: arn.rsplit("/", 1)[0] + "/*")
         newest = aws.ec2.get_ami_output(
             owners=["self"], most_recent=True,
