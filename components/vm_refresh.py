@@ -52,6 +52,8 @@ BUSY_CODES = frozenset({"InstanceRefreshInProgress", "ResourceContention"})
 POLL_SECONDS = 15.0
 #: New instances launch before old ones terminate (up to twice the capacity), and never fewer healthy than now.
 MIN_HEALTHY_PERCENTAGE, MAX_HEALTHY_PERCENTAGE = 100, 200
+#: Pages of DescribeInstanceRefreshes (100 each) read to find a running refresh.
+HISTORY_PAGES = 10
 #: AlarmSpecification takes at most 10 alarms.
 MAX_ALARMS = 10
 
@@ -136,10 +138,21 @@ class Refresher:
         self.api.sleep(max(0.0, min(self.poll, self.api.remaining())))
 
     def active(self, target: RefreshTarget) -> dict[str, Any] | None:
-        """The group's running refresh, if any (AWS runs at most one per group)."""
-        page = self._call("describe_instance_refreshes", AutoScalingGroupName=target.group, MaxRecords=10)
-        running = [r for r in page.get("InstanceRefreshes") or [] if r.get("Status") in ACTIVE_STATUSES]
-        return running[0] if running else None
+        """The group's running refresh, if any (AWS runs at most one per group). AWS does not document the
+        order of DescribeInstanceRefreshes (six weeks of history): every page is read, up to a bound."""
+        token = None
+        for _ in range(HISTORY_PAGES):
+            kwargs: dict[str, Any] = {"AutoScalingGroupName": target.group, "MaxRecords": 100}
+            if token:
+                kwargs["NextToken"] = token
+            page = self._call("describe_instance_refreshes", **kwargs)
+            running = [r for r in page.get("InstanceRefreshes") or [] if r.get("Status") in ACTIVE_STATUSES]
+            if running:
+                return running[0]
+            token = page.get("NextToken")
+            if not token:
+                break
+        return None
 
     def on_version(self, target: RefreshTarget) -> bool:
         """True when the group's saved configuration and every instance already run the version."""

@@ -61,7 +61,7 @@ def refreshes(stub, *items):
     stub.add_response("describe_instance_refreshes", {"InstanceRefreshes": [
         {"InstanceRefreshId": i, "AutoScalingGroupName": GROUP, "Status": status,
          "DesiredConfiguration": desired(version)} for i, status, version in items]},
-        {"AutoScalingGroupName": GROUP, "MaxRecords": 10})
+        {"AutoScalingGroupName": GROUP, "MaxRecords": 100})
 
 
 def group_on(stub, version, instances=None):
@@ -188,6 +188,35 @@ def test_a_refresh_of_the_same_version_in_progress_is_waited_for_not_duplicated(
     # no start_instance_refresh stubbed: a second refresh would fail the test
     assert refresher.refresh(TARGET) == {"status": "succeeded", "refresh_id": "r-RUNNING"}
     stub.assert_no_pending_responses()
+
+
+def test_a_running_refresh_is_found_on_a_later_page_of_the_history(aws):
+    refresher, stub, _ = aws
+    stub.add_response("describe_instance_refreshes", {"NextToken": "page-2", "InstanceRefreshes": [
+        {"InstanceRefreshId": "r-OLD", "AutoScalingGroupName": GROUP, "Status": "Successful",
+         "DesiredConfiguration": desired("4")}]}, {"AutoScalingGroupName": GROUP, "MaxRecords": 100})
+    stub.add_response("describe_instance_refreshes", {"InstanceRefreshes": [
+        {"InstanceRefreshId": "r-RUNNING", "AutoScalingGroupName": GROUP, "Status": "InProgress",
+         "DesiredConfiguration": desired("5")}]}, {"AutoScalingGroupName": GROUP, "MaxRecords": 100,
+                                                   "NextToken": "page-2"})
+    status(stub, "r-RUNNING", "Successful")
+    assert refresher.refresh(TARGET) == {"status": "succeeded", "refresh_id": "r-RUNNING"}
+    stub.assert_no_pending_responses()
+
+
+def test_a_mixed_group_already_on_the_version_is_current(aws):
+    refresher, stub, _ = aws
+    refreshes(stub)
+    stub.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": [{
+        "AutoScalingGroupName": GROUP, "MinSize": 1, "MaxSize": 4, "DesiredCapacity": 1, "DefaultCooldown": 300,
+        "AvailabilityZones": ["us-east-1a"], "HealthCheckType": "ELB", "CreatedTime": "2026-01-01T00:00:00Z",
+        "MixedInstancesPolicy": {"LaunchTemplate": {"LaunchTemplateSpecification": {
+            "LaunchTemplateId": LT, "Version": "5"}, "Overrides": [{"InstanceType": "t4g.small"}]}},
+        "Instances": [{"InstanceId": "i-00000000000000001", "AvailabilityZone": "us-east-1a",
+                       "LifecycleState": "InService", "HealthStatus": "Healthy", "ProtectedFromScaleIn": False,
+                       "InstanceType": "t4g.small", "LaunchTemplate": {"LaunchTemplateId": LT, "Version": "5"}}]}]},
+        {"AutoScalingGroupNames": [GROUP]})
+    assert refresher.refresh(TARGET)["status"] == "current"
 
 
 def test_a_refresh_of_another_version_in_progress_ends_before_this_one_starts(aws):
