@@ -27,6 +27,7 @@ from .patterns import BuildContext, Pattern, ValidationContext
 from .policy import PUBLIC_URL_TAG
 from .profiles import Profile, get_profile
 from .serverless.artifacts import ArtifactStore
+from .blocks.aws_api import stack_settings
 from .serverless.deployment import LambdaDeployment, deployment_minutes
 from .serverless.http_api import HttpApi, HttpApiArgs
 from .serverless.notifications import S3Notifications, claim_bucket
@@ -362,25 +363,16 @@ class LambdaService(pulumi.ComponentResource):
             auto_rollback_configuration={"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]},
             alarm_configuration={"enabled": True, "alarms": [errors.name]}, tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]))
-        aws_config = pulumi.Config("aws")
-        # The provider calls AWS with the stack's own credentials settings, so the deployment lands in the
-        # account and region Pulumi just updated, not in the machine's default profile.
-        roles = aws_config.get_object("assumeRoles") or ([aws_config.get_object("assumeRole")]
-                                                         if aws_config.get_object("assumeRole") else [])
         return LambdaDeployment(f"{name}-deployment", {
             "application": app.name, "group": group.deployment_group_name, "function": fn.name,
             "alias": alias.name, "version": fn.version, "redeploy": str(redeploy or ""),
-            "pre_traffic_hook": pre_traffic_hook or "", "region": account.region,
-            "profile": aws_config.get("profile") or "",
-            "assume_roles": [{"role_arn": r.get("roleArn"), "session_name": r.get("sessionName"),
-                              "external_id": r.get("externalId")} for r in roles if isinstance(r, Mapping)],
+            "pre_traffic_hook": pre_traffic_hook or "",
             # CodeDeploy gives a BeforeAllowTraffic hook up to an hour to report before failing the deployment.
             "timeout_seconds": (deployment_minutes(config_name) + DEPLOY_MARGIN_MINUTES
                                 + (HOOK_MINUTES if pre_traffic_hook else 0)) * 60,
-            # Static keys set in the stack's config reach the provider as secrets (encrypted in the state);
-            # without them it uses aws:profile, then the environment, like the AWS provider.
-            **{key: value for key, name in (("access_key", "accessKey"), ("secret_key", "secretKey"), ("token", "token"))
-               if (value := aws_config.get_secret(name)) is not None},
+            # The provider calls AWS with the stack's own credentials settings, so the deployment lands in the
+            # account and region Pulumi just updated, not in the machine's default profile.
+            **stack_settings(account.region),
         }, opts=child)
 
 

@@ -4,8 +4,9 @@ Catalog pattern ``vm``. The entry is the core service spec (port, health check, 
 secrets, expose) plus the keys of :class:`VmServiceArgs`. The AMI is an explicit id, the newest
 AMI of the account tagged with the service and a version (``lookup``), or baked by EC2 Image Builder
 from ``services/<name>/<document>`` (``bake``). A new launch template version (new AMI, new user
-data) is rolled out red/black: a new Auto Scaling Group beside the old one, which is deleted only once
-the new one is healthy in the load balancer.
+data) is rolled out by an instance refresh started with that version as its desired configuration, without
+updating the group first (:mod:`components.vm_refresh`): a failed refresh is rolled back to the version that
+was serving, and ``pulumi up`` fails with its reason.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
+from .blocks.access import Account
+from .blocks.aws_api import stack_settings
 from .blocks.iam import assume_role_policy, secret_read_statements
 from .blocks.launch_template import (LAUNCH_KEYS, INSTANCE_TYPE_PATTERN, instance_role, launch_template,
                                      validate_launch_settings)
@@ -31,6 +34,7 @@ from .profiles import Profile, get_profile
 from .service_spec import (CORE_KEYS, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
                            validate_core)
 from .validation import Problems, is_unknown, join_path
+from .vm_refresh import InstanceRefresh
 
 __all__ = ["PATTERN", "VmService", "VmServiceArgs", "validate_vm"]
 
@@ -64,14 +68,13 @@ CRON_PATTERN = r"\S+ \S+ \S+ \S+ \S+"
 TIME_ZONE_PATTERN = r"[A-Za-z]+(/[A-Za-z0-9_+\-]+)*|UTC"
 DEFAULT_DOCUMENT = "component.yaml"
 DEFAULT_GRACE_PERIOD = 300
-#: A rollout waits this long beyond the health check grace period for the new group to be healthy.
+#: A rollout waits this long beyond the health check grace period for the new instances to be healthy.
 DEFAULT_ROLLOUT_MARGIN = 600
 ROLLOUT_TIMEOUT_MIN, ROLLOUT_TIMEOUT_MAX = 300, 7200
-#: Where a group names its launch template version: a change to either replaces the group (red/black).
-VERSION_PATHS = ("launchTemplate.version", "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.version")
+#: What the group ignores after creation: the instance refresh moves the launch template version (Auto Scaling
+#: saves it on the group when the refresh succeeds), and autoscaling owns the size.
+GROUP_IGNORED = ("launchTemplate", "mixedInstancesPolicy", "desiredCapacity")
 EC2_IMAGE_BUILDER_POLICY = "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder"
-#: Tag naming the Pulumi project and stack of a group, so that the running group is found in this stack only.
-STACK_TAG = "PulumiStack"
 
 
 class LookupArgs(TypedDict):
@@ -118,11 +121,12 @@ class AmiArgs(TypedDict):
 
 class RolloutArgs(TypedDict):
     timeout: NotRequired[int]
-    """Seconds ``pulumi up`` waits for a new group's instances to be healthy in the load balancer before it
-    fails (the old group keeps serving), 300-7200, more than ``health_check.grace_period``. Default: the
-    grace period plus 600 (900 s with the VM default grace period)."""
+    """Seconds ``pulumi up`` waits for the instance refresh of a new version (and, on the first deploy, for
+    the new group's instances to be healthy in the load balancer) before it fails, 300-7200, more than
+    ``health_check.grace_period``. Default: the grace period plus 600 (900 s with the VM default grace period)."""
     instance_warmup: NotRequired[int]
-    """Seconds before a new instance's metrics count for scaling, 0-3600. Default: the health check grace period."""
+    """Seconds after a new instance is in service before its metrics count for scaling and before the
+    refresh considers it ready, 0-3600. Default: the health check grace period."""
 
 
 class ScheduleArgs(TypedDict):
@@ -168,8 +172,7 @@ class VmServiceArgs(TypedDict):
     of 300 s for VMs."""
     scaling: NotRequired[ScalingArgs]
     """Group size and CPU target. Default: the profile's capacity (dev 1-2, prod 2-10), 60% CPU.
-    ``desired`` only sets the size of the first group: later the scaling policies own it, and a rollout's new
-    group starts at the running group's size."""
+    ``desired`` only sets the size of the group when it is created: later the scaling policies own it."""
     environment: NotRequired[Mapping[str, str]]
     """Plain environment variables, written to ``/etc/<name>/environment`` by user data. Default: none."""
     secrets: NotRequired[Mapping[str, str]]
@@ -203,9 +206,9 @@ class VmServiceArgs(TypedDict):
     load_balancer: NotRequired[LoadBalancerArgs]
     """Load balancer settings (see ``components.blocks.load_balancer``). Default: an ALB of its own."""
     rollout: NotRequired[RolloutArgs]
-    """How a new launch template version (new AMI, new user data) is rolled out: a new group is created
-    beside the old one and must be healthy before the old one is deleted. Default: a timeout of the grace
-    period plus 600 s, warm-up of the grace period."""
+    """How a new launch template version (new AMI, new user data, other instance types) is rolled out: an
+    instance refresh launches new instances before terminating old ones and is rolled back to the serving
+    version if it fails. Default: a timeout of the grace period plus 600 s, warm-up of the grace period."""
     autoscaling: NotRequired[AutoscalingArgs]
     """Request-based scaling, schedules and a warm pool. Default: CPU target tracking only."""
 
@@ -251,8 +254,8 @@ def validate_vm(name: str, spec: Mapping[str, Any], path: str | None = None, *,
     pdir = Path(project_dir) if project_dir is not None else Path.cwd()
     if "instance_refresh" in spec:
         problems.add(join_path(path, "instance_refresh"),
-                     "is no longer used: a new launch template version is rolled out as a new Auto Scaling "
-                     "group, healthy before the old one is deleted; set rollout.timeout and "
+                     "is no longer used: a new launch template version is rolled out by an instance refresh "
+                     "that the component starts and waits for; set rollout.timeout and "
                      "rollout.instance_warmup instead")
     problems.check_known_keys({k: v for k, v in spec.items() if k != "instance_refresh"}, CORE_KEYS + VM_KEYS, path)
     validate_core(spec, path, problems)
@@ -578,15 +581,17 @@ def render_user_data(name: str, environment: str, port: int, env: Mapping[str, s
 
 class VmService(pulumi.ComponentResource):
     """A service on EC2: an AMI per service, a launch template, an Auto Scaling Group across the private
-    subnets, replaced red/black on every new launch template version, a load balancer, scaling policies and
-    alarms."""
+    subnets, rolled to every new launch template version by an instance refresh, a load balancer, scaling
+    policies and alarms."""
 
     asg_name: pulumi.Output[str]
     """Name of the Auto Scaling Group."""
     launch_template_id: pulumi.Output[str]
     """Id of the launch template."""
     launch_template_version: pulumi.Output[str]
-    """The launch template version the group is pinned to."""
+    """The launch template version the group runs once this ``up`` has rolled it out."""
+    rollout: InstanceRefresh
+    """The rollout of the launch template version to the group (an instance refresh, waited for)."""
     ami_id: pulumi.Output[str]
     """The AMI the instances launch from."""
     security_group_id: pulumi.Output[str]
@@ -639,10 +644,12 @@ class VmService(pulumi.ComponentResource):
         group = self._group(name, spec, core, prof, lt, types, private_subnets, lb, alarms, tags, child,
                             role.policies)
         self._scaling(name, spec, core, group, lb, child)
+        self.rollout = self._rollout(name, spec, core, prof, lt, types, group, alarms, child)
 
         self.asg_name = group.name
         self.launch_template_id = lt.id
-        self.launch_template_version = lt.latest_version.apply(str)
+        self.launch_template_version = pulumi.Output.all(self.rollout.status, lt.latest_version).apply(
+            lambda v: str(v[1]))
         self.ami_id = pulumi.Output.from_input(ami_id)
         self.security_group_id = sg.id
         self.role_arn = role.role.arn
@@ -741,7 +748,7 @@ class VmService(pulumi.ComponentResource):
         # The newest AMI this recipe version produced: the image above, or a later run of the pipeline
         # (its schedule re-bakes on parent image updates). Image Builder tags each AMI it distributes with
         # the build's ARN, ".../image/<recipe>/<version>/<build>". A new one is a new launch template
-        # version in the next preview, rolled out red/black.
+        # version in the next preview, rolled out by an instance refresh.
         builds = image.arn.apply(lambda arn: arn.rsplit("/", 1)[0] + "/*")
         newest = aws.ec2.get_ami_output(
             owners=["self"], most_recent=True,
@@ -786,24 +793,24 @@ class VmService(pulumi.ComponentResource):
                tags: Mapping[str, str], child: pulumi.ResourceOptions,
                role_policies: Sequence[pulumi.Resource] = ()) -> aws.autoscaling.Group:
         version = lt.latest_version.apply(str)
-        spot = _spot_percentage(spec, prof)
-        mixed = len(types) > 1 or spot > 0
         rollout = dict(spec.get("rollout") or {})
         kwargs: dict[str, Any] = {}
-        if mixed:
+        mixed = mixed_instances(spec, prof, types)
+        if mixed is not None:
             kwargs["mixed_instances_policy"] = {
                 "launch_template": {
                     "launch_template_specification": {"launch_template_id": lt.id, "version": version},
-                    "overrides": [{"instance_type": t} for t in types],
+                    "overrides": [{"instance_type": o["InstanceType"]} for o in mixed["LaunchTemplate"]["Overrides"]],
                 },
                 "instances_distribution": {
-                    "on_demand_base_capacity": int(spec.get("on_demand_base_capacity", 0)),
-                    "on_demand_percentage_above_base_capacity": 100 - spot,
-                    "on_demand_allocation_strategy": "prioritized",
-                    "spot_allocation_strategy": "price-capacity-optimized",
+                    "on_demand_base_capacity": mixed["InstancesDistribution"]["OnDemandBaseCapacity"],
+                    "on_demand_percentage_above_base_capacity":
+                        mixed["InstancesDistribution"]["OnDemandPercentageAboveBaseCapacity"],
+                    "on_demand_allocation_strategy": mixed["InstancesDistribution"]["OnDemandAllocationStrategy"],
+                    "spot_allocation_strategy": mixed["InstancesDistribution"]["SpotAllocationStrategy"],
                 },
             }
-            kwargs["capacity_rebalance"] = spot > 0
+            kwargs["capacity_rebalance"] = _spot_percentage(spec, prof) > 0
         else:
             kwargs["launch_template"] = {"id": lt.id, "version": version}
         warm = ((spec.get("autoscaling") or {}).get("warm_pool"))
@@ -816,45 +823,55 @@ class VmService(pulumi.ComponentResource):
             }
         if lb is not None:
             kwargs["target_group_arns"] = [lb.target_group_arn]
+            # The first deploy waits until the first instances are healthy in the load balancer. Only on
+            # creation: wait_for_elb_capacity would wait for exactly that many on every later update of the
+            # group, whatever size autoscaling has moved it to since.
+            kwargs["min_elb_capacity"] = core.scaling.desired
         grace = core.health_check.grace_period
-        # The new group starts at the size the service runs at now (autoscaling may have grown it), so the
-        # old group is deleted only once as many healthy instances have replaced it.
-        capacity = current_capacity(name, tags, core.scaling, parent=self)
-        if lb is not None:
-            kwargs["wait_for_elb_capacity"] = capacity
         return aws.autoscaling.Group(
             f"{name}-asg",
-            min_size=core.scaling.min, max_size=core.scaling.max, desired_capacity=capacity,
+            min_size=core.scaling.min, max_size=core.scaling.max, desired_capacity=core.scaling.desired,
             vpc_zone_identifiers=subnets,
             health_check_type="ELB" if lb is not None else "EC2",
             health_check_grace_period=grace,
             default_instance_warmup=int(rollout.get("instance_warmup", grace)),
             wait_for_capacity_timeout=f"{rollout_timeout(spec)}s",
             # One failed launch (no Spot capacity in one pool, an AZ out of an instance type) would otherwise
-            # fail the rollout at once (terraform-provider-aws#29753, #33665), though the group retries other
-            # pools and AZs; each failed rollout then needs cleaning up. The timeout still bounds the wait.
+            # fail the first deploy's wait at once (terraform-provider-aws#29753, #33665), though the group
+            # retries other pools and AZs. The timeout still bounds the wait.
             ignore_failed_scaling_activities=True,
             enabled_metrics=["GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances",
                              "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"],
             metrics_granularity="1Minute",
             termination_policies=["OldestLaunchTemplate", "Default"],
-            tags=[{"key": k, "value": v, "propagate_at_launch": False}
-                  for k, v in sorted({**tags, STACK_TAG: stack_tag()}.items())],
-            # Red/black: a new launch template version replaces the group, and Pulumi creates the
-            # replacement (auto-named, beside the old one) before deleting the old one. The provider
-            # waits for the new group's instances to be healthy in the target group; if they are not
-            # within the timeout, `pulumi up` fails and the old group, never updated, keeps serving. But
-            # Pulumi then keeps the failed group and marks the old one for deletion at the start of the
-            # next `up`: current_capacity stops the next preview while both exist (rollout_capacity).
-            # Updating the group in place with an instance refresh instead would save the new version
-            # first, so its "rollback" would roll back to the new version (terraform-provider-aws#34189).
+            tags=[{"key": k, "value": v, "propagate_at_launch": False} for k, v in sorted(tags.items())],
+            # One group for the service's life. Pulumi never moves its launch template version: the
+            # instance refresh (self._rollout) does, and Auto Scaling saves the new version on the group only
+            # when the refresh succeeds, so a failed one rolls back to the serving version. Updating the group
+            # first (the provider's instance_refresh block) would roll back to the new version
+            # (terraform-provider-aws#34189).
             # A target group on no listener yet does not health-check its targets ("unused"): create the
             # group, which relies on ELB health checks, once the listener or shared ALB rule exists.
             # The first instances fetch their secrets at boot: the role's policies must exist by then.
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                replace_on_changes=list(VERSION_PATHS), delete_before_replace=False,
+                ignore_changes=list(GROUP_IGNORED),
                 depends_on=[*role_policies, *([lb.attachment] if lb is not None else [])])),
             **kwargs)
+
+    def _rollout(self, name: str, spec: Mapping[str, Any], core: Any, prof: Profile, lt: aws.ec2.LaunchTemplate,
+                 types: list[str], group: aws.autoscaling.Group, alarms: Any,
+                 child: pulumi.ResourceOptions) -> InstanceRefresh:
+        """Roll the group to the launch template's latest version (nothing to do on the first deploy)."""
+        rollout = dict(spec.get("rollout") or {})
+        return InstanceRefresh(f"{name}-rollout", {
+            "group": group.name, "launch_template_id": lt.id, "version": lt.latest_version.apply(str),
+            "mixed_instances_policy": mixed_instances(spec, prof, types),
+            "instance_warmup": int(rollout.get("instance_warmup", core.health_check.grace_period)),
+            # Any of the service's alarms in ALARM fails the refresh, which then rolls back.
+            "alarms": list(alarms.names) if alarms is not None else [],
+            "timeout_seconds": rollout_timeout(spec),
+            **stack_settings(Account(self).region),
+        }, opts=child)
 
     def _scaling(self, name: str, spec: Mapping[str, Any], core: Any, group: aws.autoscaling.Group,
                  lb: ServiceLoadBalancer | None, child: pulumi.ResourceOptions) -> None:
@@ -883,53 +900,21 @@ class VmService(pulumi.ComponentResource):
                 desired_capacity=sched.get("desired", -1), opts=child)
 
 
-def current_capacity(name: str, tags: Mapping[str, str], scaling: Any, *,
-                     parent: pulumi.Resource) -> pulumi.Output[int]:
-    """The desired capacity of this service's running group, found by its ``Service``, ``Environment``,
-    ``ManagedBy`` and ``PulumiStack`` tags, kept within ``scaling.min``-``scaling.max``; ``scaling.desired``
-    when none runs yet (the first ``up``). Fails the preview when more than one runs (see
-    :func:`rollout_capacity`)."""
-    opts = pulumi.InvokeOutputOptions(parent=parent)
-    wanted = {**{k: tags[k] for k in ("Environment", "ManagedBy", "Service")}, STACK_TAG: stack_tag()}
-    found = aws.autoscaling.get_ami_ids_output(
-        filters=[{"name": f"tag:{k}", "values": [wanted[k]]} for k in sorted(wanted)], opts=opts)
-
-    def sizes(names: Sequence[str] | None) -> Any:
-        if not names:
-            return {}
-        ordered = sorted(names)
-        return pulumi.Output.all(*[aws.autoscaling.get_group_output(name=n, opts=opts).desired_capacity
-                                   for n in ordered]).apply(lambda values: dict(zip(ordered, values)))
-
-    return found.names.apply(sizes).apply(lambda groups: rollout_capacity(name, scaling, groups))
-
-
-def stack_tag() -> str:
-    """The ``PulumiStack`` tag of this stack's groups: two stacks of one profile in one account and region
-    (``dev`` and a developer's ``dev-alice``) never read, or stop on, each other's groups."""
-    return f"{pulumi.get_project()}/{pulumi.get_stack()}"
-
-
-def rollout_capacity(name: str, scaling: Any, running: Mapping[str, int | None]) -> int:
-    """The size a new group starts at: the running group's, within ``scaling.min``-``scaling.max``, or
-    ``scaling.desired`` when no group runs.
-
-    Two groups or more mean that a rollout failed or did not finish. Pulumi has then marked the group it
-    was replacing (the one still serving) for deletion, and the next ``up`` deletes it *first*, before
-    anything else (pulumi/pulumi#9979), while the failed group, kept in the state with its error
-    (pulumi-terraform-bridge#2696), is merely updated, not replaced, and may pass. So the preview stops here
-    until the leftover group is dealt with (README, *After a failed rollout*)."""
-    if len(running) > 1:
-        raise ValueError(
-            f"{name}: {len(running)} Auto Scaling groups of this service exist ({', '.join(sorted(running))}): a "
-            "rollout failed or did not finish. Do not run `pulumi up` as is: after a failed rollout it would first "
-            "delete the group that was being replaced, the one still serving, and keep the failed one. Delete the "
-            "failed group and clear the pending deletion from the stack's state first; if the newest group is "
-            "healthy, delete the older one instead (README: 'After a failed rollout')")
-    sizes = [int(v) for v in running.values() if v is not None]
-    if not sizes:
-        return scaling.desired
-    return max(scaling.min, min(scaling.max, max(sizes)))
+def mixed_instances(spec: Mapping[str, Any], profile: Profile, types: Sequence[str]) -> dict[str, Any] | None:
+    """The group's mixed instances policy in the Auto Scaling API's shape, without its launch template
+    specification (the rollout adds the version), or None for a single On-Demand instance type."""
+    spot = _spot_percentage(spec, profile)
+    if len(types) <= 1 and spot <= 0:
+        return None
+    return {
+        "LaunchTemplate": {"Overrides": [{"InstanceType": t} for t in types]},
+        "InstancesDistribution": {
+            "OnDemandBaseCapacity": int(spec.get("on_demand_base_capacity", 0)),
+            "OnDemandPercentageAboveBaseCapacity": 100 - spot,
+            "OnDemandAllocationStrategy": "prioritized",
+            "SpotAllocationStrategy": "price-capacity-optimized",
+        },
+    }
 
 
 def _keep_value(name: str) -> str:

@@ -1,4 +1,4 @@
-"""VmService: an AMI per service, a launch template, an Auto Scaling Group rolled out red/black, a load balancer."""
+"""VmService: an AMI per service, a launch template, an Auto Scaling Group rolled out by an instance refresh, a load balancer."""
 
 from __future__ import annotations
 
@@ -96,113 +96,96 @@ def test_group_waits_for_the_instance_role_policies_its_instances_use_at_boot(de
         in group.dependencies
 
 
-def test_a_new_launch_template_version_replaces_the_group_creating_the_new_one_first(dev_explicit):
+ROLLOUT = "pulumi-python:dynamic/vm:InstanceRefresh"
+
+
+def test_the_group_keeps_its_identity_and_pulumi_never_moves_its_launch_template_version(dev_explicit):
+    # The instance refresh moves the version (Auto Scaling saves it on the group only when the refresh
+    # succeeds); Pulumi updating it would make the refresh's rollback restore the new version.
     group = dev_explicit.one("aws:autoscaling/group:Group")
-    assert set(group.replace_on_changes) == {
-        "launchTemplate.version", "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.version"}
-    # Create-before-delete, and an auto-generated name so that both groups can exist side by side.
-    assert group.delete_before_replace is False
-    assert "name" not in group.inputs and "namePrefix" not in group.inputs
+    assert group.replace_on_changes == []
+    assert {"launchTemplate", "mixedInstancesPolicy", "desiredCapacity"} <= set(group.ignore_changes)
 
 
-def test_the_old_group_is_never_updated_to_the_new_version_by_an_instance_refresh(dev_explicit):
-    # An instance refresh saves the new version on the group before starting, so its rollback restores
-    # the new version (terraform-provider-aws#34189); the red/black rollout never touches the old group.
+def test_the_group_has_no_provider_instance_refresh_that_would_save_the_new_version_first(dev_explicit):
+    # terraform-provider-aws#34189: the provider's instance_refresh updates the group, then refreshes.
     group = dev_explicit.one("aws:autoscaling/group:Group")
     assert "instanceRefresh" not in group.inputs
 
 
-def test_up_waits_for_the_new_group_to_be_healthy_in_the_load_balancer_with_a_bounded_timeout(dev_explicit):
+def test_a_new_version_is_rolled_out_by_a_refresh_of_the_group_to_the_launch_template_latest_version(dev_explicit):
+    rollout = dev_explicit.one(ROLLOUT, "inventory-rollout")
     group = dev_explicit.one("aws:autoscaling/group:Group")
-    assert group.inputs["waitForElbCapacity"] == group.inputs["desiredCapacity"] == 1
+    lt = dev_explicit.one("aws:ec2/launchTemplate:LaunchTemplate")
+    assert rollout.inputs["group"].startswith("inventory-asg-")
+    assert rollout.inputs["launch_template_id"].startswith("lt-") and rollout.inputs["version"] == "1"
+    assert group.urn in rollout.property_dependencies["group"]
+    assert lt.urn in rollout.property_dependencies["launch_template_id"]
+    assert lt.urn in rollout.property_dependencies["version"]
+
+
+def test_the_rollout_watches_the_service_alarms_and_is_bounded_by_the_rollout_timeout(dev_tuned):
+    rollout = dev_tuned.one(ROLLOUT, "inventory-rollout")
+    assert rollout.inputs["timeout_seconds"] == 1200 and rollout.inputs["instance_warmup"] == 120
+    alarms = {a.inputs.get("name") or a.name for a in dev_tuned.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert rollout.inputs["alarms"] and len(rollout.inputs["alarms"]) == len(alarms)
+
+
+def test_a_mixed_group_is_refreshed_with_its_whole_mixed_instances_policy(dev_tuned):
+    policy = dev_tuned.one(ROLLOUT).inputs["mixed_instances_policy"]
+    assert [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]] == ["m7i.large", "m6i.large", "m5.large"]
+    assert policy["InstancesDistribution"] == {
+        "OnDemandBaseCapacity": 1, "OnDemandPercentageAboveBaseCapacity": 70,
+        "OnDemandAllocationStrategy": "prioritized", "SpotAllocationStrategy": "price-capacity-optimized"}
+
+
+def test_a_single_on_demand_type_is_refreshed_with_a_launch_template_only():
+    graph = _plan({"ami": AMI, "spot_percentage": 0})
+    assert graph.one(ROLLOUT).inputs.get("mixed_instances_policy") is None
+
+
+def test_the_rollout_calls_aws_with_the_stack_region_and_credentials_settings(dev_explicit):
+    rollout = dev_explicit.one(ROLLOUT)
+    assert rollout.inputs["region"] == "us-east-1"
+    assert rollout.inputs["profile"] == "" and rollout.inputs["assume_roles"] == []
+
+
+def test_the_first_deploy_waits_for_healthy_instances_in_the_load_balancer_on_creation_only(dev_explicit):
+    # wait_for_elb_capacity would wait for exactly that many instances on every later update of the group,
+    # whatever size autoscaling has moved it to: min_elb_capacity waits on creation only.
+    group = dev_explicit.one("aws:autoscaling/group:Group")
+    assert group.inputs["minElbCapacity"] == group.inputs["desiredCapacity"] == 1
+    assert "waitForElbCapacity" not in group.inputs
     assert group.inputs["waitForCapacityTimeout"] == "900s"
     assert group.inputs["healthCheckType"] == "ELB"
 
 
-def test_a_transient_failed_launch_does_not_fail_the_rollout_before_its_timeout():
+def test_a_transient_failed_launch_does_not_fail_the_first_deploy_before_its_timeout():
     # Without it the provider fails the wait at the first failed scaling activity (no Spot capacity in one
-    # pool), although the group retries elsewhere; every failed rollout then has to be cleaned up by hand.
+    # pool), although the group retries elsewhere.
     graph = _plan({"ami": AMI, "instance_types": ["t4g.small", "t4g.medium"], "spot_percentage": 50})
     group = graph.one("aws:autoscaling/group:Group")
     assert group.inputs["ignoreFailedScalingActivities"] is True
     assert group.inputs["waitForCapacityTimeout"] == "900s"
 
 
-def test_scaling_policies_follow_the_replaced_group(dev_explicit):
+def test_scaling_policies_follow_the_group(dev_explicit):
     group = dev_explicit.one("aws:autoscaling/group:Group")
     for policy in dev_explicit.of_type("aws:autoscaling/policy:Policy"):
         assert group.urn in policy.property_dependencies["autoscalingGroupName"]
 
 
-class _RunningGroupMocks(PlanMocks):
-    """A service whose current group autoscaling has grown to ``size`` instances."""
-
-    def __init__(self, size, **kwargs):
-        super().__init__(**kwargs)
-        self.size = size
-
-    def call(self, args):
-        if args.token == "aws:autoscaling/getAmiIds:getAmiIds":
-            return {"names": ["inventory-asg-1a2b3c4"], "arns": [], "id": "us-east-1"}
-        if args.token == "aws:autoscaling/getGroup:getGroup":
-            return {"name": args.args["name"], "desiredCapacity": self.size, "minSize": 2, "maxSize": 10,
-                    "id": args.args["name"]}
-        return super().call(args)
-
-
-@pytest.mark.parametrize("size, expected", [(7, 7), (30, 10), (0, 2)])
-def test_a_new_group_starts_at_the_running_group_size_within_min_and_max(size, expected):
-    graph = run(lambda: VmService("inventory", {"ami": AMI, "scaling": {"min": 2, "max": 10}}, network=NET,
-                                  profile="prod", project_dir=ROOT),
-                config={"microservices:environment": "prod", "aws:region": "us-east-1"}, stack="prod",
-                mocks=_RunningGroupMocks(size, region="us-east-1"))
-    group = graph.one("aws:autoscaling/group:Group")
-    assert group.inputs["desiredCapacity"] == group.inputs["waitForElbCapacity"] == expected
-    lookup = [args for token, args in graph.invokes if token == "aws:autoscaling/getAmiIds:getAmiIds"]
-    assert lookup and {f["name"]: f["values"] for f in lookup[0]["filters"]} == {
-        "tag:Service": ["inventory"], "tag:Environment": ["prod"], "tag:ManagedBy": ["pulumi"],
-        "tag:PulumiStack": ["microservices/prod"]}
-
-
-def test_the_running_group_is_looked_up_in_this_stack_only():
-    # Two stacks of one profile in one account and region (dev, dev-alice) must not size from, or stop on,
-    # each other's groups: the group carries its stack, and the lookup filters on it.
-    graph = run(lambda: VmService("inventory", {"ami": AMI}, network=NET, profile="dev", project_dir=ROOT),
-                config={"microservices:environment": "dev", "aws:region": "us-east-1"}, stack="dev-alice")
-    group = graph.one("aws:autoscaling/group:Group")
-    tags = {t["key"]: t for t in group.inputs["tags"]}
-    assert tags["PulumiStack"]["value"] == "microservices/dev-alice"
-    assert tags["PulumiStack"]["propagateAtLaunch"] is False
-    lookup = next(args for token, args in graph.invokes if token == "aws:autoscaling/getAmiIds:getAmiIds")
-    assert {"name": "tag:PulumiStack", "values": ["microservices/dev-alice"]} in lookup["filters"]
-
-
-def test_a_leftover_group_of_a_failed_rollout_stops_the_next_preview():
-    # After a failed rollout Pulumi keeps the failed group and has marked the serving one for deletion;
-    # the next `up` would delete the serving group first (pulumi/pulumi#9979). Two groups of the service
-    # therefore fail the preview, naming both, before any deletion runs.
-    from types import SimpleNamespace
-
-    from components.vm import rollout_capacity
-    scaling = SimpleNamespace(min=2, max=10, desired=3)
-    with pytest.raises(ValueError) as info:
-        rollout_capacity("inventory", scaling, {"inventory-asg-new": 2, "inventory-asg-old": 4})
-    message = str(info.value)
-    assert message.startswith("inventory: 2 Auto Scaling groups of this service exist "
-                              "(inventory-asg-new, inventory-asg-old): a rollout failed or did not finish")
-    assert "After a failed rollout" in message
-    assert rollout_capacity("inventory", scaling, {"inventory-asg-old": 4}) == 4
-    assert rollout_capacity("inventory", scaling, {}) == 3
-
-
-def test_the_first_group_starts_at_the_configured_desired_size():
+def test_the_group_is_created_at_the_configured_desired_size_and_autoscaling_owns_it_after():
     graph = _plan({"ami": AMI, "scaling": {"min": 1, "max": 6, "desired": 3}})
-    assert graph.one("aws:autoscaling/group:Group").inputs["desiredCapacity"] == 3
+    group = graph.one("aws:autoscaling/group:Group")
+    assert group.inputs["desiredCapacity"] == 3 and "desiredCapacity" in group.ignore_changes
+    assert not any(token.startswith("aws:autoscaling/get") for token, _ in graph.invokes)
 
 
 def test_rollout_timeout_follows_the_grace_period_unless_set():
     graph = _plan({"ami": AMI, "health_check": {"grace_period": 900}})
     assert graph.one("aws:autoscaling/group:Group").inputs["waitForCapacityTimeout"] == "1500s"
+    assert graph.one(ROLLOUT).inputs["timeout_seconds"] == 1500
 
 
 def test_cpu_target_tracking_uses_the_core_target(dev_explicit):
@@ -530,7 +513,8 @@ def test_unexposed_service_has_no_load_balancer_and_uses_ec2_health_checks():
     group = graph.one("aws:autoscaling/group:Group")
     assert group.inputs["healthCheckType"] == "EC2" and "targetGroupArns" not in group.inputs
     # Without a load balancer the provider waits for the group's instances to be InService (EC2 health).
-    assert "waitForElbCapacity" not in group.inputs and group.inputs["waitForCapacityTimeout"] == "900s"
+    assert "minElbCapacity" not in group.inputs and group.inputs["waitForCapacityTimeout"] == "900s"
+    assert graph.one(ROLLOUT).inputs["alarms"] == []
 
 
 # -- validation -----------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,25 +31,21 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from ..blocks import aws_api
+from ..blocks.aws_api import BoundedCaller
+from ..blocks.aws_api import error_code as _error_code
+
 __all__ = ["ACTIVE_STATUSES", "DeployTarget", "Deployer", "DeploymentError", "DeploymentTimeout",
            "LambdaDeployment", "LambdaDeploymentProvider", "deployment_minutes", "marker"]
 
 ACTIVE_STATUSES = ["Created", "Queued", "InProgress", "Baking", "Ready"]
 FAILED_STATUSES = ["Failed", "Stopped"]
-#: Error codes worth retrying: throttling, and the service's transient failures.
-TRANSIENT_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException", "RequestLimitExceeded",
-    "RequestThrottled", "RequestThrottledException", "SlowDown", "ServiceUnavailable", "ServiceUnavailableException",
-    "InternalFailure", "InternalError", "InternalServerError", "ServiceException", "RequestTimeout",
-    "RequestTimeoutException", "PriorRequestNotComplete", "ProvisionedThroughputExceededException",
-})
 #: CreateDeployment's answers when the group already runs a deployment.
 BUSY_CODES = frozenset({"DeploymentLimitExceededException", "DeploymentAlreadyStartedException"})
 MARKER = "microservices-deploy"
 #: CodeDeploy's limit on a deployment's description (CreateDeployment answers DescriptionTooLongException).
 MAX_DESCRIPTION = 100
 POLL_SECONDS = 15.0
-MAX_BACKOFF_SECONDS = 30.0
 #: History read before a deployment: enough for months of deploys, bounded so a first ``up`` stays quick.
 HISTORY_PAGES = 10
 
@@ -116,21 +111,6 @@ def deployment_minutes(config_name: str) -> int:
     return 0
 
 
-def _error_code(err: Exception) -> str:
-    response = getattr(err, "response", None) or {}
-    return str((response.get("Error") or {}).get("Code") or "")
-
-
-def _is_transient(err: Exception) -> bool:
-    response = getattr(err, "response", None)
-    if response is None:
-        # Connection resets and read timeouts (botocore's EndpointConnectionError and friends).
-        return type(err).__module__.startswith(("botocore", "urllib3")) and "Connection" in type(err).__name__ \
-            or type(err).__name__ in ("ReadTimeoutError", "ConnectTimeoutError")
-    status = int((response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0)
-    return _error_code(err) in TRANSIENT_CODES or status >= 500
-
-
 def _reason(info: Mapping[str, Any]) -> str:
     parts = []
     error = info.get("errorInformation") or {}
@@ -154,29 +134,15 @@ class Deployer:
         self.lambda_ = lambda_
         self.timeout = timeout
         self.poll = poll
-        self.sleep = sleep or time.sleep
-        self.clock = clock or time.monotonic
-        self.log = log or (lambda message: print(message, file=sys.stderr))
-        self.deadline = self.clock() + timeout
+        self.api = BoundedCaller(timeout=timeout, sleep=sleep or time.sleep, clock=clock or time.monotonic, log=log,
+                                 timeout_error=DeploymentTimeout)
+        self.sleep, self.clock, self.log, self.deadline = self.api.sleep, self.api.clock, self.api.log, self.api.deadline
 
     # -- calls ----------------------------------------------------------------------------------
     def _call(self, client: Any, operation: str, **kwargs: Any) -> dict[str, Any]:
         """``client.operation(**kwargs)``, retrying throttling and 5xx with exponential backoff until
         the deadline."""
-        delay = 1.0
-        while True:
-            try:
-                return getattr(client, operation)(**kwargs)
-            except Exception as err:  # botocore raises ClientError and connection errors
-                if not _is_transient(err):
-                    raise
-                remaining = self.deadline - self.clock()
-                if remaining <= 0:
-                    raise DeploymentTimeout(f"{operation} kept failing with {_error_code(err) or type(err).__name__} "
-                                            f"until the {self.timeout:.0f}-second bound: {err}") from err
-                self.log(f"{operation}: {_error_code(err) or type(err).__name__}, retrying in {min(delay, remaining):.0f} s")
-                self.sleep(min(delay, remaining))
-                delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+        return self.api.call(client, operation, **kwargs)
 
     def current_version(self, target: DeployTarget) -> str:
         alias = self._call(self.lambda_, "get_alias", FunctionName=target.function, Name=target.alias)
@@ -294,45 +260,9 @@ DEPLOY_INPUTS = ("application", "group", "function", "alias", "version", "redepl
 
 
 def _clients(props: Mapping[str, Any]) -> tuple[Any, Any]:
-    import boto3
-    from botocore.config import Config
-
-    region = props.get("region") or None
-    if props.get("access_key") and props.get("secret_key"):
-        # The stack's aws:accessKey/aws:secretKey(/aws:token), as the AWS provider uses them.
-        session = boto3.Session(aws_access_key_id=props["access_key"], aws_secret_access_key=props["secret_key"],
-                                aws_session_token=props.get("token") or None, region_name=region)
-    else:
-        session = boto3.Session(profile_name=props.get("profile") or None, region_name=region)
-    for role in props.get("assume_roles") or []:
-        session = _assumed_session(session, role, region)
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=10, read_timeout=30)
+    session = aws_api.session(props, session_name="pulumi-lambda-deploy")
+    config = aws_api.client_config()
     return session.client("codedeploy", config=config), session.client("lambda", config=config)
-
-
-def _assumed_session(session: Any, role: Mapping[str, Any], region: str | None) -> Any:
-    """A boto3 session on ``role``, assumed from ``session``, whose credentials botocore renews before they
-    expire. A chained AssumeRole lasts one hour at most, and a wait can be longer (a linear configuration
-    over 100 minutes plus the margin): credentials fetched once would fail the polling with ExpiredToken."""
-    import boto3
-    import botocore.session
-    from botocore.credentials import RefreshableCredentials
-
-    kwargs = {"RoleArn": role["role_arn"], "RoleSessionName": role.get("session_name") or "pulumi-lambda-deploy"}
-    if role.get("external_id"):
-        kwargs["ExternalId"] = role["external_id"]
-
-    def fetch() -> dict[str, str]:
-        creds = session.client("sts").assume_role(**kwargs)["Credentials"]
-        expiry = creds["Expiration"]
-        return {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
-                "token": creds["SessionToken"],
-                "expiry_time": expiry.isoformat() if hasattr(expiry, "isoformat") else str(expiry)}
-
-    core = botocore.session.get_session()
-    core._credentials = RefreshableCredentials.create_from_metadata(  # botocore's documented refresh hook
-        metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
-    return boto3.Session(botocore_session=core, region_name=region)
 
 
 def _target(props: Mapping[str, Any]) -> DeployTarget:
@@ -350,12 +280,7 @@ def run_deployment(props: Mapping[str, Any], clients: Callable[[Mapping[str, Any
     return {**_public(props), **deployer.deploy(_target(props))}
 
 
-#: Inputs that are credentials (the stack's aws:accessKey/secretKey/token): used, never returned as outputs.
-CREDENTIAL_KEYS = ("access_key", "secret_key", "token")
-
-
-def _public(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k not in CREDENTIAL_KEYS}
+_public = aws_api.public
 
 
 class LambdaDeploymentProvider(pulumi.dynamic.ResourceProvider):
