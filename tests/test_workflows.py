@@ -133,6 +133,41 @@ def test_deploy_runs_only_from_main_even_when_dispatched_from_another_branch() -
         assert job["if"].startswith("github.ref == 'refs/heads/main' && "), name
 
 
+def test_deploy_refuses_a_commit_that_is_no_longer_the_head_of_main(tmp_path: Path) -> None:
+    # A re-run deploys its original commit: after main moved on, that would roll every stack back.
+    job = load("deploy.yml")["jobs"]["up"]
+    names = [s.get("name") for s in job["steps"]]
+    guard = job["steps"][names.index("Refuse a commit that is no longer the head of main")]
+    assert names.index(guard["name"]) == 0, "the guard runs before anything is installed or assumed"
+    assert guard["env"] == {"GH_TOKEN": "${{ github.token }}"}
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "gh").write_text('#!/bin/sh\necho "$*" > "$CALLS"\necho "$MAIN_HEAD"\n')
+    (fake / "gh").chmod(0o755)
+
+    def run(sha: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ.get('PATH', '')}", "GH_TOKEN": "t",
+               "GITHUB_REPOSITORY": "acme/microservices", "GITHUB_SHA": sha, "MAIN_HEAD": "b" * 40,
+               "CALLS": str(tmp_path / "calls")}
+        return subprocess.run(["bash", "-e", "-c", guard["run"]], env=env, capture_output=True, text=True)
+
+    assert run("b" * 40).returncode == 0
+    assert (tmp_path / "calls").read_text().split() == [
+        "api", "repos/acme/microservices/git/ref/heads/main", "--jq", ".object.sha"]
+    stale = run("a" * 40)
+    assert stale.returncode == 1 and f"{'a' * 40} is no longer the head of main ({'b' * 40})" in stale.stdout
+
+
+def test_readme_requires_the_deploy_environments_to_accept_main_only() -> None:
+    # The workflow's `if` is in a file any branch can change; only the environments' branch rules hold.
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("### 3. Deploying `main`")
+    deploying = readme[start:readme.index("\n### The policy pack\n", start)]
+    assert "**Restrict `dev`, `staging` and `production` to `main`**" in deploying
+    assert "Deployment\nbranches and tags" in deploying and "required, not optional" in deploying
+    assert "if you like" not in deploying
+
+
 def test_deploy_previews_each_stack_with_the_policy_pack_before_up() -> None:
     job = load("deploy.yml")["jobs"]["up"]
     preview, up = steps_using(job, "pulumi/actions")
