@@ -330,6 +330,48 @@ def test_workflow_plan_steps_diff_the_base_and_post_one_comment_for_every_stack(
     assert "of 0123456789ab" in body and len(body) < 65_536
 
 
+def test_base_is_planned_with_its_own_requirements_when_the_pull_request_changes_them(tmp_path: Path) -> None:
+    # A pull request that bumps the library: planned with the head's packages, the base would show no change.
+    base = tmp_path / "workspace" / ".plan" / "base"
+    shutil.copytree(ROOT, base, ignore=shutil.ignore_patterns("venv", ".git", ".plan", "__pycache__", ".pytest_cache"))
+    for entry in (base / "catalog").glob("*.y*ml"):
+        entry.unlink()
+    (base / "requirements.txt").write_text((ROOT / "requirements.txt").read_text().replace(
+        "pulumi-aws==", "pulumi-aws<="))
+    plan_dir, log, fake = base.parent, tmp_path / "calls.log", tmp_path / "bin"
+    fake.mkdir()
+    # `python -m venv DIR` makes a venv whose pip logs what it installs and whose python logs, then runs.
+    (fake / "python").write_text(f"""#!/bin/sh
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+  mkdir -p "$3/bin"
+  printf '#!/bin/sh\\necho "pip $*" >> {log}\\n' > "$3/bin/pip"
+  printf '#!/bin/sh\\necho "base-venv python" >> {log}\\nexec {sys.executable} "$@"\\n' > "$3/bin/python"
+  chmod +x "$3/bin/pip" "$3/bin/python"
+  exit 0
+fi
+exec {sys.executable} "$@"
+""")
+    (fake / "python").chmod(0o755)
+    step = next(s for s in load("preview.yml")["jobs"]["plan"]["steps"] if s.get("name") == "Plan the base")
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "STACK": "local",
+           "PLAN_DIR": str(plan_dir), "GITHUB_WORKSPACE": str(ROOT),
+           "PLAN_MODULE": load("preview.yml")["jobs"]["plan"]["env"]["PLAN_MODULE"]}
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=base, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert log.read_text().splitlines() == [
+        "pip install --quiet --disable-pip-version-check -r requirements.txt", "base-venv python"]
+    assert (plan_dir / "base-venv" / "bin" / "python").is_file()
+    assert json.loads((plan_dir / "base.json").read_text())["stack"] == "local"
+
+    # The same requirements: the head's interpreter plans the base, no virtualenv.
+    shutil.copy(ROOT / "requirements.txt", base / "requirements.txt")
+    shutil.rmtree(plan_dir / "base-venv")
+    log.unlink()
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=base, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not log.exists() and not (plan_dir / "base-venv").exists()
+
+
 def test_one_comment_keeps_every_stack_within_githubs_limit(tmp_path: Path) -> None:
     sections = tmp_path / "sections"
     sections.mkdir()
