@@ -166,6 +166,8 @@ def test_readme_requires_the_deploy_environments_to_accept_main_only() -> None:
     assert "**Restrict `dev`, `staging` and `production` to `main`**" in deploying
     assert "Deployment\nbranches and tags" in deploying and "required, not optional" in deploying
     assert "if you like" not in deploying
+    # A reviewer who pushed the change must not approve its own prod preview or deployment.
+    assert "*Prevent\nself-review*" in deploying and "*Prevent self-review* ticked" in readme
 
 
 def test_deploy_previews_each_stack_with_the_policy_pack_before_up() -> None:
