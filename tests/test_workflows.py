@@ -126,6 +126,20 @@ def test_every_pulumi_cli_step_uses_the_pinned_cli_version_of_the_sdk() -> None:
         assert step["with"]["pulumi-version-file"] == ".pulumi.version", step
 
 
+def test_pulumi_cli_jobs_install_into_the_virtualenv_the_project_names_and_the_readme_says_so() -> None:
+    # The CLI runs the program with Pulumi.yaml's virtualenv, else the runner's Python (which has none of
+    # the packages): a team copying the workflows must name the same `venv`.
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["runtime"]["options"]["virtualenv"] == "venv"
+    for path in WORKFLOWS:
+        for job in load(path.name)["jobs"].values():
+            if steps_using(job, "pulumi/actions"):
+                scripts = "\n".join(s.get("run", "") for s in job["steps"])
+                assert "python -m venv venv" in scripts and "venv/bin/pip install -r requirements.txt" in scripts
+    adoption = (ROOT / "README.md").read_text().split("### The policy pack and the workflows in your repository")[1]
+    assert "your `Pulumi.yaml` must\nname it" in adoption
+
+
 def test_deploy_runs_only_from_main_even_when_dispatched_from_another_branch() -> None:
     doc = load("deploy.yml")
     assert set(doc["on"]) <= {"push", "workflow_dispatch"} and doc["on"]["push"] == {"branches": ["main"]}
