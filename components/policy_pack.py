@@ -165,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for path in written:
         print(f"wrote {path}")
-    print(f"then: pulumi preview --policy-pack {args.directory}")
+    venv = Path(args.directory) / args.virtualenv
+    print(f"then: python -m venv {venv} && {venv / 'bin' / 'pip'} install -r {Path(args.directory) / 'requirements.txt'}")
+    print(f"      pulumi preview --policy-pack {args.directory}")
     return 0
 
 

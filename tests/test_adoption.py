@@ -153,6 +153,8 @@ def test_policy_pack_runs_from_an_installed_copy_of_the_library(installed, tmp_p
     result = in_project(project, installed, "-m", "microservice_components.policy_pack", "policy",
                         "--requirement", "microservice-components @ git+https://github.com/acme/microservice-components@v0.1.0")
     assert result.returncode == 0, result.stderr
+    # The CLI runs a local Python pack with the virtualenv its PulumiPolicy.yaml names: say how to make it.
+    assert "python -m venv policy/venv && policy/venv/bin/pip install -r policy/requirements.txt" in result.stdout
     pack = project / "policy"
     assert sorted(p.name for p in pack.iterdir()) == ["PulumiPolicy.yaml", "__main__.py", "requirements.txt"]
     assert (pack / "requirements.txt").read_text().splitlines() == [

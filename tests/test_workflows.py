@@ -126,11 +126,62 @@ def test_every_pulumi_cli_step_uses_the_pinned_cli_version_of_the_sdk() -> None:
         assert step["with"]["pulumi-version-file"] == ".pulumi.version", step
 
 
+def test_pulumi_cli_jobs_install_into_the_virtualenv_the_project_names_and_the_readme_says_so() -> None:
+    # The CLI runs the program with Pulumi.yaml's virtualenv, else the runner's Python (which has none of
+    # the packages): a team copying the workflows must name the same `venv`.
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["runtime"]["options"]["virtualenv"] == "venv"
+    for path in WORKFLOWS:
+        for job in load(path.name)["jobs"].values():
+            if steps_using(job, "pulumi/actions"):
+                scripts = "\n".join(s.get("run", "") for s in job["steps"])
+                assert "python -m venv venv" in scripts and "venv/bin/pip install -r requirements.txt" in scripts
+    adoption = (ROOT / "README.md").read_text().split("### The policy pack and the workflows in your repository")[1]
+    assert "your `Pulumi.yaml` must\nname it" in adoption
+
+
 def test_deploy_runs_only_from_main_even_when_dispatched_from_another_branch() -> None:
     doc = load("deploy.yml")
     assert set(doc["on"]) <= {"push", "workflow_dispatch"} and doc["on"]["push"] == {"branches": ["main"]}
     for name, job in doc["jobs"].items():
         assert job["if"].startswith("github.ref == 'refs/heads/main' && "), name
+
+
+def test_deploy_refuses_a_commit_that_is_no_longer_the_head_of_main(tmp_path: Path) -> None:
+    # A re-run deploys its original commit: after main moved on, that would roll every stack back.
+    job = load("deploy.yml")["jobs"]["up"]
+    names = [s.get("name") for s in job["steps"]]
+    guard = job["steps"][names.index("Refuse a commit that is no longer the head of main")]
+    assert names.index(guard["name"]) == 0, "the guard runs before anything is installed or assumed"
+    assert guard["env"] == {"GH_TOKEN": "${{ github.token }}"}
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "gh").write_text('#!/bin/sh\necho "$*" > "$CALLS"\necho "$MAIN_HEAD"\n')
+    (fake / "gh").chmod(0o755)
+
+    def run(sha: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ.get('PATH', '')}", "GH_TOKEN": "t",
+               "GITHUB_REPOSITORY": "acme/microservices", "GITHUB_SHA": sha, "MAIN_HEAD": "b" * 40,
+               "CALLS": str(tmp_path / "calls")}
+        return subprocess.run(["bash", "-e", "-c", guard["run"]], env=env, capture_output=True, text=True)
+
+    assert run("b" * 40).returncode == 0
+    assert (tmp_path / "calls").read_text().split() == [
+        "api", "repos/acme/microservices/git/ref/heads/main", "--jq", ".object.sha"]
+    stale = run("a" * 40)
+    assert stale.returncode == 1 and f"{'a' * 40} is no longer the head of main ({'b' * 40})" in stale.stdout
+
+
+def test_readme_requires_the_deploy_environments_to_accept_main_only() -> None:
+    # The workflow's `if` is in a file any branch can change; only the environments' branch rules hold.
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("### 3. Deploying `main`")
+    deploying = readme[start:readme.index("\n### The policy pack\n", start)]
+    assert "**Restrict `dev`, `staging` and `production` to `main`**" in deploying
+    assert "Deployment\nbranches and tags" in deploying and "required, not optional" in deploying
+    assert "if you like" not in deploying
+    # A reviewer who pushed the change must not approve its own prod preview or deployment.
+    assert "*Prevent\nself-review*" in deploying and "*Prevent self-review* ticked" in readme
 
 
 def test_deploy_previews_each_stack_with_the_policy_pack_before_up() -> None:
@@ -293,6 +344,48 @@ def test_workflow_plan_steps_diff_the_base_and_post_one_comment_for_every_stack(
     assert local.index("| added | changed | replaced | removed |") < local.index("#### Added")
     assert local.index("docker:index/container:Container") < local.index("```mermaid") < local.index("#### Policy")
     assert "of 0123456789ab" in body and len(body) < 65_536
+
+
+def test_base_is_planned_with_its_own_requirements_when_the_pull_request_changes_them(tmp_path: Path) -> None:
+    # A pull request that bumps the library: planned with the head's packages, the base would show no change.
+    base = tmp_path / "workspace" / ".plan" / "base"
+    shutil.copytree(ROOT, base, ignore=shutil.ignore_patterns("venv", ".git", ".plan", "__pycache__", ".pytest_cache"))
+    for entry in (base / "catalog").glob("*.y*ml"):
+        entry.unlink()
+    (base / "requirements.txt").write_text((ROOT / "requirements.txt").read_text().replace(
+        "pulumi-aws==", "pulumi-aws<="))
+    plan_dir, log, fake = base.parent, tmp_path / "calls.log", tmp_path / "bin"
+    fake.mkdir()
+    # `python -m venv DIR` makes a venv whose pip logs what it installs and whose python logs, then runs.
+    (fake / "python").write_text(f"""#!/bin/sh
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+  mkdir -p "$3/bin"
+  printf '#!/bin/sh\\necho "pip $*" >> {log}\\n' > "$3/bin/pip"
+  printf '#!/bin/sh\\necho "base-venv python" >> {log}\\nexec {sys.executable} "$@"\\n' > "$3/bin/python"
+  chmod +x "$3/bin/pip" "$3/bin/python"
+  exit 0
+fi
+exec {sys.executable} "$@"
+""")
+    (fake / "python").chmod(0o755)
+    step = next(s for s in load("preview.yml")["jobs"]["plan"]["steps"] if s.get("name") == "Plan the base")
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "STACK": "local",
+           "PLAN_DIR": str(plan_dir), "GITHUB_WORKSPACE": str(ROOT),
+           "PLAN_MODULE": load("preview.yml")["jobs"]["plan"]["env"]["PLAN_MODULE"]}
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=base, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert log.read_text().splitlines() == [
+        "pip install --quiet --disable-pip-version-check -r requirements.txt", "base-venv python"]
+    assert (plan_dir / "base-venv" / "bin" / "python").is_file()
+    assert json.loads((plan_dir / "base.json").read_text())["stack"] == "local"
+
+    # The same requirements: the head's interpreter plans the base, no virtualenv.
+    shutil.copy(ROOT / "requirements.txt", base / "requirements.txt")
+    shutil.rmtree(plan_dir / "base-venv")
+    log.unlink()
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=base, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not log.exists() and not (plan_dir / "base-venv").exists()
 
 
 def test_one_comment_keeps_every_stack_within_githubs_limit(tmp_path: Path) -> None:

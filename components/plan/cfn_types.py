@@ -539,7 +539,7 @@ CFN_TYPES: dict[str, CfnType] = {
                 "targetGroupArns": "TargetGroupARNs", "serviceLinkedRoleArn": "ServiceLinkedRoleARN"},
         drop={"instanceRefresh": "CloudFormation replaces instances through an UpdatePolicy, not a property",
               "warmPool": "a separate AWS::AutoScaling::WarmPool resource in CloudFormation, not checked",
-              "waitForCapacityTimeout": _PROVIDER, "waitForElbCapacity": _PROVIDER, "forceDelete": _PROVIDER,
+              "waitForCapacityTimeout": _PROVIDER, "waitForElbCapacity": _PROVIDER, "minElbCapacity": _PROVIDER, "forceDelete": _PROVIDER,
               "forceDeleteWarmPool": _PROVIDER, "ignoreFailedScalingActivities": _PROVIDER,
               "namePrefix": _NAME_PREFIX, "protectFromScaleIn": "set per instance, not a group property"}),
     "aws:autoscaling/policy:Policy": CfnType(
