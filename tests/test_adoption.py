@@ -102,7 +102,10 @@ def test_scratch_project_of_another_name_is_planned_diffed_and_policy_checked(in
     assert [(p["rule"], p["name"]) for p in doc["policy"]] == [("stateful-protected-in-prod", "shop-jobs")]
     function = next(r for r in doc["resources"] if r["type"] == "aws:lambda/function:Function")
     assert function["urn"].startswith("urn:pulumi:prod::shop::microservices:lambda:LambdaService$")
-    assert function["inputs"]["code"]["archive"]["path"].startswith(".build/lambda/hello-")
+    # The package is built in the team's project (relative to it) and staged in S3 under its content hash.
+    package = next(r for r in doc["resources"] if r["type"] == "aws:s3/bucketObjectv2:BucketObjectv2")
+    assert package["inputs"]["source"]["asset"]["path"].startswith(".build/lambda/hello-")
+    assert function["inputs"]["s3Key"] == package["inputs"]["key"]
 
     make_shop(tmp_path, memory=512)
     comment = tmp_path / "plans" / "comment.md"
