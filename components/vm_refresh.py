@@ -112,6 +112,22 @@ def _targets(refresh: Mapping[str, Any], target: RefreshTarget) -> bool:
     return str(spec.get("Version")) == target.version and spec.get("LaunchTemplateId") == target.launch_template_id
 
 
+def _same_policy(saved: Mapping[str, Any] | None, wanted: Mapping[str, Any] | None) -> bool:
+    """True when the group's saved mixed instances policy is the one wanted: both absent, or the same
+    instance types in the same order (priority) and the same values of every distribution setting wanted."""
+    if not wanted:
+        return not saved
+    if not saved:
+        return False
+
+    def types(policy: Mapping[str, Any]) -> list[str]:
+        return [str(o.get("InstanceType")) for o in (policy.get("LaunchTemplate") or {}).get("Overrides") or []]
+
+    have = saved.get("InstancesDistribution") or {}
+    return types(saved) == types(wanted) and all(
+        have.get(key) == value for key, value in (wanted.get("InstancesDistribution") or {}).items())
+
+
 def _reason(refresh: Mapping[str, Any]) -> str:
     reason = refresh.get("StatusReason") or ""
     rollback = (refresh.get("RollbackDetails") or {}).get("RollbackReason") or ""
@@ -155,7 +171,8 @@ class Refresher:
         return None
 
     def on_version(self, target: RefreshTarget) -> bool:
-        """True when the group's saved configuration and every instance already run the version."""
+        """True when the group's saved configuration (launch template version and mixed instances policy) and
+        every instance already run the version."""
         groups = self._call("describe_auto_scaling_groups", AutoScalingGroupNames=[target.group])
         found = groups.get("AutoScalingGroups") or []
         if not found:
@@ -163,6 +180,10 @@ class Refresher:
         group = found[0]
         spec = _spec_of(group)
         if str(spec.get("Version")) != target.version or spec.get("LaunchTemplateId") != target.launch_template_id:
+            return False
+        # The group ignores its mixed instances policy in Pulumi: other instance types, another Spot share or
+        # On-Demand base reach it only through a refresh's desired configuration, even on the same version.
+        if not _same_policy(group.get("MixedInstancesPolicy"), target.mixed_instances_policy):
             return False
         # Instances in Standby or protected from scale in are left alone by a refresh (its default): ignored here.
         return all(str((i.get("LaunchTemplate") or {}).get("Version")) == target.version

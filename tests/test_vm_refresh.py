@@ -216,7 +216,9 @@ def test_a_mixed_group_already_on_the_version_is_current(aws):
                        "LifecycleState": "InService", "HealthStatus": "Healthy", "ProtectedFromScaleIn": False,
                        "InstanceType": "t4g.small", "LaunchTemplate": {"LaunchTemplateId": LT, "Version": "5"}}]}]},
         {"AutoScalingGroupNames": [GROUP]})
-    assert refresher.refresh(TARGET)["status"] == "current"
+    target = RefreshTarget(GROUP, LT, "5", mixed_instances_policy={
+        "LaunchTemplate": {"Overrides": [{"InstanceType": "t4g.small"}]}})
+    assert refresher.refresh(target)["status"] == "current"
 
 
 def test_a_refresh_of_another_version_in_progress_ends_before_this_one_starts(aws):
@@ -402,3 +404,61 @@ def test_provider_pickles_by_reference_to_its_module_as_pulumi_stores_it():
     assert isinstance(dill.loads(raw), InstanceRefreshProvider)
     # By reference (no closure, no captured Output): a team's program imports it from the installed library.
     assert b"components.vm_refresh" in raw and len(raw) < 200
+
+
+# -- a mixed instances policy that changes on the same launch template version ------------------------
+POLICY = {"LaunchTemplate": {"Overrides": [{"InstanceType": "m7g.large"}, {"InstanceType": "m6g.large"}]},
+          "InstancesDistribution": {"OnDemandBaseCapacity": 0, "OnDemandPercentageAboveBaseCapacity": 100,
+                                    "OnDemandAllocationStrategy": "prioritized",
+                                    "SpotAllocationStrategy": "price-capacity-optimized"}}
+
+
+def mixed_group_on(stub, version, policy):
+    """A mixed group whose saved policy is ``policy`` (on ``version``), its one instance on that version."""
+    saved = {"LaunchTemplate": {"LaunchTemplateSpecification": {"LaunchTemplateId": LT, "Version": version},
+                                "Overrides": policy["LaunchTemplate"]["Overrides"]},
+             "InstancesDistribution": policy["InstancesDistribution"]}
+    stub.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": [{
+        "AutoScalingGroupName": GROUP, "MinSize": 1, "MaxSize": 4, "DesiredCapacity": 1, "DefaultCooldown": 300,
+        "AvailabilityZones": ["us-east-1a"], "HealthCheckType": "ELB", "CreatedTime": "2026-01-01T00:00:00Z",
+        "MixedInstancesPolicy": saved,
+        "Instances": [{"InstanceId": "i-00000000000000001", "AvailabilityZone": "us-east-1a",
+                       "LifecycleState": "InService", "HealthStatus": "Healthy", "ProtectedFromScaleIn": False,
+                       "InstanceType": "m7g.large", "LaunchTemplate": {"LaunchTemplateId": LT, "Version": version}}]}]},
+        {"AutoScalingGroupNames": [GROUP]})
+
+
+@pytest.mark.parametrize("change", [
+    {"LaunchTemplate": {"Overrides": [{"InstanceType": "m7g.large"}, {"InstanceType": "c7g.large"}]}},
+    {"InstancesDistribution": {**POLICY["InstancesDistribution"], "OnDemandPercentageAboveBaseCapacity": 50}},
+    {"InstancesDistribution": {**POLICY["InstancesDistribution"], "OnDemandBaseCapacity": 1}},
+])
+def test_other_instance_types_or_spot_share_on_the_same_version_are_rolled_out_not_called_current(aws, change):
+    """The launch template names only the first type, so a second type or the Spot share changes no
+    version; the group ignores its policy in Pulumi, so the refresh is the only way it reaches AWS."""
+    refresher, stub, _ = aws
+    target = RefreshTarget(GROUP, LT, "5", mixed_instances_policy={**POLICY, **change}, instance_warmup=300,
+                           alarms=ALARMS)
+    refreshes(stub)
+    mixed_group_on(stub, "5", POLICY)
+    started(stub, target=target)
+    status(stub, "r-NEW", "Successful")
+    assert refresher.refresh(target) == {"status": "succeeded", "refresh_id": "r-NEW"}
+    stub.assert_no_pending_responses()
+
+
+def test_a_mixed_group_with_the_same_policy_and_version_is_current(aws):
+    refresher, stub, _ = aws
+    target = RefreshTarget(GROUP, LT, "5", mixed_instances_policy=POLICY)
+    refreshes(stub)
+    mixed_group_on(stub, "5", POLICY)
+    assert refresher.refresh(target)["status"] == "current"
+
+
+def test_a_group_leaving_its_mixed_policy_for_one_type_is_refreshed(aws):
+    refresher, stub, _ = aws
+    refreshes(stub)
+    mixed_group_on(stub, "5", POLICY)
+    started(stub)
+    status(stub, "r-NEW", "Successful")
+    assert refresher.refresh(TARGET)["status"] == "succeeded"
