@@ -92,6 +92,10 @@ class RefreshTarget:
         prefs: dict[str, Any] = {
             "MinHealthyPercentage": MIN_HEALTHY_PERCENTAGE, "MaxHealthyPercentage": MAX_HEALTHY_PERCENTAGE,
             "InstanceWarmup": self.instance_warmup, "SkipMatching": True, "AutoRollback": True,
+            # The API's default for both is Wait: an instance in Standby or protected from scale in would
+            # stall the refresh for an hour and then fail it (AWS: "Understand the default values for an
+            # instance refresh"). They are left on their version instead, as on_version assumes.
+            "ScaleInProtectedInstances": "Ignore", "StandbyInstances": "Ignore",
         }
         if self.alarms:
             prefs["AlarmSpecification"] = {"Alarms": list(self.alarms)}
@@ -185,7 +189,7 @@ class Refresher:
         # On-Demand base reach it only through a refresh's desired configuration, even on the same version.
         if not _same_policy(group.get("MixedInstancesPolicy"), target.mixed_instances_policy):
             return False
-        # Instances in Standby or protected from scale in are left alone by a refresh (its default): ignored here.
+        # Instances in Standby or protected from scale in are left alone by the refresh (preferences): ignored here.
         return all(str((i.get("LaunchTemplate") or {}).get("Version")) == target.version
                    for i in group.get("Instances") or []
                    if i.get("LifecycleState") in ("InService", "Pending", "Pending:Wait", "Pending:Proceed")

@@ -101,7 +101,14 @@ def test_the_refresh_targets_the_new_version_as_desired_configuration_launching_
     assert TARGET.desired_configuration() == {"LaunchTemplate": {"LaunchTemplateId": LT, "Version": "5"}}
     assert TARGET.preferences() == {
         "MinHealthyPercentage": 100, "MaxHealthyPercentage": 200, "InstanceWarmup": 300, "SkipMatching": True,
-        "AutoRollback": True, "AlarmSpecification": {"Alarms": list(ALARMS)}}
+        "AutoRollback": True, "ScaleInProtectedInstances": "Ignore", "StandbyInstances": "Ignore",
+        "AlarmSpecification": {"Alarms": list(ALARMS)}}
+
+
+def test_standby_and_scale_in_protected_instances_are_ignored_explicitly_not_waited_for_an_hour():
+    """The API defaults both to Wait (one hour, then the refresh fails and rolls back)."""
+    prefs = TARGET.preferences()
+    assert prefs["StandbyInstances"] == "Ignore" and prefs["ScaleInProtectedInstances"] == "Ignore"
 
 
 def test_a_mixed_group_gets_its_whole_policy_with_the_new_version_as_desired_configuration():
