@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -139,13 +139,15 @@ def _reason(refresh: Mapping[str, Any]) -> str:
 
 
 class Refresher:
-    """Runs one rollout with a boto3 Auto Scaling client. ``sleep`` and ``clock`` are injectable so tests
-    run the waits instantly."""
+    """Runs one rollout with a boto3 Auto Scaling client (and a CloudWatch client, to leave out of the
+    refresh's alarms those already in ALARM). ``sleep`` and ``clock`` are injectable so tests run the waits
+    instantly."""
 
     def __init__(self, autoscaling: Any, *, timeout: float, poll: float = POLL_SECONDS,
                  sleep: Callable[[float], None] | None = None, clock: Callable[[], float] | None = None,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None, cloudwatch: Any = None):
         self.autoscaling = autoscaling
+        self.cloudwatch = cloudwatch
         self.timeout = timeout
         self.poll = poll
         self.api = BoundedCaller(timeout=timeout, sleep=sleep or time.sleep, clock=clock or time.monotonic,
@@ -173,6 +175,24 @@ class Refresher:
             if not token:
                 break
         return None
+
+    def watched(self, target: RefreshTarget) -> RefreshTarget:
+        """``target`` without the alarms already in ALARM before the refresh starts.
+
+        An alarm that is already firing (often the very problem the new version fixes: 5xx, unhealthy hosts)
+        says nothing about the new version, and AWS does not document how a refresh treats it: it could stop
+        every refresh of a fix at once, or never fire. The refresh is gated by the others and by the health
+        checks instead; the ``up`` logs which were left out."""
+        if not target.alarms or self.cloudwatch is None:
+            return target
+        found = self.api.call(self.cloudwatch, "describe_alarms", AlarmNames=list(target.alarms))
+        firing = {a.get("AlarmName") for key in ("MetricAlarms", "CompositeAlarms") for a in found.get(key) or []
+                  if a.get("StateValue") == "ALARM"}
+        if not firing:
+            return target
+        self.api.log(f"{target.group}: alarms already in ALARM, not watched by this refresh: "
+                     f"{', '.join(sorted(firing))}")
+        return replace(target, alarms=tuple(a for a in target.alarms if a not in firing))
 
     def on_version(self, target: RefreshTarget) -> bool:
         """True when the group's saved configuration (launch template version and mixed instances policy) and
@@ -256,7 +276,7 @@ class Refresher:
             try:
                 started = self._call("start_instance_refresh", AutoScalingGroupName=target.group, Strategy="Rolling",
                                      DesiredConfiguration=target.desired_configuration(),
-                                     Preferences=target.preferences())
+                                     Preferences=self.watched(target).preferences())
             except Exception as err:
                 if error_code(err) not in BUSY_CODES:
                     raise
@@ -286,6 +306,11 @@ def _client(props: Mapping[str, Any]) -> Any:
     return session.client("autoscaling", config=aws_api.client_config())
 
 
+def _cloudwatch(props: Mapping[str, Any]) -> Any:
+    session = aws_api.session(props, session_name="pulumi-vm-rollout")
+    return session.client("cloudwatch", config=aws_api.client_config())
+
+
 def _target(props: Mapping[str, Any]) -> RefreshTarget:
     return RefreshTarget(group=str(props["group"]), launch_template_id=str(props["launch_template_id"]),
                          version=str(props["version"]),
@@ -297,6 +322,8 @@ def _target(props: Mapping[str, Any]) -> RefreshTarget:
 def run_refresh(props: Mapping[str, Any], client: Callable[[Mapping[str, Any]], Any] | None = None,
                 **refresher_kwargs: Any) -> dict[str, Any]:
     """Roll out ``props`` (the resource's inputs) and return the outputs to record."""
+    if client is None and props.get("alarms"):
+        refresher_kwargs.setdefault("cloudwatch", _cloudwatch(props))
     refresher = Refresher((client or _client)(props), timeout=float(props.get("timeout_seconds") or 900),
                           **refresher_kwargs)
     return {**aws_api.public(props), **refresher.refresh(_target(props))}

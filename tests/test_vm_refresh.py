@@ -319,6 +319,7 @@ def test_a_missing_group_fails_with_its_name(aws):
 # -- the provider as Pulumi calls it ----------------------------------------------------------------
 def _patch_aws(monkeypatch, refresher, clock):
     monkeypatch.setattr(vr, "_client", lambda props: refresher.autoscaling)
+    monkeypatch.setattr(vr, "_cloudwatch", lambda props: None)
     monkeypatch.setattr(vr, "time", SimpleNamespace(sleep=clock.sleep, monotonic=clock))
 
 
@@ -469,3 +470,49 @@ def test_a_group_leaving_its_mixed_policy_for_one_type_is_refreshed(aws):
     started(stub)
     status(stub, "r-NEW", "Successful")
     assert refresher.refresh(TARGET)["status"] == "succeeded"
+
+
+# -- alarms already in ALARM when the refresh starts --------------------------------------------------
+def test_alarms_already_in_alarm_are_left_out_of_the_refresh_so_a_fix_can_roll_out(aws):
+    """The 5xx alarm fires because of the serving version: it must not stop (or silently not guard) the
+    refresh of its fix; the refresh watches the alarms still OK, and its health checks."""
+    refresher, stub, clock = aws
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x",
+                              aws_secret_access_key="x")
+    logged: list[str] = []
+    refresher = Refresher(refresher.autoscaling, timeout=900, poll=15, sleep=clock.sleep, clock=clock,
+                          log=logged.append, cloudwatch=cloudwatch)
+    with Stubber(cloudwatch) as cw:
+        cw.add_response("describe_alarms", {"MetricAlarms": [
+            {"AlarmName": "inventory-5xx-rate-1", "StateValue": "ALARM"},
+            {"AlarmName": "inventory-unhealthy-2", "StateValue": "OK"}]},
+            {"AlarmNames": list(ALARMS)})
+        refreshes(stub)
+        group_on(stub, "4")
+        watched = RefreshTarget(GROUP, LT, "5", instance_warmup=300, alarms=("inventory-unhealthy-2",))
+        stub.add_response("start_instance_refresh", {"InstanceRefreshId": "r-NEW"},
+                          {"AutoScalingGroupName": GROUP, "Strategy": "Rolling",
+                           "DesiredConfiguration": TARGET.desired_configuration(),
+                           "Preferences": watched.preferences()})
+        status(stub, "r-NEW", "Successful")
+        assert refresher.refresh(TARGET)["status"] == "succeeded"
+        cw.assert_no_pending_responses()
+    stub.assert_no_pending_responses()
+    assert any("inventory-5xx-rate-1" in line and "not watched" in line for line in logged)
+
+
+def test_with_every_alarm_in_alarm_the_refresh_is_gated_by_health_checks_only(aws):
+    refresher, stub, clock = aws
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x",
+                              aws_secret_access_key="x")
+    refresher = Refresher(refresher.autoscaling, timeout=900, poll=15, sleep=clock.sleep, clock=clock,
+                          log=lambda m: None, cloudwatch=cloudwatch)
+    with Stubber(cloudwatch) as cw:
+        cw.add_response("describe_alarms", {"MetricAlarms": [{"AlarmName": a, "StateValue": "ALARM"}
+                                                             for a in ALARMS]}, {"AlarmNames": list(ALARMS)})
+        refreshes(stub)
+        group_on(stub, "4")
+        started(stub, target=RefreshTarget(GROUP, LT, "5", instance_warmup=300))
+        status(stub, "r-NEW", "Successful")
+        assert refresher.refresh(TARGET)["status"] == "succeeded"
+    assert "AlarmSpecification" not in RefreshTarget(GROUP, LT, "5").preferences()
