@@ -200,7 +200,11 @@ class Refresher:
         groups = self._call("describe_auto_scaling_groups", AutoScalingGroupNames=[target.group])
         found = groups.get("AutoScalingGroups") or []
         if not found:
-            raise RefreshError(f"Auto Scaling group {target.group} does not exist")
+            raise RefreshError(
+                f"Auto Scaling group {target.group} does not exist in the account and region this rollout calls "
+                "(the stack's aws:region/aws:profile/aws:assumeRoles or static keys, else the environment). A "
+                "component given an explicit AWS provider for another account still rolls out with the stack's "
+                "settings: point them at the group's account")
         group = found[0]
         spec = _spec_of(group)
         if str(spec.get("Version")) != target.version or spec.get("LaunchTemplateId") != target.launch_template_id:

@@ -312,8 +312,9 @@ def test_a_missing_group_fails_with_its_name(aws):
     refresher, stub, _ = aws
     refreshes(stub)
     stub.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": []}, {"AutoScalingGroupNames": [GROUP]})
-    with pytest.raises(RefreshError, match=f"Auto Scaling group {GROUP} does not exist"):
+    with pytest.raises(RefreshError, match=f"Auto Scaling group {GROUP} does not exist") as info:
         refresher.refresh(TARGET)
+    assert "explicit AWS provider for another account still rolls out with the stack's settings" in str(info.value)
 
 
 # -- the provider as Pulumi calls it ----------------------------------------------------------------
