@@ -145,9 +145,10 @@ class Refresher:
 
     def __init__(self, autoscaling: Any, *, timeout: float, poll: float = POLL_SECONDS,
                  sleep: Callable[[float], None] | None = None, clock: Callable[[], float] | None = None,
-                 log: Callable[[str], None] | None = None, cloudwatch: Any = None):
+                 log: Callable[[str], None] | None = None, cloudwatch: Any = None, elbv2: Any = None):
         self.autoscaling = autoscaling
         self.cloudwatch = cloudwatch
+        self.elbv2 = elbv2
         self.timeout = timeout
         self.poll = poll
         self.api = BoundedCaller(timeout=timeout, sleep=sleep or time.sleep, clock=clock or time.monotonic,
@@ -193,6 +194,32 @@ class Refresher:
         self.api.log(f"{target.group}: alarms already in ALARM, not watched by this refresh: "
                      f"{', '.join(sorted(firing))}")
         return replace(target, alarms=tuple(a for a in target.alarms if a not in firing))
+
+    def healthy(self, target: RefreshTarget, target_group_arn: str, wanted: int) -> int:
+        """Wait until ``wanted`` of the group's in-service instances (at most its desired capacity) are
+        healthy in the target group; their number, or :class:`RefreshError` at the bound.
+
+        The group waits for its load balancer only when it is created (``min_elb_capacity``): after a first
+        deploy whose instances never became healthy, the next ``up`` merely updates the group, which does
+        not wait, and finds it "on the version". This check is what fails that ``up`` again."""
+        while True:
+            groups = self._call("describe_auto_scaling_groups", AutoScalingGroupNames=[target.group])
+            group = (groups.get("AutoScalingGroups") or [{}])[0]
+            members = {i.get("InstanceId") for i in group.get("Instances") or [] if i.get("LifecycleState") == "InService"}
+            need = min(wanted, int(group.get("DesiredCapacity") or 0))
+            health = self.api.call(self.elbv2, "describe_target_health", TargetGroupArn=target_group_arn)
+            ok = sum(1 for d in health.get("TargetHealthDescriptions") or []
+                     if (d.get("Target") or {}).get("Id") in members
+                     and (d.get("TargetHealth") or {}).get("State") == "healthy")
+            if ok >= need:
+                return ok
+            if self.api.remaining() <= 0:
+                raise RefreshError(
+                    f"only {ok} of {need} instances of {target.group} (launch template version {target.version}) are "
+                    f"healthy in the load balancer after {self.timeout:.0f} seconds: this version does not become "
+                    "healthy. Fix it and run `pulumi up` again (a new version is rolled out by an instance refresh; "
+                    "the same one is checked again)")
+            self._pause()
 
     def on_version(self, target: RefreshTarget) -> bool:
         """True when the group's saved configuration (launch template version and mixed instances policy) and
@@ -315,6 +342,11 @@ def _cloudwatch(props: Mapping[str, Any]) -> Any:
     return session.client("cloudwatch", config=aws_api.client_config())
 
 
+def _elbv2(props: Mapping[str, Any]) -> Any:
+    session = aws_api.session(props, session_name="pulumi-vm-rollout")
+    return session.client("elbv2", config=aws_api.client_config())
+
+
 def _target(props: Mapping[str, Any]) -> RefreshTarget:
     return RefreshTarget(group=str(props["group"]), launch_template_id=str(props["launch_template_id"]),
                          version=str(props["version"]),
@@ -323,14 +355,23 @@ def _target(props: Mapping[str, Any]) -> RefreshTarget:
                          alarms=tuple(sorted(props.get("alarms") or []))[:MAX_ALARMS])
 
 
-def run_refresh(props: Mapping[str, Any], client: Callable[[Mapping[str, Any]], Any] | None = None,
-                **refresher_kwargs: Any) -> dict[str, Any]:
-    """Roll out ``props`` (the resource's inputs) and return the outputs to record."""
+def run_refresh(props: Mapping[str, Any], client: Callable[[Mapping[str, Any]], Any] | None = None, *,
+                first: bool = False, **refresher_kwargs: Any) -> dict[str, Any]:
+    """Roll out ``props`` (the resource's inputs) and return the outputs to record. ``first``: the rollout
+    resource is being created, so a group found already on the version must also be healthy in its load
+    balancer (``target_group_arn``, ``min_healthy``), the first deploy's promise."""
     if client is None and props.get("alarms"):
         refresher_kwargs.setdefault("cloudwatch", _cloudwatch(props))
+    check = first and props.get("target_group_arn") and int(props.get("min_healthy") or 0) > 0
+    if client is None and check:
+        refresher_kwargs.setdefault("elbv2", _elbv2(props))
     refresher = Refresher((client or _client)(props), timeout=float(props.get("timeout_seconds") or 900),
                           **refresher_kwargs)
-    return {**aws_api.public(props), **refresher.refresh(_target(props))}
+    target = _target(props)
+    outcome = refresher.refresh(target)
+    if check and outcome["status"] == "current" and refresher.elbv2 is not None:
+        refresher.healthy(target, str(props["target_group_arn"]), int(props["min_healthy"]))
+    return {**aws_api.public(props), **outcome}
 
 
 def _same(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
@@ -346,7 +387,7 @@ class InstanceRefreshProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        return pulumi.dynamic.CreateResult(id_=str(props["group"]), outs=run_refresh(props))
+        return pulumi.dynamic.CreateResult(id_=str(props["group"]), outs=run_refresh(props, first=True))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         if all(_same(olds, news, k) for k in ROLLOUT_INPUTS):

@@ -321,6 +321,7 @@ def test_a_missing_group_fails_with_its_name(aws):
 def _patch_aws(monkeypatch, refresher, clock):
     monkeypatch.setattr(vr, "_client", lambda props: refresher.autoscaling)
     monkeypatch.setattr(vr, "_cloudwatch", lambda props: None)
+    monkeypatch.setattr(vr, "_elbv2", lambda props: None)
     monkeypatch.setattr(vr, "time", SimpleNamespace(sleep=clock.sleep, monotonic=clock))
 
 
@@ -517,3 +518,55 @@ def test_with_every_alarm_in_alarm_the_refresh_is_gated_by_health_checks_only(aw
         status(stub, "r-NEW", "Successful")
         assert refresher.refresh(TARGET)["status"] == "succeeded"
     assert "AlarmSpecification" not in RefreshTarget(GROUP, LT, "5").preferences()
+
+
+# -- the first deploy: a group "on the version" must also be healthy -----------------------------------
+TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/inventory/0123456789abcdef"
+
+
+def target_health(elb, *states):
+    elb.add_response("describe_target_health", {"TargetHealthDescriptions": [
+        {"Target": {"Id": f"i-{n:017d}", "Port": 8080}, "TargetHealth": {"State": state}}
+        for n, state in enumerate(states)]}, {"TargetGroupArn": TG})
+
+
+def _first_deploy(aws, health_answers):
+    refresher, stub, clock = aws
+    elbv2 = boto3.client("elbv2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    props = {**PROPS, "target_group_arn": TG, "min_healthy": 2}
+    with Stubber(elbv2) as elb:
+        refreshes(stub)
+        group_on(stub, "5")
+        for states in health_answers:
+            group_on(stub, "5")
+            target_health(elb, *states)
+        try:
+            return vr.run_refresh(props, client=lambda p: refresher.autoscaling, first=True, elbv2=elbv2,
+                                  sleep=clock.sleep, clock=clock, log=lambda m: None)
+        finally:
+            elb.assert_no_pending_responses()
+
+
+def test_a_first_deploy_retried_after_unhealthy_instances_fails_again_instead_of_calling_them_current(aws):
+    """After a failed first deploy the next `up` only updates the group (min_elb_capacity waits on creation
+    only) and the rollout is created against a group already on the version: it must not pass as is."""
+    _, _, clock = aws
+    answers = [("unhealthy", "unhealthy")] * 61
+    with pytest.raises(RefreshError, match="only 0 of 2 instances .* healthy in the load balancer after 900 seconds"):
+        _first_deploy(aws, answers)
+    assert clock.now == pytest.approx(900)
+
+
+def test_a_first_deploy_on_a_healthy_group_is_current_at_once(aws):
+    outs = _first_deploy(aws, [("healthy", "healthy")])
+    assert outs["status"] == "current"
+
+
+def test_an_update_finding_the_group_on_the_version_does_not_check_target_health(aws):
+    refresher, stub, clock = aws
+    refreshes(stub)
+    group_on(stub, "5")
+    outs = vr.run_refresh({**PROPS, "target_group_arn": TG, "min_healthy": 2}, client=lambda p: refresher.autoscaling,
+                          sleep=clock.sleep, clock=clock, log=lambda m: None)
+    assert outs["status"] == "current"
+    stub.assert_no_pending_responses()
