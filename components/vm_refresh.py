@@ -49,6 +49,8 @@ ACTIVE_STATUSES = ("Pending", "InProgress", "Cancelling", "RollbackInProgress", 
 FAILED_STATUSES = ("Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed")
 #: StartInstanceRefresh's answers when the group is busy (a refresh, or another update, in progress).
 BUSY_CODES = frozenset({"InstanceRefreshInProgress", "ResourceContention"})
+#: Answers of a deploy role without the read permissions of the optional checks: logged, not fatal.
+DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 POLL_SECONDS = 15.0
 #: New instances launch before old ones terminate (up to twice the capacity), and never fewer healthy than now.
 MIN_HEALTHY_PERCENTAGE, MAX_HEALTHY_PERCENTAGE = 100, 200
@@ -186,7 +188,14 @@ class Refresher:
         checks instead; the ``up`` logs which were left out."""
         if not target.alarms or self.cloudwatch is None:
             return target
-        found = self.api.call(self.cloudwatch, "describe_alarms", AlarmNames=list(target.alarms))
+        try:
+            found = self.api.call(self.cloudwatch, "describe_alarms", AlarmNames=list(target.alarms))
+        except Exception as err:
+            if error_code(err) not in DENIED_CODES:
+                raise
+            self.api.log(f"{target.group}: cannot read the alarms' states ({error_code(err)}: grant "
+                         "cloudwatch:DescribeAlarms): the refresh watches all of them")
+            return target
         firing = {a.get("AlarmName") for key in ("MetricAlarms", "CompositeAlarms") for a in found.get(key) or []
                   if a.get("StateValue") == "ALARM"}
         if not firing:
@@ -207,7 +216,14 @@ class Refresher:
             group = (groups.get("AutoScalingGroups") or [{}])[0]
             members = {i.get("InstanceId") for i in group.get("Instances") or [] if i.get("LifecycleState") == "InService"}
             need = min(wanted, int(group.get("DesiredCapacity") or 0))
-            health = self.api.call(self.elbv2, "describe_target_health", TargetGroupArn=target_group_arn)
+            try:
+                health = self.api.call(self.elbv2, "describe_target_health", TargetGroupArn=target_group_arn)
+            except Exception as err:
+                if error_code(err) not in DENIED_CODES:
+                    raise
+                self.api.log(f"{target.group}: cannot read the target group's health ({error_code(err)}: grant "
+                             "elasticloadbalancing:DescribeTargetHealth): not checked")
+                return -1
             ok = sum(1 for d in health.get("TargetHealthDescriptions") or []
                      if (d.get("Target") or {}).get("Id") in members
                      and (d.get("TargetHealth") or {}).get("State") == "healthy")

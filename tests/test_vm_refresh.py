@@ -570,3 +570,29 @@ def test_an_update_finding_the_group_on_the_version_does_not_check_target_health
                           sleep=clock.sleep, clock=clock, log=lambda m: None)
     assert outs["status"] == "current"
     stub.assert_no_pending_responses()
+
+
+def test_a_deploy_role_without_the_read_permissions_of_the_checks_still_rolls_out(aws):
+    """cloudwatch:DescribeAlarms and elasticloadbalancing:DescribeTargetHealth are new to the deploy role:
+    without them the checks are logged and skipped, not fatal."""
+    refresher, stub, clock = aws
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x",
+                              aws_secret_access_key="x")
+    logged: list[str] = []
+    refresher = Refresher(refresher.autoscaling, timeout=900, poll=15, sleep=clock.sleep, clock=clock,
+                          log=logged.append, cloudwatch=cloudwatch)
+    with Stubber(cloudwatch) as cw:
+        cw.add_client_error("describe_alarms", service_error_code="AccessDenied", http_status_code=403)
+        refreshes(stub)
+        group_on(stub, "4")
+        started(stub)
+        status(stub, "r-NEW", "Successful")
+        assert refresher.refresh(TARGET)["status"] == "succeeded"
+    assert any("cloudwatch:DescribeAlarms" in line for line in logged)
+    elbv2 = boto3.client("elbv2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    refresher.elbv2 = elbv2
+    with Stubber(elbv2) as elb:
+        group_on(stub, "5")
+        elb.add_client_error("describe_target_health", service_error_code="AccessDenied", http_status_code=403)
+        assert refresher.healthy(TARGET, TG, 2) == -1
+    assert any("DescribeTargetHealth" in line for line in logged)
