@@ -644,7 +644,7 @@ class VmService(pulumi.ComponentResource):
         group = self._group(name, spec, core, prof, lt, types, private_subnets, lb, alarms, tags, child,
                             role.policies)
         self._scaling(name, spec, core, group, lb, child)
-        self.rollout = self._rollout(name, spec, core, prof, lt, types, group, alarms, child)
+        self.rollout = self._rollout(name, spec, core, prof, lt, types, group, alarms, lb, child)
 
         self.asg_name = group.name
         self.launch_template_id = lt.id
@@ -860,7 +860,7 @@ class VmService(pulumi.ComponentResource):
 
     def _rollout(self, name: str, spec: Mapping[str, Any], core: Any, prof: Profile, lt: aws.ec2.LaunchTemplate,
                  types: list[str], group: aws.autoscaling.Group, alarms: Any,
-                 child: pulumi.ResourceOptions) -> InstanceRefresh:
+                 lb: ServiceLoadBalancer | None, child: pulumi.ResourceOptions) -> InstanceRefresh:
         """Roll the group to the launch template's latest version (nothing to do on the first deploy)."""
         rollout = dict(spec.get("rollout") or {})
         return InstanceRefresh(f"{name}-rollout", {
@@ -870,6 +870,10 @@ class VmService(pulumi.ComponentResource):
             # Any of the service's alarms in ALARM fails the refresh, which then rolls back.
             "alarms": list(alarms.names) if alarms is not None else [],
             "timeout_seconds": rollout_timeout(spec),
+            # The first deploy's rollout also checks that the group is healthy in its load balancer: after a
+            # failed first deploy, the next `up` only updates the group, which waits for nothing.
+            "target_group_arn": lb.target_group_arn if lb is not None else "",
+            "min_healthy": core.scaling.desired if lb is not None else 0,
             **stack_settings(Account(self).region),
         }, opts=child)
 

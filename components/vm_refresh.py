@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -49,6 +49,8 @@ ACTIVE_STATUSES = ("Pending", "InProgress", "Cancelling", "RollbackInProgress", 
 FAILED_STATUSES = ("Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed")
 #: StartInstanceRefresh's answers when the group is busy (a refresh, or another update, in progress).
 BUSY_CODES = frozenset({"InstanceRefreshInProgress", "ResourceContention"})
+#: Answers of a deploy role without the read permissions of the optional checks: logged, not fatal.
+DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 POLL_SECONDS = 15.0
 #: New instances launch before old ones terminate (up to twice the capacity), and never fewer healthy than now.
 MIN_HEALTHY_PERCENTAGE, MAX_HEALTHY_PERCENTAGE = 100, 200
@@ -92,6 +94,10 @@ class RefreshTarget:
         prefs: dict[str, Any] = {
             "MinHealthyPercentage": MIN_HEALTHY_PERCENTAGE, "MaxHealthyPercentage": MAX_HEALTHY_PERCENTAGE,
             "InstanceWarmup": self.instance_warmup, "SkipMatching": True, "AutoRollback": True,
+            # The API's default for both is Wait: an instance in Standby or protected from scale in would
+            # stall the refresh for an hour and then fail it (AWS: "Understand the default values for an
+            # instance refresh"). They are left on their version instead, as on_version assumes.
+            "ScaleInProtectedInstances": "Ignore", "StandbyInstances": "Ignore",
         }
         if self.alarms:
             prefs["AlarmSpecification"] = {"Alarms": list(self.alarms)}
@@ -112,6 +118,22 @@ def _targets(refresh: Mapping[str, Any], target: RefreshTarget) -> bool:
     return str(spec.get("Version")) == target.version and spec.get("LaunchTemplateId") == target.launch_template_id
 
 
+def _same_policy(saved: Mapping[str, Any] | None, wanted: Mapping[str, Any] | None) -> bool:
+    """True when the group's saved mixed instances policy is the one wanted: both absent, or the same
+    instance types in the same order (priority) and the same values of every distribution setting wanted."""
+    if not wanted:
+        return not saved
+    if not saved:
+        return False
+
+    def types(policy: Mapping[str, Any]) -> list[str]:
+        return [str(o.get("InstanceType")) for o in (policy.get("LaunchTemplate") or {}).get("Overrides") or []]
+
+    have = saved.get("InstancesDistribution") or {}
+    return types(saved) == types(wanted) and all(
+        have.get(key) == value for key, value in (wanted.get("InstancesDistribution") or {}).items())
+
+
 def _reason(refresh: Mapping[str, Any]) -> str:
     reason = refresh.get("StatusReason") or ""
     rollback = (refresh.get("RollbackDetails") or {}).get("RollbackReason") or ""
@@ -119,13 +141,16 @@ def _reason(refresh: Mapping[str, Any]) -> str:
 
 
 class Refresher:
-    """Runs one rollout with a boto3 Auto Scaling client. ``sleep`` and ``clock`` are injectable so tests
-    run the waits instantly."""
+    """Runs one rollout with a boto3 Auto Scaling client (and a CloudWatch client, to leave out of the
+    refresh's alarms those already in ALARM). ``sleep`` and ``clock`` are injectable so tests run the waits
+    instantly."""
 
     def __init__(self, autoscaling: Any, *, timeout: float, poll: float = POLL_SECONDS,
                  sleep: Callable[[float], None] | None = None, clock: Callable[[], float] | None = None,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None, cloudwatch: Any = None, elbv2: Any = None):
         self.autoscaling = autoscaling
+        self.cloudwatch = cloudwatch
+        self.elbv2 = elbv2
         self.timeout = timeout
         self.poll = poll
         self.api = BoundedCaller(timeout=timeout, sleep=sleep or time.sleep, clock=clock or time.monotonic,
@@ -154,17 +179,84 @@ class Refresher:
                 break
         return None
 
+    def watched(self, target: RefreshTarget) -> RefreshTarget:
+        """``target`` without the alarms already in ALARM before the refresh starts.
+
+        An alarm that is already firing (often the very problem the new version fixes: 5xx, unhealthy hosts)
+        says nothing about the new version, and AWS does not document how a refresh treats it: it could stop
+        every refresh of a fix at once, or never fire. The refresh is gated by the others and by the health
+        checks instead; the ``up`` logs which were left out."""
+        if not target.alarms or self.cloudwatch is None:
+            return target
+        try:
+            found = self.api.call(self.cloudwatch, "describe_alarms", AlarmNames=list(target.alarms))
+        except Exception as err:
+            if error_code(err) not in DENIED_CODES:
+                raise
+            self.api.log(f"{target.group}: cannot read the alarms' states ({error_code(err)}: grant "
+                         "cloudwatch:DescribeAlarms): the refresh watches all of them")
+            return target
+        firing = {a.get("AlarmName") for key in ("MetricAlarms", "CompositeAlarms") for a in found.get(key) or []
+                  if a.get("StateValue") == "ALARM"}
+        if not firing:
+            return target
+        self.api.log(f"{target.group}: alarms already in ALARM, not watched by this refresh: "
+                     f"{', '.join(sorted(firing))}")
+        return replace(target, alarms=tuple(a for a in target.alarms if a not in firing))
+
+    def healthy(self, target: RefreshTarget, target_group_arn: str, wanted: int) -> int:
+        """Wait until ``wanted`` of the group's in-service instances (at most its desired capacity) are
+        healthy in the target group; their number, or :class:`RefreshError` at the bound.
+
+        The group waits for its load balancer only when it is created (``min_elb_capacity``): after a first
+        deploy whose instances never became healthy, the next ``up`` merely updates the group, which does
+        not wait, and finds it "on the version". This check is what fails that ``up`` again."""
+        while True:
+            groups = self._call("describe_auto_scaling_groups", AutoScalingGroupNames=[target.group])
+            group = (groups.get("AutoScalingGroups") or [{}])[0]
+            members = {i.get("InstanceId") for i in group.get("Instances") or [] if i.get("LifecycleState") == "InService"}
+            need = min(wanted, int(group.get("DesiredCapacity") or 0))
+            try:
+                health = self.api.call(self.elbv2, "describe_target_health", TargetGroupArn=target_group_arn)
+            except Exception as err:
+                if error_code(err) not in DENIED_CODES:
+                    raise
+                self.api.log(f"{target.group}: cannot read the target group's health ({error_code(err)}: grant "
+                             "elasticloadbalancing:DescribeTargetHealth): not checked")
+                return -1
+            ok = sum(1 for d in health.get("TargetHealthDescriptions") or []
+                     if (d.get("Target") or {}).get("Id") in members
+                     and (d.get("TargetHealth") or {}).get("State") == "healthy")
+            if ok >= need:
+                return ok
+            if self.api.remaining() <= 0:
+                raise RefreshError(
+                    f"only {ok} of {need} instances of {target.group} (launch template version {target.version}) are "
+                    f"healthy in the load balancer after {self.timeout:.0f} seconds: this version does not become "
+                    "healthy. Fix it and run `pulumi up` again (a new version is rolled out by an instance refresh; "
+                    "the same one is checked again)")
+            self._pause()
+
     def on_version(self, target: RefreshTarget) -> bool:
-        """True when the group's saved configuration and every instance already run the version."""
+        """True when the group's saved configuration (launch template version and mixed instances policy) and
+        every instance already run the version."""
         groups = self._call("describe_auto_scaling_groups", AutoScalingGroupNames=[target.group])
         found = groups.get("AutoScalingGroups") or []
         if not found:
-            raise RefreshError(f"Auto Scaling group {target.group} does not exist")
+            raise RefreshError(
+                f"Auto Scaling group {target.group} does not exist in the account and region this rollout calls "
+                "(the stack's aws:region/aws:profile/aws:assumeRoles or static keys, else the environment). A "
+                "component given an explicit AWS provider for another account still rolls out with the stack's "
+                "settings: point them at the group's account")
         group = found[0]
         spec = _spec_of(group)
         if str(spec.get("Version")) != target.version or spec.get("LaunchTemplateId") != target.launch_template_id:
             return False
-        # Instances in Standby or protected from scale in are left alone by a refresh (its default): ignored here.
+        # The group ignores its mixed instances policy in Pulumi: other instance types, another Spot share or
+        # On-Demand base reach it only through a refresh's desired configuration, even on the same version.
+        if not _same_policy(group.get("MixedInstancesPolicy"), target.mixed_instances_policy):
+            return False
+        # Instances in Standby or protected from scale in are left alone by the refresh (preferences): ignored here.
         return all(str((i.get("LaunchTemplate") or {}).get("Version")) == target.version
                    for i in group.get("Instances") or []
                    if i.get("LifecycleState") in ("InService", "Pending", "Pending:Wait", "Pending:Proceed")
@@ -231,7 +323,7 @@ class Refresher:
             try:
                 started = self._call("start_instance_refresh", AutoScalingGroupName=target.group, Strategy="Rolling",
                                      DesiredConfiguration=target.desired_configuration(),
-                                     Preferences=target.preferences())
+                                     Preferences=self.watched(target).preferences())
             except Exception as err:
                 if error_code(err) not in BUSY_CODES:
                     raise
@@ -261,6 +353,16 @@ def _client(props: Mapping[str, Any]) -> Any:
     return session.client("autoscaling", config=aws_api.client_config())
 
 
+def _cloudwatch(props: Mapping[str, Any]) -> Any:
+    session = aws_api.session(props, session_name="pulumi-vm-rollout")
+    return session.client("cloudwatch", config=aws_api.client_config())
+
+
+def _elbv2(props: Mapping[str, Any]) -> Any:
+    session = aws_api.session(props, session_name="pulumi-vm-rollout")
+    return session.client("elbv2", config=aws_api.client_config())
+
+
 def _target(props: Mapping[str, Any]) -> RefreshTarget:
     return RefreshTarget(group=str(props["group"]), launch_template_id=str(props["launch_template_id"]),
                          version=str(props["version"]),
@@ -269,12 +371,23 @@ def _target(props: Mapping[str, Any]) -> RefreshTarget:
                          alarms=tuple(sorted(props.get("alarms") or []))[:MAX_ALARMS])
 
 
-def run_refresh(props: Mapping[str, Any], client: Callable[[Mapping[str, Any]], Any] | None = None,
-                **refresher_kwargs: Any) -> dict[str, Any]:
-    """Roll out ``props`` (the resource's inputs) and return the outputs to record."""
+def run_refresh(props: Mapping[str, Any], client: Callable[[Mapping[str, Any]], Any] | None = None, *,
+                first: bool = False, **refresher_kwargs: Any) -> dict[str, Any]:
+    """Roll out ``props`` (the resource's inputs) and return the outputs to record. ``first``: the rollout
+    resource is being created, so a group found already on the version must also be healthy in its load
+    balancer (``target_group_arn``, ``min_healthy``), the first deploy's promise."""
+    if client is None and props.get("alarms"):
+        refresher_kwargs.setdefault("cloudwatch", _cloudwatch(props))
+    check = first and props.get("target_group_arn") and int(props.get("min_healthy") or 0) > 0
+    if client is None and check:
+        refresher_kwargs.setdefault("elbv2", _elbv2(props))
     refresher = Refresher((client or _client)(props), timeout=float(props.get("timeout_seconds") or 900),
                           **refresher_kwargs)
-    return {**aws_api.public(props), **refresher.refresh(_target(props))}
+    target = _target(props)
+    outcome = refresher.refresh(target)
+    if check and outcome["status"] == "current" and refresher.elbv2 is not None:
+        refresher.healthy(target, str(props["target_group_arn"]), int(props["min_healthy"]))
+    return {**aws_api.public(props), **outcome}
 
 
 def _same(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
@@ -290,7 +403,7 @@ class InstanceRefreshProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        return pulumi.dynamic.CreateResult(id_=str(props["group"]), outs=run_refresh(props))
+        return pulumi.dynamic.CreateResult(id_=str(props["group"]), outs=run_refresh(props, first=True))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         if all(_same(olds, news, k) for k in ROLLOUT_INPUTS):

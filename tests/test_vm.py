@@ -505,6 +505,15 @@ def test_warm_pool_keeps_stopped_instances_and_turns_off_dev_spot():
     assert "mixedInstancesPolicy" not in group.inputs and group.inputs["launchTemplate"]["version"] == "1"
 
 
+def test_the_first_rollout_checks_the_group_is_healthy_in_its_target_group(dev_explicit):
+    # After a failed first deploy the next `up` only updates the group (no wait): the rollout, created then,
+    # checks the target group itself.
+    group = dev_explicit.one("aws:autoscaling/group:Group")
+    rollout = dev_explicit.one(ROLLOUT)
+    assert rollout.inputs["target_group_arn"] == group.inputs["targetGroupArns"][0]
+    assert rollout.inputs["min_healthy"] == group.inputs["minElbCapacity"] == 1
+
+
 def test_unexposed_service_has_no_load_balancer_and_uses_ec2_health_checks():
     graph = _plan({"ami": AMI, "expose": "none"})
     assert graph.of_type("aws:lb/loadBalancer:LoadBalancer") == []
@@ -515,6 +524,7 @@ def test_unexposed_service_has_no_load_balancer_and_uses_ec2_health_checks():
     # Without a load balancer the provider waits for the group's instances to be InService (EC2 health).
     assert "minElbCapacity" not in group.inputs and group.inputs["waitForCapacityTimeout"] == "900s"
     assert graph.one(ROLLOUT).inputs["alarms"] == []
+    assert graph.one(ROLLOUT).inputs["target_group_arn"] == "" and graph.one(ROLLOUT).inputs["min_healthy"] == 0
 
 
 # -- validation -----------------------------------------------------------------------------------

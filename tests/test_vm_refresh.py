@@ -101,7 +101,14 @@ def test_the_refresh_targets_the_new_version_as_desired_configuration_launching_
     assert TARGET.desired_configuration() == {"LaunchTemplate": {"LaunchTemplateId": LT, "Version": "5"}}
     assert TARGET.preferences() == {
         "MinHealthyPercentage": 100, "MaxHealthyPercentage": 200, "InstanceWarmup": 300, "SkipMatching": True,
-        "AutoRollback": True, "AlarmSpecification": {"Alarms": list(ALARMS)}}
+        "AutoRollback": True, "ScaleInProtectedInstances": "Ignore", "StandbyInstances": "Ignore",
+        "AlarmSpecification": {"Alarms": list(ALARMS)}}
+
+
+def test_standby_and_scale_in_protected_instances_are_ignored_explicitly_not_waited_for_an_hour():
+    """The API defaults both to Wait (one hour, then the refresh fails and rolls back)."""
+    prefs = TARGET.preferences()
+    assert prefs["StandbyInstances"] == "Ignore" and prefs["ScaleInProtectedInstances"] == "Ignore"
 
 
 def test_a_mixed_group_gets_its_whole_policy_with_the_new_version_as_desired_configuration():
@@ -216,7 +223,9 @@ def test_a_mixed_group_already_on_the_version_is_current(aws):
                        "LifecycleState": "InService", "HealthStatus": "Healthy", "ProtectedFromScaleIn": False,
                        "InstanceType": "t4g.small", "LaunchTemplate": {"LaunchTemplateId": LT, "Version": "5"}}]}]},
         {"AutoScalingGroupNames": [GROUP]})
-    assert refresher.refresh(TARGET)["status"] == "current"
+    target = RefreshTarget(GROUP, LT, "5", mixed_instances_policy={
+        "LaunchTemplate": {"Overrides": [{"InstanceType": "t4g.small"}]}})
+    assert refresher.refresh(target)["status"] == "current"
 
 
 def test_a_refresh_of_another_version_in_progress_ends_before_this_one_starts(aws):
@@ -303,13 +312,16 @@ def test_a_missing_group_fails_with_its_name(aws):
     refresher, stub, _ = aws
     refreshes(stub)
     stub.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": []}, {"AutoScalingGroupNames": [GROUP]})
-    with pytest.raises(RefreshError, match=f"Auto Scaling group {GROUP} does not exist"):
+    with pytest.raises(RefreshError, match=f"Auto Scaling group {GROUP} does not exist") as info:
         refresher.refresh(TARGET)
+    assert "explicit AWS provider for another account still rolls out with the stack's settings" in str(info.value)
 
 
 # -- the provider as Pulumi calls it ----------------------------------------------------------------
 def _patch_aws(monkeypatch, refresher, clock):
     monkeypatch.setattr(vr, "_client", lambda props: refresher.autoscaling)
+    monkeypatch.setattr(vr, "_cloudwatch", lambda props: None)
+    monkeypatch.setattr(vr, "_elbv2", lambda props: None)
     monkeypatch.setattr(vr, "time", SimpleNamespace(sleep=clock.sleep, monotonic=clock))
 
 
@@ -402,3 +414,185 @@ def test_provider_pickles_by_reference_to_its_module_as_pulumi_stores_it():
     assert isinstance(dill.loads(raw), InstanceRefreshProvider)
     # By reference (no closure, no captured Output): a team's program imports it from the installed library.
     assert b"components.vm_refresh" in raw and len(raw) < 200
+
+
+# -- a mixed instances policy that changes on the same launch template version ------------------------
+POLICY = {"LaunchTemplate": {"Overrides": [{"InstanceType": "m7g.large"}, {"InstanceType": "m6g.large"}]},
+          "InstancesDistribution": {"OnDemandBaseCapacity": 0, "OnDemandPercentageAboveBaseCapacity": 100,
+                                    "OnDemandAllocationStrategy": "prioritized",
+                                    "SpotAllocationStrategy": "price-capacity-optimized"}}
+
+
+def mixed_group_on(stub, version, policy):
+    """A mixed group whose saved policy is ``policy`` (on ``version``), its one instance on that version."""
+    saved = {"LaunchTemplate": {"LaunchTemplateSpecification": {"LaunchTemplateId": LT, "Version": version},
+                                "Overrides": policy["LaunchTemplate"]["Overrides"]},
+             "InstancesDistribution": policy["InstancesDistribution"]}
+    stub.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": [{
+        "AutoScalingGroupName": GROUP, "MinSize": 1, "MaxSize": 4, "DesiredCapacity": 1, "DefaultCooldown": 300,
+        "AvailabilityZones": ["us-east-1a"], "HealthCheckType": "ELB", "CreatedTime": "2026-01-01T00:00:00Z",
+        "MixedInstancesPolicy": saved,
+        "Instances": [{"InstanceId": "i-00000000000000001", "AvailabilityZone": "us-east-1a",
+                       "LifecycleState": "InService", "HealthStatus": "Healthy", "ProtectedFromScaleIn": False,
+                       "InstanceType": "m7g.large", "LaunchTemplate": {"LaunchTemplateId": LT, "Version": version}}]}]},
+        {"AutoScalingGroupNames": [GROUP]})
+
+
+@pytest.mark.parametrize("change", [
+    {"LaunchTemplate": {"Overrides": [{"InstanceType": "m7g.large"}, {"InstanceType": "c7g.large"}]}},
+    {"InstancesDistribution": {**POLICY["InstancesDistribution"], "OnDemandPercentageAboveBaseCapacity": 50}},
+    {"InstancesDistribution": {**POLICY["InstancesDistribution"], "OnDemandBaseCapacity": 1}},
+])
+def test_other_instance_types_or_spot_share_on_the_same_version_are_rolled_out_not_called_current(aws, change):
+    """The launch template names only the first type, so a second type or the Spot share changes no
+    version; the group ignores its policy in Pulumi, so the refresh is the only way it reaches AWS."""
+    refresher, stub, _ = aws
+    target = RefreshTarget(GROUP, LT, "5", mixed_instances_policy={**POLICY, **change}, instance_warmup=300,
+                           alarms=ALARMS)
+    refreshes(stub)
+    mixed_group_on(stub, "5", POLICY)
+    started(stub, target=target)
+    status(stub, "r-NEW", "Successful")
+    assert refresher.refresh(target) == {"status": "succeeded", "refresh_id": "r-NEW"}
+    stub.assert_no_pending_responses()
+
+
+def test_a_mixed_group_with_the_same_policy_and_version_is_current(aws):
+    refresher, stub, _ = aws
+    target = RefreshTarget(GROUP, LT, "5", mixed_instances_policy=POLICY)
+    refreshes(stub)
+    mixed_group_on(stub, "5", POLICY)
+    assert refresher.refresh(target)["status"] == "current"
+
+
+def test_a_group_leaving_its_mixed_policy_for_one_type_is_refreshed(aws):
+    refresher, stub, _ = aws
+    refreshes(stub)
+    mixed_group_on(stub, "5", POLICY)
+    started(stub)
+    status(stub, "r-NEW", "Successful")
+    assert refresher.refresh(TARGET)["status"] == "succeeded"
+
+
+# -- alarms already in ALARM when the refresh starts --------------------------------------------------
+def test_alarms_already_in_alarm_are_left_out_of_the_refresh_so_a_fix_can_roll_out(aws):
+    """The 5xx alarm fires because of the serving version: it must not stop (or silently not guard) the
+    refresh of its fix; the refresh watches the alarms still OK, and its health checks."""
+    refresher, stub, clock = aws
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x",
+                              aws_secret_access_key="x")
+    logged: list[str] = []
+    refresher = Refresher(refresher.autoscaling, timeout=900, poll=15, sleep=clock.sleep, clock=clock,
+                          log=logged.append, cloudwatch=cloudwatch)
+    with Stubber(cloudwatch) as cw:
+        cw.add_response("describe_alarms", {"MetricAlarms": [
+            {"AlarmName": "inventory-5xx-rate-1", "StateValue": "ALARM"},
+            {"AlarmName": "inventory-unhealthy-2", "StateValue": "OK"}]},
+            {"AlarmNames": list(ALARMS)})
+        refreshes(stub)
+        group_on(stub, "4")
+        watched = RefreshTarget(GROUP, LT, "5", instance_warmup=300, alarms=("inventory-unhealthy-2",))
+        stub.add_response("start_instance_refresh", {"InstanceRefreshId": "r-NEW"},
+                          {"AutoScalingGroupName": GROUP, "Strategy": "Rolling",
+                           "DesiredConfiguration": TARGET.desired_configuration(),
+                           "Preferences": watched.preferences()})
+        status(stub, "r-NEW", "Successful")
+        assert refresher.refresh(TARGET)["status"] == "succeeded"
+        cw.assert_no_pending_responses()
+    stub.assert_no_pending_responses()
+    assert any("inventory-5xx-rate-1" in line and "not watched" in line for line in logged)
+
+
+def test_with_every_alarm_in_alarm_the_refresh_is_gated_by_health_checks_only(aws):
+    refresher, stub, clock = aws
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x",
+                              aws_secret_access_key="x")
+    refresher = Refresher(refresher.autoscaling, timeout=900, poll=15, sleep=clock.sleep, clock=clock,
+                          log=lambda m: None, cloudwatch=cloudwatch)
+    with Stubber(cloudwatch) as cw:
+        cw.add_response("describe_alarms", {"MetricAlarms": [{"AlarmName": a, "StateValue": "ALARM"}
+                                                             for a in ALARMS]}, {"AlarmNames": list(ALARMS)})
+        refreshes(stub)
+        group_on(stub, "4")
+        started(stub, target=RefreshTarget(GROUP, LT, "5", instance_warmup=300))
+        status(stub, "r-NEW", "Successful")
+        assert refresher.refresh(TARGET)["status"] == "succeeded"
+    assert "AlarmSpecification" not in RefreshTarget(GROUP, LT, "5").preferences()
+
+
+# -- the first deploy: a group "on the version" must also be healthy -----------------------------------
+TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/inventory/0123456789abcdef"
+
+
+def target_health(elb, *states):
+    elb.add_response("describe_target_health", {"TargetHealthDescriptions": [
+        {"Target": {"Id": f"i-{n:017d}", "Port": 8080}, "TargetHealth": {"State": state}}
+        for n, state in enumerate(states)]}, {"TargetGroupArn": TG})
+
+
+def _first_deploy(aws, health_answers):
+    refresher, stub, clock = aws
+    elbv2 = boto3.client("elbv2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    props = {**PROPS, "target_group_arn": TG, "min_healthy": 2}
+    with Stubber(elbv2) as elb:
+        refreshes(stub)
+        group_on(stub, "5")
+        for states in health_answers:
+            group_on(stub, "5")
+            target_health(elb, *states)
+        try:
+            return vr.run_refresh(props, client=lambda p: refresher.autoscaling, first=True, elbv2=elbv2,
+                                  sleep=clock.sleep, clock=clock, log=lambda m: None)
+        finally:
+            elb.assert_no_pending_responses()
+
+
+def test_a_first_deploy_retried_after_unhealthy_instances_fails_again_instead_of_calling_them_current(aws):
+    """After a failed first deploy the next `up` only updates the group (min_elb_capacity waits on creation
+    only) and the rollout is created against a group already on the version: it must not pass as is."""
+    _, _, clock = aws
+    answers = [("unhealthy", "unhealthy")] * 61
+    with pytest.raises(RefreshError, match="only 0 of 2 instances .* healthy in the load balancer after 900 seconds"):
+        _first_deploy(aws, answers)
+    assert clock.now == pytest.approx(900)
+
+
+def test_a_first_deploy_on_a_healthy_group_is_current_at_once(aws):
+    outs = _first_deploy(aws, [("healthy", "healthy")])
+    assert outs["status"] == "current"
+
+
+def test_an_update_finding_the_group_on_the_version_does_not_check_target_health(aws):
+    refresher, stub, clock = aws
+    refreshes(stub)
+    group_on(stub, "5")
+    outs = vr.run_refresh({**PROPS, "target_group_arn": TG, "min_healthy": 2}, client=lambda p: refresher.autoscaling,
+                          sleep=clock.sleep, clock=clock, log=lambda m: None)
+    assert outs["status"] == "current"
+    stub.assert_no_pending_responses()
+
+
+def test_a_deploy_role_without_the_read_permissions_of_the_checks_still_rolls_out(aws):
+    """cloudwatch:DescribeAlarms and elasticloadbalancing:DescribeTargetHealth are new to the deploy role:
+    without them the checks are logged and skipped, not fatal."""
+    refresher, stub, clock = aws
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x",
+                              aws_secret_access_key="x")
+    logged: list[str] = []
+    refresher = Refresher(refresher.autoscaling, timeout=900, poll=15, sleep=clock.sleep, clock=clock,
+                          log=logged.append, cloudwatch=cloudwatch)
+    with Stubber(cloudwatch) as cw:
+        cw.add_client_error("describe_alarms", service_error_code="AccessDenied", http_status_code=403)
+        refreshes(stub)
+        group_on(stub, "4")
+        started(stub)
+        status(stub, "r-NEW", "Successful")
+        assert refresher.refresh(TARGET)["status"] == "succeeded"
+    assert any("cloudwatch:DescribeAlarms" in line for line in logged)
+    elbv2 = boto3.client("elbv2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    refresher.elbv2 = elbv2
+    with Stubber(elbv2) as elb:
+        group_on(stub, "5")
+        elb.add_client_error("describe_target_health", service_error_code="AccessDenied", http_status_code=403)
+        assert refresher.healthy(TARGET, TG, 2) == -1
+    assert any("DescribeTargetHealth" in line for line in logged)
