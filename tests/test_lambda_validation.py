@@ -345,8 +345,8 @@ def test_dynamodb_stream_batches_go_up_to_10000_records(project):
 
 
 @pytest.mark.parametrize("today, runtime, accepted", [
-    ("2026-12-01", "dotnet8", True),     # deprecated 2026-11-10, creation blocked from 2026-12-10
-    ("2026-12-10", "dotnet8", False),
+    ("2027-01-31", "dotnet8", True),     # deprecated 2026-11-10, creation blocked from 2027-02-01
+    ("2027-02-01", "dotnet8", False),
     ("2026-07-30", "python3.11", True),
     ("2026-12-01", "python3.11", False),
     ("2026-12-01", "nodejs20.x", False),

@@ -40,7 +40,7 @@ RUNTIME_BLOCK_CREATE: dict[str, date] = {
     "nodejs20.x": date(2026, 6, 1), "nodejs22.x": date(2027, 6, 1), "nodejs24.x": date(2028, 6, 1),
     "java8.al2": date(2026, 7, 31), "java11": date(2026, 7, 31), "java17": date(2026, 7, 31),
     "java21": date(2029, 7, 31), "java25": date(2029, 7, 31),
-    "dotnet8": date(2026, 12, 10), "dotnet10": date(2028, 12, 14),
+    "dotnet8": date(2027, 2, 1), "dotnet10": date(2028, 12, 14),
     "ruby3.3": date(2027, 4, 30), "ruby3.4": date(2028, 4, 30),
     "provided.al2": date(2026, 7, 31), "provided.al2023": date(2029, 7, 31),
 }
