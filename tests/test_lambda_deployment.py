@@ -24,26 +24,12 @@ from components.serverless.deployment import (
     LambdaDeploymentProvider,
     marker,
 )
+from tests.fake_clock import Clock
 
 APP, GROUP, FN = "orders-deploy-1234567", "orders", "orders-fn-1234567"
 TARGET = DeployTarget(application=APP, group=GROUP, function=FN, alias="live", version="5")
 PROPS = {"application": APP, "group": GROUP, "function": FN, "alias": "live", "version": "5", "redeploy": "",
          "pre_traffic_hook": "", "region": "us-east-1", "profile": "", "assume_roles": [], "timeout_seconds": 1200}
-
-
-class Clock:
-    """A fake clock that sleeping advances, so waits run instantly and timeouts are reached."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

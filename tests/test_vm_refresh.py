@@ -17,6 +17,7 @@ from botocore.stub import Stubber
 
 from components import vm_refresh as vr
 from components.vm_refresh import InstanceRefreshProvider, RefreshError, Refresher, RefreshTarget, RefreshTimeout
+from tests.fake_clock import Clock
 
 GROUP, LT = "inventory-asg-1a2b3c4", "lt-0123456789abcdef0"
 ALARMS = ("inventory-5xx-rate-1", "inventory-unhealthy-2")
@@ -24,21 +25,6 @@ TARGET = RefreshTarget(group=GROUP, launch_template_id=LT, version="5", instance
 PROPS = {"group": GROUP, "launch_template_id": LT, "version": "5", "mixed_instances_policy": None,
          "instance_warmup": 300, "alarms": list(ALARMS), "timeout_seconds": 900, "region": "us-east-1",
          "profile": "", "assume_roles": []}
-
-
-class Clock:
-    """A fake clock that sleeping advances, so waits run instantly and timeouts are reached."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
