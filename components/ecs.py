@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .blocks.access import Account
+from .blocks.architecture import ARCHITECTURES, instance_architecture
 from .blocks.iam import policy_document, scoped_trust_policy, secret_read_statements, statement
 from .blocks.launch_template import INSTANCE_TYPE_PATTERN, instance_role, launch_template
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
@@ -52,7 +53,6 @@ __all__ = [
 ]
 
 CAPACITIES = ("fargate", "fargate_spot", "ec2")
-ARCHITECTURES = ("arm64", "x86_64")
 QUEUE_KEYS = ("visibility_timeout", "max_receive_count", "retention_days", "messages_per_task")
 ECS_KEYS = CORE_KEYS + CONTAINER_KEYS + (
     "cpu", "memory", "capacity", "architecture", "ephemeral_storage", "enable_exec", "target_memory",
@@ -222,12 +222,6 @@ class EcsClusterArgs(TypedDict):
 
 
 # -- resolution ---------------------------------------------------------------------------------
-
-def instance_architecture(instance_type: str) -> str:
-    """``arm64`` for Graviton instance types (``a1``, ``t4g``, ``m7g``, ``c7gn``, ``x2gd``...), else ``x86_64``."""
-    family = instance_type.split(".")[0]
-    return "arm64" if family == "a1" or re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family) else "x86_64"
-
 
 def shape_of(spec: Mapping[str, Any]) -> str:
     """``scheduled``, ``worker`` (a queue worker) or ``service``."""

@@ -19,6 +19,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from .blocks.architecture import is_arm64 as is_arm
 from .k8s import (DNS1123_LABEL, LB_SUBNET_KEYS, KubernetesService, namespace_labels, validate_kubernetes_service)
 from .patterns import BuildContext, Pattern, ValidationContext
 from .profiles import LOG_RETENTION_DAYS, Profile, get_profile
@@ -78,7 +79,7 @@ class NodeGroupArgs(TypedDict):
     """One EKS managed node group, in the private subnets."""
 
     instance_types: NotRequired[Sequence[str]]
-    """EC2 instance types, all of one architecture (Graviton ``*g`` types run the ARM64 AMI).
+    """EC2 instance types, all of one architecture (``a1`` and Graviton ``*g`` types run the ARM64 AMI).
     Default: the profile's ``node_instance_types`` (``t4g.medium``; prod ``m7g.large``)."""
     min: NotRequired[int]
     """Fewest nodes, 0-450. Default: the profile's ``node_count`` (dev 2, prod 3), lowered to ``desired`` or
@@ -163,12 +164,6 @@ class EksClusterArgs(TypedDict):
 
 
 # -- validation -----------------------------------------------------------------------------------
-def is_arm(instance_type: str) -> bool:
-    """Graviton types carry a ``g`` after the generation digit: t4g, m7g, c7gn, r8gd."""
-    m = re.fullmatch(r"[a-z]+\d+([a-z-]*)\.[a-z0-9]+", instance_type)
-    return bool(m and "g" in m.group(1).split("-")[0])
-
-
 def _entry_key(role_arn: str) -> str:
     """The part of an admin role's ARN that names its access entry: the role name, without the path."""
     return re.sub(r"[^A-Za-z0-9-]", "-", role_arn.rsplit("/", 1)[-1])

@@ -22,6 +22,7 @@ import pulumi_aws as aws
 import yaml
 
 from .blocks.access import Account
+from .blocks.architecture import instance_architecture as architecture
 from .blocks.aws_api import stack_settings
 from .blocks.iam import assume_role_policy, secret_read_statements
 from .blocks.launch_template import (LAUNCH_KEYS, INSTANCE_TYPE_PATTERN, instance_role, launch_template,
@@ -216,14 +217,6 @@ class VmServiceArgs(TypedDict):
 # ---------------------------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------------------------
-
-def architecture(instance_type: str) -> str:
-    """``arm64`` for Graviton instance types (``t4g``, ``m7g``, ``c7gn``, ``a1``), else ``x86_64``."""
-    family = instance_type.split(".", 1)[0]
-    if family == "a1" or re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family):
-        return "arm64"
-    return "x86_64"
-
 
 def _instance_types(spec: Mapping[str, Any], profile: Profile) -> list[str]:
     types = spec.get("instance_types")
