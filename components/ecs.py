@@ -28,6 +28,7 @@ from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, networ
                                    prepare_shared_load_balancers, service_security_group, shared_key,
                                    standard_alarms, validate_load_balancer)
 from .blocks.logs import log_group
+from .blocks.schedule import check_schedule
 from .container_image import (ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, default_image_spec,
                               ecr_repository_arn, image_architecture, platform_of, shared_image)
 from .docker import CONTAINER_KEYS, ContainerSettings, build_docker_local, resolve_container, validate_container
@@ -77,8 +78,6 @@ EPHEMERAL_MIN, EPHEMERAL_MAX = 21, 200
 #: Docker's dynamic host ports on ECS hosts: the kernel's ephemeral range (32768-60999 on Amazon
 #: Linux 2023) and Docker's fallback (49153-65535) both fall inside it.
 DYNAMIC_PORTS = (32768, 65535)
-SCHEDULE_PATTERN = (r"rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)"
-                    r"|cron\(\S+ \S+ \S+ \S+ \S+ \S+\)")
 POLICY_ARN_PATTERN = r"arn:aws(-cn|-us-gov)?:iam::(\d{12}|aws):policy/[\w+=,.@/-]+"
 NAMESPACE_PATTERN = r"[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?"
 ECS_INSTANCE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
@@ -381,8 +380,7 @@ def _validate_schedule(spec: Mapping[str, Any], path: str, problems: Problems) -
     schedule = spec.get("schedule")
     if schedule is None:
         return
-    problems.check_str(schedule, join_path(path, "schedule"), SCHEDULE_PATTERN,
-                       "an EventBridge schedule: rate(5 minutes) or cron(0 3 * * ? *)")
+    check_schedule(schedule, join_path(path, "schedule"), problems)
     if spec.get("queue") is not None:
         problems.add(join_path(path, "queue"), "cannot be combined with schedule: a service is a queue worker "
                                                "or a scheduled task, not both")

@@ -455,6 +455,25 @@ def test_rejects_worker_shapes_that_take_traffic_or_cannot_scale():
                    "not both")
 
 
+@pytest.mark.parametrize("schedule, message", [
+    ("cron(99 99 * * ? *)", "minutes: '99' is outside 0-59"),
+    ("cron(0 3 * * * *)", "must be '?': EventBridge cannot match both"),
+    ("cron(0 3 ? * MON#6 *)", "the occurrence in 'MON#6' must be 1-5"),
+    ("rate(0 minutes)", "the rate value must be a positive whole number, got '0'"),
+])
+def test_scheduled_task_rejects_schedules_eventbridge_rejects_as_the_lambda_trigger_does(schedule, message):
+    assert_problem(_service({"image": IMAGE, "schedule": schedule}), "orders.schedule",
+                   f"{message} (an EventBridge schedule such as rate(5 minutes) or cron(0 3 * * ? *)), "
+                   f"got {schedule!r}")
+
+
+def test_ecs_and_lambda_schedules_share_one_validator():
+    from components.blocks.schedule import check_schedule
+    import components.ecs as ecs
+    import components.serverless.spec as lambda_spec
+    assert ecs.check_schedule is lambda_spec.check_schedule is check_schedule
+
+
 def test_rejects_request_scaling_without_an_alb_and_unknown_keys():
     assert_problem(_service({"image": IMAGE, "target_requests": 100, "expose": "none"}), "orders.target_requests",
                    "no ALB")

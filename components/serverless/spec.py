@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from ..blocks.access import normalize_bucket, validate_access
+from ..blocks.schedule import check_schedule
 from ..profiles import LOG_RETENTION_DAYS
 from ..service_spec import (environment_value, validate_environment, validate_secrets, validate_secrets_kms_keys,
                             validate_tags)
 from ..validation import Problems, is_unknown, join_path
 from .packaging import archive_sizes, folder_size, requirement_problems, size_problems
-from .schedule import schedule_expression_error
 
 __all__ = [
     "ASYNC_DEFAULTS", "DEPLOYMENT_CONFIGS", "FUNCTION_KEYS", "HTTP_TIMEOUT_LIMIT", "LAMBDA_DEFAULTS",
@@ -651,11 +651,8 @@ def _check_sqs(name, body, path, timeout, problems: Problems) -> None:
 def _check_schedule(name, body, path, timeout, problems: Problems) -> None:
     expr = body.get("expression")
     ep = join_path(path, "expression")
-    if problems.require(body, "expression", path, "rate(...) or cron(...)") and problems.check_str(expr, ep) \
-            and isinstance(expr, str):
-        error = schedule_expression_error(expr)
-        if error:
-            problems.add(ep, f"{error}, got {expr!r}")
+    if problems.require(body, "expression", path, "rate(...) or cron(...)"):
+        check_schedule(expr, ep, problems)
     payload = body.get("input")
     if payload is not None and not is_unknown(payload):
         if isinstance(payload, str):
