@@ -23,7 +23,8 @@ import pulumi_aws as aws
 from .blocks.access import Account
 from .blocks.architecture import ARCHITECTURES, instance_architecture
 from .blocks.iam import policy_document, scoped_trust_policy, secret_read_statements, statement
-from .blocks.launch_template import INSTANCE_TYPE_PATTERN, instance_role, launch_template
+from .blocks.launch_template import (AMI_ID_EXAMPLE, AMI_ID_PATTERN, INSTANCE_TYPE_PATTERN, instance_role,
+                                     launch_template)
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
                                    prepare_shared_load_balancers, service_security_group, shared_key,
                                    standard_alarms, validate_load_balancer)
@@ -59,7 +60,6 @@ ECS_KEYS = CORE_KEYS + CONTAINER_KEYS + (
     "cpu", "memory", "capacity", "architecture", "ephemeral_storage", "enable_exec", "target_memory",
     "target_requests", "load_balancer", "policy_arns", "queue", "schedule", "deployment_timeout")
 EC2_KEYS = ("instance_type", "min_size", "max_size", "root_volume_size", "target_capacity", "ami_id")
-AMI_ID_PATTERN = r"ami-[0-9a-f]{8,17}"
 CLUSTER_KEYS = ("ec2", "namespace", "container_insights", "tags")
 
 #: Fargate task sizes: CPU units -> the memory values (MiB) allowed with them.
@@ -415,7 +415,7 @@ def validate_ecs_cluster(args: Any, path: str) -> Problems:
         problems.check_int(ec2.get("root_volume_size"), join_path(e_path, "root_volume_size"), 30, 16384, "GiB")
         problems.check_int(ec2.get("target_capacity"), join_path(e_path, "target_capacity"), 1, 100, "percent")
         problems.check_str(ec2.get("ami_id"), join_path(e_path, "ami_id"), AMI_ID_PATTERN,
-                           "an AMI id such as 'ami-0abc1234'")
+                           AMI_ID_EXAMPLE)
     return problems
 
 
