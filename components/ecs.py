@@ -22,6 +22,7 @@ import pulumi_aws as aws
 
 from .blocks.access import Account
 from .blocks.architecture import ARCHITECTURES, instance_architecture
+from .blocks.container import CONTAINER_KEYS, ContainerSettings, resolve_container, validate_container
 from .blocks.iam import policy_document, scoped_trust_policy, secret_read_statements, statement
 from .blocks.launch_template import (AMI_ID_EXAMPLE, AMI_ID_PATTERN, INSTANCE_TYPE_PATTERN, instance_role,
                                      launch_template)
@@ -32,8 +33,7 @@ from .blocks.logs import log_group
 from .blocks.schedule import check_schedule
 from .container_image import (ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, default_image_spec,
                               ecr_repository_arn, image_architecture, platform_of, shared_image)
-from .docker import CONTAINER_KEYS, ContainerSettings, build_docker_local, resolve_container, validate_container
-from .patterns import BuildContext, Pattern, ValidationContext
+from .patterns import BuildContext, Pattern, ValidationContext, run_on_docker_host
 from .profiles import Profile, get_profile
 from .service_spec import (CORE_KEYS, CoreSpec, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
                            validate_core, validate_tags)
@@ -1072,7 +1072,7 @@ def _build_local(name: str, spec: Mapping[str, Any], ctx: BuildContext):
             overrides["health_command"] = ["NONE"]
     if shape == "scheduled":
         overrides["restart"] = "no"
-    return build_docker_local(name, spec, ctx, overrides=overrides)
+    return run_on_docker_host(name, spec, ctx, overrides=overrides)
 
 
 PATTERN = Pattern(

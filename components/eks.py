@@ -21,7 +21,7 @@ import pulumi
 
 from .blocks.architecture import is_arm64 as is_arm
 from .k8s import (DNS1123_LABEL, LB_SUBNET_KEYS, KubernetesService, namespace_labels, validate_kubernetes_service)
-from .patterns import BuildContext, Pattern, ValidationContext
+from .patterns import BuildContext, Pattern, ValidationContext, run_on_docker_host
 from .profiles import LOG_RETENTION_DAYS, Profile, get_profile
 from .service_spec import standard_tags, validate_tags
 from .validation import Problems, is_unknown, join_path
@@ -842,9 +842,8 @@ def _shared_image(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> Any:
 
 
 def _build_local(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> pulumi.Resource:
-    # Imported here so this module loads without the docker pattern; it keeps the keys a Docker host understands.
-    from .docker import build_docker_local
-    return build_docker_local(name, spec, ctx)
+    """In the ``local`` profile: the ``docker`` pattern runs the service, with the keys a Docker host understands."""
+    return run_on_docker_host(name, spec, ctx)
 
 
 PATTERN = Pattern(name="eks", validate=_validate, build=_build, validate_catalog=_validate_catalog,

@@ -24,8 +24,8 @@ from .blocks.iam import (
 )
 from .blocks.logs import log_group
 from .blocks.load_balancer import network_value
+from .blocks.tags import PUBLIC_URL_TAG
 from .patterns import BuildContext, Pattern, ValidationContext
-from .policy import PUBLIC_URL_TAG
 from .profiles import Profile, get_profile
 from .serverless.artifacts import ArtifactStore
 from .blocks.aws_api import stack_settings

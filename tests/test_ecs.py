@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.docker import default_health_command
+from components.blocks.container import default_health_command
 from components.ecs import EcsCluster, EcsService, instance_architecture
 from components.plan.runtime import run
 from tests.conftest import ROOT, assert_problem
@@ -437,7 +437,7 @@ def test_ecs_exec_keeps_the_root_filesystem_read_only_and_passes_the_mandatory_p
 def test_sample_image_declares_the_default_writable_path_as_a_volume():
     # ECS mounts writable paths root-owned 0755 unless the image declares them VOLUMEs: user 10001 could
     # not write to /tmp otherwise.
-    from components.docker import DEFAULT_WRITABLE_PATHS
+    from components.blocks.container import DEFAULT_WRITABLE_PATHS
     dockerfile = (ROOT / "services" / "cart" / "Dockerfile").read_text()
     volumes = [json.loads(line.split(None, 1)[1]) for line in dockerfile.splitlines() if line.startswith("VOLUME ")]
     assert sorted(p for v in volumes for p in v) == sorted(DEFAULT_WRITABLE_PATHS)

@@ -75,3 +75,88 @@ def test_one_network_accessor_for_every_pattern():
     from components.blocks.load_balancer import network_value
     assert vm.network_value is ecs.network_value is lambda_service.network_value is network_value
     assert not hasattr(lambda_service, "_network_value")
+
+
+# -- no pattern imports another -----------------------------------------------------------------------
+COMPONENTS = ROOT / "components"
+#: Each pattern's modules (``components/<name>.py``, or a package folder). What is in none of them is shared:
+#: the building blocks, the core spec, profiles, validation, the registry, ``container_image``...
+PATTERN_PARTS = {
+    "vm": ("vm", "vm_refresh"),
+    "ecs": ("ecs",),
+    "docker": ("docker",),
+    "eks": ("eks", "k8s", "eks_token"),
+    "lambda": ("lambda_service", "serverless"),
+}
+#: Tools around the components (the offline planner, the policy rules and pack, the test helpers).
+TOOLS = ("plan", "policy", "policy_pack", "testing")
+
+
+def _owner(module: str) -> str | None:
+    """The pattern (or ``tool:<name>``) a module of ``components`` (dotted, without the package) belongs to."""
+    top = module.split(".", 1)[0]
+    for pattern, parts in PATTERN_PARTS.items():
+        if top in parts:
+            return pattern
+    return f"tool:{top}" if top in TOOLS else None
+
+
+def _imported_modules(path, root=COMPONENTS) -> list[tuple[int, str]]:
+    """``(line, module)`` of every import of ``components`` (whose folder is ``root``) in ``path``, at any
+    depth (function-level too), in line order."""
+    import ast
+    here = path.relative_to(root).with_suffix("").parts[:-1]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(here[:len(here) - (node.level - 1)])
+                target = base + (node.module.split(".") if node.module else [])
+                if node.module:
+                    found.append((node.lineno, ".".join(target)))
+                else:
+                    found.extend((node.lineno, ".".join(target + [alias.name])) for alias in node.names)
+            elif node.module and node.module.split(".")[0] in ("components", "microservice_components"):
+                found.append((node.lineno, node.module.split(".", 1)[1] if "." in node.module else ""))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in ("components", "microservice_components") and "." in alias.name:
+                    found.append((node.lineno, alias.name.split(".", 1)[1]))
+    return sorted(found)
+
+
+def _pattern_files():
+    for pattern, parts in PATTERN_PARTS.items():
+        for part in parts:
+            folder = COMPONENTS / part
+            for path in sorted(folder.glob("*.py")) if folder.is_dir() else [COMPONENTS / f"{part}.py"]:
+                yield pattern, path
+
+
+def test_the_layout_table_names_every_registered_pattern():
+    from components.patterns import PATTERN_MODULES
+    assert set(PATTERN_PARTS) == set(PATTERN_MODULES)
+    for pattern, module in PATTERN_MODULES.items():
+        assert module.split(".", 1)[1] in PATTERN_PARTS[pattern]
+    assert all(path.exists() for _, path in _pattern_files())
+
+
+def test_no_pattern_module_imports_another_pattern_or_a_tool():
+    crossings = []
+    for pattern, path in _pattern_files():
+        for line, module in _imported_modules(path):
+            owner = _owner(module)
+            if owner is not None and owner != pattern:
+                crossings.append(f"{path.relative_to(ROOT)}:{line} ({pattern}) imports {module} ({owner})")
+    assert crossings == []
+
+
+def test_the_import_check_sees_relative_and_function_level_imports(tmp_path):
+    """The check above would pass vacuously if it missed imports: it sees every form a crossing takes."""
+    probe = tmp_path / "serverless" / "probe.py"
+    probe.parent.mkdir()
+    probe.write_text("from ..docker import CONTAINER_KEYS\nfrom .. import policy\nfrom .spec import validate_cors\n"
+                     "def f():\n    from ..vm import architecture\n    import components.ecs\n")
+    assert [(line, m, _owner(m)) for line, m in _imported_modules(probe, root=tmp_path)] == [
+        (1, "docker", "docker"), (2, "policy", "tool:policy"), (3, "serverless.spec", "lambda"), (5, "vm", "vm"),
+        (6, "ecs", "ecs")]

@@ -27,7 +27,7 @@ __all__ = [
     "MAX_AUTHORIZERS_PER_API", "MAX_INTEGRATIONS_PER_API", "RUNTIME_BLOCK_CREATE", "SUPPORTED_RUNTIMES",
     "TRIGGER_KINDS", "creatable_runtimes", "deployment_config_name", "environment_size", "fitted_deployment_config",
     "normalize_bucket", "parse_route", "preflight_routes", "python_version", "s3_filters_overlap", "secret_variable",
-    "validate_lambda",
+    "CORS_KEYS", "validate_cors", "validate_lambda",
 ]
 
 #: Lambda's managed runtimes and the date from which Lambda blocks *creating* functions with each, from
@@ -461,7 +461,8 @@ def _validate_triggers(name: str, triggers: Any, path: str, timeout: Any, proble
                 async_seen.setdefault(key, (body[key], join_path(kp, key)))
 
 
-def _check_cors(cors: Any, path: str, problems: Problems) -> None:
+def validate_cors(cors: Any, path: str, problems: Problems) -> None:
+    """Every problem of a CORS setting (``cors`` of an ``http`` or ``url`` trigger, or of a shared ``HttpApi``)."""
     if not problems.check_mapping(cors, path) or not isinstance(cors, Mapping):
         return
     problems.check_known_keys(cors, CORS_KEYS, path)
@@ -521,7 +522,7 @@ def _check_http(name, body, path, timeout, problems: Problems) -> None:
                 problems.add(join_path(ap, "scopes"), f"at most {MAX_SCOPES_PER_ROUTE} scopes per route, got {len(scopes)}")
             for j, s in enumerate(scopes):
                 problems.check_str(s, join_path(ap, "scopes", j))
-    _check_cors(body.get("cors"), join_path(path, "cors"), problems)
+    validate_cors(body.get("cors"), join_path(path, "cors"), problems)
     thr = body.get("throttle")
     tp = join_path(path, "throttle")
     if problems.check_mapping(thr, tp) and isinstance(thr, Mapping):
@@ -542,7 +543,7 @@ def _check_url(name, body, path, timeout, problems: Problems) -> None:
                                               "set public: true to confirm, or keep AWS_IAM")
     if body.get("public") is True and body.get("auth", "AWS_IAM") != "NONE":
         problems.add(join_path(path, "public"), "public: true needs auth: NONE")
-    _check_cors(body.get("cors"), join_path(path, "cors"), problems)
+    validate_cors(body.get("cors"), join_path(path, "cors"), problems)
 
 
 def _check_async(body, path, problems: Problems) -> None:
