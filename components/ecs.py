@@ -21,16 +21,19 @@ import pulumi
 import pulumi_aws as aws
 
 from .blocks.access import Account
+from .blocks.architecture import ARCHITECTURES, instance_architecture
+from .blocks.container import CONTAINER_KEYS, ContainerSettings, resolve_container, validate_container
 from .blocks.iam import policy_document, scoped_trust_policy, secret_read_statements, statement
-from .blocks.launch_template import INSTANCE_TYPE_PATTERN, instance_role, launch_template
+from .blocks.launch_template import (AMI_ID_EXAMPLE, AMI_ID_PATTERN, INSTANCE_TYPE_PATTERN, instance_role,
+                                     launch_template)
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
                                    prepare_shared_load_balancers, service_security_group, shared_key,
                                    standard_alarms, validate_load_balancer)
 from .blocks.logs import log_group
+from .blocks.schedule import check_schedule
 from .container_image import (ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, default_image_spec,
                               ecr_repository_arn, image_architecture, platform_of, shared_image)
-from .docker import CONTAINER_KEYS, ContainerSettings, build_docker_local, resolve_container, validate_container
-from .patterns import BuildContext, Pattern, ValidationContext
+from .patterns import BuildContext, Pattern, ValidationContext, run_on_docker_host
 from .profiles import Profile, get_profile
 from .service_spec import (CORE_KEYS, CoreSpec, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
                            validate_core, validate_tags)
@@ -52,13 +55,11 @@ __all__ = [
 ]
 
 CAPACITIES = ("fargate", "fargate_spot", "ec2")
-ARCHITECTURES = ("arm64", "x86_64")
 QUEUE_KEYS = ("visibility_timeout", "max_receive_count", "retention_days", "messages_per_task")
 ECS_KEYS = CORE_KEYS + CONTAINER_KEYS + (
     "cpu", "memory", "capacity", "architecture", "ephemeral_storage", "enable_exec", "target_memory",
     "target_requests", "load_balancer", "policy_arns", "queue", "schedule", "deployment_timeout")
 EC2_KEYS = ("instance_type", "min_size", "max_size", "root_volume_size", "target_capacity", "ami_id")
-AMI_ID_PATTERN = r"ami-[0-9a-f]{8,17}"
 CLUSTER_KEYS = ("ec2", "namespace", "container_insights", "tags")
 
 #: Fargate task sizes: CPU units -> the memory values (MiB) allowed with them.
@@ -77,8 +78,6 @@ EPHEMERAL_MIN, EPHEMERAL_MAX = 21, 200
 #: Docker's dynamic host ports on ECS hosts: the kernel's ephemeral range (32768-60999 on Amazon
 #: Linux 2023) and Docker's fallback (49153-65535) both fall inside it.
 DYNAMIC_PORTS = (32768, 65535)
-SCHEDULE_PATTERN = (r"rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)"
-                    r"|cron\(\S+ \S+ \S+ \S+ \S+ \S+\)")
 POLICY_ARN_PATTERN = r"arn:aws(-cn|-us-gov)?:iam::(\d{12}|aws):policy/[\w+=,.@/-]+"
 NAMESPACE_PATTERN = r"[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?"
 ECS_INSTANCE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
@@ -222,12 +221,6 @@ class EcsClusterArgs(TypedDict):
 
 
 # -- resolution ---------------------------------------------------------------------------------
-
-def instance_architecture(instance_type: str) -> str:
-    """``arm64`` for Graviton instance types (``a1``, ``t4g``, ``m7g``, ``c7gn``, ``x2gd``...), else ``x86_64``."""
-    family = instance_type.split(".")[0]
-    return "arm64" if family == "a1" or re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family) else "x86_64"
-
 
 def shape_of(spec: Mapping[str, Any]) -> str:
     """``scheduled``, ``worker`` (a queue worker) or ``service``."""
@@ -387,8 +380,7 @@ def _validate_schedule(spec: Mapping[str, Any], path: str, problems: Problems) -
     schedule = spec.get("schedule")
     if schedule is None:
         return
-    problems.check_str(schedule, join_path(path, "schedule"), SCHEDULE_PATTERN,
-                       "an EventBridge schedule: rate(5 minutes) or cron(0 3 * * ? *)")
+    check_schedule(schedule, join_path(path, "schedule"), problems)
     if spec.get("queue") is not None:
         problems.add(join_path(path, "queue"), "cannot be combined with schedule: a service is a queue worker "
                                                "or a scheduled task, not both")
@@ -423,7 +415,7 @@ def validate_ecs_cluster(args: Any, path: str) -> Problems:
         problems.check_int(ec2.get("root_volume_size"), join_path(e_path, "root_volume_size"), 30, 16384, "GiB")
         problems.check_int(ec2.get("target_capacity"), join_path(e_path, "target_capacity"), 1, 100, "percent")
         problems.check_str(ec2.get("ami_id"), join_path(e_path, "ami_id"), AMI_ID_PATTERN,
-                           "an AMI id such as 'ami-0abc1234'")
+                           AMI_ID_EXAMPLE)
     return problems
 
 
@@ -1080,7 +1072,7 @@ def _build_local(name: str, spec: Mapping[str, Any], ctx: BuildContext):
             overrides["health_command"] = ["NONE"]
     if shape == "scheduled":
         overrides["restart"] = "no"
-    return build_docker_local(name, spec, ctx, overrides=overrides)
+    return run_on_docker_host(name, spec, ctx, overrides=overrides)
 
 
 PATTERN = Pattern(

@@ -19,8 +19,9 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from .blocks.architecture import is_arm64 as is_arm
 from .k8s import (DNS1123_LABEL, LB_SUBNET_KEYS, KubernetesService, namespace_labels, validate_kubernetes_service)
-from .patterns import BuildContext, Pattern, ValidationContext
+from .patterns import BuildContext, Pattern, ValidationContext, run_on_docker_host
 from .profiles import LOG_RETENTION_DAYS, Profile, get_profile
 from .service_spec import standard_tags, validate_tags
 from .validation import Problems, is_unknown, join_path
@@ -78,7 +79,7 @@ class NodeGroupArgs(TypedDict):
     """One EKS managed node group, in the private subnets."""
 
     instance_types: NotRequired[Sequence[str]]
-    """EC2 instance types, all of one architecture (Graviton ``*g`` types run the ARM64 AMI).
+    """EC2 instance types, all of one architecture (``a1`` and Graviton ``*g`` types run the ARM64 AMI).
     Default: the profile's ``node_instance_types`` (``t4g.medium``; prod ``m7g.large``)."""
     min: NotRequired[int]
     """Fewest nodes, 0-450. Default: the profile's ``node_count`` (dev 2, prod 3), lowered to ``desired`` or
@@ -163,12 +164,6 @@ class EksClusterArgs(TypedDict):
 
 
 # -- validation -----------------------------------------------------------------------------------
-def is_arm(instance_type: str) -> bool:
-    """Graviton types carry a ``g`` after the generation digit: t4g, m7g, c7gn, r8gd."""
-    m = re.fullmatch(r"[a-z]+\d+([a-z-]*)\.[a-z0-9]+", instance_type)
-    return bool(m and "g" in m.group(1).split("-")[0])
-
-
 def _entry_key(role_arn: str) -> str:
     """The part of an admin role's ARN that names its access entry: the role name, without the path."""
     return re.sub(r"[^A-Za-z0-9-]", "-", role_arn.rsplit("/", 1)[-1])
@@ -847,9 +842,8 @@ def _shared_image(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> Any:
 
 
 def _build_local(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> pulumi.Resource:
-    # Imported here so this module loads without the docker pattern; it keeps the keys a Docker host understands.
-    from .docker import build_docker_local
-    return build_docker_local(name, spec, ctx)
+    """In the ``local`` profile: the ``docker`` pattern runs the service, with the keys a Docker host understands."""
+    return run_on_docker_host(name, spec, ctx)
 
 
 PATTERN = Pattern(name="eks", validate=_validate, build=_build, validate_catalog=_validate_catalog,

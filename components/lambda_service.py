@@ -23,8 +23,9 @@ from .blocks.iam import (
     secret_read_statements,
 )
 from .blocks.logs import log_group
+from .blocks.load_balancer import network_value
+from .blocks.tags import PUBLIC_URL_TAG
 from .patterns import BuildContext, Pattern, ValidationContext
-from .policy import PUBLIC_URL_TAG
 from .profiles import Profile, get_profile
 from .serverless.artifacts import ArtifactStore
 from .blocks.aws_api import stack_settings
@@ -137,10 +138,6 @@ class LambdaServiceArgs(TypedDict):
     """Extra tags on every resource. Default: none."""
 
 
-def _network_value(network: Any, key: str) -> Any:
-    return network.get(key) if isinstance(network, Mapping) else getattr(network, key)
-
-
 class LambdaService(pulumi.ComponentResource):
     """A function published as versions behind a ``live`` alias, with its role, logs, alarms and triggers."""
 
@@ -236,13 +233,13 @@ class LambdaService(pulumi.ComponentResource):
         if args.get("vpc"):
             sg = aws.ec2.SecurityGroup(
                 f"{name}-sg", description=f"{name} Lambda function: no inbound traffic",
-                vpc_id=_network_value(network, "vpc_id"), ingress=[],
+                vpc_id=network_value(network, "vpc_id"), ingress=[],
                 egress=[{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"],
                          "description": "HTTPS to AWS APIs and the internet"},
                         {"protocol": "-1", "from_port": 0, "to_port": 0,
-                         "cidr_blocks": [_network_value(network, "vpc_cidr")], "description": "Anything in the VPC"}],
+                         "cidr_blocks": [network_value(network, "vpc_cidr")], "description": "Anything in the VPC"}],
                 tags=tags, opts=child)
-            vpc_config = {"subnet_ids": _network_value(network, "private_subnet_ids"), "security_group_ids": [sg.id]}
+            vpc_config = {"subnet_ids": network_value(network, "private_subnet_ids"), "security_group_ids": [sg.id]}
 
         variables = {k: environment_value(v) for k, v in sorted((args.get("environment") or {}).items())}
         variables.update({secret_variable(k): v for k, v in sorted((args.get("secrets") or {}).items())})

@@ -18,7 +18,8 @@ import pulumi
 from .profiles import Profile
 from .validation import Problems
 
-__all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "ValidationContext", "catalog_rules", "load_pattern"]
+__all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "ValidationContext", "catalog_rules", "load_pattern",
+           "run_on_docker_host"]
 
 #: Catalog pattern name -> the module that defines ``PATTERN``. Named from this package's own name, so the
 #: registry works whether the package is imported as ``components`` (this repository) or installed as
@@ -91,6 +92,10 @@ class Pattern:
     """Whether a service needs the stack's network: a bool, or a function of its spec (a Lambda
     function needs it only when placed in the VPC)."""
 
+    run_container: Callable[..., pulumi.Resource] | None = None
+    """``run_container(name, spec, ctx, overrides=None)`` runs another container pattern's service spec on
+    this pattern's host (the ``docker`` pattern: the stack's Docker host); see :func:`run_on_docker_host`."""
+
     def wants_network(self, spec: Mapping[str, Any]) -> bool:
         return self.needs_network(spec) if callable(self.needs_network) else bool(self.needs_network)
 
@@ -117,3 +122,15 @@ def load_pattern(name: str) -> Pattern | None:
             return None
         raise
     return getattr(module, "PATTERN", None)
+
+
+def run_on_docker_host(name: str, spec: Mapping[str, Any], ctx: BuildContext, *,
+                       overrides: Mapping[str, Any] | None = None) -> pulumi.Resource:
+    """``build_local`` of the container patterns (``ecs``, ``eks``): the ``docker`` pattern runs the service on
+    the stack's Docker host. Reached through this registry, so no pattern imports another; ``overrides``
+    (``DockerServiceArgs`` keys) adapt a pattern's own shapes, e.g. a run-once job."""
+    docker = load_pattern("docker")
+    if docker is None or docker.run_container is None:
+        raise ValueError(f"{name}: the local profile runs container services with the docker pattern, "
+                         "which this version does not provide")
+    return docker.run_container(name, spec, ctx, overrides=overrides)

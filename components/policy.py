@@ -5,8 +5,9 @@ mocks; ``pulumi preview --policy-pack policy`` runs the same rule functions over
 engine sends (``policy/__main__.py``). Both see resource inputs with camelCase keys exactly as
 registered, so one rule function serves both.
 
-This module imports nothing from Pulumi or from the rest of ``components``: the policy pack imports it
-(with the repository root on ``sys.path``) in its own small virtualenv, which has no ``pulumi-aws``.
+This module imports nothing from Pulumi, and from the rest of ``components`` only the dependency-free
+``blocks/tags.py`` (the tag keys components set and rules read): the policy pack imports it (with the
+repository root on ``sys.path``) in its own small virtualenv, which has no ``pulumi-aws``.
 
 A rule is either per resource (``stack=False``: it looks at one resource's inputs and options; the
 pack runs it before the resource is created) or per stack (``stack=True``: it follows property
@@ -23,6 +24,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .blocks.tags import PUBLIC_URL_TAG
+
 __all__ = [
     "ADVISORY", "MANDATORY", "PROTECTED_ENVIRONMENTS", "PUBLIC_URL_TAG", "RULES", "SEVERITIES",
     "CONFIG_NAMESPACE", "Context", "PolicyResult", "Resource", "Rule", "as_resource", "dig", "evaluate", "rule",
@@ -35,9 +38,6 @@ SEVERITIES = ("low", "medium", "high", "critical")
 
 #: Environments whose stateful resources must carry Pulumi ``protect`` (the profiles with ``protect=True``).
 PROTECTED_ENVIRONMENTS = ("prod",)
-
-#: Tag on a Lambda function that marks its function URL as intentionally public (``public: true``).
-PUBLIC_URL_TAG = "PublicFunctionUrl"
 
 #: How a value not known yet looks: the offline plan writes ``[unknown]``; the engine sends sentinels.
 UNKNOWN_VALUES = frozenset({

@@ -22,10 +22,11 @@ import pulumi_aws as aws
 import yaml
 
 from .blocks.access import Account
+from .blocks.architecture import instance_architecture as architecture
 from .blocks.aws_api import stack_settings
 from .blocks.iam import assume_role_policy, secret_read_statements
-from .blocks.launch_template import (LAUNCH_KEYS, INSTANCE_TYPE_PATTERN, instance_role, launch_template,
-                                     validate_launch_settings)
+from .blocks.launch_template import (AMI_ID_EXAMPLE, AMI_ID_PATTERN, LAUNCH_KEYS, INSTANCE_TYPE_PATTERN,
+                                     instance_role, launch_template, validate_launch_settings)
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
                                    prepare_shared_load_balancers, service_security_group, shared_key,
                                    standard_alarms, validate_load_balancer)
@@ -59,7 +60,6 @@ AUTOSCALING_KEYS = ("requests_per_target", "schedules", "warm_pool")
 SCHEDULE_KEYS = ("recurrence", "min", "max", "desired", "time_zone")
 WARM_POOL_KEYS = ("min_size", "max_prepared_capacity", "pool_state", "reuse_on_scale_in")
 
-AMI_ID_PATTERN = r"ami-([0-9a-f]{8}|[0-9a-f]{17})"
 #: Image Builder component and recipe versions are semantic versions ``major.minor.patch``.
 VERSION_PATTERN = r"\d+\.\d+\.\d+"
 SSM_PARAMETER_PATTERN = r"/[A-Za-z0-9_.\-/]+"
@@ -217,14 +217,6 @@ class VmServiceArgs(TypedDict):
 # Validation
 # ---------------------------------------------------------------------------------------------
 
-def architecture(instance_type: str) -> str:
-    """``arm64`` for Graviton instance types (``t4g``, ``m7g``, ``c7gn``, ``a1``), else ``x86_64``."""
-    family = instance_type.split(".", 1)[0]
-    if family == "a1" or re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family):
-        return "arm64"
-    return "x86_64"
-
-
 def _instance_types(spec: Mapping[str, Any], profile: Profile) -> list[str]:
     types = spec.get("instance_types")
     if isinstance(types, (list, tuple)) and types:
@@ -329,7 +321,7 @@ def _validate_ami(name: str, ami: Any, path: str, problems: Problems, project_di
     kind = problems.check_exactly_one(spec, AMI_KEYS, path)
     if kind == "id":
         problems.check_str(spec["id"], path if isinstance(ami, str) else join_path(path, "id"), AMI_ID_PATTERN,
-                           "an AMI id such as 'ami-0abcdef1234567890'")
+                           AMI_ID_EXAMPLE)
     elif kind == "lookup":
         lookup, lpath = spec["lookup"], join_path(path, "lookup")
         if problems.check_mapping(lookup, lpath) and isinstance(lookup, Mapping):

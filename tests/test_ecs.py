@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.docker import default_health_command
+from components.blocks.container import default_health_command
 from components.ecs import EcsCluster, EcsService, instance_architecture
 from components.plan.runtime import run
 from tests.conftest import ROOT, assert_problem
@@ -437,7 +437,7 @@ def test_ecs_exec_keeps_the_root_filesystem_read_only_and_passes_the_mandatory_p
 def test_sample_image_declares_the_default_writable_path_as_a_volume():
     # ECS mounts writable paths root-owned 0755 unless the image declares them VOLUMEs: user 10001 could
     # not write to /tmp otherwise.
-    from components.docker import DEFAULT_WRITABLE_PATHS
+    from components.blocks.container import DEFAULT_WRITABLE_PATHS
     dockerfile = (ROOT / "services" / "cart" / "Dockerfile").read_text()
     volumes = [json.loads(line.split(None, 1)[1]) for line in dockerfile.splitlines() if line.startswith("VOLUME ")]
     assert sorted(p for v in volumes for p in v) == sorted(DEFAULT_WRITABLE_PATHS)
@@ -453,6 +453,25 @@ def test_rejects_worker_shapes_that_take_traffic_or_cannot_scale():
     assert_problem(_service({"image": IMAGE, "schedule": "rate(1 hours)"}), "orders.schedule", "EventBridge schedule")
     assert_problem(_service({"image": IMAGE, "schedule": "rate(1 hour)", "queue": {}}), "orders.queue",
                    "not both")
+
+
+@pytest.mark.parametrize("schedule, message", [
+    ("cron(99 99 * * ? *)", "minutes: '99' is outside 0-59"),
+    ("cron(0 3 * * * *)", "must be '?': EventBridge cannot match both"),
+    ("cron(0 3 ? * MON#6 *)", "the occurrence in 'MON#6' must be 1-5"),
+    ("rate(0 minutes)", "the rate value must be a positive whole number, got '0'"),
+])
+def test_scheduled_task_rejects_schedules_eventbridge_rejects_as_the_lambda_trigger_does(schedule, message):
+    assert_problem(_service({"image": IMAGE, "schedule": schedule}), "orders.schedule",
+                   f"{message} (an EventBridge schedule such as rate(5 minutes) or cron(0 3 * * ? *)), "
+                   f"got {schedule!r}")
+
+
+def test_ecs_and_lambda_schedules_share_one_validator():
+    from components.blocks.schedule import check_schedule
+    import components.ecs as ecs
+    import components.serverless.spec as lambda_spec
+    assert ecs.check_schedule is lambda_spec.check_schedule is check_schedule
 
 
 def test_rejects_request_scaling_without_an_alb_and_unknown_keys():

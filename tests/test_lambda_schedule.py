@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.serverless.schedule import schedule_expression_error
+from components.blocks.schedule import schedule_expression_error
 
 
 @pytest.mark.parametrize("expression", [

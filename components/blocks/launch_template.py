@@ -31,6 +31,8 @@ from ..validation import Problems, join_path
 from .iam import assume_role_policy, policy_document
 
 __all__ = [
+    "AMI_ID_EXAMPLE",
+    "AMI_ID_PATTERN",
     "INSTANCE_TYPE_PATTERN",
     "InstanceRole",
     "LAUNCH_KEYS",
@@ -42,6 +44,9 @@ __all__ = [
 
 SSM_MANAGED_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 INSTANCE_TYPE_PATTERN = r"[a-z][a-z0-9-]*\.[a-z0-9]+"
+#: An AMI id: ``ami-`` and 8 hexadecimal characters (before 2016) or 17 (every AMI since 2018).
+AMI_ID_PATTERN = r"ami-([0-9a-f]{8}|[0-9a-f]{17})"
+AMI_ID_EXAMPLE = "an AMI id such as 'ami-0abcdef1234567890'"
 #: gp3 volumes are 1-16384 GiB; Amazon Linux 2023 AMIs need at least their 8 GiB snapshot.
 ROOT_VOLUME_MIN, ROOT_VOLUME_MAX = 8, 16384
 LAUNCH_KEYS = ("instance_type", "root_volume_size", "key_name", "metadata_hop_limit")

@@ -15,7 +15,7 @@ from ..blocks.logs import log_group
 from ..profiles import Profile, get_profile
 from ..service_spec import standard_tags, validate_tags
 from ..validation import Problems, join_path
-from .spec import CORS_KEYS, _check_cors, preflight_routes
+from .spec import CORS_KEYS, preflight_routes, validate_cors
 
 __all__ = ["DEFAULT_THROTTLE", "HttpApi", "HttpApiArgs", "validate_http_api"]
 
@@ -47,7 +47,7 @@ def validate_http_api(args: Mapping[str, Any], path: str) -> Problems:
     if not problems.check_mapping(args, path) or not isinstance(args, Mapping):
         return problems
     problems.check_known_keys(args, ("cors", "throttle", "tags"), path)
-    _check_cors(args.get("cors"), join_path(path, "cors"), problems)
+    validate_cors(args.get("cors"), join_path(path, "cors"), problems)
     thr = args.get("throttle")
     if problems.check_mapping(thr, join_path(path, "throttle")) and isinstance(thr, Mapping):
         problems.check_known_keys(thr, ("rate", "burst"), join_path(path, "throttle"))

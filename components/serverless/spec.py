@@ -15,19 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from ..blocks.access import normalize_bucket, validate_access
+from ..blocks.schedule import check_schedule
 from ..profiles import LOG_RETENTION_DAYS
 from ..service_spec import (environment_value, validate_environment, validate_secrets, validate_secrets_kms_keys,
                             validate_tags)
 from ..validation import Problems, is_unknown, join_path
 from .packaging import archive_sizes, folder_size, requirement_problems, size_problems
-from .schedule import schedule_expression_error
 
 __all__ = [
     "ASYNC_DEFAULTS", "DEPLOYMENT_CONFIGS", "FUNCTION_KEYS", "HTTP_TIMEOUT_LIMIT", "LAMBDA_DEFAULTS",
     "MAX_AUTHORIZERS_PER_API", "MAX_INTEGRATIONS_PER_API", "RUNTIME_BLOCK_CREATE", "SUPPORTED_RUNTIMES",
     "TRIGGER_KINDS", "creatable_runtimes", "deployment_config_name", "environment_size", "fitted_deployment_config",
     "normalize_bucket", "parse_route", "preflight_routes", "python_version", "s3_filters_overlap", "secret_variable",
-    "validate_lambda",
+    "CORS_KEYS", "validate_cors", "validate_lambda",
 ]
 
 #: Lambda's managed runtimes and the date from which Lambda blocks *creating* functions with each, from
@@ -461,7 +461,8 @@ def _validate_triggers(name: str, triggers: Any, path: str, timeout: Any, proble
                 async_seen.setdefault(key, (body[key], join_path(kp, key)))
 
 
-def _check_cors(cors: Any, path: str, problems: Problems) -> None:
+def validate_cors(cors: Any, path: str, problems: Problems) -> None:
+    """Every problem of a CORS setting (``cors`` of an ``http`` or ``url`` trigger, or of a shared ``HttpApi``)."""
     if not problems.check_mapping(cors, path) or not isinstance(cors, Mapping):
         return
     problems.check_known_keys(cors, CORS_KEYS, path)
@@ -521,7 +522,7 @@ def _check_http(name, body, path, timeout, problems: Problems) -> None:
                 problems.add(join_path(ap, "scopes"), f"at most {MAX_SCOPES_PER_ROUTE} scopes per route, got {len(scopes)}")
             for j, s in enumerate(scopes):
                 problems.check_str(s, join_path(ap, "scopes", j))
-    _check_cors(body.get("cors"), join_path(path, "cors"), problems)
+    validate_cors(body.get("cors"), join_path(path, "cors"), problems)
     thr = body.get("throttle")
     tp = join_path(path, "throttle")
     if problems.check_mapping(thr, tp) and isinstance(thr, Mapping):
@@ -542,7 +543,7 @@ def _check_url(name, body, path, timeout, problems: Problems) -> None:
                                               "set public: true to confirm, or keep AWS_IAM")
     if body.get("public") is True and body.get("auth", "AWS_IAM") != "NONE":
         problems.add(join_path(path, "public"), "public: true needs auth: NONE")
-    _check_cors(body.get("cors"), join_path(path, "cors"), problems)
+    validate_cors(body.get("cors"), join_path(path, "cors"), problems)
 
 
 def _check_async(body, path, problems: Problems) -> None:
@@ -651,11 +652,8 @@ def _check_sqs(name, body, path, timeout, problems: Problems) -> None:
 def _check_schedule(name, body, path, timeout, problems: Problems) -> None:
     expr = body.get("expression")
     ep = join_path(path, "expression")
-    if problems.require(body, "expression", path, "rate(...) or cron(...)") and problems.check_str(expr, ep) \
-            and isinstance(expr, str):
-        error = schedule_expression_error(expr)
-        if error:
-            problems.add(ep, f"{error}, got {expr!r}")
+    if problems.require(body, "expression", path, "rate(...) or cron(...)"):
+        check_schedule(expr, ep, problems)
     payload = body.get("input")
     if payload is not None and not is_unknown(payload):
         if isinstance(payload, str):

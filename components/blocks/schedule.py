@@ -1,4 +1,5 @@
-"""EventBridge schedule expressions (``rate(...)`` and ``cron(...)``), validated before anything is planned.
+"""EventBridge schedule expressions (``rate(...)`` and ``cron(...)``), validated before anything is planned:
+one rule for every pattern that runs on a schedule (a ``lambda`` schedule trigger, an ``ecs`` scheduled task).
 
 EventBridge rules accept a six-field cron (minutes hours day-of-month month day-of-week year) in UTC,
 and a rate of whole minutes, hours or days. The common cron libraries speak the five-field Unix dialect
@@ -9,8 +10,14 @@ and a rate of whole minutes, hours or days. The common cron libraries speak the 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-__all__ = ["schedule_expression_error"]
+from ..validation import Problems
+
+__all__ = ["SCHEDULE_EXAMPLES", "check_schedule", "schedule_expression_error"]
+
+#: What a valid schedule looks like, shown in every schedule problem.
+SCHEDULE_EXAMPLES = "an EventBridge schedule such as rate(5 minutes) or cron(0 3 * * ? *)"
 
 _RATE = re.compile(r"rate\((?P<value>\S+)\s+(?P<unit>\S+)\)")
 _CRON = re.compile(r"cron\((?P<body>.*)\)")
@@ -29,6 +36,18 @@ _FIELDS = (
     ("day-of-week", 1, 7, _DAYS),
     ("year", 1970, 2199, {}),
 )
+
+
+def check_schedule(expression: Any, path: str, problems: Problems) -> bool:
+    """Add the problem at ``path`` when ``expression`` is not a valid EventBridge schedule; True when it is
+    (or is None, or not known until deployment)."""
+    if not problems.check_str(expression, path, allowed=SCHEDULE_EXAMPLES) or not isinstance(expression, str):
+        return False
+    error = schedule_expression_error(expression)
+    if error:
+        problems.add(path, f"{error} ({SCHEDULE_EXAMPLES}), got {expression!r}")
+        return False
+    return True
 
 
 def schedule_expression_error(expression: str) -> str | None:
