@@ -173,8 +173,8 @@ def _ecs_service(i: Inputs) -> Inputs:
         deployment["maximumPercent"] = i.pop("deploymentMaximumPercent")
     if "deploymentMinimumHealthyPercent" in i:
         deployment["minimumHealthyPercent"] = i.pop("deploymentMinimumHealthyPercent")
-    if deployment:
-        i["deploymentConfiguration"] = deployment
+    if deployment:  # merged into the provider's own block (strategy, bake time, lifecycle hooks), never over it
+        i["deploymentConfiguration"] = {**(i.get("deploymentConfiguration") or {}), **deployment}
     net = i.pop("networkConfiguration", None)
     if net:
         net = dict(net)
@@ -226,11 +226,18 @@ def _security_group(i: Inputs) -> Inputs:
         rules = []
         for rule in i.get(key) or []:
             base = {"ipProtocol": rule.get("protocol"), "fromPort": rule.get("fromPort"), "toPort": rule.get("toPort")}
+            if str(rule.get("protocol")).lower() in ("-1", "all") and rule.get("fromPort") in (0, None) \
+                    and rule.get("toPort") in (0, None):
+                # The provider requires ports 0 and 0 with the "all" protocol, where CloudFormation omits them;
+                # any other ports are still translated, so cfn-lint reports them as ignored (W3687).
+                del base["fromPort"], base["toPort"]
             if rule.get("description"):
                 base["description"] = rule["description"]
             peers = [("cidrIp", c) for c in rule.get("cidrBlocks") or []]
             peers += [("cidrIpv6", c) for c in rule.get("ipv6CidrBlocks") or []]
             peers += [(peer, g) for g in rule.get("securityGroups") or []]
+            if _bool(rule.get("self")) is True:  # the group itself: its id is not known inside its own template entry
+                peers.append((peer, "sg-0000000000000000f"))
             peers += [(peer.replace("SecurityGroupId", "PrefixListId"), p) for p in rule.get("prefixListIds") or []]
             rules += [{**base, k: v} for k, v in peers]
         if key in i:
@@ -475,12 +482,21 @@ def _listener(i: Inputs) -> Inputs:
     return i
 
 
+#: A listener rule condition block of the provider -> the ``Field`` of its CloudFormation condition.
+_CONDITIONS = {"pathPattern": "path-pattern", "hostHeader": "host-header", "httpHeader": "http-header",
+               "httpRequestMethod": "http-request-method", "queryString": "query-string", "sourceIp": "source-ip"}
+
+
 def _listener_rule(i: Inputs) -> Inputs:
     conds = []
     for c in i.get("conditions") or []:
-        for field_name, cfn_field in (("pathPattern", "path-pattern"), ("hostHeader", "host-header")):
-            if c.get(field_name):
-                conds.append({"field": cfn_field, f"{field_name}Config": c[field_name]})
+        for field_name, value in c.items():
+            if value in (None, [], {}):
+                continue
+            if field_name == "queryString":  # a list of key/value pairs; CloudFormation wraps it in Values
+                value = {"values": value}
+            # An unknown block keeps its name, so the schema reports it instead of the translation losing it.
+            conds.append({"field": _CONDITIONS.get(field_name, field_name), f"{field_name}Config": value})
     i["conditions"] = conds
     i["actions"] = _lb_actions(i.get("actions"))
     return i
@@ -536,12 +552,13 @@ CFN_TYPES: dict[str, CfnType] = {
     "aws:autoscaling/group:Group": CfnType(
         "AWS::AutoScaling::AutoScalingGroup", reshape=_asg, name="AutoScalingGroupName",
         rename={"name": "AutoScalingGroupName", "vpcZoneIdentifiers": "VPCZoneIdentifier",
-                "targetGroupArns": "TargetGroupARNs", "serviceLinkedRoleArn": "ServiceLinkedRoleARN"},
+                "targetGroupArns": "TargetGroupARNs", "serviceLinkedRoleArn": "ServiceLinkedRoleARN",
+                "protectFromScaleIn": "NewInstancesProtectedFromScaleIn"},
         drop={"instanceRefresh": "CloudFormation replaces instances through an UpdatePolicy, not a property",
               "warmPool": "a separate AWS::AutoScaling::WarmPool resource in CloudFormation, not checked",
               "waitForCapacityTimeout": _PROVIDER, "waitForElbCapacity": _PROVIDER, "minElbCapacity": _PROVIDER, "forceDelete": _PROVIDER,
               "forceDeleteWarmPool": _PROVIDER, "ignoreFailedScalingActivities": _PROVIDER,
-              "namePrefix": _NAME_PREFIX, "protectFromScaleIn": "set per instance, not a group property"}),
+              "namePrefix": _NAME_PREFIX}),
     "aws:autoscaling/policy:Policy": CfnType(
         "AWS::AutoScaling::ScalingPolicy", tags="none", name="PolicyName",
         rename={"name": "PolicyName", "autoscalingGroupName": "AutoScalingGroupName"}),
