@@ -444,3 +444,28 @@ def test_every_listener_rule_condition_is_translated_so_none_is_dropped_unchecke
     inputs["conditions"][2]["sourceIp"]["ipAddressType"] = "ipv5"  # what a dropped condition would have hidden
     assert [(f.rule, f.path) for f in lint_plan(doc, "us-east-1")] == [
         ("E3030", "Properties.Conditions.2.SourceIpConfig.IpAddressType")]
+
+
+def test_dynamodb_recovery_period_is_checked_not_dropped():
+    table = {"hashKey": "pk", "attributes": [{"name": "pk", "type": "S"}], "billingMode": "PAY_PER_REQUEST",
+             "pointInTimeRecovery": {"enabled": True, "recoveryPeriodInDays": 35}}
+    doc = _doc_of("aws:dynamodb/table:Table", table)
+    assert lint_plan(doc, "us-east-1") == []
+    table["pointInTimeRecovery"]["recoveryPeriodInDays"] = 90  # DynamoDB keeps at most 35 days
+    assert [(f.rule, f.path) for f in lint_plan(doc, "us-east-1")] == [
+        ("E3034", "Properties.PointInTimeRecoverySpecification.RecoveryPeriodInDays")]
+
+
+def test_a_secret_or_unknown_value_neither_crashes_the_check_nor_is_reported():
+    """The plan records a secret as "[secret]" (a whole container definitions document, once one variable in it is
+    secret): the check cannot see it, so it neither parses it as JSON nor reports it; the rest is still checked."""
+    doc = _doc_of("aws:ecs/taskDefinition:TaskDefinition", {
+        "family": "app", "containerDefinitions": "[secret]", "cpu": "256", "memory": "4096", "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"]})
+    assert [f.rule for f in lint_plan(doc, "us-east-1")] == ["E3047"]  # the Fargate size is still checked
+    queue = _doc_of("aws:sqs/queue:Queue", {"redrivePolicy": "[secret]", "messageRetentionSeconds": 42})
+    assert [(f.rule, f.path) for f in lint_plan(queue, "us-east-1")] == [("E3034", "Properties.MessageRetentionPeriod")]
+    fn = _doc_of("aws:lambda/function:Function", {
+        "role": "[unknown]", "runtime": "python3.13", "handler": "h.handler", "s3Bucket": "artifacts-bucket", "s3Key": "fn.zip",
+        "environment": {"variables": "[secret]"}})
+    assert lint_plan(fn, "us-east-1") == []

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CFN_TYPES", "CfnType", "UNMAPPABLE", "to_cfn"]
+__all__ = ["CFN_TYPES", "CfnType", "PLACEHOLDERS", "UNMAPPABLE", "to_cfn"]
 
 Inputs = dict[str, Any]
 
@@ -62,6 +62,16 @@ def _bool(value: Any) -> Any:
     return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
 
 
+#: What the plan records for a value it cannot see (a secret, an output unknown offline): kept as it is, and
+#: a finding on it is not reported (:func:`components.plan.lint.lint_plan`), since nothing about it is known.
+PLACEHOLDERS = frozenset({"[secret]", "[unknown]"})
+
+
+def _json(value: Any) -> Any:
+    """A JSON document held in a string, parsed (a placeholder stays as it is)."""
+    return json.loads(value) if isinstance(value, str) and value not in PLACEHOLDERS else value
+
+
 def _convert(value: Any, spec: CfnType, path: str) -> Any:
     if isinstance(value, list):
         return [_convert(v, spec, path) for v in value]
@@ -72,8 +82,8 @@ def _convert(value: Any, spec: CfnType, path: str) -> Any:
         sub = f"{path}.{key}" if path else key
         if sub in spec.drop or item is None:
             continue
-        if sub in spec.parse and isinstance(item, str):
-            item = json.loads(item)
+        if sub in spec.parse:
+            item = _json(item)
         out[spec.rename.get(sub, _pascal(key))] = _convert(item, spec, sub)
     return out
 
@@ -450,7 +460,8 @@ def _dynamodb(i: Inputs) -> Inputs:
         i["streamSpecification"] = {"streamViewType": view}
     pitr = i.pop("pointInTimeRecovery", None)
     if pitr is not None:
-        i["pointInTimeRecoverySpecification"] = {"pointInTimeRecoveryEnabled": bool(pitr.get("enabled"))}
+        i["pointInTimeRecoverySpecification"] = {"pointInTimeRecoveryEnabled": bool(pitr.get("enabled")), **(
+            {"recoveryPeriodInDays": pitr["recoveryPeriodInDays"]} if pitr.get("recoveryPeriodInDays") is not None else {})}
     sse = i.pop("serverSideEncryption", None)
     if sse is not None:
         i["sSESpecification"] = {"sSEEnabled": bool(sse.get("enabled")),
@@ -516,7 +527,7 @@ def _kinesis(i: Inputs) -> Inputs:
 def _sqs(i: Inputs) -> Inputs:
     for k in ("redrivePolicy", "redriveAllowPolicy", "policy"):
         if isinstance(i.get(k), str):
-            i[k] = json.loads(i[k])
+            i[k] = _json(i[k])
     return i
 
 
@@ -772,9 +783,7 @@ CFN_TYPES: dict[str, CfnType] = {
                 "kmsDataKeyReusePeriodSeconds": "KmsDataKeyReusePeriodSeconds", "fifoQueue": "FifoQueue"},
         drop={"namePrefix": _NAME_PREFIX, "policy": "declared as AWS::SQS::QueuePolicy in CloudFormation"}),
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": CfnType(
-        "AWS::SQS::Queue", tags="none", part=True, reshape=lambda i: {"redriveAllowPolicy": json.loads(i["redriveAllowPolicy"])
-                                                           if isinstance(i.get("redriveAllowPolicy"), str) else
-                                                           i.get("redriveAllowPolicy")},
+        "AWS::SQS::Queue", tags="none", part=True, reshape=lambda i: {"redriveAllowPolicy": _json(i.get("redriveAllowPolicy"))},
         keep=frozenset({"redriveAllowPolicy"})),
 }
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .cfn_types import CFN_TYPES, UNMAPPABLE, to_cfn
+from .cfn_types import CFN_TYPES, PLACEHOLDERS, UNMAPPABLE, to_cfn
 from .mocks import _digest
 
 __all__ = ["EXCEPTIONS", "Finding", "LintUnavailable", "findings_markdown", "lint_plan", "template_of"]
@@ -166,9 +166,26 @@ def lint_plan(doc: Mapping[str, Any], region: str, *, exceptions: Mapping[tuple[
                 continue
             if (rule, owner["type"]) in exceptions or (rule in PART_RULES and _involves_a_part(m.message, logical, owners)):
                 continue
+            if _on_a_placeholder(template["Resources"][logical], path[2:]):
+                continue  # a secret or unknown value: the plan does not know it, so neither does the check
             findings.append(Finding(rule, rule[0], m.message, owner["urn"], owner["type"], owner["name"],
                                     template["Resources"][logical]["Type"], ".".join(map(str, path[2:]))))
     return sorted(set(findings), key=lambda f: (f.urn, f.rule, f.path, f.message))
+
+
+def _on_a_placeholder(resource: Mapping[str, Any], path: list[Any]) -> bool:
+    """Whether the value at ``path`` (or a value holding it) is what the plan records for a secret or unknown."""
+    value: Any = resource
+    for key in path:
+        if isinstance(value, str) and value in PLACEHOLDERS:
+            return True
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+            value = value[key]
+        else:
+            return False
+    return isinstance(value, str) and value in PLACEHOLDERS
 
 
 def _involves_a_part(message: str, logical: str, owners: Mapping[str, Mapping[str, Any]]) -> bool:
