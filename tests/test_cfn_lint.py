@@ -469,3 +469,13 @@ def test_a_secret_or_unknown_value_neither_crashes_the_check_nor_is_reported():
         "role": "[unknown]", "runtime": "python3.13", "handler": "h.handler", "s3Bucket": "artifacts-bucket", "s3Key": "fn.zip",
         "environment": {"variables": "[secret]"}})
     assert lint_plan(fn, "us-east-1") == []
+
+
+def test_a_managed_policy_attachment_is_checked_as_the_role_property_it_becomes():
+    """An attachment is one item of ``AWS::IAM::Role.ManagedPolicyArns``: its policy ARN's pattern is checked."""
+    assert "aws:iam/rolePolicyAttachment:RolePolicyAttachment" not in UNMAPPABLE
+    doc = _doc_of("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                  {"role": "node-role-1a2b3c4", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"})
+    assert lint_plan(doc, "us-east-1") == []
+    doc["resources"][0]["inputs"]["policyArn"] = "arn:aws:iam:aws:policy/AmazonEKSWorkerNodePolicy"
+    assert [(f.rule, f.path) for f in lint_plan(doc, "us-east-1")] == [("E3031", "Properties.ManagedPolicyArns.0")]

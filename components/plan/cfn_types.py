@@ -682,6 +682,13 @@ CFN_TYPES: dict[str, CfnType] = {
         drop={"namePrefix": _NAME_PREFIX}),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": CfnType(
         "AWS::IAM::OIDCProvider", rename={"clientIdLists": "ClientIdList", "thumbprintLists": "ThumbprintList"}),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": CfnType(
+        "AWS::IAM::Role", tags="none", part=True, reshape=lambda i: {
+            "managedPolicyArns": [i.get("policyArn")],
+            # The role is checked on its own; a part needs the trust policy CloudFormation requires of a role.
+            "assumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}},
+        keep=frozenset({"assumeRolePolicyDocument"})),
     "aws:iam/role:Role": CfnType(
         "AWS::IAM::Role", name="RoleName", parse=frozenset({"assumeRolePolicy"}), keep=frozenset({"assumeRolePolicy"}),
         rename={"assumeRolePolicy": "AssumeRolePolicyDocument", "name": "RoleName"},
@@ -795,7 +802,4 @@ UNMAPPABLE: dict[str, str] = {
         "no CloudFormation resource uploads an S3 object (its inputs are a bucket, a key and a local file)",
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
         "CloudFormation cannot manage a VPC's default security group (the provider adopts it and removes its rules)",
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
-        "no CloudFormation resource: attachments are AWS::IAM::Role.ManagedPolicyArns, and the only inputs are a "
-        "role name (an output) and a policy ARN",
 }
