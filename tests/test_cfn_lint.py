@@ -479,3 +479,28 @@ def test_a_managed_policy_attachment_is_checked_as_the_role_property_it_becomes(
     assert lint_plan(doc, "us-east-1") == []
     doc["resources"][0]["inputs"]["policyArn"] = "arn:aws:iam:aws:policy/AmazonEKSWorkerNodePolicy"
     assert [(f.rule, f.path) for f in lint_plan(doc, "us-east-1")] == [("E3031", "Properties.ManagedPolicyArns.0")]
+
+
+def test_s3_lifecycle_tag_and_combined_filters_are_translated_not_dropped():
+    """A rule filtered by tags (alone or with ``and``) must not become a rule for the whole bucket."""
+    rules = [{"id": "tagged", "status": "Enabled", "filter": {"tag": {"key": "tier", "value": "tmp"}},
+              "expiration": {"days": 7}},
+             {"id": "both", "status": "Enabled", "expiration": {"days": 30},
+              "filter": {"and": {"prefix": "logs/", "objectSizeGreaterThan": 1024, "tags": {"keep": "no"}}}}]
+    doc = _doc_of("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", {"bucket": "b", "rules": rules})
+    (body,) = template_of(doc["resources"])[0]["Resources"].values()
+    tagged, both = body["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert tagged["TagFilters"] == [{"Key": "tier", "Value": "tmp"}]
+    assert (both["Prefix"], both["ObjectSizeGreaterThan"], both["TagFilters"]) == (
+        "logs/", 1024, [{"Key": "keep", "Value": "no"}])
+    assert lint_plan(doc, "us-east-1") == []
+
+
+def test_target_group_application_cookie_stickiness_is_translated_as_its_own_attributes():
+    tg = {"port": 80, "protocol": "HTTP", "vpcId": NET["vpc_id"], "targetType": "ip",
+          "stickiness": {"enabled": True, "type": "app_cookie", "cookieName": "SESSION", "cookieDuration": 3600}}
+    props = to_cfn(CFN_TYPES["aws:lb/targetGroup:TargetGroup"], tg, "tg")
+    assert {a["Key"]: a["Value"] for a in props["TargetGroupAttributes"]} == {
+        "stickiness.enabled": "true", "stickiness.type": "app_cookie",
+        "stickiness.app_cookie.cookie_name": "SESSION", "stickiness.app_cookie.duration_seconds": "3600"}
+    assert lint_plan(_doc_of("aws:lb/targetGroup:TargetGroup", tg), "us-east-1") == []

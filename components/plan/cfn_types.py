@@ -346,9 +346,15 @@ def _lifecycle(i: Inputs) -> Inputs:
     for r in i.get("rules") or []:
         rule: Inputs = {"id": r.get("id"), "status": r.get("status")}
         flt = r.get("filter") or {}
+        both = flt.get("and") or {}  # several conditions at once: the same keys, tags as a map
         for key in ("prefix", "objectSizeGreaterThan", "objectSizeLessThan"):
-            if flt.get(key) not in (None, ""):
-                rule[key] = flt[key]
+            value = flt.get(key) if flt.get(key) not in (None, "") else both.get(key)
+            if value not in (None, ""):
+                rule[key] = value
+        tags = [{"key": t.get("key"), "value": t.get("value")} for t in [flt.get("tag")] if isinstance(t, dict)]
+        tags += [{"key": k, "value": v} for k, v in (both.get("tags") or {}).items()]
+        if tags:
+            rule["tagFilters"] = tags
         if r.get("abortIncompleteMultipartUpload"):
             rule["abortIncompleteMultipartUpload"] = r["abortIncompleteMultipartUpload"]
         exp = r.get("expiration") or {}
@@ -408,6 +414,8 @@ _TG_ATTRIBUTES = {
     "stickiness.cookieDuration": "stickiness.lb_cookie.duration_seconds",
     "connectionTermination": "deregistration_delay.connection_termination.enabled",
     "preserveClientIp": "preserve_client_ip.enabled", "proxyProtocolV2": "proxy_protocol_v2.enabled",
+    "appCookie.cookieName": "stickiness.app_cookie.cookie_name",
+    "appCookie.cookieDuration": "stickiness.app_cookie.duration_seconds",
 }
 _HEALTH_CHECK = {"enabled": "healthCheckEnabled", "interval": "healthCheckIntervalSeconds", "path": "healthCheckPath",
                  "port": "healthCheckPort", "protocol": "healthCheckProtocol", "timeout": "healthCheckTimeoutSeconds",
@@ -427,6 +435,10 @@ def _load_balancer(i: Inputs) -> Inputs:
 
 
 def _target_group(i: Inputs) -> Inputs:
+    sticky = i.get("stickiness")
+    if isinstance(sticky, dict) and sticky.get("type") == "app_cookie":  # the application's own cookie
+        i = {**i, "stickiness": {k: v for k, v in sticky.items() if k not in ("cookieName", "cookieDuration")}}
+        i["appCookie"] = {k: sticky[k] for k in ("cookieName", "cookieDuration") if k in sticky}
     attributes = _attributes(i, _TG_ATTRIBUTES)
     for key in {p.partition(".")[0] for p in _TG_ATTRIBUTES}:
         i.pop(key, None)
