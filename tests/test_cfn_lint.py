@@ -223,17 +223,25 @@ def test_every_exception_has_a_written_reason():
 # --- the translation -------------------------------------------------------------------------------------
 
 def _registered_types() -> set[str]:
-    """Every ``aws.<module>.<Type>(...)`` construction in components/, as provider type tokens."""
+    """Every ``aws.<module>.<Type>`` resource class that components/ names (called there or passed around), as
+    provider type tokens. pulumi_aws must be imported as ``import pulumi_aws as aws`` and nothing else, so no
+    other spelling (``from pulumi_aws import ec2``, another alias) can register a type this scan misses."""
     import pulumi_aws as aws
     found = set()
     for path in (ROOT / "components").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            func = node.func if isinstance(node, ast.Call) else None
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute) \
-                    and isinstance(func.value.value, ast.Name) and func.value.value.id == "aws" \
-                    and func.attr[:1].isupper():
-                cls = getattr(getattr(aws, func.value.attr), func.attr)
-                found.add(_token_of(cls))
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pulumi_aws"):
+                raise AssertionError(f"{path}:{node.lineno}: import pulumi_aws as aws, not from pulumi_aws import ...")
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert not alias.name.startswith("pulumi_aws") or (alias.name, alias.asname) == ("pulumi_aws", "aws"), \
+                        f"{path}:{node.lineno}: import pulumi_aws as aws"
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) \
+                    and isinstance(node.value.value, ast.Name) and node.value.value.id == "aws" \
+                    and node.attr[:1].isupper():
+                cls = getattr(getattr(aws, node.value.attr), node.attr)
+                if isinstance(cls, type) and issubclass(cls, pulumi.CustomResource):
+                    found.add(_token_of(cls))
     return found
 
 
@@ -273,7 +281,9 @@ def test_findings_render_as_a_markdown_section():
     findings = lint_plan(_doc_of("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 42}, "app-logs"), "us-east-1")
     text = findings_markdown(findings, (1, 1))
     assert text.startswith("#### AWS schema check (cfn-lint): 1 of 1 AWS resources checked")
-    assert "| `E3030` | `aws:cloudwatch/logGroup:LogGroup` app-logs | `Properties.RetentionInDays` |" in text
+    assert ("| `E3030` | `aws:cloudwatch/logGroup:LogGroup` app-logs<br>"
+            "`urn:pulumi:dev::microservices::aws:cloudwatch/logGroup:LogGroup::app-logs` | `Properties.RetentionInDays` |"
+            in text)
     assert findings_markdown([], (3, 4)).endswith("No findings.\n")
     assert findings_markdown(None) == ""
 
@@ -298,6 +308,7 @@ def test_plan_lint_option_exits_5_listing_each_finding_and_adds_it_to_the_commen
     assert "AWS schema check (cfn-lint): 2 of 2 AWS resources checked, 1 findings." in printed
     assert "E3030 aws:cloudwatch/logGroup:LogGroup app-logs (AWS::Logs::LogGroup) Properties.RetentionInDays: " \
            "42 is not one of" in printed
+    assert "    urn: urn:pulumi:test::" in printed and "::aws:cloudwatch/logGroup:LogGroup::app-logs\n" in printed
     assert "#### AWS schema check (cfn-lint): 2 of 2 AWS resources checked" in md.read_text()
     assert [f["rule"] for f in json.loads(out.read_text())["lint"]] == ["E3030"]
 
@@ -333,7 +344,9 @@ def test_pull_request_comment_shows_the_findings_and_says_the_check_fails(tmp_pa
     written = comment("section", "--stack", "dev", "--body", str(md), "--status", "5", "--out", str(sections))
     assert written.returncode == 0, written.stderr
     body = comment("body", "--sections", str(sections), "--stacks", "dev").stdout
-    assert "| `E3030` | `aws:cloudwatch/logGroup:LogGroup` app-logs | `Properties.RetentionInDays` |" in body
+    assert ("| `E3030` | `aws:cloudwatch/logGroup:LogGroup` app-logs<br>"
+            "`urn:pulumi:dev::microservices::aws:cloudwatch/logGroup:LogGroup::app-logs` | `Properties.RetentionInDays` |"
+            in body)
     assert "| `dev` | :x: AWS schema findings (cfn-lint) |" in body
 
 
@@ -370,3 +383,124 @@ def test_s3_lifecycle_rules_are_checked_as_the_bucket_property_they_become():
     rule["transitions"][0]["storageClass"] = "COLD"
     assert [f.path for f in lint_plan(doc, "us-east-1")] == [
         "Properties.LifecycleConfiguration.Rules.0.Transitions.0.StorageClass"]
+
+
+# --- review: security group rules the translation must not hide -------------------------------------------
+
+def _security_group(*rules: dict) -> dict:
+    return _doc_of("aws:ec2/securityGroup:SecurityGroup", {"vpcId": NET["vpc_id"], "description": "sg",
+                                                            "ingress": list(rules)})
+
+
+def test_all_traffic_rule_with_ports_is_reported_and_only_the_provider_required_zeros_are_not():
+    """EC2 ignores ports with protocol -1: a rule that names 443 opens every port. Only 0/0, which the provider
+    requires, is left out of the template; no exception silences W3687 on every security group."""
+    assert ("W3687", "aws:ec2/securityGroup:SecurityGroup") not in EXCEPTIONS
+    zeros = {"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["10.0.0.0/8"]}
+    assert lint_plan(_security_group(zeros), "us-east-1") == []
+    wide = {"protocol": "-1", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/8"]}
+    assert [(f.rule, f.path) for f in lint_plan(_security_group(wide), "us-east-1")] == [
+        ("W3687", "Properties.SecurityGroupIngress.0.FromPort")]
+
+
+def test_a_rule_whose_only_peer_is_the_group_itself_is_still_checked():
+    rule = {"protocol": "50", "fromPort": 80, "toPort": 80, "self": True}
+    (body,) = template_of(_security_group(rule)["resources"])[0]["Resources"].values()
+    assert len(body["Properties"]["SecurityGroupIngress"]) == 1
+    assert [f.rule for f in lint_plan(_security_group(rule), "us-east-1")] == ["W3687"]
+
+
+def test_scale_in_protection_is_translated_not_dropped():
+    """``protect_from_scale_in`` is the group's ``NewInstancesProtectedFromScaleIn`` (ECS managed termination
+    protection needs it), not a per-instance setting."""
+    props = to_cfn(CFN_TYPES["aws:autoscaling/group:Group"], {"maxSize": 2, "minSize": 0, "protectFromScaleIn": True},
+                   "g")
+    assert props["NewInstancesProtectedFromScaleIn"] is True
+
+
+def test_ecs_service_keeps_the_providers_deployment_configuration_block():
+    inputs = {"deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5},
+              "deploymentMaximumPercent": 200, "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+    props = to_cfn(CFN_TYPES["aws:ecs/service:Service"], inputs, "s")
+    assert props["DeploymentConfiguration"] == {"Strategy": "BLUE_GREEN", "BakeTimeInMinutes": 5, "MaximumPercent": 200,
+                                                "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True}}
+
+
+def test_every_listener_rule_condition_is_translated_so_none_is_dropped_unchecked():
+    inputs = {"listenerArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/a/1/2", "priority": 10,
+              "actions": [{"type": "fixed-response", "fixedResponse": {"contentType": "text/plain", "statusCode": "404"}}],
+              "conditions": [{"httpHeader": {"httpHeaderName": "X-Canary", "values": ["1"]}},
+                             {"queryString": [{"key": "v", "value": "2"}]},
+                             {"sourceIp": {"values": ["10.0.0.0/8"]}},
+                             {"httpRequestMethod": {"values": ["GET"]}}]}
+    props = to_cfn(CFN_TYPES["aws:lb/listenerRule:ListenerRule"], inputs, "r")
+    assert props["Conditions"] == [
+        {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Canary", "Values": ["1"]}},
+        {"Field": "query-string", "QueryStringConfig": {"Values": [{"Key": "v", "Value": "2"}]}},
+        {"Field": "source-ip", "SourceIpConfig": {"Values": ["10.0.0.0/8"]}},
+        {"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["GET"]}}]
+    doc = _doc_of("aws:lb/listenerRule:ListenerRule", inputs)
+    assert lint_plan(doc, "us-east-1") == []
+    inputs["conditions"][2]["sourceIp"]["ipAddressType"] = "ipv5"  # what a dropped condition would have hidden
+    assert [(f.rule, f.path) for f in lint_plan(doc, "us-east-1")] == [
+        ("E3030", "Properties.Conditions.2.SourceIpConfig.IpAddressType")]
+
+
+def test_dynamodb_recovery_period_is_checked_not_dropped():
+    table = {"hashKey": "pk", "attributes": [{"name": "pk", "type": "S"}], "billingMode": "PAY_PER_REQUEST",
+             "pointInTimeRecovery": {"enabled": True, "recoveryPeriodInDays": 35}}
+    doc = _doc_of("aws:dynamodb/table:Table", table)
+    assert lint_plan(doc, "us-east-1") == []
+    table["pointInTimeRecovery"]["recoveryPeriodInDays"] = 90  # DynamoDB keeps at most 35 days
+    assert [(f.rule, f.path) for f in lint_plan(doc, "us-east-1")] == [
+        ("E3034", "Properties.PointInTimeRecoverySpecification.RecoveryPeriodInDays")]
+
+
+def test_a_secret_or_unknown_value_neither_crashes_the_check_nor_is_reported():
+    """The plan records a secret as "[secret]" (a whole container definitions document, once one variable in it is
+    secret): the check cannot see it, so it neither parses it as JSON nor reports it; the rest is still checked."""
+    doc = _doc_of("aws:ecs/taskDefinition:TaskDefinition", {
+        "family": "app", "containerDefinitions": "[secret]", "cpu": "256", "memory": "4096", "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"]})
+    assert [f.rule for f in lint_plan(doc, "us-east-1")] == ["E3047"]  # the Fargate size is still checked
+    queue = _doc_of("aws:sqs/queue:Queue", {"redrivePolicy": "[secret]", "messageRetentionSeconds": 42})
+    assert [(f.rule, f.path) for f in lint_plan(queue, "us-east-1")] == [("E3034", "Properties.MessageRetentionPeriod")]
+    fn = _doc_of("aws:lambda/function:Function", {
+        "role": "[unknown]", "runtime": "python3.13", "handler": "h.handler", "s3Bucket": "artifacts-bucket", "s3Key": "fn.zip",
+        "environment": {"variables": "[secret]"}})
+    assert lint_plan(fn, "us-east-1") == []
+
+
+def test_a_managed_policy_attachment_is_checked_as_the_role_property_it_becomes():
+    """An attachment is one item of ``AWS::IAM::Role.ManagedPolicyArns``: its policy ARN's pattern is checked."""
+    assert "aws:iam/rolePolicyAttachment:RolePolicyAttachment" not in UNMAPPABLE
+    doc = _doc_of("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                  {"role": "node-role-1a2b3c4", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"})
+    assert lint_plan(doc, "us-east-1") == []
+    doc["resources"][0]["inputs"]["policyArn"] = "arn:aws:iam:aws:policy/AmazonEKSWorkerNodePolicy"
+    assert [(f.rule, f.path) for f in lint_plan(doc, "us-east-1")] == [("E3031", "Properties.ManagedPolicyArns.0")]
+
+
+def test_s3_lifecycle_tag_and_combined_filters_are_translated_not_dropped():
+    """A rule filtered by tags (alone or with ``and``) must not become a rule for the whole bucket."""
+    rules = [{"id": "tagged", "status": "Enabled", "filter": {"tag": {"key": "tier", "value": "tmp"}},
+              "expiration": {"days": 7}},
+             {"id": "both", "status": "Enabled", "expiration": {"days": 30},
+              "filter": {"and": {"prefix": "logs/", "objectSizeGreaterThan": 1024, "tags": {"keep": "no"}}}}]
+    doc = _doc_of("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", {"bucket": "b", "rules": rules})
+    (body,) = template_of(doc["resources"])[0]["Resources"].values()
+    tagged, both = body["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert tagged["TagFilters"] == [{"Key": "tier", "Value": "tmp"}]
+    assert (both["Prefix"], both["ObjectSizeGreaterThan"], both["TagFilters"]) == (
+        "logs/", 1024, [{"Key": "keep", "Value": "no"}])
+    assert lint_plan(doc, "us-east-1") == []
+
+
+def test_target_group_application_cookie_stickiness_is_translated_as_its_own_attributes():
+    tg = {"port": 80, "protocol": "HTTP", "vpcId": NET["vpc_id"], "targetType": "ip",
+          "stickiness": {"enabled": True, "type": "app_cookie", "cookieName": "SESSION", "cookieDuration": 3600}}
+    props = to_cfn(CFN_TYPES["aws:lb/targetGroup:TargetGroup"], tg, "tg")
+    assert {a["Key"]: a["Value"] for a in props["TargetGroupAttributes"]} == {
+        "stickiness.enabled": "true", "stickiness.type": "app_cookie",
+        "stickiness.app_cookie.cookie_name": "SESSION", "stickiness.app_cookie.duration_seconds": "3600"}
+    assert lint_plan(_doc_of("aws:lb/targetGroup:TargetGroup", tg), "us-east-1") == []

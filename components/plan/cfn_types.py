@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CFN_TYPES", "CfnType", "UNMAPPABLE", "to_cfn"]
+__all__ = ["CFN_TYPES", "CfnType", "PLACEHOLDERS", "UNMAPPABLE", "to_cfn"]
 
 Inputs = dict[str, Any]
 
@@ -62,6 +62,16 @@ def _bool(value: Any) -> Any:
     return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
 
 
+#: What the plan records for a value it cannot see (a secret, an output unknown offline): kept as it is, and
+#: a finding on it is not reported (:func:`components.plan.lint.lint_plan`), since nothing about it is known.
+PLACEHOLDERS = frozenset({"[secret]", "[unknown]"})
+
+
+def _json(value: Any) -> Any:
+    """A JSON document held in a string, parsed (a placeholder stays as it is)."""
+    return json.loads(value) if isinstance(value, str) and value not in PLACEHOLDERS else value
+
+
 def _convert(value: Any, spec: CfnType, path: str) -> Any:
     if isinstance(value, list):
         return [_convert(v, spec, path) for v in value]
@@ -72,8 +82,8 @@ def _convert(value: Any, spec: CfnType, path: str) -> Any:
         sub = f"{path}.{key}" if path else key
         if sub in spec.drop or item is None:
             continue
-        if sub in spec.parse and isinstance(item, str):
-            item = json.loads(item)
+        if sub in spec.parse:
+            item = _json(item)
         out[spec.rename.get(sub, _pascal(key))] = _convert(item, spec, sub)
     return out
 
@@ -173,8 +183,8 @@ def _ecs_service(i: Inputs) -> Inputs:
         deployment["maximumPercent"] = i.pop("deploymentMaximumPercent")
     if "deploymentMinimumHealthyPercent" in i:
         deployment["minimumHealthyPercent"] = i.pop("deploymentMinimumHealthyPercent")
-    if deployment:
-        i["deploymentConfiguration"] = deployment
+    if deployment:  # merged into the provider's own block (strategy, bake time, lifecycle hooks), never over it
+        i["deploymentConfiguration"] = {**(i.get("deploymentConfiguration") or {}), **deployment}
     net = i.pop("networkConfiguration", None)
     if net:
         net = dict(net)
@@ -226,11 +236,18 @@ def _security_group(i: Inputs) -> Inputs:
         rules = []
         for rule in i.get(key) or []:
             base = {"ipProtocol": rule.get("protocol"), "fromPort": rule.get("fromPort"), "toPort": rule.get("toPort")}
+            if str(rule.get("protocol")).lower() in ("-1", "all") and rule.get("fromPort") in (0, None) \
+                    and rule.get("toPort") in (0, None):
+                # The provider requires ports 0 and 0 with the "all" protocol, where CloudFormation omits them;
+                # any other ports are still translated, so cfn-lint reports them as ignored (W3687).
+                del base["fromPort"], base["toPort"]
             if rule.get("description"):
                 base["description"] = rule["description"]
             peers = [("cidrIp", c) for c in rule.get("cidrBlocks") or []]
             peers += [("cidrIpv6", c) for c in rule.get("ipv6CidrBlocks") or []]
             peers += [(peer, g) for g in rule.get("securityGroups") or []]
+            if _bool(rule.get("self")) is True:  # the group itself: its id is not known inside its own template entry
+                peers.append((peer, "sg-0000000000000000f"))
             peers += [(peer.replace("SecurityGroupId", "PrefixListId"), p) for p in rule.get("prefixListIds") or []]
             rules += [{**base, k: v} for k, v in peers]
         if key in i:
@@ -329,9 +346,15 @@ def _lifecycle(i: Inputs) -> Inputs:
     for r in i.get("rules") or []:
         rule: Inputs = {"id": r.get("id"), "status": r.get("status")}
         flt = r.get("filter") or {}
+        both = flt.get("and") or {}  # several conditions at once: the same keys, tags as a map
         for key in ("prefix", "objectSizeGreaterThan", "objectSizeLessThan"):
-            if flt.get(key) not in (None, ""):
-                rule[key] = flt[key]
+            value = flt.get(key) if flt.get(key) not in (None, "") else both.get(key)
+            if value not in (None, ""):
+                rule[key] = value
+        tags = [{"key": t.get("key"), "value": t.get("value")} for t in [flt.get("tag")] if isinstance(t, dict)]
+        tags += [{"key": k, "value": v} for k, v in (both.get("tags") or {}).items()]
+        if tags:
+            rule["tagFilters"] = tags
         if r.get("abortIncompleteMultipartUpload"):
             rule["abortIncompleteMultipartUpload"] = r["abortIncompleteMultipartUpload"]
         exp = r.get("expiration") or {}
@@ -391,6 +414,8 @@ _TG_ATTRIBUTES = {
     "stickiness.cookieDuration": "stickiness.lb_cookie.duration_seconds",
     "connectionTermination": "deregistration_delay.connection_termination.enabled",
     "preserveClientIp": "preserve_client_ip.enabled", "proxyProtocolV2": "proxy_protocol_v2.enabled",
+    "appCookie.cookieName": "stickiness.app_cookie.cookie_name",
+    "appCookie.cookieDuration": "stickiness.app_cookie.duration_seconds",
 }
 _HEALTH_CHECK = {"enabled": "healthCheckEnabled", "interval": "healthCheckIntervalSeconds", "path": "healthCheckPath",
                  "port": "healthCheckPort", "protocol": "healthCheckProtocol", "timeout": "healthCheckTimeoutSeconds",
@@ -410,6 +435,10 @@ def _load_balancer(i: Inputs) -> Inputs:
 
 
 def _target_group(i: Inputs) -> Inputs:
+    sticky = i.get("stickiness")
+    if isinstance(sticky, dict) and sticky.get("type") == "app_cookie":  # the application's own cookie
+        i = {**i, "stickiness": {k: v for k, v in sticky.items() if k not in ("cookieName", "cookieDuration")}}
+        i["appCookie"] = {k: sticky[k] for k in ("cookieName", "cookieDuration") if k in sticky}
     attributes = _attributes(i, _TG_ATTRIBUTES)
     for key in {p.partition(".")[0] for p in _TG_ATTRIBUTES}:
         i.pop(key, None)
@@ -443,7 +472,8 @@ def _dynamodb(i: Inputs) -> Inputs:
         i["streamSpecification"] = {"streamViewType": view}
     pitr = i.pop("pointInTimeRecovery", None)
     if pitr is not None:
-        i["pointInTimeRecoverySpecification"] = {"pointInTimeRecoveryEnabled": bool(pitr.get("enabled"))}
+        i["pointInTimeRecoverySpecification"] = {"pointInTimeRecoveryEnabled": bool(pitr.get("enabled")), **(
+            {"recoveryPeriodInDays": pitr["recoveryPeriodInDays"]} if pitr.get("recoveryPeriodInDays") is not None else {})}
     sse = i.pop("serverSideEncryption", None)
     if sse is not None:
         i["sSESpecification"] = {"sSEEnabled": bool(sse.get("enabled")),
@@ -475,12 +505,21 @@ def _listener(i: Inputs) -> Inputs:
     return i
 
 
+#: A listener rule condition block of the provider -> the ``Field`` of its CloudFormation condition.
+_CONDITIONS = {"pathPattern": "path-pattern", "hostHeader": "host-header", "httpHeader": "http-header",
+               "httpRequestMethod": "http-request-method", "queryString": "query-string", "sourceIp": "source-ip"}
+
+
 def _listener_rule(i: Inputs) -> Inputs:
     conds = []
     for c in i.get("conditions") or []:
-        for field_name, cfn_field in (("pathPattern", "path-pattern"), ("hostHeader", "host-header")):
-            if c.get(field_name):
-                conds.append({"field": cfn_field, f"{field_name}Config": c[field_name]})
+        for field_name, value in c.items():
+            if value in (None, [], {}):
+                continue
+            if field_name == "queryString":  # a list of key/value pairs; CloudFormation wraps it in Values
+                value = {"values": value}
+            # An unknown block keeps its name, so the schema reports it instead of the translation losing it.
+            conds.append({"field": _CONDITIONS.get(field_name, field_name), f"{field_name}Config": value})
     i["conditions"] = conds
     i["actions"] = _lb_actions(i.get("actions"))
     return i
@@ -500,7 +539,7 @@ def _kinesis(i: Inputs) -> Inputs:
 def _sqs(i: Inputs) -> Inputs:
     for k in ("redrivePolicy", "redriveAllowPolicy", "policy"):
         if isinstance(i.get(k), str):
-            i[k] = json.loads(i[k])
+            i[k] = _json(i[k])
     return i
 
 
@@ -536,12 +575,13 @@ CFN_TYPES: dict[str, CfnType] = {
     "aws:autoscaling/group:Group": CfnType(
         "AWS::AutoScaling::AutoScalingGroup", reshape=_asg, name="AutoScalingGroupName",
         rename={"name": "AutoScalingGroupName", "vpcZoneIdentifiers": "VPCZoneIdentifier",
-                "targetGroupArns": "TargetGroupARNs", "serviceLinkedRoleArn": "ServiceLinkedRoleARN"},
+                "targetGroupArns": "TargetGroupARNs", "serviceLinkedRoleArn": "ServiceLinkedRoleARN",
+                "protectFromScaleIn": "NewInstancesProtectedFromScaleIn"},
         drop={"instanceRefresh": "CloudFormation replaces instances through an UpdatePolicy, not a property",
               "warmPool": "a separate AWS::AutoScaling::WarmPool resource in CloudFormation, not checked",
               "waitForCapacityTimeout": _PROVIDER, "waitForElbCapacity": _PROVIDER, "minElbCapacity": _PROVIDER, "forceDelete": _PROVIDER,
               "forceDeleteWarmPool": _PROVIDER, "ignoreFailedScalingActivities": _PROVIDER,
-              "namePrefix": _NAME_PREFIX, "protectFromScaleIn": "set per instance, not a group property"}),
+              "namePrefix": _NAME_PREFIX}),
     "aws:autoscaling/policy:Policy": CfnType(
         "AWS::AutoScaling::ScalingPolicy", tags="none", name="PolicyName",
         rename={"name": "PolicyName", "autoscalingGroupName": "AutoScalingGroupName"}),
@@ -654,6 +694,13 @@ CFN_TYPES: dict[str, CfnType] = {
         drop={"namePrefix": _NAME_PREFIX}),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": CfnType(
         "AWS::IAM::OIDCProvider", rename={"clientIdLists": "ClientIdList", "thumbprintLists": "ThumbprintList"}),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": CfnType(
+        "AWS::IAM::Role", tags="none", part=True, reshape=lambda i: {
+            "managedPolicyArns": [i.get("policyArn")],
+            # The role is checked on its own; a part needs the trust policy CloudFormation requires of a role.
+            "assumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}},
+        keep=frozenset({"assumeRolePolicyDocument"})),
     "aws:iam/role:Role": CfnType(
         "AWS::IAM::Role", name="RoleName", parse=frozenset({"assumeRolePolicy"}), keep=frozenset({"assumeRolePolicy"}),
         rename={"assumeRolePolicy": "AssumeRolePolicyDocument", "name": "RoleName"},
@@ -755,9 +802,7 @@ CFN_TYPES: dict[str, CfnType] = {
                 "kmsDataKeyReusePeriodSeconds": "KmsDataKeyReusePeriodSeconds", "fifoQueue": "FifoQueue"},
         drop={"namePrefix": _NAME_PREFIX, "policy": "declared as AWS::SQS::QueuePolicy in CloudFormation"}),
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": CfnType(
-        "AWS::SQS::Queue", tags="none", part=True, reshape=lambda i: {"redriveAllowPolicy": json.loads(i["redriveAllowPolicy"])
-                                                           if isinstance(i.get("redriveAllowPolicy"), str) else
-                                                           i.get("redriveAllowPolicy")},
+        "AWS::SQS::Queue", tags="none", part=True, reshape=lambda i: {"redriveAllowPolicy": _json(i.get("redriveAllowPolicy"))},
         keep=frozenset({"redriveAllowPolicy"})),
 }
 
@@ -769,7 +814,4 @@ UNMAPPABLE: dict[str, str] = {
         "no CloudFormation resource uploads an S3 object (its inputs are a bucket, a key and a local file)",
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
         "CloudFormation cannot manage a VPC's default security group (the provider adopts it and removes its rules)",
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
-        "no CloudFormation resource: attachments are AWS::IAM::Role.ManagedPolicyArns, and the only inputs are a "
-        "role name (an output) and a policy ARN",
 }

@@ -4,7 +4,7 @@ The plan is translated into a CloudFormation template (:mod:`.cfn_types` says ho
 in the stack's region: the CloudFormation registry schemas (types, enums such as the region's instance types,
 patterns, lengths, ranges, required and dependent properties) plus cfn-lint's own rules for what schemas
 cannot say (Fargate sizes, Auto Scaling sizes, reserved Lambda environment names, log retention values...).
-Each finding names the resource's URN and the property path in the provider's terms where it can.
+Each finding names the resource's URN and the CloudFormation property path.
 
 Findings are fixed, not silenced: an exception is one rule for one resource type, with its reason, in
 :data:`EXCEPTIONS`.
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .cfn_types import CFN_TYPES, UNMAPPABLE, to_cfn
+from .cfn_types import CFN_TYPES, PLACEHOLDERS, UNMAPPABLE, to_cfn
 from .mocks import _digest
 
 __all__ = ["EXCEPTIONS", "Finding", "LintUnavailable", "findings_markdown", "lint_plan", "template_of"]
@@ -28,9 +28,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("W3010", "aws:ec2/subnet:Subnet"):
         "a warning about writing templates (avoid hard-coded zones): the network takes each subnet's zone from "
         "the region's zone list at plan time (an invoke), which the template can only show as its value",
-    ("W3687", "aws:ec2/securityGroup:SecurityGroup"):
-        "the provider's inline rules require from_port and to_port even for protocol -1 (all traffic), where it "
-        "sends 0 and 0 and EC2 ignores them; CloudFormation would simply omit them",
 }
 
 #: Rules that compare whole resources; a provider resource translated as one part of a CloudFormation
@@ -54,14 +51,16 @@ class Finding:
     name: str
     cfn_type: str
     path: str
-    """The CloudFormation property path (``Properties.LaunchTemplateData.MetadataOptions``)."""
+    """The CloudFormation property path (``Properties.LaunchTemplateData.MetadataOptions``): CloudFormation's
+    names, which are the provider's inputs capitalised except where :mod:`.cfn_types` renames or reshapes."""
 
     def as_dict(self) -> dict[str, str]:
         return {"rule": self.rule, "level": self.level, "message": self.message, "urn": self.urn,
                 "type": self.type, "name": self.name, "cfnType": self.cfn_type, "path": self.path}
 
     def __str__(self) -> str:
-        return f"{self.rule} {self.type} {self.name} ({self.cfn_type}) {self.path}: {self.message}"
+        line = f"{self.rule} {self.type} {self.name} ({self.cfn_type}) {self.path}: {self.message}"
+        return f"{line}\n    urn: {self.urn}" if self.urn else line
 
 
 #: Provider types whose planned id or ARN becomes a ``Ref`` where another resource uses it: exactly the types
@@ -167,9 +166,26 @@ def lint_plan(doc: Mapping[str, Any], region: str, *, exceptions: Mapping[tuple[
                 continue
             if (rule, owner["type"]) in exceptions or (rule in PART_RULES and _involves_a_part(m.message, logical, owners)):
                 continue
+            if _on_a_placeholder(template["Resources"][logical], path[2:]):
+                continue  # a secret or unknown value: the plan does not know it, so neither does the check
             findings.append(Finding(rule, rule[0], m.message, owner["urn"], owner["type"], owner["name"],
                                     template["Resources"][logical]["Type"], ".".join(map(str, path[2:]))))
     return sorted(set(findings), key=lambda f: (f.urn, f.rule, f.path, f.message))
+
+
+def _on_a_placeholder(resource: Mapping[str, Any], path: list[Any]) -> bool:
+    """Whether the value at ``path`` (or a value holding it) is what the plan records for a secret or unknown."""
+    value: Any = resource
+    for key in path:
+        if isinstance(value, str) and value in PLACEHOLDERS:
+            return True
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+            value = value[key]
+        else:
+            return False
+    return isinstance(value, str) and value in PLACEHOLDERS
 
 
 def _involves_a_part(message: str, logical: str, owners: Mapping[str, Mapping[str, Any]]) -> bool:
@@ -190,7 +206,8 @@ def findings_markdown(findings: list[Finding] | None, covered: tuple[int, int] |
              "| rule | resource | property | message |", "|---|---|---|---|"]
     for f in findings:
         message = f.message.replace("|", "\\|").replace("\n", " ")[:300]
-        lines.append(f"| `{f.rule}` | `{f.type}` {f.name} | `{f.path}` | {message} |")
+        urn = f"<br>`{f.urn}`" if f.urn else ""
+        lines.append(f"| `{f.rule}` | `{f.type}` {f.name}{urn} | `{f.path}` | {message} |")
     return "\n".join(lines) + "\n"
 
 
