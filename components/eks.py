@@ -401,7 +401,10 @@ def aws_credential_args() -> list[str]:
     cfg = pulumi.Config("aws")
     args: list[str] = []
     profile = cfg.get("profile")
-    if profile:
+    # Static keys in the stack's config take precedence over aws:profile for the AWS provider (and for the
+    # deploy providers of blocks/aws_api.py); the plugin gets them in its environment (aws_credential_env),
+    # and an explicit --profile would make botocore ignore them.
+    if profile and not _static_keys_configured():
         args += ["--profile", profile]
     roles = cfg.get_object("assumeRoles") or []
     roles = [roles] if isinstance(roles, Mapping) else [r for r in roles if isinstance(r, Mapping)]
@@ -413,13 +416,36 @@ def aws_credential_args() -> list[str]:
     return args
 
 
-def exec_user(cluster_name: str, region: str) -> dict[str, Any]:
+def _static_keys_configured() -> bool:
+    cfg = pulumi.Config("aws")
+    return cfg.get_secret("accessKey") is not None and cfg.get_secret("secretKey") is not None
+
+
+def aws_credential_env() -> pulumi.Output[list[dict[str, str]]]:
+    """The plugin's environment when the stack's config holds static keys (``aws:accessKey``, ``aws:secretKey``,
+    ``aws:token``): the AWS provider created the cluster with them, so the token must be signed with them too
+    (the deploy providers of ``blocks/aws_api.py`` use them as well). A secret output, so the kubeconfig that
+    carries them is encrypted in the state; an empty list without them."""
+    cfg = pulumi.Config("aws")
+    if not _static_keys_configured():
+        return pulumi.Output.from_input([])
+    names = (("AWS_ACCESS_KEY_ID", "accessKey"), ("AWS_SECRET_ACCESS_KEY", "secretKey"), ("AWS_SESSION_TOKEN", "token"))
+    values = [cfg.get_secret(key) for _, key in names]
+    return pulumi.Output.all(*[v if v is not None else "" for v in values]).apply(
+        lambda v: [{"name": env, "value": value} for (env, _), value in zip(names, v) if value])
+
+
+def exec_user(cluster_name: str, region: str, env: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """The kubeconfig user of the Kubernetes provider: a token made by ``components.eks_token`` whenever the
-    provider needs one (never stored, never stale), signed as the stack's AWS provider signs."""
-    return {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": credential_command(),
-                     "args": ["-m", f"{__package__}.eks_token", "--cluster-name", cluster_name, "--region", region,
-                              *aws_credential_args()],
-                     "interactiveMode": "Never"}}
+    provider needs one (never stored, never stale), signed as the stack's AWS provider signs (``env``: see
+    :func:`aws_credential_env`)."""
+    user = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": credential_command(),
+            "args": ["-m", f"{__package__}.eks_token", "--cluster-name", cluster_name, "--region", region,
+                     *aws_credential_args()],
+            "interactiveMode": "Never"}
+    if env:
+        user["env"] = env
+    return {"exec": user}
 
 
 def cluster_provider(resource_name: str, cluster_name: pulumi.Input[str],
@@ -431,8 +457,9 @@ def cluster_provider(resource_name: str, cluster_name: pulumi.Input[str],
     invoke = pulumi.InvokeOutputOptions(parent=opts.parent) if opts is not None and opts.parent else None
     found = aws.eks.get_cluster_output(name=cluster_name, opts=invoke)
     region = aws.get_region_output(opts=invoke).region
-    config = pulumi.Output.all(cluster_name, found.endpoint, found.certificate_authorities, region).apply(
-        lambda v: _kubeconfig(v[0], v[1], v[2][0].data if v[2] else "", exec_user(v[0], v[3])))
+    config = pulumi.Output.all(cluster_name, found.endpoint, found.certificate_authorities, region,
+                               aws_credential_env()).apply(
+        lambda v: _kubeconfig(v[0], v[1], v[2][0].data if v[2] else "", exec_user(v[0], v[3], v[4])))
     return k8s.Provider(resource_name, kubeconfig=config, enable_server_side_apply=True, opts=opts)
 
 
@@ -576,8 +603,8 @@ class EksCluster(pulumi.ComponentResource):
         ca = cluster.certificate_authority.apply(lambda c: c.data)
         # No token in the provider's configuration (Pulumi stores it, and refresh and destroy reuse it): the
         # provider runs components.eks_token each time it needs credentials.
-        provider_config = pulumi.Output.all(cluster.name, cluster.endpoint, ca, region).apply(
-            lambda v: _kubeconfig(v[0], v[1], v[2], exec_user(v[0], v[3])))
+        provider_config = pulumi.Output.all(cluster.name, cluster.endpoint, ca, region, aws_credential_env()).apply(
+            lambda v: _kubeconfig(v[0], v[1], v[2], exec_user(v[0], v[3], v[4])))
         ready: list[pulumi.Resource] = [*api_rules, *node_groups, *late]
         system = k8s.Provider(f"{name}-k8s-system", kubeconfig=provider_config, enable_server_side_apply=True,
                               opts=pulumi.ResourceOptions(parent=self, depends_on=list(ready)))

@@ -505,3 +505,30 @@ def test_stack_config_accepts_the_token_python_and_refuses_a_non_string():
     from tests.conftest import ROOT
     load_catalog({"environment": "dev", "eks_token_python": "python3"}, ROOT)
     assert_problem(lambda: load_catalog({"environment": "dev", "eks_token_python": 3}, ROOT), "eks_token_python")
+
+
+def test_plugin_signs_with_the_stacks_static_keys_like_the_deploy_providers(plan):
+    # aws:accessKey/aws:secretKey in the stack's config: the AWS provider (and blocks/aws_api.py's deploy
+    # providers) use them ahead of aws:profile, so the cluster's creator is that key's identity. The plugin
+    # must sign with them too (else every Kubernetes call is Unauthorized), and the kubeconfig carrying them
+    # must be a secret in the state.
+    from components.eks import aws_credential_args, aws_credential_env, exec_user
+    from components.plan.runtime import run
+    from tests.conftest import ROOT
+    config = {"aws:region": "us-east-1", "aws:profile": "platform", "aws:accessKey": "AKIAEXAMPLE",
+              "aws:secretKey": "s3cr3t", "aws:token": "tok"}
+    seen: dict = {}
+
+    def program():
+        EksCluster("eks", {}, network=NET)
+        seen["args"] = aws_credential_args()
+        aws_credential_env().apply(lambda env: seen.update(env=env, user=exec_user("c", "us-east-1", env),
+                                                           bare=exec_user("c", "us-east-1", [])))
+
+    g = run(program, config=config, secret_keys=["aws:accessKey", "aws:secretKey", "aws:token"], project_dir=ROOT)
+    assert g.one("pulumi:providers:kubernetes", "eks-k8s").inputs["kubeconfig"] == "[secret]"
+    assert "--profile" not in seen["args"]
+    assert seen["env"] == [{"name": "AWS_ACCESS_KEY_ID", "value": "AKIAEXAMPLE"},
+                           {"name": "AWS_SECRET_ACCESS_KEY", "value": "s3cr3t"},
+                           {"name": "AWS_SESSION_TOKEN", "value": "tok"}]
+    assert seen["user"]["exec"]["env"] == seen["env"] and "env" not in seen["bare"]["exec"]
