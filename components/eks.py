@@ -410,9 +410,12 @@ def aws_credential_args() -> list[str]:
     roles = [roles] if isinstance(roles, Mapping) else [r for r in roles if isinstance(r, Mapping)]
     for role in roles:
         if role.get("roleArn"):
+            # Each role's own external id and session name, as the AWS provider (and blocks/aws_api.py) assume it.
             args += ["--role-arn", str(role["roleArn"])]
-    if roles and roles[-1].get("externalId"):
-        args += ["--external-id", str(roles[-1]["externalId"])]
+            if role.get("externalId"):
+                args += ["--external-id", str(role["externalId"])]
+            if role.get("sessionName"):
+                args += ["--session-name", str(role["sessionName"])]
     return args
 
 

@@ -532,3 +532,15 @@ def test_plugin_signs_with_the_stacks_static_keys_like_the_deploy_providers(plan
                            {"name": "AWS_SECRET_ACCESS_KEY", "value": "s3cr3t"},
                            {"name": "AWS_SESSION_TOKEN", "value": "tok"}]
     assert seen["user"]["exec"]["env"] == seen["env"] and "env" not in seen["bare"]["exec"]
+
+
+def test_plugin_gets_each_assumed_roles_own_external_id_and_session_name(plan):
+    # aws:assumeRoles gives every hop its own externalId/sessionName, and the AWS provider (like the deploy
+    # providers of blocks/aws_api.py) assumes each with its own: the plugin must too, or the first hop's
+    # AssumeRole is refused and every Kubernetes call fails.
+    roles = [{"roleArn": "arn:aws:iam::111111111111:role/Hop", "externalId": "ext-hop", "sessionName": "ci"},
+             {"roleArn": "arn:aws:iam::222222222222:role/Deploy"}]
+    g = plan(lambda: EksCluster("eks", {}, network=NET), config={"aws:assumeRoles": json.dumps(roles)})
+    args = _exec_of(g.one("pulumi:providers:kubernetes", "eks-k8s"))["args"]
+    assert args[args.index("--role-arn"):] == ["--role-arn", roles[0]["roleArn"], "--external-id", "ext-hop",
+                                               "--session-name", "ci", "--role-arn", roles[1]["roleArn"]]

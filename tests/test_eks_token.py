@@ -104,3 +104,35 @@ def test_main_takes_the_stacks_profile(monkeypatch, tmp_path, capsys):
     assert eks_token.main(["--cluster-name", "c", "--region", "us-east-1", "--profile", "platform"]) == 0
     cred = json.loads(capsys.readouterr().out)
     assert parse_qs(urlparse(_url(cred["status"]["token"])).query)["X-Amz-Credential"][0].startswith("AKIDPLATFORM/")
+
+
+def test_main_gives_each_role_its_own_external_id_and_session_name(monkeypatch, capsys):
+    seen = {}
+
+    def fake_session(region, profile=None, role_arns=(), external_id=None, session=None):
+        seen["roles"] = role_arns
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(eks_token, "credentials_session", fake_session)
+    eks_token.main(["--cluster-name", "c", "--region", "us-east-1", "--role-arn", "arn:a", "--external-id", "e1",
+                    "--session-name", "ci", "--role-arn", "arn:b"])
+    assert seen["roles"] == [{"arn": "arn:a", "external_id": "e1", "session_name": "ci"}, {"arn": "arn:b"}]
+    # The form an older state stored (--external-id after the last role) still means the last role.
+    eks_token.main(["--cluster-name", "c", "--region", "us-east-1", "--role-arn", "arn:a", "--role-arn", "arn:b",
+                    "--external-id", "e2"])
+    assert seen["roles"] == [{"arn": "arn:a"}, {"arn": "arn:b", "external_id": "e2"}]
+
+
+def test_each_role_is_assumed_with_its_own_external_id_and_session_name(session):
+    sts = session.create_client("sts", region_name="us-east-1")
+    creds = {"Credentials": {"AccessKeyId": "ASIAHOPEXAMPLE001", "SecretAccessKey": "s" * 40, "SessionToken": "t",
+                             "Expiration": dt.datetime(2026, 12, 1, 11, 0, tzinfo=dt.timezone.utc)}}
+    stub = Stubber(sts)
+    stub.add_response("assume_role", creds, {"RoleArn": "arn:aws:iam::1:role/Hop", "RoleSessionName": "ci",
+                                             "ExternalId": "ext-hop"})
+    stub.activate()
+    session.create_client = lambda *a, **k: sts
+    eks_token.credentials_session("us-east-1", role_arns=[{"arn": "arn:aws:iam::1:role/Hop",
+                                                           "external_id": "ext-hop", "session_name": "ci"}],
+                                  session=session)
+    stub.assert_no_pending_responses()
