@@ -172,7 +172,8 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
     for rule in catalog_rules():
         rule(every_spec, problems)
     if profile.name != "local" and isinstance(network, Mapping):
-        problems.extend(validate_network_needs(network, profile, valid_specs))
+        eks_settings = config.get("eks") if isinstance(config.get("eks"), Mapping) else {}
+        problems.extend(validate_network_needs(network, profile, valid_specs, eks=eks_settings))
 
     clusters: dict[str, dict[str, Any]] = {}
     for section, validator_name in CLUSTER_SECTIONS.items():

@@ -381,6 +381,8 @@ _EKS_NODE_ENDPOINTS = {"ec2", "ecr.api", "ecr.dkr", "sts", "eks-auth"}
 #: ECS container instances (``capacity: ec2``): the agent's endpoints, all three required (else it goes public).
 _ECS_AGENT_ENDPOINTS = {"ecs", "ecs-agent", "ecs-telemetry"}
 _LBC_IMAGE = "public.ecr.aws/eks/aws-load-balancer-controller"
+#: Where the EKS pattern's cluster autoscaler image comes from (components/eks.py CLUSTER_AUTOSCALER_IMAGE).
+_CLUSTER_AUTOSCALER_REGISTRY = "registry.k8s.io"
 _ECR_PRIVATE = r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
 
 
@@ -470,9 +472,11 @@ def _access_needs(spec: Mapping[str, Any], path: str, problems: Problems) -> set
 
 
 def validate_network_needs(network: Mapping[str, Any], profile: Profile,
-                           specs: Mapping[str, Mapping[str, Mapping[str, Any]]], path: str = "network") -> Problems:
+                           specs: Mapping[str, Mapping[str, Mapping[str, Any]]], path: str = "network", *,
+                           eks: Mapping[str, Any] | None = None) -> Problems:
     """What the catalog's services (``{pattern: {name: spec}}``) need from the stack's network: two AZs
-    for every ALB, and with ``nat: none`` an interface endpoint for every AWS service they reach."""
+    for every ALB, and with ``nat: none`` an interface endpoint for every AWS service they reach (``eks``:
+    the stack's ``eks`` settings, whose cluster autoscaler runs in the private subnets too)."""
     problems = Problems()
     if not isinstance(network, Mapping):
         return problems
@@ -513,6 +517,16 @@ def validate_network_needs(network: Mapping[str, Any], profile: Profile,
                 problems.add(join_path(path, "endpoints"),
                              f"lacks {', '.join(missing)}, needed by {spath} ({reason}) because network.nat is "
                              "'none': add them to network.endpoints, or choose nat 'single' or 'per_az'")
+    autoscaler = (eks or {}).get("cluster_autoscaler") if isinstance(eks, Mapping) else None
+    autoscaler = autoscaler if isinstance(autoscaler, Mapping) else {}
+    if specs.get("eks") and autoscaler.get("enabled", True) is not False:
+        # The EKS cluster installs it by default (a Helm release, atomic): without this check the up waits for
+        # its pods for ten minutes and fails on the image pull.
+        problems.add("eks.cluster_autoscaler",
+                     f"is enabled (the default), and its image is pulled from {_CLUSTER_AUTOSCALER_REGISTRY}, which "
+                     "private subnets cannot reach with network.nat 'none' (no VPC endpoint reaches it), and it calls "
+                     "the Auto Scaling API (the 'autoscaling' endpoint): choose a NAT strategy, or set "
+                     "eks.cluster_autoscaler.enabled to false (node groups then keep their size)")
     return problems
 
 

@@ -171,3 +171,16 @@ def test_zones_are_looked_up_among_the_regions_own_not_local_zones(plan):
                if token == "aws:index/getAvailabilityZones:getAvailabilityZones"]
     assert call["state"] == "available"
     assert call["filters"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+
+
+def test_no_nat_reports_the_eks_cluster_autoscaler_enabled_by_default():
+    # The EKS cluster installs the cluster autoscaler by default; its image comes from registry.k8s.io, which
+    # no VPC endpoint reaches, so with nat 'none' its atomic Helm release fails the up after ten minutes.
+    services = {"web": {"pattern": "eks", "image": {"ref": ECR}, "expose": "none"}}
+    network = {"nat": "none", "availability_zones": 2,
+               "endpoints": ["ec2", "ecr.api", "ecr.dkr", "sts", "eks-auth", "autoscaling"]}
+    lines = assert_problem(_catalog(services, network), "eks.cluster_autoscaler", "registry.k8s.io")
+    assert not any(line.startswith("network.endpoints") for line in lines)
+    # Disabled, nothing is left to report.
+    load_catalog({"environment": "dev", "catalog_dir": "", "network": network, "services": services,
+                  "eks": {"cluster_autoscaler": {"enabled": False}}}, ROOT)
