@@ -42,7 +42,7 @@ DEFAULT_LOG_TYPES = ("api", "audit", "authenticator")
 #: scaling and scheduling decisions after the fact); the others the three that audit access.
 LOG_TYPES_BY_PROFILE = {"prod": LOG_TYPES}
 EKS_KEYS = ("version", "cluster_name", "public_endpoint", "public_access_cidrs", "api_access_cidrs",
-            "api_access_security_group_ids", "admin_role_arns", "node_groups", "log_types", "log_retention_days",
+            "api_access_security_group_ids", "admin_role_arns", "view_role_arns", "node_groups", "log_types", "log_retention_days",
             "deletion_protection", "load_balancer_controller", "cluster_autoscaler", "addon_versions", "tags")
 ADDON_VERSION = r"v\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?"
 CLUSTER_AUTOSCALER_KEYS = ("enabled", "chart_version", "image_tag")
@@ -66,6 +66,8 @@ CIDR = r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})"
 CLUSTER_NAME = r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}"
 INSTANCE_TYPE = r"[a-z][a-z0-9-]*\.[a-z0-9]+"
 ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+#: Read access to every object, Secrets included (Helm keeps its releases in Secrets): what a refresh reads.
+VIEW_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy",
                  "AmazonSSMManagedInstanceCore")
 #: Add-ons the nodes need to join (created before the node groups) and those that need nodes to run.
@@ -141,6 +143,10 @@ class EksClusterArgs(TypedDict):
     admin_role_arns: NotRequired[Sequence[str]]
     """IAM roles given cluster-admin access entries (``AmazonEKSClusterAdminPolicy``). Default: none
     beyond the identity that creates the cluster."""
+    view_role_arns: NotRequired[Sequence[str]]
+    """IAM roles given read-only access entries (``AmazonEKSAdminViewPolicy``, Secrets included): the pull-request
+    preview role, whose refresh (``Pulumi.yaml`` refreshes before every preview) reads every Kubernetes object
+    of the stack. Default: none."""
     node_groups: NotRequired[Mapping[str, NodeGroupArgs]]
     """Managed node groups by stable key. Default: one group ``default`` from the profile."""
     log_types: NotRequired[Sequence[str]]
@@ -254,9 +260,12 @@ def validate_eks_cluster(args: Any, path: str = "eks", problems: Problems | None
                            "a chart version such as '9.38.0'")
         problems.check_str(ca.get("image_tag"), join_path(cap, "image_tag"), r"v\d+\.\d+\.\d+",
                            "an image tag such as 'v1.36.0' (the release for the cluster's version)")
-    roles = args.get("admin_role_arns")
-    rp = join_path(path, "admin_role_arns")
-    if problems.check_list(roles, rp) and isinstance(roles, (list, tuple)):
+    admins: set[str] = set()
+    for setting, kind in (("admin_role_arns", "admin"), ("view_role_arns", "view")):
+        roles = args.get(setting)
+        rp = join_path(path, setting)
+        if not (problems.check_list(roles, rp) and isinstance(roles, (list, tuple))):
+            continue
         seen: dict[str, str] = {}
         for i, arn in enumerate(roles):
             ok = problems.check_str(arn, join_path(rp, i), ROLE_ARN, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
@@ -265,8 +274,13 @@ def validate_eks_cluster(args: Any, path: str = "eks", problems: Problems | None
             # Access entries are named after the role's name (not its path), so two paths may not share one.
             key = _entry_key(arn)
             if seen.setdefault(key, arn) != arn:
-                problems.add(join_path(rp, i), f"names its access entry {key!r} like {seen[key]!r}: admin roles "
+                problems.add(join_path(rp, i), f"names its access entry {key!r} like {seen[key]!r}: {kind} roles "
                                                f"need distinct names, got {arn!r}")
+            if kind == "admin":
+                admins.add(arn)
+            elif arn in admins:
+                # One access entry per principal: EKS refuses a second one for the same role.
+                problems.add(join_path(rp, i), f"is also in admin_role_arns ({arn!r}): a role has one access entry")
     logs = args.get("log_types")
     lp = join_path(path, "log_types")
     if problems.check_list(logs, lp) and isinstance(logs, (list, tuple)):
@@ -572,6 +586,14 @@ class EksCluster(pulumi.ComponentResource):
                                         type="STANDARD", tags=tags, opts=child)
             aws.eks.AccessPolicyAssociation(f"{name}-admin-{key_name}", cluster_name=cluster.name, principal_arn=arn,
                                             policy_arn=partition.apply(lambda p: ADMIN_POLICY.format(partition=p)),
+                                            access_scope={"type": "cluster"},
+                                            opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
+        for arn in sorted(set(args.get("view_role_arns") or [])):
+            key_name = _entry_key(arn)
+            entry = aws.eks.AccessEntry(f"{name}-view-{key_name}", cluster_name=cluster.name, principal_arn=arn,
+                                        type="STANDARD", tags=tags, opts=child)
+            aws.eks.AccessPolicyAssociation(f"{name}-view-{key_name}", cluster_name=cluster.name, principal_arn=arn,
+                                            policy_arn=partition.apply(lambda p: VIEW_POLICY.format(partition=p)),
                                             access_scope={"type": "cluster"},
                                             opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
 

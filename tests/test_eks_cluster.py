@@ -544,3 +544,19 @@ def test_plugin_gets_each_assumed_roles_own_external_id_and_session_name(plan):
     args = _exec_of(g.one("pulumi:providers:kubernetes", "eks-k8s"))["args"]
     assert args[args.index("--role-arn"):] == ["--role-arn", roles[0]["roleArn"], "--external-id", "ext-hop",
                                                "--session-name", "ci", "--role-arn", roles[1]["roleArn"]]
+
+
+def test_view_roles_get_read_only_access_entries_for_the_preview_refresh(plan):
+    # Pulumi.yaml refreshes before every preview, and the PR preview runs as a read-only role: without an access
+    # entry of its own, refreshing any Kubernetes object (Helm releases live in Secrets) fails Unauthorized.
+    viewer = "arn:aws:iam::123456789012:role/PulumiPreview"
+    g = plan(lambda: EksCluster("eks", {"admin_role_arns": [ADMIN], "view_role_arns": [viewer]}, network=NET))
+    entry = g.one("aws:eks/accessEntry:AccessEntry", "eks-view-PulumiPreview")
+    assert entry.inputs["principalArn"] == viewer
+    assoc = g.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "eks-view-PulumiPreview")
+    assert assoc.inputs["policyArn"].endswith(":cluster-access-policy/AmazonEKSAdminViewPolicy")
+    assert assoc.inputs["accessScope"] == {"type": "cluster"} and entry.urn in assoc.dependencies
+    assert_problem(lambda: _validate({"admin_role_arns": [viewer], "view_role_arns": [viewer]}),
+                   "eks.view_role_arns[0]", "one access entry")
+    assert_problem(lambda: _validate({"view_role_arns": ["arn:aws:iam::123456789012:user/bob"]}),
+                   "eks.view_role_arns[0]", "IAM role ARN")
