@@ -580,22 +580,16 @@ class EksCluster(pulumi.ComponentResource):
         oidc = aws.iam.OpenIdConnectProvider(f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"],
                                              tags=tags, opts=child)
 
-        for arn in sorted(set(args.get("admin_role_arns") or [])):
-            key_name = _entry_key(arn)
-            entry = aws.eks.AccessEntry(f"{name}-admin-{key_name}", cluster_name=cluster.name, principal_arn=arn,
-                                        type="STANDARD", tags=tags, opts=child)
-            aws.eks.AccessPolicyAssociation(f"{name}-admin-{key_name}", cluster_name=cluster.name, principal_arn=arn,
-                                            policy_arn=partition.apply(lambda p: ADMIN_POLICY.format(partition=p)),
-                                            access_scope={"type": "cluster"},
-                                            opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
-        for arn in sorted(set(args.get("view_role_arns") or [])):
-            key_name = _entry_key(arn)
-            entry = aws.eks.AccessEntry(f"{name}-view-{key_name}", cluster_name=cluster.name, principal_arn=arn,
-                                        type="STANDARD", tags=tags, opts=child)
-            aws.eks.AccessPolicyAssociation(f"{name}-view-{key_name}", cluster_name=cluster.name, principal_arn=arn,
-                                            policy_arn=partition.apply(lambda p: VIEW_POLICY.format(partition=p)),
-                                            access_scope={"type": "cluster"},
-                                            opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
+        # Admins (cluster admin) and viewers (read-only, e.g. the PR preview's refresh): one access entry each.
+        for role, policy in (("admin", ADMIN_POLICY), ("view", VIEW_POLICY)):
+            for arn in sorted(set(args.get(f"{role}_role_arns") or [])):
+                key_name = _entry_key(arn)
+                entry = aws.eks.AccessEntry(f"{name}-{role}-{key_name}", cluster_name=cluster.name, principal_arn=arn,
+                                            type="STANDARD", tags=tags, opts=child)
+                aws.eks.AccessPolicyAssociation(
+                    f"{name}-{role}-{key_name}", cluster_name=cluster.name, principal_arn=arn,
+                    policy_arn=partition.apply(lambda p, policy=policy: policy.format(partition=p)),
+                    access_scope={"type": "cluster"}, opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
 
         pins = dict(args.get("addon_versions") or {})
 

@@ -198,19 +198,6 @@ def _ecs_service(i: Inputs) -> Inputs:
     return i
 
 
-def _task_definition(i: Inputs) -> Inputs:
-    volumes = []
-    for v in i.get("volumes") or []:
-        v = dict(v)
-        efs = v.pop("efsVolumeConfiguration", None)
-        if efs:
-            v["efsVolumeConfiguration"] = efs
-        volumes.append(v)
-    if volumes:
-        i["volumes"] = volumes
-    return i
-
-
 def _event_target(i: Inputs) -> Inputs:
     """CloudFormation has no target resource: a target is one item of ``AWS::Events::Rule.Targets``."""
     target = {k: v for k, v in i.items() if k not in ("rule", "eventBusName", "targetId", "forceDestroy")}
@@ -668,7 +655,7 @@ CFN_TYPES: dict[str, CfnType] = {
         drop={"waitForSteadyState": _PROVIDER, "forceDelete": _PROVIDER, "triggers": _PROVIDER,
               "forceNewDeployment": "a one-off deployment trigger of the provider"}),
     "aws:ecs/taskDefinition:TaskDefinition": CfnType(
-        "AWS::ECS::TaskDefinition", reshape=_task_definition, parse=frozenset({"containerDefinitions"}),
+        "AWS::ECS::TaskDefinition", parse=frozenset({"containerDefinitions"}),
         keep=frozenset({"containerDefinitions.logConfiguration.options", "containerDefinitions.dockerLabels",
                         "containerDefinitions.linuxParameters.sysctls"}),
         rename={"ephemeralStorage.sizeInGib": "SizeInGiB"},
