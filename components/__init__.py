@@ -29,7 +29,7 @@ _EXPORTS = {
     "VmService": ".vm",
     "EcsCluster": ".ecs",
     "EcsService": ".ecs",
-    "ContainerImage": ".container_image",
+    "ContainerImage": ".blocks.container_image",
     "DockerService": ".docker",
     "EksCluster": ".eks",
     "KubernetesService": ".k8s",

@@ -14,8 +14,6 @@ Every problem in the whole catalog is collected and raised as one :class:`Catalo
 from __future__ import annotations
 
 import copy
-import importlib
-import inspect
 import dataclasses
 import json
 from collections.abc import Mapping
@@ -27,18 +25,15 @@ import pulumi
 import yaml
 
 from .network import validate_network, validate_network_needs
-from .patterns import PATTERN_MODULES, Pattern, ValidationContext, catalog_rules, load_pattern
+from .patterns import PATTERN_MODULES, STACK_SECTIONS, Pattern, ValidationContext, catalog_rules, load_pattern
 from .profiles import PROFILES, Profile
-from .service_spec import validate_service_name
+from .blocks.service import validate_service_name
 from .validation import CatalogError, Problems, join_path
 
 __all__ = ["Catalog", "CONFIG_KEYS", "load_catalog", "catalog_from_config", "merge_specs", "read_shared_catalog"]
 
 NAMESPACE = "microservices"
 CONFIG_KEYS = ("environment", "network", "services", "ecs", "eks", "profile", "catalog_dir", "eks_token_python")
-#: Stack-wide cluster settings: config key -> the validator in that pattern's module. The settings reach
-#: the pattern as ``BuildContext.shared["<key>:config"]``.
-CLUSTER_SECTIONS = {"ecs": "validate_ecs_cluster", "eks": "validate_eks_cluster"}
 PROFILE_OVERRIDABLE = tuple(f.name for f in dataclasses.fields(Profile) if f.name not in ("name", "cloud"))
 
 
@@ -170,36 +165,28 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
             problems.extend(patterns[kind].validate_catalog(specs, vctx))
     every_spec = {name: spec for specs in valid_specs.values() for name, spec in specs.items()}
     for rule in catalog_rules():
-        rule(every_spec, problems)
+        problems.extend(rule(every_spec, vctx))
     if profile.name != "local" and isinstance(network, Mapping):
         eks_settings = config.get("eks") if isinstance(config.get("eks"), Mapping) else {}
         problems.extend(validate_network_needs(network, profile, valid_specs, eks=eks_settings))
 
     clusters: dict[str, dict[str, Any]] = {}
-    for section, validator_name in CLUSTER_SECTIONS.items():
+    for section, owner in STACK_SECTIONS.items():
         settings = config.get(section) or {}
         if not problems.check_mapping(settings, section) or not isinstance(settings, Mapping):
             continue
         clusters[section] = dict(settings)
-        if not settings and section not in valid_specs:
+        if not settings and owner not in valid_specs:
             continue
-        pattern = load_pattern(section)
-        if pattern is None:
-            problems.add(section, f"the {section} pattern is not available in this version")
+        pattern = patterns.get(owner) or load_pattern(owner)
+        if pattern is None or pattern.validate_section is None:
+            problems.add(section, f"the {owner} pattern is not available in this version")
             continue
-        validator = getattr(importlib.import_module(PATTERN_MODULES[section]), validator_name)
-        # A cluster validator that resolves sizes against the profile takes it (EKS node groups).
-        extra = {"profile": profile} if "profile" in inspect.signature(validator).parameters else {}
-        problems.extend(_distinct(validator(settings, section, **extra), problems))
+        problems.extend(pattern.validate_section(section, settings, section, vctx))
 
     problems.raise_if_any()
     return Catalog(environment=environment, profile=profile, network=dict(network), services=services,
                    clusters=clusters, patterns=patterns)
-
-
-def _distinct(found: Problems, already: Problems) -> list:
-    """Validators that also append to the list they are given return it: count each problem once."""
-    return [] if found is already else [p for p in found if p not in already]
 
 
 def _check_profile_values(values: Mapping[str, Any], problems: Problems) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NotRequired, Sequence, TypedDict
 from urllib.parse import urlparse
@@ -19,11 +20,11 @@ import pulumi_docker as docker
 
 from .blocks.container import (CONTAINER_KEYS, ContainerSettings, default_health_command, resolve_container,
                                validate_container, validate_container_runtime)
-from .container_image import (ContainerImage, ContainerImageArgs, default_image_spec, docker_host_platform,
+from .blocks.container_image import (ContainerImage, ContainerImageArgs, default_image_spec, docker_host_platform,
                               remote_docker_engine, shared_image)
 from .patterns import BuildContext, Pattern, ValidationContext
 from .profiles import Profile, get_profile
-from .service_spec import (CORE_KEYS, CoreSpec, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
+from .blocks.service import (CORE_KEYS, CoreSpec, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
                            validate_core)
 from .validation import Problems, is_unknown, join_path
 
@@ -47,7 +48,6 @@ DOCKER_HOST_PATTERN = r"(unix|tcp|ssh|npipe)://\S+"
 CPU_MIN, CPU_MAX = 128, 196608
 MEMORY_MIN = 6
 TMPFS_OPTIONS = "rw,noexec,nosuid,size=64m"
-SHARED_NETWORK_KEY = "docker:network"
 
 
 class DockerServiceArgs(TypedDict):
@@ -192,7 +192,7 @@ class DockerService(pulumi.ComponentResource):
                  profile: Profile | str | None = None, project_dir: str | Path | None = None,
                  network_name: pulumi.Input[str] | None = None, image: ContainerImage | None = None):
         """``network_name`` joins an existing Docker network (default: a network of its own). ``image`` is the
-        stack's shared local build of the ``image`` spec (see :func:`~components.container_image.shared_image`).
+        stack's shared local build of the ``image`` spec (see :func:`~components.blocks.container_image.shared_image`).
         Default: the service builds its own on its Docker host."""
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
         pdir = Path(project_dir) if project_dir is not None else Path.cwd()
@@ -295,15 +295,24 @@ def _container_env(name: str, core: CoreSpec) -> pulumi.Output[list[str]] | list
 
 # -- the docker pattern and the local stack ----------------------------------------------------
 
+@dataclass
+class DockerState:
+    """What the ``docker`` services of one stack share while building."""
+
+    network: docker.Network | None = None
+    """The stack's one bridge network on the default Docker host, created on first use."""
+
+
 def shared_network(ctx: BuildContext) -> pulumi.Output[str]:
     """The stack's one Docker network on the default host, created on first use."""
-    if SHARED_NETWORK_KEY not in ctx.shared:
+    state = ctx.state(DockerState)
+    if state.network is None:
         network = docker.Network("docker-network", driver="bridge",
                                  labels=[{"label": k, "value": v}
                                          for k, v in sorted(standard_tags("docker-network", ctx.environment).items())],
                                  opts=pulumi.ResourceOptions(parent=ctx.parent))
-        ctx.shared[SHARED_NETWORK_KEY] = network
-    return ctx.shared[SHARED_NETWORK_KEY].name
+        state.network = network
+    return state.network.name
 
 
 def _service(name: str, args: Mapping[str, Any], ctx: BuildContext) -> DockerService:

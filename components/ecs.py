@@ -27,15 +27,15 @@ from .blocks.iam import policy_document, scoped_trust_policy, secret_read_statem
 from .blocks.launch_template import (AMI_ID_EXAMPLE, AMI_ID_PATTERN, INSTANCE_TYPE_PATTERN, instance_role,
                                      launch_template)
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
-                                   prepare_shared_load_balancers, service_security_group, shared_key,
+                                   prepare_shared_load_balancers, service_security_group, shared_load_balancer,
                                    standard_alarms, validate_load_balancer)
 from .blocks.logs import log_group
 from .blocks.schedule import check_schedule
-from .container_image import (ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, default_image_spec,
+from .blocks.container_image import (ECR_REF_PATTERN, ContainerImage, ContainerImageArgs, default_image_spec,
                               ecr_repository_arn, image_architecture, platform_of, shared_image)
 from .patterns import BuildContext, Pattern, ValidationContext, run_on_docker_host
 from .profiles import Profile, get_profile
-from .service_spec import (CORE_KEYS, CoreSpec, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
+from .blocks.service import (CORE_KEYS, CoreSpec, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
                            validate_core, validate_tags)
 from .validation import Problems, is_unknown, join_path
 
@@ -93,8 +93,6 @@ EXEC_ACTIONS = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChann
 #: Minutes `pulumi up` waits for a deployment (the provider's own default is 20).
 DEFAULT_DEPLOYMENT_TIMEOUT = 30
 DEPLOYMENT_TIMEOUT_RANGE = (5, 180)
-CLUSTER_KEY = "ecs:cluster"
-CONFIG_KEY = "ecs:config"
 PORT_NAME = "http"
 
 
@@ -646,7 +644,7 @@ class EcsService(pulumi.ComponentResource):
         ``namespace_arn``, ``tasks_security_group_id`` and, for EC2 capacity, ``hosts_security_group_id``,
         ``capacity_provider_name``, ``architecture``). ``shared_load_balancer`` is the
         ``SharedLoadBalancer`` named by ``load_balancer.shared``. ``image`` is the stack's shared build of
-        this service's ``image`` spec (see :func:`~components.container_image.shared_image`), built for the
+        this service's ``image`` spec (see :func:`~components.blocks.container_image.shared_image`), built for the
         task's architecture. Default: the service builds and pushes its own image and repository."""
         args = dict(args or {})
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -1024,23 +1022,23 @@ class EcsService(pulumi.ComponentResource):
 # -- pattern ------------------------------------------------------------------------------------
 
 def _prepare(specs: Mapping[str, Mapping[str, Any]], ctx: BuildContext) -> None:
-    """The stack's one cluster (``ctx.shared["ecs:cluster"]``), with EC2 capacity only when a service
+    """The stack's one cluster (``ctx.clusters["ecs"]``), with EC2 capacity only when a service
     asks for it, and any shared ALB the services name. :class:`EcsClusterArgs` given to the platform as
-    ``ctx.shared["ecs:config"]`` (a stack's ``microservices:ecs``) shape the cluster."""
+    ``ctx.settings["ecs"]`` (a stack's ``microservices:ecs``) shape the cluster."""
     prepare_shared_load_balancers(specs, ctx)
-    if CLUSTER_KEY in ctx.shared or not specs:
+    if "ecs" in ctx.clusters or not specs:
         return
-    args = dict(ctx.shared.get(CONFIG_KEY) or {})
+    args = dict(ctx.settings.get("ecs") or {})
     if any(resolve_capacity(spec, ctx.profile) == "ec2" for spec in specs.values()):
         args.setdefault("ec2", {})
-    ctx.shared[CLUSTER_KEY] = EcsCluster("ecs", args, pulumi.ResourceOptions(parent=ctx.parent),
+    ctx.clusters["ecs"] = EcsCluster("ecs", args, pulumi.ResourceOptions(parent=ctx.parent),
                                          network=ctx.network, profile=ctx.profile)
 
 
 def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> EcsService:
-    if CLUSTER_KEY not in ctx.shared:
+    if "ecs" not in ctx.clusters:
         _prepare({name: spec}, ctx)
-    cluster = ctx.shared[CLUSTER_KEY]
+    cluster = ctx.clusters["ecs"]
     image = None
     problems = validate_ecs(name, spec, name, ValidationContext(profile=ctx.profile, project_dir=ctx.project_dir))
     if not problems:
@@ -1048,7 +1046,7 @@ def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> EcsService:
                              platform=platform_of(task_architecture(spec, ctx.profile, cluster)), push=True)
     service = EcsService(name, spec, pulumi.ResourceOptions(parent=ctx.parent), cluster=cluster,
                          network=ctx.network, profile=ctx.profile, project_dir=ctx.project_dir,
-                         shared_load_balancer=ctx.shared.get(shared_key(spec) or ""), image=image)
+                         shared_load_balancer=shared_load_balancer(spec, ctx), image=image)
     outputs = {"image": service.image_ref, "task_definition": service.task_definition_arn,
                "logs": service.log_group_name}
     if shape_of(spec) != "scheduled":
@@ -1075,10 +1073,15 @@ def _build_local(name: str, spec: Mapping[str, Any], ctx: BuildContext):
     return run_on_docker_host(name, spec, ctx, overrides=overrides)
 
 
+def _validate_section(section: str, settings: Mapping[str, Any], path: str, vctx: ValidationContext) -> Problems:
+    return validate_ecs_cluster(settings, path)
+
+
 PATTERN = Pattern(
     name="ecs",
     validate=validate_ecs,
     validate_catalog=validate_ecs_catalog,
+    validate_section=_validate_section,
     prepare=_prepare,
     build=_build,
     build_local=_build_local,

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -23,7 +23,7 @@ from .blocks.architecture import is_arm64 as is_arm
 from .k8s import (DNS1123_LABEL, LB_SUBNET_KEYS, KubernetesService, namespace_labels, validate_kubernetes_service)
 from .patterns import BuildContext, Pattern, ValidationContext, run_on_docker_host
 from .profiles import LOG_RETENTION_DAYS, Profile, get_profile
-from .service_spec import standard_tags, validate_tags
+from .blocks.service import standard_tags, validate_tags
 from .validation import Problems, is_unknown, join_path
 
 __all__ = [
@@ -831,6 +831,16 @@ def _validate_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationCo
     return problems
 
 
+@dataclass
+class EksState:
+    """What the ``eks`` services of one stack share while building."""
+
+    namespaces: dict[str, str] = field(default_factory=dict)
+    """Each service's namespace, by service name."""
+    shared_namespaces: dict[str, Any] = field(default_factory=dict)
+    """Namespaces several services use, created once by the pattern (none of them owns it), by name."""
+
+
 def _namespace_of(name: str, spec: Mapping[str, Any]) -> str:
     return spec.get("namespace", name)
 
@@ -839,26 +849,28 @@ def _prepare(specs: Mapping[str, Mapping[str, Any]], ctx: BuildContext) -> None:
     if not specs:
         return
     import pulumi_kubernetes as k8s
-    cluster = EksCluster("eks", ctx.shared.get("eks:config") or {}, pulumi.ResourceOptions(parent=ctx.parent),
+    cluster = EksCluster("eks", ctx.settings.get("eks") or {}, pulumi.ResourceOptions(parent=ctx.parent),
                          network=ctx.network, profile=ctx.profile)
-    ctx.shared["eks:cluster"] = cluster
+    ctx.clusters["eks"] = cluster
+    state = ctx.state(EksState)
     users: dict[str, list[str]] = {}
     for svc, spec in specs.items():
         users.setdefault(_namespace_of(svc, spec), []).append(svc)
-    ctx.shared["eks:namespaces"] = {svc: _namespace_of(svc, spec) for svc, spec in specs.items()}
+    state.namespaces = {svc: _namespace_of(svc, spec) for svc, spec in specs.items()}
     # A namespace shared by several services is created once, here, so none of them owns it.
-    ctx.shared["eks:shared_namespaces"] = {
+    state.shared_namespaces = {
         ns: k8s.core.v1.Namespace(f"eks-ns-{ns}", metadata={"name": ns, "labels": namespace_labels(ns)},
                                   opts=pulumi.ResourceOptions(parent=cluster, provider=cluster.provider))
         for ns, members in sorted(users.items()) if len(members) > 1}
 
 
 def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> pulumi.Resource:
-    cluster = ctx.shared["eks:cluster"]
-    namespaces = ctx.shared.get("eks:namespaces", {})
+    cluster = ctx.clusters["eks"]
+    state = ctx.state(EksState)
+    namespaces = state.namespaces
     args = dict(spec)
     deps = []
-    shared_ns = ctx.shared.get("eks:shared_namespaces", {}).get(_namespace_of(name, spec))
+    shared_ns = state.shared_namespaces.get(_namespace_of(name, spec))
     if shared_ns is not None:
         args["create_namespace"] = False
         deps.append(shared_ns)
@@ -868,7 +880,7 @@ def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> pulumi.Reso
     if image is not None:
         args["image"] = {"ref": image.image_ref}
     # Without the controller in this program, an Ingress has no address until one is installed.
-    managed_lbc = bool((ctx.shared.get("eks:config") or {}).get("load_balancer_controller"))
+    managed_lbc = bool((ctx.settings.get("eks") or {}).get("load_balancer_controller"))
     service = KubernetesService(name, args, pulumi.ResourceOptions(parent=ctx.parent, depends_on=deps),
                                 cluster=cluster, network=ctx.network, profile=ctx.profile, project_dir=ctx.project_dir,
                                 await_load_balancer=managed_lbc)
@@ -878,8 +890,8 @@ def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> pulumi.Reso
 
 def _shared_image(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> Any:
     """The stack's shared build of the service's image (see ``shared_image``), for its nodes' architecture."""
-    from .container_image import default_image_spec, shared_image
-    groups = (ctx.shared.get("eks:config") or {}).get("node_groups") or {"default": {}}
+    from .blocks.container_image import default_image_spec, shared_image
+    groups = (ctx.settings.get("eks") or {}).get("node_groups") or {"default": {}}
     types = [t for g in groups.values() if isinstance(g, Mapping)
              for t in (g.get("instance_types") or ctx.profile.node_instance_types)]
     archs = {is_arm(t) for t in types if isinstance(t, str)}
@@ -892,5 +904,10 @@ def _build_local(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> pulum
     return run_on_docker_host(name, spec, ctx)
 
 
+def _validate_section(section: str, settings: Mapping[str, Any], path: str, vctx: ValidationContext) -> Problems:
+    return validate_eks_cluster(settings, path, profile=vctx.profile)
+
+
 PATTERN = Pattern(name="eks", validate=_validate, build=_build, validate_catalog=_validate_catalog,
+                  validate_section=_validate_section,
                   prepare=_prepare, build_local=_build_local, needs_network=True)

@@ -22,9 +22,9 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 
 from .blocks.access import Account, access_statements, validate_access
-from .container_image import default_image_spec
+from .blocks.container_image import default_image_spec
 from .profiles import Profile, get_profile
-from .service_spec import (
+from .blocks.service import (
     CORE_KEYS,
     HealthCheck,
     HealthCheckArgs,
@@ -167,7 +167,7 @@ class KubernetesServiceArgs(TypedDict):
 
 # -- validation -----------------------------------------------------------------------------------
 def _validate_image(image: Any, path: str, problems: Problems, vctx: Any) -> None:
-    from .container_image import validate_image
+    from .blocks.container_image import validate_image
     from .patterns import ValidationContext
     validate_image(image, path, problems, vctx if vctx is not None else ValidationContext(profile=get_profile("dev")))
 
@@ -585,7 +585,7 @@ class KubernetesService(pulumi.ComponentResource):
                tags: Mapping[str, str], opts: pulumi.ResourceOptions) -> pulumi.Input[str]:
         if image.get("ref") is not None:
             return image["ref"]
-        from .container_image import ContainerImage
+        from .blocks.container_image import ContainerImage
         return ContainerImage(f"{name}-image", dict(image), opts, profile=prof, project_dir=project_dir,
                               tags=tags).image_ref
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
@@ -49,7 +50,7 @@ from .serverless.spec import (
     validate_lambda,
 )
 from .serverless.triggers import TriggerContext, attach_deferred, build_triggers
-from .service_spec import environment_value, standard_tags
+from .blocks.service import environment_value, standard_tags
 from .validation import Problems, join_path
 
 __all__ = ["HttpApi", "HttpApiArgs", "LambdaService", "LambdaServiceArgs", "PATTERN", "S3Notifications",
@@ -461,6 +462,18 @@ def _validate_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationCo
     return problems
 
 
+@dataclass
+class LambdaState:
+    """What the ``lambda`` services of one stack share while building."""
+
+    apis: dict[str, HttpApi] = field(default_factory=dict)
+    """The HTTP APIs that ``http`` triggers name (``api``, default the function's name), by name."""
+    s3: S3Notifications = field(default_factory=S3Notifications)
+    """Every ``s3`` trigger's notification, built as one notification per bucket once all are known."""
+    artifacts: ArtifactStore | None = None
+    """The bucket of ZIP packages, when a function is built from ``code`` or ``zip``."""
+
+
 def _prepare(specs: Mapping[str, Mapping[str, Any]], ctx: BuildContext) -> None:
     apis: dict[str, dict[str, Any]] = {}
     for svc, _, body in _http_entries(specs):
@@ -468,32 +481,30 @@ def _prepare(specs: Mapping[str, Mapping[str, Any]], ctx: BuildContext) -> None:
         for key in ("cors", "throttle"):
             if body.get(key) is not None:
                 merged.setdefault(key, body[key])
-    ctx.shared["lambda:apis"] = {
+    state = ctx.state(LambdaState)
+    state.apis = {
         api: HttpApi(f"{api}-http", settings, pulumi.ResourceOptions(parent=ctx.parent), profile=ctx.profile)
         for api, settings in sorted(apis.items())}
-    ctx.shared["lambda:s3"] = S3Notifications()
     if any(isinstance(spec, Mapping) and (spec.get("code") or spec.get("zip")) for spec in specs.values()):
-        ctx.shared["lambda:artifacts"] = ArtifactStore.create(
+        state.artifacts = ArtifactStore.create(
             "lambda-artifacts", ctx.profile, standard_tags("lambda-artifacts", ctx.profile.name),
             pulumi.ResourceOptions(parent=ctx.parent))
 
 
 def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> LambdaService:
     http = _http_trigger(spec)
-    apis = ctx.shared.get("lambda:apis") or {}
+    state = ctx.state(LambdaState)
     service = LambdaService(
         name, dict(spec), pulumi.ResourceOptions(parent=ctx.parent),
         network=ctx.network if spec.get("vpc") else None, profile=ctx.profile, project_dir=ctx.project_dir,
-        http_api=apis.get(str(http.get("api", name))) if http else None,
-        s3_notifications=ctx.shared.get("lambda:s3"), artifacts=ctx.shared.get("lambda:artifacts"))
+        http_api=state.apis.get(str(http.get("api", name))) if http else None,
+        s3_notifications=state.s3, artifacts=state.artifacts)
     ctx.outputs[name] = service.outputs
     return service
 
 
 def _finalize(ctx: BuildContext) -> None:
-    collector = ctx.shared.get("lambda:s3")
-    if collector is not None:
-        collector.build("lambda-", pulumi.ResourceOptions(parent=ctx.parent))
+    ctx.state(LambdaState).s3.build("lambda-", pulumi.ResourceOptions(parent=ctx.parent))
 
 
 PATTERN = Pattern(

@@ -13,7 +13,7 @@ from .blocks.access import Account
 from .blocks.iam import policy_document, scoped_trust_policy, statement
 from .blocks.logs import log_group
 from .profiles import LOG_RETENTION_DAYS, Profile, get_profile
-from .service_spec import standard_tags, validate_tags
+from .blocks.service import standard_tags, validate_tags
 from .validation import Problems, is_unknown, join_path
 
 __all__ = ["ENDPOINT_SERVICES", "Network", "NetworkArgs", "NAT_STRATEGIES", "subnet_cidrs", "validate_network",

@@ -11,14 +11,14 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 
 from .profiles import Profile
 from .validation import Problems
 
-__all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "ValidationContext", "catalog_rules", "load_pattern",
+__all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "STACK_SECTIONS", "ValidationContext", "catalog_rules", "load_pattern",
            "run_on_docker_host"]
 
 #: Catalog pattern name -> the module that defines ``PATTERN``. Named from this package's own name, so the
@@ -42,28 +42,57 @@ class ValidationContext:
     """Relative paths in specs (``code``, image build contexts, ``services/<name>``) resolve from here."""
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class BuildContext:
-    """What :class:`~components.Platform` passes down to each pattern."""
+    """What :class:`~components.Platform` passes down to each pattern while it builds one stack.
+
+    What services of more than one pattern share is a typed field (shared load balancers, image builds,
+    clusters); what one pattern shares between its own services is that pattern's state object,
+    ``ctx.state(EcsState)``: one instance per stack of a dataclass the pattern defines."""
 
     parent: pulumi.Resource
     profile: Profile
     network: Any
     """The stack's :class:`~components.Network` (``None`` in the ``local`` profile)."""
     project_dir: Path
-    shared: dict[str, Any] = field(default_factory=dict)
-    """Things shared between services of one stack (an ECS or EKS cluster, an HTTP API, a bucket's
-    notification): a pattern keeps its own under keys prefixed with its name."""
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Validated stack-wide sections by pattern name: ``ecs`` holds a stack's ``microservices:ecs``,
+    ``eks`` its ``microservices:eks`` (empty when the stack sets none)."""
+    load_balancers: dict[str, Any] = field(default_factory=dict)
+    """The stack's shared ALBs (:class:`~components.blocks.load_balancer.SharedLoadBalancer`) by the name
+    services give in ``load_balancer.shared``; ``vm`` and ``ecs`` services attach to the same ones."""
+    images: dict[Any, Any] = field(default_factory=dict)
+    """The stack's image builds (:class:`~components.ContainerImage`) by build key, so services of any
+    container pattern built from one context share one image."""
+    clusters: dict[str, pulumi.Resource] = field(default_factory=dict)
+    """The shared cluster of each pattern that has one, by pattern name (``ecs``: an ``EcsCluster``,
+    ``eks``: an ``EksCluster``)."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """Per-service outputs the platform exports, ``{service: {key: value}}``."""
+    _states: dict[type, Any] = field(default_factory=dict, repr=False)
 
     @property
     def environment(self) -> str:
         return self.profile.name
 
+    def state(self, kind: type[T]) -> T:
+        """This stack's one ``kind`` (a pattern's own build state: a dataclass whose fields all have
+        defaults), created on first use."""
+        if kind not in self._states:
+            self._states[kind] = kind()
+        return self._states[kind]
+
 
 Validator = Callable[[str, Mapping[str, Any], str, ValidationContext], Problems]
+"""Every validator of a pattern: ``(name, value, path, ctx) -> Problems``. For a service, ``name`` is the
+service and ``value`` its catalog entry; for a stack section, ``name`` is the section (``ecs``) and
+``value`` its settings. ``path`` is where ``value`` sits (``services.orders``); problems are returned, never
+raised, so the catalog loader reports every problem of a stack at once."""
 CatalogValidator = Callable[[Mapping[str, Mapping[str, Any]], ValidationContext], Problems]
+"""A rule across services: ``(specs, ctx) -> Problems``, ``specs`` by service name."""
 Builder = Callable[[str, Mapping[str, Any], BuildContext], pulumi.Resource]
 
 
@@ -84,6 +113,7 @@ class Pattern:
     validate: Validator
     build: Builder
     validate_catalog: CatalogValidator | None = None
+    validate_section: Validator | None = None
     prepare: Callable[[Mapping[str, Mapping[str, Any]], BuildContext], None] | None = None
     finalize: Callable[[BuildContext], None] | None = None
     build_local: Builder | None = None
@@ -100,10 +130,11 @@ class Pattern:
         return self.needs_network(spec) if callable(self.needs_network) else bool(self.needs_network)
 
 
-CatalogRule = Callable[[Mapping[str, Mapping[str, Any]], Problems], None]
+#: Config keys of stack-wide sections -> the pattern that owns and validates each.
+STACK_SECTIONS: dict[str, str] = {"ecs": "ecs", "eks": "eks"}
 
 
-def catalog_rules() -> list[CatalogRule]:
+def catalog_rules() -> list[CatalogValidator]:
     """Rules over every service of a catalog whatever its pattern: a shared load balancer's listener
     rules may be claimed by ``vm`` and ``ecs`` services alike."""
     from .blocks.load_balancer import validate_shared_rules

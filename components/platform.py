@@ -62,7 +62,7 @@ class Platform(pulumi.ComponentResource):
         self.network = Network(name, catalog.network, pulumi.ResourceOptions(parent=self), profile=profile) \
             if needs_network or (profile.cloud and catalog.network) else None
         ctx = BuildContext(parent=self, profile=profile, network=self.network, project_dir=pdir,
-                           shared={f"{key}:config": settings for key, settings in catalog.clusters.items()})
+                           settings=dict(catalog.clusters))
         self.services, self.skipped = {}, {}
         ordered = [p for p in PATTERN_MODULES if p in catalog.patterns]
         if profile.cloud:
@@ -84,7 +84,6 @@ class Platform(pulumi.ComponentResource):
                 if catalog.patterns[kind].finalize is not None:
                     catalog.patterns[kind].finalize(ctx)
         self.service_outputs = dict(sorted(ctx.outputs.items()))
-        self.clusters = {key.split(":")[0]: value for key, value in sorted(ctx.shared.items())
-                         if key.endswith(":cluster")}
+        self.clusters = dict(sorted(ctx.clusters.items()))
         self.register_outputs({"services": self.service_outputs, "skipped": self.skipped})
 

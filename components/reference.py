@@ -46,7 +46,7 @@ COMPONENTS: tuple[ComponentDoc, ...] = (
     ComponentDoc("EcsService", "ecs", 'EcsService("status", {}, cluster=cluster, network=net)', (),
                  f"`image.context` (default `services/<name>`) is {_FROM_PROJECT}; `image.dockerfile` (default "
                  "`Dockerfile`) is relative to that context."),
-    ComponentDoc("ContainerImage", "container_image", 'ContainerImage("batch", {"context": "jobs/batch"})',
+    ComponentDoc("ContainerImage", "blocks.container_image", 'ContainerImage("batch", {"context": "jobs/batch"})',
                  ("context",), f"`context` (or else `ref`, a prebuilt image) is {_FROM_PROJECT}; `dockerfile` "
                  "(default `Dockerfile`) is relative to that context."),
     ComponentDoc("DockerService", "docker", 'DockerService("status", {})', (),

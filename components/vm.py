@@ -28,11 +28,11 @@ from .blocks.iam import assume_role_policy, secret_read_statements
 from .blocks.launch_template import (AMI_ID_EXAMPLE, AMI_ID_PATTERN, LAUNCH_KEYS, INSTANCE_TYPE_PATTERN,
                                      instance_role, launch_template, validate_launch_settings)
 from .blocks.load_balancer import (LoadBalancerArgs, ServiceLoadBalancer, network_value,
-                                   prepare_shared_load_balancers, service_security_group, shared_key,
+                                   prepare_shared_load_balancers, service_security_group, shared_load_balancer,
                                    standard_alarms, validate_load_balancer)
 from .patterns import BuildContext, Pattern, ValidationContext
 from .profiles import Profile, get_profile
-from .service_spec import (CORE_KEYS, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
+from .blocks.service import (CORE_KEYS, HealthCheckArgs, ScalingArgs, resolve_core, standard_tags,
                            validate_core)
 from .validation import Problems, is_unknown, join_path
 from .vm_refresh import InstanceRefresh
@@ -950,10 +950,9 @@ def _prepare(specs: Mapping[str, Mapping[str, Any]], ctx: BuildContext) -> None:
 
 
 def _build(name: str, spec: Mapping[str, Any], ctx: BuildContext) -> VmService:
-    key = shared_key(spec)
     service = VmService(name, dict(spec), pulumi.ResourceOptions(parent=ctx.parent), network=ctx.network,
                         profile=ctx.profile, project_dir=ctx.project_dir,
-                        shared_load_balancer=ctx.shared.get(key) if key else None)
+                        shared_load_balancer=shared_load_balancer(spec, ctx))
     ctx.outputs[name] = {"url": service.url, "asg_name": service.asg_name, "ami_id": service.ami_id,
                          "launch_template_version": service.launch_template_version}
     return service

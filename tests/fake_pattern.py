@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.patterns import Pattern
-from components.service_spec import CORE_KEYS, resolve_core, standard_tags, validate_core
+from components.blocks.service import CORE_KEYS, resolve_core, standard_tags, validate_core
 from components.validation import Problems
 
 

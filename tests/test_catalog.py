@@ -8,7 +8,7 @@ import pytest
 
 from components.catalog import load_catalog, merge_specs
 from components.patterns import PATTERN_MODULES
-from components.service_spec import resolve_core, validate_core
+from components.blocks.service import resolve_core, validate_core
 from components.profiles import PROFILES
 from components.validation import CatalogError, Problems
 from tests.conftest import assert_problem, problems_of

@@ -111,19 +111,19 @@ def test_services_on_a_shared_load_balancer_pass_cfn_lint():
     from components.blocks.load_balancer import (ServiceLoadBalancer, prepare_shared_load_balancers,
                                                  service_security_group, standard_alarms)
     from components.profiles import get_profile
-    from components.service_spec import resolve_core
+    from components.blocks.service import resolve_core
     from tests.test_load_balancer import SHARED_SPECS
 
     def program():
         root = pulumi.ComponentResource("test:index:Root", "root")
         profile = get_profile("dev")
-        ctx = SimpleNamespace(shared={}, parent=root, network=NET, profile=profile)
+        ctx = SimpleNamespace(load_balancers={}, parent=root, network=NET, profile=profile)
         prepare_shared_load_balancers(SHARED_SPECS, ctx)
         for name, spec in SHARED_SPECS.items():
             sg = service_security_group(name, vpc_id=NET["vpc_id"], tags={"Service": name})
             lb = ServiceLoadBalancer(name, spec["load_balancer"], core=resolve_core(spec, profile, default_port=8080),
                                      network=NET, profile=profile, target_type="instance",
-                                     target_security_group_id=sg.id, shared=ctx.shared["lb:edge"])
+                                     target_security_group_id=sg.id, shared=ctx.load_balancers["edge"])
             standard_alarms(name, lb, profile=profile, tags={"Service": name})
 
     graph = run(program, config={"microservices:environment": "dev"}, project_dir=ROOT, stack="dev")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from components.container_image import ContainerImage, content_tag, context_files, docker_host_platform
+from components.blocks.container_image import ContainerImage, content_tag, context_files, docker_host_platform
 from tests.conftest import ROOT, assert_problem
 
 IMAGE = "docker:index/image:Image"
@@ -229,7 +229,7 @@ def test_sample_catalog_builds_services_cart_once_per_stack_and_platform(stack):
 def test_services_of_every_container_pattern_share_one_image_per_build_and_platform(plan):
     from components.patterns import BuildContext
     from components.profiles import get_profile
-    from components.container_image import shared_image
+    from components.blocks.container_image import shared_image
 
     def program():
         ctx = BuildContext(parent=None, profile=get_profile("dev"), network=None, project_dir=ROOT)
@@ -290,7 +290,7 @@ def test_tag_hashes_the_files_pulumi_docker_sends(tmp_path, dockerfile, ignore_f
 
 
 def test_an_ignore_file_beside_a_dockerfile_in_a_subdirectory_is_reported_as_unread(tmp_path):
-    from components.container_image import unread_ignore_files
+    from components.blocks.container_image import unread_ignore_files
     root = _context(tmp_path, {"docker/Dockerfile.prod.dockerignore": "*.md\n"})
     assert unread_ignore_files(root, "docker/Dockerfile.prod") == ["docker/Dockerfile.prod.dockerignore"]
     assert unread_ignore_files(root, "docker/Dockerfile") == []

@@ -572,7 +572,7 @@ def test_stack_ecs_config_shapes_the_shared_cluster(plan):
 
     def program():
         ctx = BuildContext(parent=None, profile=get_profile("dev"), network=NET, project_dir=ROOT,
-                           shared={"ecs:config": {"container_insights": "enhanced",
+                           settings={"ecs": {"container_insights": "enhanced",
                                                   "ec2": {"instance_type": "c7i.large"}}})
         PATTERN.prepare({"cart": {"image": IMAGE}}, ctx)
         PATTERN.build("cart", {"image": IMAGE, "capacity": "ec2"}, ctx)

@@ -15,7 +15,7 @@ from components.blocks.load_balancer import (DEFAULT_SSL_POLICY, ServiceLoadBala
                                              standard_alarms, validate_load_balancer, validate_shared_rules)
 from components.plan.runtime import run
 from components.profiles import get_profile
-from components.service_spec import resolve_core
+from components.blocks.service import resolve_core
 from components.validation import CatalogError, Problems
 
 NET = {"vpc_id": "vpc-0123", "vpc_cidr": "10.20.0.0/16", "public_subnet_ids": ["subnet-pub-a", "subnet-pub-b"],
@@ -214,11 +214,11 @@ SHARED_SPECS = {
 def shared_plan():
     def program():
         root = pulumi.ComponentResource("test:index:Root", "root")
-        ctx = SimpleNamespace(shared={}, parent=root, network=NET, profile=get_profile("dev"))
+        ctx = SimpleNamespace(load_balancers={}, parent=root, network=NET, profile=get_profile("dev"))
         prepare_shared_load_balancers(SHARED_SPECS, ctx)
         prepare_shared_load_balancers(SHARED_SPECS, ctx)
         for name, spec in SHARED_SPECS.items():
-            _service(name, spec["load_balancer"], spec, "dev", shared=ctx.shared["lb:edge"])
+            _service(name, spec["load_balancer"], spec, "dev", shared=ctx.load_balancers["edge"])
     return _plan(program)
 
 
@@ -309,9 +309,7 @@ def test_valid_load_balancer_specs_have_no_problems():
 
 
 def _shared_problems(specs):
-    problems = Problems()
-    validate_shared_rules(specs, problems)
-    return [str(p) for p in problems]
+    return [str(p) for p in validate_shared_rules(specs)]
 
 
 def test_a_rule_claimed_twice_on_a_shared_alb_is_an_error():

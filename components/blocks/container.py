@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..container_image import default_image_spec, validate_image
+from .container_image import default_image_spec, validate_image
 from ..patterns import ValidationContext
-from ..service_spec import CoreSpec
+from .service import CoreSpec
 from ..validation import Problems, is_unknown, join_path
 
 __all__ = [

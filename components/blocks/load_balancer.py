@@ -8,9 +8,9 @@ Used by the ``vm`` and ``ecs`` patterns (and anything else that puts targets beh
 
     # validation (in the pattern's validate / validate_catalog):
     validate_load_balancer(spec.get("load_balancer"), f"{path}.load_balancer", problems, core=spec)
-    validate_shared_rules(specs, problems)            # a path/host rule claimed twice is an error
+    problems.extend(validate_shared_rules(specs))    # a path/host rule claimed twice is an error
 
-    # prepare(specs, ctx): create every shared ALB once, in ctx.shared["lb:<name>"]
+    # prepare(specs, ctx): create every shared ALB once, in ctx.load_balancers[<name>]
     prepare_shared_load_balancers(specs, ctx)
 
     # build: the service's security group, then its load balancer, then its alarms
@@ -18,7 +18,7 @@ Used by the ``vm`` and ``ecs`` patterns (and anything else that puts targets beh
     lb = ServiceLoadBalancer(name, spec.get("load_balancer") or {}, opts=child, core=core,
                              network=net, profile=profile, target_type="ip",
                              target_security_group_id=sg.id, tags=tags,
-                             shared=ctx.shared.get(shared_key(spec)))   # None unless load_balancer.shared
+                             shared=shared_load_balancer(spec, ctx))   # None unless load_balancer.shared
     alarms = standard_alarms(name, lb, profile=profile, tags=tags, opts=child)
     alarms.names   # -> ECS deployment alarms
 
@@ -40,7 +40,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..profiles import Profile, get_profile
-from ..service_spec import CoreSpec, SERVICE_NAME_MAX, SERVICE_NAME_PATTERN, standard_tags
+from .service import CoreSpec, SERVICE_NAME_MAX, SERVICE_NAME_PATTERN, standard_tags
 from ..validation import CatalogError, Problem, Problems, is_unknown, join_path
 
 __all__ = [
@@ -54,7 +54,8 @@ __all__ = [
     "network_value",
     "prepare_shared_load_balancers",
     "service_security_group",
-    "shared_key",
+    "shared_load_balancer",
+    "shared_name",
     "standard_alarms",
     "validate_load_balancer",
     "validate_shared_rules",
@@ -208,27 +209,36 @@ def rule_priority(service: str, spec: Mapping[str, Any]) -> int:
     return 1 + int(hashlib.sha256(service.encode()).hexdigest(), 16) % (PRIORITY_MAX - 1)
 
 
-def shared_key(spec: Mapping[str, Any]) -> str | None:
-    """``lb:<name>``, the ``ctx.shared`` key of the shared ALB ``spec`` attaches to, or None."""
+def shared_name(spec: Mapping[str, Any]) -> str | None:
+    """The name of the shared ALB ``spec`` attaches to (``load_balancer.shared``), or None."""
     lb = spec.get("load_balancer")
     if isinstance(lb, Mapping) and isinstance(lb.get("shared"), str) and spec.get("expose", "internal") != "none":
-        return f"lb:{lb['shared']}"
+        return lb["shared"]
     return None
+
+
+def shared_load_balancer(spec: Mapping[str, Any], ctx: Any) -> SharedLoadBalancer | None:
+    """The stack's :class:`SharedLoadBalancer` ``spec`` attaches to (created by
+    :func:`prepare_shared_load_balancers`), or None when it has its own."""
+    name = shared_name(spec)
+    return ctx.load_balancers.get(name) if name else None
 
 
 def _shared_groups(specs: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     for service in sorted(specs):
         spec = specs[service]
-        if isinstance(spec, Mapping) and shared_key(spec):
+        if isinstance(spec, Mapping) and shared_name(spec):
             groups.setdefault(spec["load_balancer"]["shared"], []).append(service)
     return groups
 
 
-def validate_shared_rules(specs: Mapping[str, Mapping[str, Any]], problems: Problems,
-                          path: str = "services") -> None:
-    """Cross-service rules of shared ALBs: a (host, path) rule or a priority claimed twice on one ALB is
-    an error, and services on one ALB must agree on its ``expose`` and listener settings."""
+def validate_shared_rules(specs: Mapping[str, Mapping[str, Any]], ctx: Any = None, *,
+                          path: str = "services") -> Problems:
+    """Cross-service rules of shared ALBs (a catalog rule, ``(specs, ctx) -> Problems``): a (host, path)
+    rule or a priority claimed twice on one ALB is an error, and services on one ALB must agree on its
+    ``expose`` and listener settings."""
+    problems = Problems()
     for lb_name, services in _shared_groups(specs).items():
         rules: dict[tuple[Any, Any], str] = {}
         priorities: dict[int, str] = {}
@@ -264,6 +274,7 @@ def validate_shared_rules(specs: Mapping[str, Mapping[str, Any]], problems: Prob
                     problems.add(join_path(lb_path, setting),
                                  f"services on shared ALB {lb_name!r} must agree on {setting}: {first!r} has "
                                  f"{theirs!r}, this one {mine!r}")
+    return problems
 
 
 def _rule_text(lb: Mapping[str, Any]) -> str:
@@ -526,12 +537,11 @@ class SharedLoadBalancer(pulumi.ComponentResource):
 
 
 def prepare_shared_load_balancers(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> None:
-    """Create each shared ALB named by ``specs`` (service -> catalog entry) once per stack, as
-    ``ctx.shared["lb:<name>"]`` (a :class:`SharedLoadBalancer` parented to ``ctx.parent``). Patterns call
+    """Create each shared ALB named by ``specs`` (service -> catalog entry) once per stack, in
+    ``ctx.load_balancers[name]`` (a :class:`SharedLoadBalancer` parented to ``ctx.parent``). Patterns call
     this from ``prepare``; an ALB another pattern already created is reused as it is."""
     for lb_name, services in _shared_groups(specs).items():
-        key = f"lb:{lb_name}"
-        if key in ctx.shared:
+        if lb_name in ctx.load_balancers:
             continue
         settings: dict[str, Any] = {}
         for service in services:
@@ -540,7 +550,7 @@ def prepare_shared_load_balancers(specs: Mapping[str, Mapping[str, Any]], ctx: A
                 if value is not None:
                     settings.setdefault(setting, value)
         expose = specs[services[0]].get("expose", "internal")
-        ctx.shared[key] = SharedLoadBalancer(lb_name, settings, pulumi.ResourceOptions(parent=ctx.parent),
+        ctx.load_balancers[lb_name] = SharedLoadBalancer(lb_name, settings, pulumi.ResourceOptions(parent=ctx.parent),
                                              expose=expose, network=ctx.network, profile=ctx.profile)
 
 

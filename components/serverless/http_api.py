@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from ..blocks.logs import log_group
 from ..profiles import Profile, get_profile
-from ..service_spec import standard_tags, validate_tags
+from ..blocks.service import standard_tags, validate_tags
 from ..validation import Problems, join_path
 from .spec import CORS_KEYS, preflight_routes, validate_cors
 

@@ -17,7 +17,7 @@ from typing import Any
 from ..blocks.access import normalize_bucket, validate_access
 from ..blocks.schedule import check_schedule
 from ..profiles import LOG_RETENTION_DAYS
-from ..service_spec import (environment_value, validate_environment, validate_secrets, validate_secrets_kms_keys,
+from ..blocks.service import (environment_value, validate_environment, validate_secrets, validate_secrets_kms_keys,
                             validate_tags)
 from ..validation import Problems, is_unknown, join_path
 from .packaging import archive_sizes, folder_size, requirement_problems, size_problems

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NotRequired, TypedDict
 
 
-from .profiles import Profile
-from .validation import Problems, is_unknown, join_path
+from ..profiles import Profile
+from ..validation import Problems, is_unknown, join_path
 
 __all__ = [
     "CORE_KEYS",

@@ -24,10 +24,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
-from .patterns import BuildContext, ValidationContext
-from .profiles import Profile, get_profile
-from .service_spec import standard_tags
-from .validation import Problems, is_unknown, join_path
+from ..patterns import BuildContext, ValidationContext
+from ..profiles import Profile, get_profile
+from .service import standard_tags
+from ..validation import Problems, is_unknown, join_path
 
 __all__ = [
     "BUILD_KEYS",
@@ -58,8 +58,6 @@ REF_PATTERN = (r"(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]
                r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?")
 BUILD_ARG_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
 ECR_REF_PATTERN = r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)"
-#: Where a stack's :class:`~components.patterns.BuildContext` keeps its images, by build.
-SHARED_IMAGES_KEY = "images"
 _MACHINE_PLATFORMS = {"x86_64": "linux/amd64", "amd64": "linux/amd64", "arm64": "linux/arm64", "aarch64": "linux/arm64"}
 
 
@@ -470,7 +468,7 @@ def shared_image(ctx: BuildContext, spec: Mapping[str, Any], *, platform: str | 
     dockerfile = posixpath.normpath(Path(str(spec.get("dockerfile", "Dockerfile"))).as_posix())
     build_args = tuple(sorted((str(k), str(v)) for k, v in (spec.get("build_args") or {}).items()))
     key = (context, dockerfile, build_args, platform, push)
-    images: dict[Any, ContainerImage] = ctx.shared.setdefault(SHARED_IMAGES_KEY, {})
+    images: dict[Any, ContainerImage] = ctx.images
     if key not in images:
         args: dict[str, Any] = {"context": context}
         if dockerfile != "Dockerfile":
