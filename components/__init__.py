@@ -32,7 +32,7 @@ _EXPORTS = {
     "ContainerImage": ".blocks.container_image",
     "DockerService": ".docker",
     "EksCluster": ".eks",
-    "KubernetesService": ".k8s",
+    "KubernetesService": ".eks",
 }
 
 

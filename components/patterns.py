@@ -27,7 +27,7 @@ __all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "STACK_SECTIONS", "Vali
 PATTERN_MODULES: dict[str, str] = {
     "vm": f"{__package__}.vm",
     "ecs": f"{__package__}.ecs",
-    "eks": f"{__package__}.eks",
+    "eks": f"{__package__}.eks.pattern",
     "lambda": f"{__package__}.lambda_service",
     "docker": f"{__package__}.docker",
 }

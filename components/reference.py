@@ -52,7 +52,7 @@ COMPONENTS: tuple[ComponentDoc, ...] = (
     ComponentDoc("DockerService", "docker", 'DockerService("status", {})', (),
                  f"`image.context` (default `services/<name>`) is {_FROM_PROJECT}."),
     ComponentDoc("EksCluster", "eks", 'EksCluster("platform", network=net)', (), "none."),
-    ComponentDoc("KubernetesService", "k8s", 'KubernetesService("status", {}, cluster=eks)', (),
+    ComponentDoc("KubernetesService", "eks", 'KubernetesService("status", {}, cluster=eks)', (),
                  f"`image.context` (default `services/<name>`) is {_FROM_PROJECT}."),
     ComponentDoc("Platform", "platform", 'Platform("platform", {"catalog_dir": "", "services": {}})', (),
                  f"`catalog_dir` (default `catalog`) and every service's paths are {_FROM_PROJECT}."),

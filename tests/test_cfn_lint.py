@@ -100,7 +100,7 @@ def test_eks_cluster_with_admins_and_load_balancer_controller_passes_cfn_lint():
 
 
 def test_kubernetes_service_with_pod_identity_passes_cfn_lint():
-    from components.k8s import KubernetesService
+    from components.eks import KubernetesService
     from tests.test_k8s_service import CLUSTER, FULL
     graph = run(lambda: KubernetesService("orders", FULL, cluster=CLUSTER, network=NET, profile="prod"),
                 config={"microservices:environment": "prod"}, project_dir=ROOT, stack="prod")

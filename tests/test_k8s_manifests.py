@@ -15,7 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.k8s import KubernetesService
+from components.eks import KubernetesService
 from components.plan.__main__ import main as plan_main
 from components.plan.document import plan_document
 from components.plan.k8s import write_manifests

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.k8s import KubernetesService, validate_kubernetes_service
+from components.eks import KubernetesService, validate_kubernetes_service
 from components.patterns import ValidationContext
 from components.profiles import get_profile
 from tests.conftest import ROOT, assert_problem

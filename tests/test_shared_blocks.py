@@ -85,7 +85,7 @@ PATTERN_PARTS = {
     "vm": ("vm", "vm_refresh"),
     "ecs": ("ecs",),
     "docker": ("docker",),
-    "eks": ("eks", "k8s", "eks_token"),
+    "eks": ("eks", "eks_token"),
     "lambda": ("lambda_service", "serverless"),
 }
 #: Tools around the components (the offline planner, the policy rules and pack, the test helpers).
@@ -137,7 +137,7 @@ def test_the_layout_table_names_every_registered_pattern():
     from components.patterns import PATTERN_MODULES
     assert set(PATTERN_PARTS) == set(PATTERN_MODULES)
     for pattern, module in PATTERN_MODULES.items():
-        assert module.split(".", 1)[1] in PATTERN_PARTS[pattern]
+        assert module.split(".")[1] in PATTERN_PARTS[pattern]
     assert all(path.exists() for _, path in _pattern_files())
 
 
