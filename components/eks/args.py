@@ -16,11 +16,13 @@ from ..blocks.service import CoreSpec, HealthCheckArgs, ScalingArgs, resolve_cor
 from ..profiles import Profile
 
 __all__ = [
-    "ClusterAutoscalerArgs", "ClusterAutoscalerSettings", "DEFAULT_VERSION", "DisruptionBudgetArgs", "EksClusterArgs",
-    "EksClusterSettings", "IngressArgs", "IngressSettings", "KubernetesServiceArgs", "KubernetesServiceSettings",
+    "access_entry_key", "ClusterAutoscalerArgs", "ClusterAutoscalerSettings", "default_probe_period",
+    "DEFAULT_VERSION", "DisruptionBudgetArgs", "DisruptionBudgetSettings", "EksClusterArgs", "EksClusterSettings",
+    "IngressArgs", "IngressSettings", "KubernetesServiceArgs", "KubernetesServiceSettings",
     "LoadBalancerControllerArgs", "LoadBalancerControllerSettings", "NodeGroupArgs", "NodeGroupSettings",
-    "NodeGroupSize", "ProbeArgs", "ProbeSettings", "RollingUpdateArgs", "STANDARD_SUPPORT", "access_entry_key",
-    "resolve_eks_cluster", "resolve_kubernetes_service", "resolve_node_group", "resolve_node_group_size",
+    "NodeGroupSize", "ProbeArgs", "ProbeSettings", "resolve_eks_cluster", "resolve_kubernetes_service",
+    "resolve_node_group", "resolve_node_group_size", "resolve_probe", "RollingUpdateArgs", "RollingUpdateSettings",
+    "STANDARD_SUPPORT",
 ]
 
 #: Kubernetes versions in EKS standard support, with the day standard support ends (EKS release
