@@ -2,12 +2,6 @@
 docstring, its annotated outputs with their docstrings, its keyword-only context and how it resolves paths.
 
     python -m components.reference > docs/components.md      # tests/test_reference.py checks it is current
-
-It also generates the argument tables of the pages under ``docs/``: a page holds ``<!-- args:VmService -->`` and
-``<!-- /args -->`` around a table of every argument of that component (nested ones dotted), its type, and its
-field docstring (which states the default), read from the component's args ``TypedDict``.
-
-    python -m components.reference --write      # from the repository root: docs/components.md and every table
 """
 
 from __future__ import annotations
@@ -134,7 +128,10 @@ def render() -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Argument tables of the pages under docs/
+# Argument tables of the pages under docs/: a page holds <!-- args:VmService --> and <!-- /args --> around a
+# table of every argument of that component (nested ones dotted), its type and its field docstring (which
+# states the default), read from the args TypedDict of the component's constructor. `--write`, run from the
+# repository root, regenerates docs/components.md and every table; tests/test_reference.py fails on drift.
 # ---------------------------------------------------------------------------------------------
 
 ARGS_BLOCK = re.compile(r"(<!-- args:(\w+) -->\n)(.*?)(<!-- /args -->)", re.S)
@@ -227,7 +224,7 @@ def render_args_table(component: str) -> str:
     if td is None:
         raise KeyError(f"<!-- args:{component} -->: {component} takes no args TypedDict")
     lines = [f"Generated from the field docstrings of `{td.__name__}`: edit those, then run the reference "
-             "generator with `--write` ([how](plan.md#generated-docs)).", "",
+             "generator with `--write` ([how](layout.md#generated-docs)).", "",
              "| argument | type | default and meaning |", "|---|---|---|"]
     lines += [f"| `{n}` | `{_cell(t)}` | {_markdown(d)} |" for n, t, d in args_rows(td)]
     return "\n".join(lines) + "\n"
