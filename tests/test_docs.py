@@ -1,4 +1,5 @@
-"""Every argument of every component documents its default (or that it is required)."""
+"""Every argument of every component documents its default (or that it is required); the pages agree with the
+code: the layout table with components/, the config key table with CONFIG_KEYS, and every link resolves."""
 
 from __future__ import annotations
 
