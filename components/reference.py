@@ -9,11 +9,15 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import re
 import sys
 import textwrap
+import typing
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["COMPONENTS", "ComponentDoc", "component_outputs", "render"]
+__all__ = ["COMPONENTS", "ComponentDoc", "args_rows", "component_outputs", "refresh_args_tables", "render",
+           "render_args_table"]
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ def render() -> str:
              "(`tests/test_reference.py` fails when this file is out of date, and runs every minimal example).",
              "Installed, import them from `microservice_components`; in this repository, from `components`.", "",
              "Every component takes `(name, args, opts)`: `args` are the snake_case keys of a catalog entry (see the",
-             "README's pattern sections for each argument and its default), `opts` a `pulumi.ResourceOptions`. The",
+             "pattern pages under `docs/` for each argument and its default), `opts` a `pulumi.ResourceOptions`. The",
              "examples use `net = Network(\"core\")`, `cluster = EcsCluster(\"apps\", network=net)` and",
              "`eks = EksCluster(\"platform\", network=net)`. `profile` defaults to the stack's",
              "`microservices:environment` (else `dev`).", ""]
@@ -123,5 +127,134 @@ def render() -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------------------------
+# Argument tables of the pages under docs/: a page holds <!-- args:VmService --> and <!-- /args --> around a
+# table of every argument of that component (nested ones dotted), its type and its field docstring (which
+# states the default), read from the args TypedDict of the component's constructor. `--write`, run from the
+# repository root, regenerates docs/components.md and every table; tests/test_reference.py fails on drift.
+# ---------------------------------------------------------------------------------------------
+
+ARGS_BLOCK = re.compile(r"(<!-- args:(\w+) -->\n)(.*?)(<!-- /args -->)", re.S)
+
+
+def args_class(cls: type) -> type | None:
+    """The ``TypedDict`` that ``cls.__init__`` takes as ``args`` (``None`` when it takes none)."""
+    param = inspect.signature(cls.__init__).parameters.get("args")
+    if param is None or param.annotation is inspect.Parameter.empty:
+        return None
+    # The class's own module, else its package (a pattern package re-exports its args).
+    modules = [sys.modules[cls.__module__], importlib.import_module(cls.__module__.rsplit(".", 1)[0])]
+    for name in re.findall(r"\b(\w+Args)\b", str(param.annotation)):
+        for module in modules:
+            found = getattr(module, name, None)
+            if found is not None and typing.is_typeddict(found):
+                return found
+    return None
+
+
+def _fields(td: type) -> list[tuple[str, ast.expr, str]]:
+    """(name, annotation, docstring) of each field of ``td``, its TypedDict bases' first, in source order."""
+    out = []
+    for base in getattr(td, "__orig_bases__", ()):
+        if base is not td and typing.is_typeddict(base):
+            out += _fields(base)
+    body = ast.parse(textwrap.dedent(inspect.getsource(td))).body[0].body
+    for node, following in zip(body, body[1:] + [None]):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            doc = following.value.value if isinstance(following, ast.Expr) and isinstance(
+                getattr(following, "value", None), ast.Constant) and isinstance(following.value.value, str) else ""
+            out.append((node.target.id, node.annotation, doc))
+    return out
+
+
+def _unwrap(annotation: ast.expr) -> ast.expr:
+    """The annotation without ``NotRequired[...]`` and ``pulumi.Input[...]``, which say nothing to a reader."""
+    while isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value) in (
+            "NotRequired", "Required", "pulumi.Input", "Input"):
+        annotation = annotation.slice
+    if isinstance(annotation, ast.Subscript):
+        annotation.slice = (ast.Tuple([_unwrap(e) for e in annotation.slice.elts], ast.Load())
+                            if isinstance(annotation.slice, ast.Tuple) else _unwrap(annotation.slice))
+    if isinstance(annotation, ast.BinOp):
+        annotation.left, annotation.right = _unwrap(annotation.left), _unwrap(annotation.right)
+    return annotation
+
+
+def _nested(annotation: ast.expr, module: object) -> list[tuple[str, type]]:
+    """(path suffix, TypedDict) of each args type nested in ``annotation``: ``.`` for a field, ``.<name>.``
+    for a mapping's values, ``[].`` for a list's items."""
+    text = ast.unparse(annotation)
+    out = []
+    for name in dict.fromkeys(re.findall(r"\b(\w+Args)\b", text)):
+        td = getattr(module, name, None)
+        if td is None or not typing.is_typeddict(td):
+            continue
+        if re.search(rf"Mapping\[str, {name}\]|dict\[str, {name}\]", text):
+            out.append((".<name>.", td))
+        elif re.search(rf"(Sequence|list)\[{name}\]", text):
+            out.append(("[].", td))
+        else:
+            out.append((".", td))
+    return out
+
+
+def args_rows(td: type, prefix: str = "", depth: int = 0) -> list[tuple[str, str, str]]:
+    """(argument path, type, docstring) of every argument of ``td``, nested args types expanded after their
+    field."""
+    module = sys.modules[td.__module__]
+    rows = []
+    for name, annotation, doc in _fields(td):
+        rows.append((prefix + name, ast.unparse(_unwrap(annotation)), " ".join(doc.split())))
+        if depth < 4:
+            for suffix, nested in _nested(annotation, module):
+                rows += args_rows(nested, prefix + name + suffix, depth + 1)
+    return rows
+
+
+def _markdown(doc: str) -> str:
+    return _cell(re.sub(r"``(.+?)``", r"`\1`", doc))
+
+
+def render_args_table(component: str) -> str:
+    """The Markdown table of ``component``'s arguments, as it stands between its markers on a page."""
+    docs = {d.name: d for d in COMPONENTS}
+    if component not in docs:
+        raise KeyError(f"<!-- args:{component} -->: no such component (one of {', '.join(docs)})")
+    td = args_class(component_class(docs[component]))
+    if td is None:
+        raise KeyError(f"<!-- args:{component} -->: {component} takes no args TypedDict")
+    lines = [f"Generated from the field docstrings of `{td.__name__}`: edit those, then run the reference "
+             "generator with `--write` ([how](layout.md#generated-docs)).", "",
+             "| argument | type | default and meaning |", "|---|---|---|"]
+    lines += [f"| `{n}` | `{_cell(t)}` | {_markdown(d)} |" for n, t, d in args_rows(td)]
+    return "\n".join(lines) + "\n"
+
+
+def refresh_args_tables(text: str) -> str:
+    """``text`` with every ``<!-- args:Name -->`` ... ``<!-- /args -->`` block regenerated."""
+    return ARGS_BLOCK.sub(lambda m: m.group(1) + render_args_table(m.group(2)) + m.group(4), text)
+
+
+def write(root: Path) -> list[Path]:
+    """Regenerate ``docs/components.md`` and every argument table under ``root``; the files changed."""
+    changed = []
+    reference = root / "docs" / "components.md"
+    if not reference.is_file() or reference.read_text() != render():
+        reference.write_text(render())
+        changed.append(reference)
+    for page in sorted((root / "docs").glob("*.md")) + [root / "README.md"]:
+        if page.is_file():
+            text = page.read_text()
+            fresh = refresh_args_tables(text)
+            if fresh != text:
+                page.write_text(fresh)
+                changed.append(page)
+    return changed
+
+
 if __name__ == "__main__":
-    sys.stdout.write(render())
+    if sys.argv[1:] == ["--write"]:
+        for path in write(Path.cwd()):
+            print(f"wrote {path}")
+    else:
+        sys.stdout.write(render())

@@ -549,7 +549,7 @@ def test_readme_stack_file_examples_are_valid():
 
     from components.patterns import ValidationContext, load_pattern
     from components.profiles import get_profile
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "ecs.md").read_text()
     section = text.split("<!-- section:ecs -->")[1].split("<!-- /section:ecs -->")[0]
     blocks = [yaml.safe_load(b) for b in _re.findall(r"```yaml\n(.*?)```", section, flags=_re.S)
               if b.startswith("microservices:services:")]

@@ -462,7 +462,7 @@ def test_prod_reference_stack_exercises_the_rules_of_every_pattern() -> None:
 
 
 def test_readme_documents_every_rule_with_its_enforcement_and_severity() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "workflow.md").read_text()
     section = readme[readme.index("<!-- section:pr-previews -->"):readme.index("<!-- /section:pr-previews -->")]
     for rule in RULES:
         assert f"| `{rule.name}` | {rule.enforcement} | {rule.severity} |" in section, rule.name
