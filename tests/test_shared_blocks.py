@@ -7,7 +7,7 @@ import pytest
 
 from components.blocks.launch_template import AMI_ID_PATTERN
 from components.ecs import EcsCluster
-from components.lambda_service import LambdaService
+from components.serverless import LambdaService
 from components.plan.runtime import run
 from components.vm import VmService
 from tests.conftest import ROOT, assert_problem
@@ -70,7 +70,7 @@ def test_lambda_in_a_vpc_names_the_key_a_network_dict_lacks(tmp_path):
 
 def test_one_network_accessor_for_every_pattern():
     import components.ecs as ecs
-    import components.lambda_service as lambda_service
+    import components.serverless.component as lambda_service
     import components.vm as vm
     from components.blocks.load_balancer import network_value
     assert vm.network_value is ecs.network_value is lambda_service.network_value is network_value
@@ -86,7 +86,7 @@ PATTERN_PARTS = {
     "ecs": ("ecs",),
     "docker": ("docker",),
     "eks": ("eks", "k8s", "eks_token"),
-    "lambda": ("lambda_service", "serverless"),
+    "lambda": ("serverless",),
 }
 #: Tools around the components (the offline planner, the policy rules and pack, the test helpers).
 TOOLS = ("plan", "policy", "policy_pack", "testing")
@@ -129,7 +129,7 @@ def _pattern_files():
     for pattern, parts in PATTERN_PARTS.items():
         for part in parts:
             folder = COMPONENTS / part
-            for path in sorted(folder.glob("*.py")) if folder.is_dir() else [COMPONENTS / f"{part}.py"]:
+            for path in sorted(folder.rglob("*.py")) if folder.is_dir() else [COMPONENTS / f"{part}.py"]:
                 yield pattern, path
 
 
@@ -137,7 +137,7 @@ def test_the_layout_table_names_every_registered_pattern():
     from components.patterns import PATTERN_MODULES
     assert set(PATTERN_PARTS) == set(PATTERN_MODULES)
     for pattern, module in PATTERN_MODULES.items():
-        assert module.split(".", 1)[1] in PATTERN_PARTS[pattern]
+        assert module.split(".")[1] in PATTERN_PARTS[pattern]
     assert all(path.exists() for _, path in _pattern_files())
 
 
