@@ -85,14 +85,11 @@ ECR_IMAGE_PATTERN = r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-
 NAME_PATTERN = r"[a-z]([-a-z0-9]*[a-z0-9])?"
 #: 63 (S3 bucket names) - len("-artifacts-bucket") - 8 (Pulumi's random suffix with its dash).
 NAME_MAX = 38
-#: What a spec leaves out means these (the fields' defaults).
-_DEFAULTS = LambdaSettings()
 
 
-def _value(spec: Mapping[str, Any], key: str) -> Any:
-    """``spec[key]`` as given, or its default when missing or null."""
-    value = spec.get(key)
-    return getattr(_DEFAULTS, key) if value is None else value
+def _or_default(value: Any, default: Any) -> Any:
+    """A spec's value as given, or the settings' default (a :class:`LambdaSettings` field) when missing or null."""
+    return default if value is None else value
 
 
 def validate_component_name(name: str) -> Problems:
@@ -129,7 +126,7 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
     problems.extend(_check_source(spec, path, pdir))
     problems.extend(_check_environment(spec, path))
     validate_access(spec.get("access"), join_path(path, "access"), problems)
-    timeout = _value(spec, "timeout") if timeout_ok else None
+    timeout = _or_default(spec.get("timeout"), LambdaSettings.timeout) if timeout_ok else None
     problems.extend(validate_triggers(name, spec.get("triggers"), join_path(path, "triggers"), timeout))
     return problems
 
@@ -137,8 +134,9 @@ def validate_lambda(name: str, spec: Mapping[str, Any], path: str | None = None,
 def _check_function(spec: Mapping[str, Any], path: str, problems: Problems) -> bool:
     """The function's own settings; returns whether ``timeout`` is valid (the triggers' rules use it)."""
     p = lambda *keys: join_path(path, *keys)  # noqa: E731
-    problems.check_enum(_value(spec, "package_type"), p("package_type"), PACKAGE_TYPES)
-    runtime = _value(spec, "runtime")
+    package_type = _or_default(spec.get("package_type"), LambdaSettings.package_type)
+    problems.check_enum(package_type, p("package_type"), PACKAGE_TYPES)
+    runtime = _or_default(spec.get("runtime"), LambdaSettings.runtime)
     blocked = RUNTIME_BLOCK_CREATE.get(runtime) if isinstance(runtime, str) else None
     if blocked is not None and runtime not in creatable_runtimes():
         problems.add(p("runtime"), f"Lambda blocks creating functions with {runtime} since {blocked.isoformat()} "
@@ -208,12 +206,12 @@ def _check_source(spec: Mapping[str, Any], path: str, pdir: Path) -> Problems:
         problems.add(p(), f"needs exactly one of {', '.join(SOURCE_KEYS)} (given: {', '.join(given) or 'none'})")
         return problems
     source = given[0]
-    if _value(spec, "package_type") == "image":
+    if _or_default(spec.get("package_type"), LambdaSettings.package_type) == "image":
         return _check_image(spec, source, path)
     if source == "image":
         problems.add(p("image"), "needs package_type: image")
         return problems
-    runtime, handler = _value(spec, "runtime"), spec.get("handler")
+    runtime, handler = _or_default(spec.get("runtime"), LambdaSettings.runtime), spec.get("handler")
     language = language_of(runtime)
     if handler is None and language is None:
         problems.add(p("handler"), f"is required for runtime {runtime!r} (no conventional default)")

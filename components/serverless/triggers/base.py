@@ -90,7 +90,8 @@ class AsyncTrigger(Trigger):
 
     def add_async(self, ctx: TriggerContext) -> None:
         """Give the function's asynchronous invoke configuration the settings this trigger sets."""
-        ctx.async_settings.update({k: getattr(self, k) for k in self.ASYNC_KEYS if getattr(self, k) is not None})
+        given = {"retries": self.retries, "max_event_age": self.max_event_age, "on_failure": self.on_failure}
+        ctx.async_settings.update({k: v for k, v in given.items() if v is not None})
         ctx.async_used = True
 
 
