@@ -86,13 +86,14 @@ class LambdaService(pulumi.ComponentResource):
         # Built before registering anything, so a failed pip install leaves nothing half-created.
         self.package = _build_package(name, settings, pdir)
         super().__init__("microservices:lambda:LambdaService", name, None, opts)
-        self._name, self._settings, self._profile = name, settings, prof
+        self._service, self._settings, self._profile = name, settings, prof
         self._child = pulumi.ResourceOptions(parent=self)
         self._tags = standard_tags(name, prof.name, settings.tags)
         self._account = Account(self)
 
         role, attachments = self._role()
-        fn = self._function(role, attachments, network, self._source(pdir, artifacts))
+        vpc_config = self._vpc_config(network)
+        fn = self._function(role, attachments, vpc_config, self._source(pdir, artifacts))
         logs = log_group(f"{name}-logs", prof, name=fn.name.apply(lambda n: f"/aws/lambda/{n}"),
                          retention_days=settings.log_retention_days, tags=self._tags, opts=self._child)
         config_name = settings.codedeploy_config(prof.lambda_deployment_config)
@@ -119,7 +120,7 @@ class LambdaService(pulumi.ComponentResource):
         self.register_outputs(self.outputs)
 
     def _role(self) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
-        name, child = self._name, self._child
+        name, child = self._service, self._child
         role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
                             tags=self._tags, opts=child)
         attachments = [aws.iam.RolePolicyAttachment(
@@ -135,7 +136,7 @@ class LambdaService(pulumi.ComponentResource):
         if not self._settings.vpc:
             return None
         sg = aws.ec2.SecurityGroup(
-            f"{self._name}-sg", description=f"{self._name} Lambda function: no inbound traffic",
+            f"{self._service}-sg", description=f"{self._service} Lambda function: no inbound traffic",
             vpc_id=network_value(network, "vpc_id"), ingress=[],
             egress=[{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"],
                      "description": "HTTPS to AWS APIs and the internet"},
@@ -153,24 +154,23 @@ class LambdaService(pulumi.ComponentResource):
             path = self.package.path if self.package is not None else pdir / s.zip
             content = self.package.content_sha256 if self.package is not None else content_sha256(path)
             store = artifacts if artifacts is not None else ArtifactStore.create(
-                f"{self._name}-artifacts", self._profile, self._tags, self._child)
-            staged = store.upload(self._name, path, content, self._child)
+                f"{self._service}-artifacts", self._profile, self._tags, self._child)
+            staged = store.upload(self._service, path, content, self._child)
             return {"s3_bucket": staged.bucket, "s3_key": staged.key,
                     "source_code_hash": base64.b64encode(bytes.fromhex(content)).decode()}
         if s.s3:
             return {"s3_bucket": s.s3["bucket"], "s3_key": s.s3["key"], "s3_object_version": s.s3.get("object_version")}
         return {"image_uri": s.image}
 
-    def _function(self, role: aws.iam.Role, attachments: list[pulumi.Resource], network: Any,
+    def _function(self, role: aws.iam.Role, attachments: list[pulumi.Resource], vpc_config: dict[str, Any] | None,
                   source: dict[str, Any]) -> aws.lambda_.Function:
         s = self._settings
-        vpc_config = self._vpc_config(network)
         variables = dict(sorted(s.environment.items()))
         variables.update({secret_variable(k): v for k, v in sorted(s.secrets.items())})
         # Marks a deliberate public URL for reviewers and for the policy pack's lambda-url-iam-auth rule.
         fn_tags = {**self._tags, PUBLIC_URL_TAG: "true"} if s.public_url else self._tags
         return aws.lambda_.Function(
-            f"{self._name}-fn", role=role.arn, package_type="Image" if s.is_image else "Zip",
+            f"{self._service}-fn", role=role.arn, package_type="Image" if s.is_image else "Zip",
             runtime=None if s.is_image else s.runtime, handler=None if s.is_image else s.handler,
             architectures=[s.architecture], memory_size=s.memory, timeout=s.timeout,
             ephemeral_storage={"size": s.ephemeral_storage},
@@ -183,17 +183,17 @@ class LambdaService(pulumi.ComponentResource):
         actions = list(self._profile.alarm_actions)
         return aws.cloudwatch.MetricAlarm(
             resource_name, period=60, evaluation_periods=1, treat_missing_data="notBreaching",
-            alarm_description=f"{self._name}: {description}", alarm_actions=actions, ok_actions=actions,
+            alarm_description=f"{self._service}: {description}", alarm_actions=actions, ok_actions=actions,
             tags=self._tags, opts=self._child, **metric)
 
     def _function_alarms(self, fn: aws.lambda_.Function) -> aws.cloudwatch.MetricAlarm:
         """Errors (which drives CodeDeploy's rollback, returned) and throttles of the live alias."""
         dimensions = {"FunctionName": fn.name, "Resource": pulumi.Output.concat(fn.name, ":", ALIAS)}
         errors = self._alarm(
-            f"{self._name}-errors", "invocations of the live alias fail (drives CodeDeploy rollback)", namespace="AWS/Lambda",
+            f"{self._service}-errors", "invocations of the live alias fail (drives CodeDeploy rollback)", namespace="AWS/Lambda",
             metric_name="Errors", statistic="Sum", threshold=1, comparison_operator="GreaterThanOrEqualToThreshold",
             dimensions=dimensions)
-        self._alarm(f"{self._name}-throttles", "invocations are throttled (concurrency exhausted)", namespace="AWS/Lambda",
+        self._alarm(f"{self._service}-throttles", "invocations are throttled (concurrency exhausted)", namespace="AWS/Lambda",
                     metric_name="Throttles", statistic="Sum", threshold=1,
                     comparison_operator="GreaterThanOrEqualToThreshold", dimensions=dimensions)
         return errors
@@ -202,7 +202,7 @@ class LambdaService(pulumi.ComponentResource):
                   http_api: HttpApi | None, s3_notifications: S3Notifications | None) -> TriggerContext:
         """Every trigger, the role's policy (secrets, ``access`` and what the triggers need), then what
         Lambda checks that policy for, and an alarm on each queue holding failed events."""
-        name, child, s = self._name, self._child, self._settings
+        name, child, s = self._service, self._child, self._settings
         ctx = TriggerContext(
             name=name, profile=self._profile, tags=self._tags, timeout=s.timeout, function=fn, alias=alias,
             opts=child, account=self._account, protect_opts=pulumi.ResourceOptions(parent=self, protect=self._profile.protect),
@@ -224,7 +224,7 @@ class LambdaService(pulumi.ComponentResource):
 
     def _codedeploy(self, config_name: str, fn: aws.lambda_.Function, alias: aws.lambda_.Alias,
                     errors: aws.cloudwatch.MetricAlarm) -> LambdaDeployment:
-        name, child, tags, s = self._name, self._child, self._tags, self._settings
+        name, child, tags, s = self._service, self._child, self._tags, self._settings
         role = aws.iam.Role(f"{name}-deploy-role", assume_role_policy=assume_role_policy("codedeploy.amazonaws.com"),
                             tags=tags, opts=child)
         attachment = aws.iam.RolePolicyAttachment(f"{name}-deploy-policy", role=role.name,
