@@ -155,10 +155,10 @@ def test_the_import_check_sees_relative_and_function_level_imports(tmp_path):
     """The check above would pass vacuously if it missed imports: it sees every form a crossing takes."""
     probe = tmp_path / "serverless" / "probe.py"
     probe.parent.mkdir()
-    probe.write_text("from ..docker import CONTAINER_KEYS\nfrom .. import policy\nfrom .spec import validate_cors\n"
+    probe.write_text("from ..docker import CONTAINER_KEYS\nfrom .. import policy\nfrom .http_api import validate_cors\n"
                      "def f():\n    from ..vm import architecture\n    import components.ecs\n")
     assert [(line, m, _owner(m)) for line, m in _imported_modules(probe, root=tmp_path)] == [
-        (1, "docker", "docker"), (2, "policy", "tool:policy"), (3, "serverless.spec", "lambda"), (5, "vm", "vm"),
+        (1, "docker", "docker"), (2, "policy", "tool:policy"), (3, "serverless.http_api", "lambda"), (5, "vm", "vm"),
         (6, "ecs", "ecs")]
 
 

@@ -88,7 +88,8 @@ class LambdaServiceArgs(TypedDict):
     ``read | write | read_write``; ``queues``: ``consume | send | consume_send``. Default: none."""
     triggers: NotRequired[Sequence[Mapping[str, Any]]]
     """Event sources, each with one key: ``http``, ``url``, ``s3``, ``kinesis``, ``dynamodb``, ``sqs``,
-    ``schedule`` (see the README). Default: none (invoked directly)."""
+    ``schedule``, whose value takes that kind's args (``HttpTriggerArgs``... in
+    ``components/serverless/triggers/<kind>.py``). Default: none (invoked directly)."""
     tags: NotRequired[Mapping[str, str]]
     """Extra tags on every resource. Default: none."""
 
