@@ -190,12 +190,13 @@ class LambdaService(pulumi.ComponentResource):
         """Errors (which drives CodeDeploy's rollback, returned) and throttles of the live alias."""
         dimensions = {"FunctionName": fn.name, "Resource": pulumi.Output.concat(fn.name, ":", ALIAS)}
         errors = self._alarm(
-            f"{self._service}-errors", "invocations of the live alias fail (drives CodeDeploy rollback)", namespace="AWS/Lambda",
-            metric_name="Errors", statistic="Sum", threshold=1, comparison_operator="GreaterThanOrEqualToThreshold",
-            dimensions=dimensions)
-        self._alarm(f"{self._service}-throttles", "invocations are throttled (concurrency exhausted)", namespace="AWS/Lambda",
-                    metric_name="Throttles", statistic="Sum", threshold=1,
-                    comparison_operator="GreaterThanOrEqualToThreshold", dimensions=dimensions)
+            f"{self._service}-errors", "invocations of the live alias fail (drives CodeDeploy rollback)",
+            namespace="AWS/Lambda", metric_name="Errors", statistic="Sum", threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold", dimensions=dimensions)
+        self._alarm(
+            f"{self._service}-throttles", "invocations are throttled (concurrency exhausted)",
+            namespace="AWS/Lambda", metric_name="Throttles", statistic="Sum", threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold", dimensions=dimensions)
         return errors
 
     def _triggers(self, fn: aws.lambda_.Function, alias: aws.lambda_.Alias, role: aws.iam.Role,
@@ -205,7 +206,8 @@ class LambdaService(pulumi.ComponentResource):
         name, child, s = self._service, self._child, self._settings
         ctx = TriggerContext(
             name=name, profile=self._profile, tags=self._tags, timeout=s.timeout, function=fn, alias=alias,
-            opts=child, account=self._account, protect_opts=pulumi.ResourceOptions(parent=self, protect=self._profile.protect),
+            opts=child, account=self._account,
+            protect_opts=pulumi.ResourceOptions(parent=self, protect=self._profile.protect),
             http_api=http_api, s3_notifications=s3_notifications,
             make_http_api=lambda api_args: HttpApi(f"{name}-http", api_args, child, profile=self._profile))
         build_triggers(ctx, s.triggers)

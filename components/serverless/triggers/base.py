@@ -19,8 +19,8 @@ from ...validation import Problems, join_path
 from ..http_api import HttpApi
 from ..notifications import S3Notifications
 
-__all__ = ["AsyncInvoke", "AsyncTrigger", "FAILURE_QUEUE_RETENTION", "MAX_FILTERS", "Trigger", "TriggerContext", "check_filters",
-           "check_on_failure", "event_filter_criteria", "sid"]
+__all__ = ["AsyncInvoke", "AsyncTrigger", "FAILURE_QUEUE_RETENTION", "MAX_FILTERS", "Trigger", "TriggerContext",
+           "check_filters", "check_on_failure", "event_filter_criteria", "sid"]
 
 FAILURE_QUEUE_RETENTION = 1209600  # 14 days, the SQS maximum: time to inspect and replay failures
 MAX_FILTERS = 10

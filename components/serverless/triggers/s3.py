@@ -18,8 +18,8 @@ from ..artifacts import secure_bucket
 from ..notifications import S3Notifications
 from .base import AsyncTrigger, TriggerContext
 
-__all__ = ["BUCKET_NAME_PATTERN", "DEFAULT_EVENTS", "S3Trigger", "S3TriggerArgs", "build_notifications", "normalize_bucket",
-           "s3_filters_overlap"]
+__all__ = ["BUCKET_NAME_PATTERN", "DEFAULT_EVENTS", "S3Trigger", "S3TriggerArgs", "build_notifications",
+           "normalize_bucket", "s3_filters_overlap"]
 
 DEFAULT_EVENTS = ("s3:ObjectCreated:*",)
 S3_EVENT_PATTERN = (r"s3:(ObjectCreated:(\*|Put|Post|Copy|CompleteMultipartUpload)"
