@@ -38,10 +38,10 @@ _FROM_PROJECT = ("relative to `project_dir=` (default: the current directory, wh
 
 COMPONENTS: tuple[ComponentDoc, ...] = (
     ComponentDoc("Network", "network", 'Network("core")', (), "none."),
-    ComponentDoc("LambdaService", "lambda_service", 'LambdaService("thumbnails", {"code": "services/thumbnails"})',
+    ComponentDoc("LambdaService", "serverless", 'LambdaService("thumbnails", {"code": "services/thumbnails"})',
                  ("code",), f"`code` (a folder) and `zip` (a file) are {_FROM_PROJECT}; the built ZIP goes to "
                  "`.build/lambda/` in that folder."),
-    ComponentDoc("HttpApi", "lambda_service", 'HttpApi("shop")', (), "none."),
+    ComponentDoc("HttpApi", "serverless", 'HttpApi("shop")', (), "none."),
     ComponentDoc("VmService", "vm",
                  'VmService("inventory", {"ami": {"lookup": {"version": "2.3.1"}}}, network=net)', ("ami",),
                  "`ami.bake.document` (default the service's Image Builder component document) is a file inside "

@@ -81,7 +81,7 @@ def test_installed_package_is_importable_beside_a_programs_own_components_folder
     seen = json.loads(result.stdout)
     assert seen["theirs"] == str(project / "components" / "__init__.py")
     assert seen["ours"] == str(installed / "microservice_components" / "__init__.py")
-    assert seen["lambda"] == "microservice_components.lambda_service"
+    assert seen["lambda"] == "microservice_components.serverless.component"
     assert all(m.startswith("microservice_components.") for m in seen["patterns"])
     # The wheel installs one top-level package, under its own name: no `components` to shadow or be shadowed.
     assert sorted(p.name for p in installed.iterdir() if not p.name.endswith(".dist-info")) == ["microservice_components"]

@@ -67,7 +67,7 @@ def _lambda_project(tmp_path: Path) -> Path:
 
 
 def test_lambda_with_every_trigger_passes_cfn_lint(tmp_path):
-    from components.lambda_service import LambdaService
+    from components.serverless import LambdaService
     from tests.test_lambda_service import FULL
     project = _lambda_project(tmp_path)
     network = {"vpc_id": NET["vpc_id"], "vpc_cidr": NET["vpc_cidr"], "private_subnet_ids": NET["private_subnet_ids"]}
@@ -82,7 +82,7 @@ def test_lambda_with_every_trigger_passes_cfn_lint(tmp_path):
 
 
 def test_public_function_url_and_fifo_queue_pass_cfn_lint(tmp_path):
-    from components.lambda_service import LambdaService
+    from components.serverless import LambdaService
     project = _lambda_project(tmp_path)
     spec = {"code": "fn", "triggers": [{"url": {"auth": "NONE", "public": True}}, {"sqs": {"fifo": True}}]}
     graph = run(lambda: LambdaService("jobs", spec, project_dir=project, profile="dev"),
@@ -325,7 +325,7 @@ def test_plan_lint_option_exits_0_when_aws_accepts_every_resource(tmp_path, caps
 
 def test_rejects_a_lambda_environment_variable_the_runtime_reserves(tmp_path):
     """cfn-lint E3663: Lambda refuses AWS_REGION, _HANDLER... in a function's environment at apply time."""
-    from components.lambda_service import LambdaService
+    from components.serverless import LambdaService
     from tests.conftest import assert_problem
     project = _lambda_project(tmp_path)
     lines = assert_problem(lambda: LambdaService("orders", {"code": "fn", "environment": {

@@ -470,7 +470,7 @@ def test_scheduled_task_rejects_schedules_eventbridge_rejects_as_the_lambda_trig
 def test_ecs_and_lambda_schedules_share_one_validator():
     from components.blocks.schedule import check_schedule
     import components.ecs as ecs
-    import components.serverless.spec as lambda_spec
+    import components.serverless.triggers.schedule as lambda_spec
     assert ecs.check_schedule is lambda_spec.check_schedule is check_schedule
 
 

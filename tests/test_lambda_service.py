@@ -6,7 +6,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components.lambda_service import LambdaService
+from components.serverless import LambdaService
 from components.plan.runtime import run
 from components.serverless.http_api import HttpApi
 from components.validation import CatalogError
@@ -675,7 +675,7 @@ def test_arn_lookups_use_the_provider_the_function_was_given(plan):
     import pulumi
     import pulumi_aws as aws
 
-    from components.lambda_service import LambdaService
+    from components.serverless import LambdaService
 
     def program():
         west = aws.Provider("west", region="us-west-2")

@@ -7,7 +7,7 @@ import pytest
 
 from components.blocks.launch_template import AMI_ID_PATTERN
 from components.ecs import EcsCluster
-from components.lambda_service import LambdaService
+from components.serverless import LambdaService
 from components.plan.runtime import run
 from components.vm import VmService
 from tests.conftest import ROOT, assert_problem
@@ -70,7 +70,7 @@ def test_lambda_in_a_vpc_names_the_key_a_network_dict_lacks(tmp_path):
 
 def test_one_network_accessor_for_every_pattern():
     import components.ecs as ecs
-    import components.lambda_service as lambda_service
+    import components.serverless.component as lambda_service
     import components.vm as vm
     from components.blocks.load_balancer import network_value
     assert vm.network_value is ecs.network_value is lambda_service.network_value is network_value
@@ -86,7 +86,7 @@ PATTERN_PARTS = {
     "ecs": ("ecs",),
     "docker": ("docker",),
     "eks": ("eks", "eks_token"),
-    "lambda": ("lambda_service", "serverless"),
+    "lambda": ("serverless",),
 }
 #: Tools around the components (the offline planner, the policy rules and pack, the test helpers).
 TOOLS = ("plan", "policy", "policy_pack", "testing")
@@ -129,7 +129,7 @@ def _pattern_files():
     for pattern, parts in PATTERN_PARTS.items():
         for part in parts:
             folder = COMPONENTS / part
-            for path in sorted(folder.glob("*.py")) if folder.is_dir() else [COMPONENTS / f"{part}.py"]:
+            for path in sorted(folder.rglob("*.py")) if folder.is_dir() else [COMPONENTS / f"{part}.py"]:
                 yield pattern, path
 
 
@@ -155,10 +155,10 @@ def test_the_import_check_sees_relative_and_function_level_imports(tmp_path):
     """The check above would pass vacuously if it missed imports: it sees every form a crossing takes."""
     probe = tmp_path / "serverless" / "probe.py"
     probe.parent.mkdir()
-    probe.write_text("from ..docker import CONTAINER_KEYS\nfrom .. import policy\nfrom .spec import validate_cors\n"
+    probe.write_text("from ..docker import CONTAINER_KEYS\nfrom .. import policy\nfrom .http_api import validate_cors\n"
                      "def f():\n    from ..vm import architecture\n    import components.ecs\n")
     assert [(line, m, _owner(m)) for line, m in _imported_modules(probe, root=tmp_path)] == [
-        (1, "docker", "docker"), (2, "policy", "tool:policy"), (3, "serverless.spec", "lambda"), (5, "vm", "vm"),
+        (1, "docker", "docker"), (2, "policy", "tool:policy"), (3, "serverless.http_api", "lambda"), (5, "vm", "vm"),
         (6, "ecs", "ecs")]
 
 
