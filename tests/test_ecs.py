@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from components.blocks.architecture import instance_architecture
 from components.blocks.container import default_health_command
-from components.ecs import EcsCluster, EcsService, instance_architecture
+from components.ecs import EcsCluster, EcsService
 from components.plan.runtime import run
 from tests.conftest import ROOT, assert_problem
 
@@ -469,7 +470,7 @@ def test_scheduled_task_rejects_schedules_eventbridge_rejects_as_the_lambda_trig
 
 def test_ecs_and_lambda_schedules_share_one_validator():
     from components.blocks.schedule import check_schedule
-    import components.ecs as ecs
+    import components.ecs.validate as ecs
     import components.serverless.spec as lambda_spec
     assert ecs.check_schedule is lambda_spec.check_schedule is check_schedule
 
@@ -566,7 +567,7 @@ def test_readme_stack_file_examples_are_valid():
 
 
 def test_stack_ecs_config_shapes_the_shared_cluster(plan):
-    from components.ecs import PATTERN
+    from components.ecs.pattern import PATTERN
     from components.patterns import BuildContext
     from components.profiles import get_profile
 
