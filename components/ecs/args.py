@@ -222,8 +222,9 @@ class EcsSettings:
     memory: int
     architecture: str
     """The task's architecture (:func:`task_architecture`)."""
+    capacity: str
+    """``fargate``, ``fargate_spot`` or ``ec2`` (:func:`resolve_capacity`)."""
     shape: Shape = "service"
-    capacity: str = "fargate"
     ephemeral_storage: int | None = None
     """GiB of Fargate task storage; None for Fargate's own 20 GiB (and on EC2)."""
     enable_exec: bool = False

@@ -102,18 +102,18 @@ class EcsService(pulumi.ComponentResource):
         task = task_definition(self, TaskInputs(name=name, settings=settings, tags=ctx.tags, image_ref=image_ref,
                                                 pull_repository_arn=pull_repository_arn, logs=logs, region=region,
                                                 queue=queues.queue if queues is not None else None))
-        sg = self._security_group(ctx) if settings.fargate else None
-        placement = _placement(ctx, sg)
+        placement = _placement(ctx, self._security_group(ctx) if settings.fargate else None)
 
         self.url = self.service_name = pulumi.Output.from_input(None)
         if settings.schedule is not None:
             scheduled_task(self, name, settings.schedule, task, placement, ctx.tags)
         else:
-            self._service(ctx, task, placement, logs, sg, shared_load_balancer, queues)
-        self._register(image_ref, task, logs, sg, queues)
+            self._service(ctx, task, placement, logs, shared_load_balancer, queues)
+        self._register(image_ref, task, logs, placement.security_group, queues)
 
     def _register(self, image_ref: pulumi.Input[str], task: Task, logs: aws.cloudwatch.LogGroup,
                   sg: aws.ec2.SecurityGroup | None, queues: WorkerQueues | None) -> None:
+        """The outputs, registered once as the constructor's last step."""
         none = pulumi.Output.from_input(None)
         self.image_ref = image_ref
         self.task_definition_arn = task.definition.arn
@@ -165,14 +165,14 @@ class EcsService(pulumi.ComponentResource):
         return sg
 
     def _service(self, ctx: _Context, task: Task, placement: Placement, logs: aws.cloudwatch.LogGroup,
-                 sg: aws.ec2.SecurityGroup | None, shared_lb: Any, queues: WorkerQueues | None) -> None:
+                 shared_lb: Any, queues: WorkerQueues | None) -> None:
         """The ECS service (a long-running service or a queue worker), its load balancer and autoscaling."""
         name, settings = ctx.name, ctx.settings
         lb = None
         kwargs: dict[str, Any] = {}
         depends_on: list[pulumi.Resource] = []
         if settings.has_load_balancer:
-            lb, kwargs = self._load_balancer(ctx, sg, shared_lb)
+            lb, kwargs = self._load_balancer(ctx, placement.security_group, shared_lb)
             depends_on.append(lb.attachment)
             self.url = lb.url
         if placement.network_configuration is not None:
@@ -300,7 +300,7 @@ def _placement(ctx: _Context, sg: aws.ec2.SecurityGroup | None) -> Placement:
                                  "assign_public_ip": False}
     return Placement(cluster_arn=cluster_value(cluster, "arn"),
                      strategies=[{"capacity_provider": provider, "weight": 1, "base": 0}],
-                     network_configuration=network_configuration)
+                     security_group=sg, network_configuration=network_configuration)
 
 
 def _service_connect(ctx: _Context, logs: aws.cloudwatch.LogGroup) -> dict[str, Any]:

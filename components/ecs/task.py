@@ -56,10 +56,12 @@ class Task:
 @dataclass(frozen=True)
 class Placement:
     """Where a service's tasks run: the cluster, the capacity provider strategy, and on Fargate the tasks'
-    network configuration (None on EC2 hosts, whose tasks use ``bridge`` networking)."""
+    own security group and network configuration (None on EC2 hosts, whose tasks use ``bridge`` networking
+    and the hosts' group)."""
 
     cluster_arn: pulumi.Input[str]
     strategies: list[dict[str, Any]]
+    security_group: aws.ec2.SecurityGroup | None = None
     network_configuration: dict[str, Any] | None = None
 
 

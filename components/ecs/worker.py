@@ -31,8 +31,8 @@ class WorkerQueues:
 
 def worker_queues(owner: pulumi.Resource, name: str, settings: QueueSettings, profile: Profile,
                   tags: Mapping[str, str]) -> WorkerQueues:
-    """A queue worker's queue, its dead-letter queue (kept in prof's ``protect``), and an alarm on messages
-    waiting in the dead-letter queue."""
+    """A queue worker's queue, its dead-letter queue (both protected in profiles that protect stateful
+    resources), and an alarm on messages waiting in the dead-letter queue."""
     stateful = pulumi.ResourceOptions(parent=owner, protect=profile.protect)
     dlq = aws.sqs.Queue(f"{name}-dlq", message_retention_seconds=DLQ_RETENTION_DAYS * 86400,
                         sqs_managed_sse_enabled=True, tags=dict(tags), opts=stateful)
