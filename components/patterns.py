@@ -26,7 +26,7 @@ __all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "STACK_SECTIONS", "Vali
 #: ``microservice_components``.
 PATTERN_MODULES: dict[str, str] = {
     "vm": f"{__package__}.vm",
-    "ecs": f"{__package__}.ecs",
+    "ecs": f"{__package__}.ecs.pattern",
     "eks": f"{__package__}.eks.pattern",
     "lambda": f"{__package__}.serverless.pattern",
     "docker": f"{__package__}.docker",

@@ -46,8 +46,8 @@ COMPONENTS: tuple[ComponentDoc, ...] = (
                  'VmService("inventory", {"ami": {"lookup": {"version": "2.3.1"}}}, network=net)', ("ami",),
                  "`ami.bake.document` (default the service's Image Builder component document) is a file inside "
                  f"`services/<name>/`, {_FROM_PROJECT}."),
-    ComponentDoc("EcsCluster", "ecs", 'EcsCluster("apps", network=net)', (), "none."),
-    ComponentDoc("EcsService", "ecs", 'EcsService("status", {}, cluster=cluster, network=net)', (),
+    ComponentDoc("EcsCluster", "ecs.cluster", 'EcsCluster("apps", network=net)', (), "none."),
+    ComponentDoc("EcsService", "ecs.service", 'EcsService("status", {}, cluster=cluster, network=net)', (),
                  f"`image.context` (default `services/<name>`) is {_FROM_PROJECT}; `image.dockerfile` (default "
                  "`Dockerfile`) is relative to that context."),
     ComponentDoc("ContainerImage", "blocks.container_image", 'ContainerImage("batch", {"context": "jobs/batch"})',

@@ -65,7 +65,7 @@ def test_eks_node_group_runs_the_ami_of_the_block_architecture(plan, instance_ty
 
 
 def test_the_three_patterns_share_one_architecture_helper():
-    import components.ecs as ecs
+    import components.ecs.args as ecs
     import components.eks.cluster as eks
     import components.vm as vm
     assert vm.architecture is ecs.instance_architecture is instance_architecture

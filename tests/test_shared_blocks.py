@@ -38,7 +38,7 @@ def test_vm_and_ecs_launch_the_same_well_formed_ami_ids(plan, ami):
 
 
 def test_ami_id_pattern_lives_once_in_the_launch_template_block():
-    import components.ecs as ecs
+    import components.ecs.validate as ecs
     import components.vm as vm
     assert vm.AMI_ID_PATTERN is ecs.AMI_ID_PATTERN is AMI_ID_PATTERN
 
@@ -69,10 +69,12 @@ def test_lambda_in_a_vpc_names_the_key_a_network_dict_lacks(tmp_path):
 
 
 def test_one_network_accessor_for_every_pattern():
-    import components.ecs as ecs
+    import components.ecs.cluster as ecs_cluster
+    import components.ecs.service as ecs
     import components.serverless.component as lambda_service
     import components.vm as vm
     from components.blocks.load_balancer import network_value
+    assert ecs_cluster.network_value is network_value
     assert vm.network_value is ecs.network_value is lambda_service.network_value is network_value
     assert not hasattr(lambda_service, "_network_value")
 
