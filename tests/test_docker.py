@@ -7,7 +7,7 @@ import pytest
 from components.docker import DockerService, build_docker_local, docker_args_from
 from components.patterns import BuildContext, ValidationContext
 from components.platform import Platform
-from components.plan.runtime import run
+from components.tools.plan.runtime import run
 from components.profiles import get_profile
 from tests.conftest import ROOT, assert_problem
 

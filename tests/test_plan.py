@@ -7,9 +7,9 @@ import textwrap
 from pathlib import Path
 
 
-from components.plan.__main__ import main
-from components.plan.diff import diff_plans
-from components.plan.markdown import diff_markdown, mermaid
+from components.tools.plan.__main__ import main
+from components.tools.plan.diff import diff_plans
+from components.tools.plan.markdown import diff_markdown, mermaid
 
 PROGRAM = textwrap.dedent('''
     import pulumi

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from components import policy
-from components.policy import MANDATORY, PUBLIC_URL_TAG, RULES, Resource, evaluate
+from components.tools import policy
+from components.tools.policy import MANDATORY, PUBLIC_URL_TAG, RULES, Resource, evaluate
 from components.profiles import PROFILES
 
 from tests.conftest import ROOT, STACKS, stack_plan

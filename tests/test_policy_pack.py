@@ -19,7 +19,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from components.policy import RULES
+from components.tools.policy import RULES
 from tests.conftest import ROOT
 
 PACK = ROOT / "policy"

@@ -8,7 +8,7 @@ import pytest
 from components.blocks.launch_template import AMI_ID_PATTERN
 from components.ecs import EcsCluster
 from components.lambda_service import LambdaService
-from components.plan.runtime import run
+from components.tools.plan.runtime import run
 from components.vm import VmService
 from tests.conftest import ROOT, assert_problem
 
@@ -88,8 +88,10 @@ PATTERN_PARTS = {
     "eks": ("eks", "k8s", "eks_token"),
     "lambda": ("lambda_service", "serverless"),
 }
-#: Tools around the components (the offline planner, the policy rules and pack, the test helpers).
-TOOLS = ("plan", "policy", "policy_pack", "testing")
+#: Tools around the components: the ``tools`` package (the offline planner, the policy rules and pack, the
+#: reference generator), the launchers of its documented commands (``plan.py``, ``policy_pack.py``) and the
+#: test helpers.
+TOOLS = ("tools", "plan", "policy_pack", "testing")
 
 
 def _owner(module: str) -> str | None:
@@ -137,7 +139,7 @@ def test_the_layout_table_names_every_registered_pattern():
     from components.patterns import PATTERN_MODULES
     assert set(PATTERN_PARTS) == set(PATTERN_MODULES)
     for pattern, module in PATTERN_MODULES.items():
-        assert module.split(".", 1)[1] in PATTERN_PARTS[pattern]
+        assert module.split(".")[1] in PATTERN_PARTS[pattern]
     assert all(path.exists() for _, path in _pattern_files())
 
 
@@ -155,11 +157,12 @@ def test_the_import_check_sees_relative_and_function_level_imports(tmp_path):
     """The check above would pass vacuously if it missed imports: it sees every form a crossing takes."""
     probe = tmp_path / "serverless" / "probe.py"
     probe.parent.mkdir()
-    probe.write_text("from ..docker import CONTAINER_KEYS\nfrom .. import policy\nfrom .spec import validate_cors\n"
-                     "def f():\n    from ..vm import architecture\n    import components.ecs\n")
+    probe.write_text("from ..docker import CONTAINER_KEYS\nfrom ..tools import policy\nfrom .spec import validate_cors\n"
+                     "def f():\n    from ..vm import architecture\n    import components.ecs\n"
+                     "from ..tools.plan.runtime import run\n")
     assert [(line, m, _owner(m)) for line, m in _imported_modules(probe, root=tmp_path)] == [
-        (1, "docker", "docker"), (2, "policy", "tool:policy"), (3, "serverless.spec", "lambda"), (5, "vm", "vm"),
-        (6, "ecs", "ecs")]
+        (1, "docker", "docker"), (2, "tools", "tool:tools"), (3, "serverless.spec", "lambda"), (5, "vm", "vm"),
+        (6, "ecs", "ecs"), (7, "tools.plan.runtime", "tool:tools")]
 
 
 def test_pattern_modules_import_only_public_names():
