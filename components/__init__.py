@@ -30,7 +30,7 @@ _EXPORTS = {
     "EcsCluster": ".ecs",
     "EcsService": ".ecs",
     "ContainerImage": ".blocks.container_image",
-    "DockerService": ".docker",
+    "DockerService": ".docker.component",
     "EksCluster": ".eks",
     "KubernetesService": ".k8s",
 }

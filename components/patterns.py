@@ -29,7 +29,7 @@ PATTERN_MODULES: dict[str, str] = {
     "ecs": f"{__package__}.ecs",
     "eks": f"{__package__}.eks",
     "lambda": f"{__package__}.lambda_service",
-    "docker": f"{__package__}.docker",
+    "docker": f"{__package__}.docker.pattern",
 }
 
 

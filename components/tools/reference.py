@@ -49,7 +49,7 @@ COMPONENTS: tuple[ComponentDoc, ...] = (
     ComponentDoc("ContainerImage", "blocks.container_image", 'ContainerImage("batch", {"context": "jobs/batch"})',
                  ("context",), f"`context` (or else `ref`, a prebuilt image) is {_FROM_PROJECT}; `dockerfile` "
                  "(default `Dockerfile`) is relative to that context."),
-    ComponentDoc("DockerService", "docker", 'DockerService("status", {})', (),
+    ComponentDoc("DockerService", "docker.component", 'DockerService("status", {})', (),
                  f"`image.context` (default `services/<name>`) is {_FROM_PROJECT}."),
     ComponentDoc("EksCluster", "eks", 'EksCluster("platform", network=net)', (), "none."),
     ComponentDoc("KubernetesService", "k8s", 'KubernetesService("status", {}, cluster=eks)', (),
