@@ -176,3 +176,17 @@ def test_pattern_modules_import_only_public_names():
                 private += [f"{path.relative_to(ROOT)}:{node.lineno} imports {alias.name} from {node.module}"
                             for alias in node.names if alias.name.startswith("_")]
     assert private == []
+
+
+def test_the_tools_live_in_one_package_and_the_documented_commands_only_launch_them():
+    """The planner, the policy rules, the pack's adapter and the reference generator are in ``components/tools``;
+    what stays beside the patterns (``plan.py``, ``policy_pack.py``) is a launcher of a documented command."""
+    tools = COMPONENTS / "tools"
+    assert {p.name for p in tools.iterdir() if not p.name.startswith("__pycache__")} >= {
+        "__init__.py", "plan", "policy.py", "policy_pack.py", "reference.py"}
+    assert not any((COMPONENTS / name).exists() for name in ("policy.py", "reference.py", "plan"))
+    launchers = {"plan.py": "tools.plan.__main__", "policy_pack.py": "tools.policy_pack"}
+    for launcher, target in launchers.items():
+        path = COMPONENTS / launcher
+        assert [m for _, m in _imported_modules(path)] == [target]
+        assert _owner(target) == "tool:tools" and len(path.read_text().splitlines()) < 15
