@@ -1,4 +1,4 @@
-"""The policy rules (components/policy.py): each rule has a violating and a compliant case, on
+"""The policy rules (components/tools/policy.py): each rule has a violating and a compliant case, on
 hand-built resources and on real pulumi-aws / pulumi-kubernetes resources planned under mocks."""
 
 from __future__ import annotations
