@@ -125,6 +125,7 @@ class DockerSettings:
 
     @property
     def max_retry_count(self) -> int | None:
+        """Docker's ``max_retry_count``: only ``on-failure`` retries a bounded number of times."""
         return self.retries_on_failure if self.restart == "on-failure" else None
 
 
