@@ -30,7 +30,7 @@ _EXPORTS = {
     "EcsCluster": ".ecs.cluster",
     "EcsService": ".ecs.service",
     "ContainerImage": ".blocks.container_image",
-    "DockerService": ".docker",
+    "DockerService": ".docker.component",
     "EksCluster": ".eks",
     "KubernetesService": ".eks",
 }

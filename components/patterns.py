@@ -29,7 +29,7 @@ PATTERN_MODULES: dict[str, str] = {
     "ecs": f"{__package__}.ecs.pattern",
     "eks": f"{__package__}.eks.pattern",
     "lambda": f"{__package__}.serverless.pattern",
-    "docker": f"{__package__}.docker",
+    "docker": f"{__package__}.docker.pattern",
 }
 
 

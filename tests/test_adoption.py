@@ -162,7 +162,7 @@ def test_policy_pack_runs_from_an_installed_copy_of_the_library(installed, tmp_p
     assert sorted(p.name for p in pack.iterdir()) == ["PulumiPolicy.yaml", "__main__.py", "requirements.txt"]
     assert (pack / "requirements.txt").read_text().splitlines() == [
         "microservice-components @ git+https://github.com/acme/microservice-components@v0.1.0", "pulumi-policy==1.21.0"]
-    assert "from microservice_components.policy_pack import serve" in (pack / "__main__.py").read_text()
+    assert "from microservice_components.tools.policy_pack import serve" in (pack / "__main__.py").read_text()
     # The pack's pulumi-policy is the one this repository's own pack and tests use.
     assert "pulumi-policy==1.21.0" in (ROOT / "policy" / "requirements.txt").read_text().splitlines()
 

@@ -9,7 +9,7 @@ import pytest
 from components.blocks.architecture import instance_architecture
 from components.blocks.container import default_health_command
 from components.ecs import EcsCluster, EcsService
-from components.plan.runtime import run
+from components.tools.plan.runtime import run
 from tests.conftest import ROOT, assert_problem
 
 NET = {"vpc_id": "vpc-1", "vpc_cidr": "10.0.0.0/16", "public_subnet_ids": ["subnet-pub-a", "subnet-pub-b"],
@@ -421,7 +421,7 @@ def test_rejects_root_user_bad_writable_paths_and_health_command():
 
 def test_ecs_exec_keeps_the_root_filesystem_read_only_and_passes_the_mandatory_policy():
     # GIVEN ECS Exec on a service with the default read-only root
-    from components.policy import MANDATORY, evaluate
+    from components.tools.policy import MANDATORY, evaluate
     graph = _plan({"cart": {"image": IMAGE, "enable_exec": True}}, environment="prod")
     container = _container(graph, "cart")
     # THEN the SSM agent's state and log directories are writable task volumes, the root stays read-only

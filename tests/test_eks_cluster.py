@@ -17,7 +17,7 @@ LBC = {"policy_arn": "arn:aws:iam::123456789012:policy/AWSLoadBalancerController
 
 @pytest.fixture(scope="module")
 def prod(request):
-    from components.plan.runtime import run
+    from components.tools.plan.runtime import run
     from tests.conftest import ROOT
     return run(lambda: EksCluster("eks", {"admin_role_arns": [ADMIN], "load_balancer_controller": LBC},
                                   network=NET, profile="prod"),
@@ -26,7 +26,7 @@ def prod(request):
 
 @pytest.fixture(scope="module")
 def dev():
-    from components.plan.runtime import run
+    from components.tools.plan.runtime import run
     from tests.conftest import ROOT
     return run(lambda: EksCluster("eks", {}, network=NET, profile="dev"),
                config={"microservices:environment": "dev", "aws:region": "us-east-1"}, project_dir=ROOT, stack="dev")
@@ -271,7 +271,7 @@ def test_node_groups_follow_the_cluster_version(dev):
 
 
 def test_admin_access_policy_is_in_the_cluster_partition(plan, monkeypatch):
-    import components.plan.mocks as mocks
+    import components.tools.plan.mocks as mocks
     monkeypatch.setattr(mocks, "PARTITION", "aws-us-gov")
     g = plan(lambda: EksCluster("eks", {"admin_role_arns": ["arn:aws-us-gov:iam::123456789012:role/Admin"]},
                                 network=NET))
@@ -514,7 +514,7 @@ def test_plugin_signs_with_the_stacks_static_keys_like_the_deploy_providers(plan
     # must sign with them too (else every Kubernetes call is Unauthorized), and the kubeconfig carrying them
     # must be a secret in the state.
     from components.eks.kubeconfig import aws_credential_args, aws_credential_env, exec_user
-    from components.plan.runtime import run
+    from components.tools.plan.runtime import run
     from tests.conftest import ROOT
     config = {"aws:region": "us-east-1", "aws:profile": "platform", "aws:accessKey": "AKIAEXAMPLE",
               "aws:secretKey": "s3cr3t", "aws:token": "tok"}

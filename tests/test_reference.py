@@ -10,7 +10,7 @@ import pulumi
 import pytest
 
 import components
-from components.reference import COMPONENTS, component_class, component_outputs, render
+from components.tools.reference import COMPONENTS, component_class, component_outputs, render
 from components.testing import catalog_problems, run_component
 from tests.conftest import ROOT
 
@@ -20,7 +20,7 @@ reference = sys.modules[render.__module__]
 
 
 def test_component_reference_is_generated_from_the_current_components() -> None:
-    assert DOC.read_text() == render(), "regenerate it: python -m components.reference > docs/components.md"
+    assert DOC.read_text() == render(), "regenerate it: python -m components.tools.reference > docs/components.md"
 
 
 def test_every_exported_component_is_in_the_reference_with_documented_outputs() -> None:

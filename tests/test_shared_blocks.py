@@ -8,7 +8,7 @@ import pytest
 from components.blocks.launch_template import AMI_ID_PATTERN
 from components.ecs import EcsCluster
 from components.serverless import LambdaService
-from components.plan.runtime import run
+from components.tools.plan.runtime import run
 from components.vm import VmService
 from tests.conftest import ROOT, assert_problem
 
@@ -90,8 +90,10 @@ PATTERN_PARTS = {
     "eks": ("eks", "eks_token"),
     "lambda": ("serverless",),
 }
-#: Tools around the components (the offline planner, the policy rules and pack, the test helpers).
-TOOLS = ("plan", "policy", "policy_pack", "testing")
+#: Tools around the components: the ``tools`` package (the offline planner, the policy rules and pack, the
+#: reference generator), the launchers of its documented commands (``plan.py``, ``policy_pack.py``) and the
+#: test helpers.
+TOOLS = ("tools", "plan", "policy_pack", "testing")
 
 
 def _owner(module: str) -> str | None:
@@ -157,11 +159,12 @@ def test_the_import_check_sees_relative_and_function_level_imports(tmp_path):
     """The check above would pass vacuously if it missed imports: it sees every form a crossing takes."""
     probe = tmp_path / "serverless" / "probe.py"
     probe.parent.mkdir()
-    probe.write_text("from ..docker import CONTAINER_KEYS\nfrom .. import policy\nfrom .http_api import validate_cors\n"
-                     "def f():\n    from ..vm import architecture\n    import components.ecs\n")
+    probe.write_text("from ..docker import CONTAINER_KEYS\nfrom ..tools import policy\nfrom .http_api import validate_cors\n"
+                     "def f():\n    from ..vm import architecture\n    import components.ecs\n"
+                     "from ..tools.plan.runtime import run\n")
     assert [(line, m, _owner(m)) for line, m in _imported_modules(probe, root=tmp_path)] == [
-        (1, "docker", "docker"), (2, "policy", "tool:policy"), (3, "serverless.http_api", "lambda"), (5, "vm", "vm"),
-        (6, "ecs", "ecs")]
+        (1, "docker", "docker"), (2, "tools", "tool:tools"), (3, "serverless.http_api", "lambda"), (5, "vm", "vm"),
+        (6, "ecs", "ecs"), (7, "tools.plan.runtime", "tool:tools")]
 
 
 def test_pattern_modules_import_only_public_names():
@@ -175,3 +178,17 @@ def test_pattern_modules_import_only_public_names():
                 private += [f"{path.relative_to(ROOT)}:{node.lineno} imports {alias.name} from {node.module}"
                             for alias in node.names if alias.name.startswith("_")]
     assert private == []
+
+
+def test_the_tools_live_in_one_package_and_the_documented_commands_only_launch_them():
+    """The planner, the policy rules, the pack's adapter and the reference generator are in ``components/tools``;
+    what stays beside the patterns (``plan.py``, ``policy_pack.py``) is a launcher of a documented command."""
+    tools = COMPONENTS / "tools"
+    assert {p.name for p in tools.iterdir() if not p.name.startswith("__pycache__")} >= {
+        "__init__.py", "plan", "policy.py", "policy_pack.py", "reference.py"}
+    assert not any((COMPONENTS / name).exists() for name in ("policy.py", "reference.py", "plan"))
+    launchers = {"plan.py": "tools.plan.__main__", "policy_pack.py": "tools.policy_pack"}
+    for launcher, target in launchers.items():
+        path = COMPONENTS / launcher
+        assert [m for _, m in _imported_modules(path)] == [target]
+        assert _owner(target) == "tool:tools" and len(path.read_text().splitlines()) < 15

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.plan.mocks import MOCK_AMI, PlanMocks
-from components.plan.runtime import run
+from components.tools.plan.mocks import MOCK_AMI, PlanMocks
+from components.tools.plan.runtime import run
 from components.vm import PATTERN, VmService, architecture, render_user_data, validate_vm
 
 from tests.conftest import ROOT, assert_problem

@@ -1,4 +1,5 @@
-"""``python -m components.plan``: what ``pulumi up`` would create, offline, for any Pulumi Python program.
+"""``python -m components.plan`` (``components/plan.py`` launches this module): what ``pulumi up`` would
+create, offline, for any Pulumi Python program.
 
 Exit codes: 0 planned; 1 the program or project failed, or a file could not be read or written; 2 the
 catalog is invalid (every problem listed); 3 a mandatory policy was violated (with ``--policy``); 4 the
@@ -17,13 +18,17 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ..validation import CatalogError
+from ...validation import CatalogError
 from .diff import diff_plans
 from .document import dumps, plan_document, summary_lines, tree_lines
 from .k8s import write_manifests
 from .markdown import diff_markdown, mermaid, plan_markdown
 from .project import Project, ProjectError, load_project
 from .runtime import Graph, run
+
+#: The documented command, ``python -m components.plan`` (``microservice_components.plan`` installed):
+#: ``components/plan.py`` launches :func:`cli`.
+COMMAND = f"python -m {(__package__ or 'components.tools.plan').rsplit('.', 2)[0]}.plan"
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_POLICY, EXIT_USAGE, EXIT_LINT = 0, 1, 2, 3, 4, 5
 
@@ -44,7 +49,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = _Parser(
-        prog=f"python -m {__package__}",
+        prog=COMMAND,
         description="Plan a Pulumi Python program offline under Pulumi's mock runtime: no cloud account, no CLI.")
     parser.add_argument("--stack", required=True, help="stack name; its config is Pulumi.<stack>.yaml in stackConfigDir")
     parser.add_argument("--dir", default=".", help="project directory holding Pulumi.yaml (default: .)")
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(argv)
     except UsageError as err:
-        print(f"error: {err} (python -m {__package__} --help lists the options)", file=sys.stderr)
+        print(f"error: {err} ({COMMAND} --help lists the options)", file=sys.stderr)
         return EXIT_USAGE
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=ResourceWarning)
@@ -255,9 +260,14 @@ def _print_report(doc: dict[str, Any], diff, policy, *, quiet: bool) -> None:
             print(f"  [{r['enforcement']}] {r['rule']}: {r['type']} {r['name']}: {r['message']}", file=out)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """Run the command line and exit with :func:`main`'s code."""
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
     # Skip interpreter teardown: the SDK leaves per-thread event loops whose finalizers print noise at exit.
     os._exit(code)
+
+
+if __name__ == "__main__":
+    cli()

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .blocks.tags import PUBLIC_URL_TAG
+from ..blocks.tags import PUBLIC_URL_TAG
 
 __all__ = [
     "ADVISORY", "MANDATORY", "PROTECTED_ENVIRONMENTS", "PUBLIC_URL_TAG", "RULES", "SEVERITIES",

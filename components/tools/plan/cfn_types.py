@@ -63,7 +63,7 @@ def _bool(value: Any) -> Any:
 
 
 #: What the plan records for a value it cannot see (a secret, an output unknown offline): kept as it is, and
-#: a finding on it is not reported (:func:`components.plan.lint.lint_plan`), since nothing about it is known.
+#: a finding on it is not reported (:func:`components.tools.plan.lint.lint_plan`), since nothing about it is known.
 PLACEHOLDERS = frozenset({"[secret]", "[unknown]"})
 
 

@@ -149,7 +149,7 @@ def lint_plan(doc: Mapping[str, Any], region: str, *, exceptions: Mapping[tuple[
     for type_ in unmapped_types(resources):
         first = next(r for r in resources if r["type"] == type_)
         findings.append(Finding("MAP", "E", f"no CloudFormation mapping for {type_}: add it to "
-                                "components/plan/cfn_types.py (CFN_TYPES, or UNMAPPABLE with the reason)",
+                                "components/tools/plan/cfn_types.py (CFN_TYPES, or UNMAPPABLE with the reason)",
                                 first["urn"], type_, first["name"], "", ""))
     if template["Resources"]:
         matches = cfnlint_api.lint(json.dumps(template, indent=1),
