@@ -26,7 +26,7 @@ _EXPORTS = {
     "get_profile": ".profiles",
     "LambdaService": ".lambda_service",
     "HttpApi": ".lambda_service",
-    "VmService": ".vm",
+    "VmService": ".vm.component",
     "EcsCluster": ".ecs",
     "EcsService": ".ecs",
     "ContainerImage": ".blocks.container_image",
