@@ -39,7 +39,7 @@ def test_vm_and_ecs_launch_the_same_well_formed_ami_ids(plan, ami):
 
 def test_ami_id_pattern_lives_once_in_the_launch_template_block():
     import components.ecs as ecs
-    import components.vm as vm
+    import components.vm.validate as vm
     assert vm.AMI_ID_PATTERN is ecs.AMI_ID_PATTERN is AMI_ID_PATTERN
 
 
@@ -71,9 +71,10 @@ def test_lambda_in_a_vpc_names_the_key_a_network_dict_lacks(tmp_path):
 def test_one_network_accessor_for_every_pattern():
     import components.ecs as ecs
     import components.lambda_service as lambda_service
-    import components.vm as vm
+    import components.vm.ami as vm_ami
+    import components.vm.component as vm
     from components.blocks.load_balancer import network_value
-    assert vm.network_value is ecs.network_value is lambda_service.network_value is network_value
+    assert vm.network_value is vm_ami.network_value is ecs.network_value is lambda_service.network_value is network_value
     assert not hasattr(lambda_service, "_network_value")
 
 

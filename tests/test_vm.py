@@ -12,7 +12,10 @@ import yaml
 
 from components.plan.mocks import MOCK_AMI, PlanMocks
 from components.plan.runtime import run
-from components.vm import PATTERN, VmService, architecture, render_user_data, validate_vm
+from components.blocks.architecture import instance_architecture as architecture
+from components.vm import VmService, validate_vm
+from components.vm.pattern import PATTERN
+from components.vm.user_data import render_user_data
 
 from tests.conftest import ROOT, assert_problem
 
@@ -288,7 +291,7 @@ def _plan_with_ami_architecture(arch, spec):
 def test_an_explicit_ami_of_another_architecture_fails_the_preview_naming_both():
     # Raised while the launch template's image_id resolves, so the preview fails before anything launches.
     # (Asserted on the check itself: a program failing mid-flight leaves tasks on the mock runtime's loop.)
-    from components.vm import check_image_architecture
+    from components.vm.ami import check_image_architecture
     with pytest.raises(ValueError) as info:
         check_image_architecture("inventory", AMI, "x86_64", ["t4g.small", "t4g.medium"])
     assert str(info.value).startswith(f"inventory.ami: {AMI} is an x86_64 image but the instance types "
@@ -304,7 +307,7 @@ def test_an_explicit_ami_of_the_fleet_architecture_is_launched():
 
 
 def test_parameter_architecture_reads_the_usual_ami_parameter_names():
-    from components.vm import parameter_architecture
+    from components.vm.validate import parameter_architecture
     assert parameter_architecture("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64") == "arm64"
     assert parameter_architecture("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64") == "x86_64"
     assert parameter_architecture("/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id") \
