@@ -12,6 +12,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 
 from ..blocks.architecture import instance_architecture
+from ..blocks.launch_template import LAUNCH_KEYS
 from ..blocks.load_balancer import LoadBalancerArgs
 from ..blocks.service import CoreSpec, HealthCheckArgs, ScalingArgs, resolve_core
 from ..profiles import Profile
@@ -301,7 +302,7 @@ def _given(cls: type, values: Any, **resolved: Any) -> Any:
 
 
 def _ami(ami: Any, fleet: Sequence[str]) -> AmiSource:
-    if isinstance(ami, str) or isinstance(ami, pulumi.Output):
+    if isinstance(ami, (str, pulumi.Output)):
         return AmiSource(id=ami)
     if ami.get("id") is not None:
         return AmiSource(id=ami["id"])
@@ -329,10 +330,10 @@ def resolve_vm(spec: Mapping[str, Any], profile: Profile) -> VmSettings:
     core = resolve_core(spec, profile, default_port=DEFAULT_PORT, default_grace_period=DEFAULT_GRACE_PERIOD)
     fleet = tuple(instance_types(spec, profile))
     grace = core.health_check.grace_period
-    own = {k: v for k, v in spec.items() if k in ("on_demand_base_capacity", "root_volume_size", "key_name",
-                                                    "metadata_hop_limit")}
+    # The launch settings and the On-Demand base as given; every other field is resolved here.
+    as_given = {key: spec.get(key) for key in (*LAUNCH_KEYS, "on_demand_base_capacity")}
     return _given(
-        VmSettings, own, core=core, ami=_ami(spec["ami"], fleet), instance_types=fleet,
+        VmSettings, as_given, core=core, ami=_ami(spec["ami"], fleet), instance_types=fleet,
         spot_percentage=spot_percentage(spec, profile),
         rollout=_given(Rollout, spec.get("rollout"), timeout=grace + DEFAULT_ROLLOUT_MARGIN, instance_warmup=grace),
         load_balancer=dict(spec.get("load_balancer") or {}), autoscaling=_autoscaling(spec.get("autoscaling"), core))
