@@ -8,6 +8,7 @@ what it returns (what Pulumi records) and the error that fails the ``up``.
 from __future__ import annotations
 
 import base64
+import pickletools
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,9 @@ import pytest
 from botocore.stub import Stubber
 
 from components.vm import refresh as vr
-from components.vm.refresh import InstanceRefreshProvider, RefreshError, Refresher, RefreshTarget, RefreshTimeout
+from components.vm import refresher as vm_refresher
+from components.vm.refresh import InstanceRefreshProvider
+from components.vm.refresher import RefreshError, Refresher, RefreshTarget, RefreshTimeout
 from tests.fake_clock import Clock
 
 GROUP, LT = "inventory-asg-1a2b3c4", "lt-0123456789abcdef0"
@@ -311,7 +314,7 @@ def _patch_aws(monkeypatch, refresher, clock):
     monkeypatch.setattr(vr, "_client", lambda props: refresher.autoscaling)
     monkeypatch.setattr(vr, "_cloudwatch", lambda props: None)
     monkeypatch.setattr(vr, "_elbv2", lambda props: None)
-    monkeypatch.setattr(vr, "time", SimpleNamespace(sleep=clock.sleep, monotonic=clock))
+    monkeypatch.setattr(vm_refresher, "time", SimpleNamespace(sleep=clock.sleep, monotonic=clock))
 
 
 def test_a_failed_rollout_fails_one_up_and_the_next_up_starts_a_fresh_refresh(monkeypatch, aws):
@@ -402,7 +405,8 @@ def test_provider_pickles_by_reference_to_its_module_as_pulumi_stores_it():
     raw = base64.b64decode(blob)
     assert isinstance(dill.loads(raw), InstanceRefreshProvider)
     # By reference (no closure, no captured Output): a team's program imports it from the installed library.
-    assert b"components.vm.refresh" in raw and len(raw) < 200
+    strings = [arg for op, arg, _ in pickletools.genops(raw) if op.name == "SHORT_BINUNICODE"]
+    assert strings == ["components.vm.refresh", "InstanceRefreshProvider"] and len(raw) < 200
 
 
 #: The provider as state written before the pattern became a package stores it: by reference to

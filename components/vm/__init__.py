@@ -2,7 +2,8 @@
 
 Modules: :mod:`.args` (``VmServiceArgs`` and the settings they resolve into), :mod:`.validate`, :mod:`.component`
 (``VmService``), :mod:`.ami` (lookup and Image Builder bake), :mod:`.user_data`, :mod:`.refresh` (the rollout's
-dynamic provider) and :mod:`.pattern` (``PATTERN``, the catalog's registration).
+dynamic resource and provider), :mod:`.refresher` (the instance refresh it runs against Auto Scaling) and
+:mod:`.pattern` (``PATTERN``, the catalog's registration).
 
 The names below are imported on first use: the rollout's dynamic provider process imports
 ``components.vm.refresh``, which needs boto3 but not ``pulumi_aws`` and the component.
