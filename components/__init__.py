@@ -26,7 +26,7 @@ _EXPORTS = {
     "get_profile": ".profiles",
     "LambdaService": ".serverless",
     "HttpApi": ".serverless",
-    "VmService": ".vm",
+    "VmService": ".vm.component",
     "EcsCluster": ".ecs.cluster",
     "EcsService": ".ecs.service",
     "ContainerImage": ".blocks.container_image",

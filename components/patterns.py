@@ -1,6 +1,6 @@
 """The registry of deployment patterns, and what the platform hands each one.
 
-Each pattern module (``components/serverless/pattern.py``, ``components/vm.py``, ...) defines a
+Each pattern module (``components/serverless/pattern.py``, ``components/vm/pattern.py``, ...) defines a
 module-level ``PATTERN = Pattern(...)``. The catalog loader and :class:`~components.Platform`
 only talk to patterns through this interface, so a pattern is added in one place.
 """
@@ -25,7 +25,7 @@ __all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "STACK_SECTIONS", "Vali
 #: registry works whether the package is imported as ``components`` (this repository) or installed as
 #: ``microservice_components``.
 PATTERN_MODULES: dict[str, str] = {
-    "vm": f"{__package__}.vm",
+    "vm": f"{__package__}.vm.pattern",
     "ecs": f"{__package__}.ecs.pattern",
     "eks": f"{__package__}.eks.pattern",
     "lambda": f"{__package__}.serverless.pattern",

@@ -39,7 +39,7 @@ def test_vm_and_ecs_launch_the_same_well_formed_ami_ids(plan, ami):
 
 def test_ami_id_pattern_lives_once_in_the_launch_template_block():
     import components.ecs.validate as ecs
-    import components.vm as vm
+    import components.vm.validate as vm
     assert vm.AMI_ID_PATTERN is ecs.AMI_ID_PATTERN is AMI_ID_PATTERN
 
 
@@ -72,10 +72,11 @@ def test_one_network_accessor_for_every_pattern():
     import components.ecs.cluster as ecs_cluster
     import components.ecs.service as ecs
     import components.serverless.component as lambda_service
-    import components.vm as vm
+    import components.vm.ami as vm_ami
+    import components.vm.component as vm
     from components.blocks.load_balancer import network_value
     assert ecs_cluster.network_value is network_value
-    assert vm.network_value is ecs.network_value is lambda_service.network_value is network_value
+    assert vm.network_value is vm_ami.network_value is ecs.network_value is lambda_service.network_value is network_value
     assert not hasattr(lambda_service, "_network_value")
 
 
@@ -141,7 +142,9 @@ def test_the_layout_table_names_every_registered_pattern():
     from components.patterns import PATTERN_MODULES
     assert set(PATTERN_PARTS) == set(PATTERN_MODULES)
     for pattern, module in PATTERN_MODULES.items():
-        assert module.split(".")[1] in PATTERN_PARTS[pattern]
+        inner = module.split(".", 1)[1]  # "vm.pattern" in a pattern package
+        assert inner.split(".")[0] in PATTERN_PARTS[pattern]
+        assert (COMPONENTS / f"{inner.replace('.', '/')}.py").is_file()
     assert all(path.exists() for _, path in _pattern_files())
 
 

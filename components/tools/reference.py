@@ -42,7 +42,7 @@ COMPONENTS: tuple[ComponentDoc, ...] = (
                  ("code",), f"`code` (a folder) and `zip` (a file) are {_FROM_PROJECT}; the built ZIP goes to "
                  "`.build/lambda/` in that folder."),
     ComponentDoc("HttpApi", "serverless", 'HttpApi("shop")', (), "none."),
-    ComponentDoc("VmService", "vm",
+    ComponentDoc("VmService", "vm.component",
                  'VmService("inventory", {"ami": {"lookup": {"version": "2.3.1"}}}, network=net)', ("ami",),
                  "`ami.bake.document` (default the service's Image Builder component document) is a file inside "
                  f"`services/<name>/`, {_FROM_PROJECT}."),
