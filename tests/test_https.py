@@ -378,3 +378,13 @@ def test_diff_markdown_carries_the_warnings_of_the_new_plan():
     text = diff_markdown(diff_plans(doc, doc), warnings=["services.cart.load_balancer: is public without TLS"])
     assert "No changes.\n\n#### Warnings (1)\n\n- :warning: `services.cart.load_balancer: is public without TLS`" \
         in text
+
+
+def test_services_on_one_shared_alb_cannot_mix_a_certificate_arn_and_a_domain():
+    from components.blocks.load_balancer import validate_shared_rules
+    specs = {"a": {"expose": "public", "load_balancer": {"shared": "edge", "path": "/a/*", "certificate_arn": CERT}},
+             "b": {"expose": "public", "load_balancer": {"shared": "edge", "path": "/b/*",
+                                                         "domain": "api.example.com", "zone": "example.com"}}}
+    assert [str(p) for p in validate_shared_rules(specs)] == [
+        "services.b.load_balancer.domain: shared ALB 'edge' gets certificate_arn from 'a' and domain from 'b': its "
+        "services give one of them, not both"]

@@ -290,6 +290,12 @@ def validate_shared_rules(specs: Mapping[str, Mapping[str, Any]], ctx: Any = Non
                     problems.add(join_path(lb_path, setting),
                                  f"services on shared ALB {lb_name!r} must agree on {setting}: {first!r} has "
                                  f"{theirs!r}, this one {mine!r}")
+        given = {key: [s for s in services if specs[s]["load_balancer"].get(key) is not None]
+                 for key in ("certificate_arn", "domain")}
+        if all(given.values()) and given["certificate_arn"] != given["domain"]:
+            problems.add(join_path(path, given["domain"][0], "load_balancer", "domain"),
+                         f"shared ALB {lb_name!r} gets certificate_arn from {given['certificate_arn'][0]!r} and domain "
+                         f"from {given['domain'][0]!r}: its services give one of them, not both")
     return problems
 
 
