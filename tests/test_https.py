@@ -388,3 +388,19 @@ def test_services_on_one_shared_alb_cannot_mix_a_certificate_arn_and_a_domain():
     assert [str(p) for p in validate_shared_rules(specs)] == [
         "services.b.load_balancer.domain: shared ALB 'edge' gets certificate_arn from 'a' and domain from 'b': its "
         "services give one of them, not both"]
+
+
+def test_the_stack_example_of_docs_https_is_valid_in_prod(tmp_path):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from components.catalog import load_catalog
+    text = (Path(__file__).resolve().parent.parent / "docs" / "https.md").read_text()
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "microservices:services" in b)
+    config = yaml.safe_load(block)["config"]
+    catalog = load_catalog({"environment": config["microservices:environment"], "catalog_dir": "",
+                            "services": config["microservices:services"]}, tmp_path)
+    assert catalog.services["cart"]["load_balancer"] == {"domain": "shop.example.com", "zone": "example.com"}
+    assert catalog.warnings == []

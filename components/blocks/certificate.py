@@ -47,10 +47,10 @@ __all__ = [
     "validate_public_tls",
 ]
 
-#: TLS policy of every HTTPS/TLS listener we create: the policy AWS recommends for ELB ("Security policies for
-#: your Application Load Balancer"): TLS 1.3 and 1.2 only, forward-secret AES-GCM ciphers, hybrid post-quantum key
-#: exchange for clients that offer it. ELB's own default, when a listener names none, is
-#: ELBSecurityPolicy-2016-08, which still accepts TLS 1.0.
+#: TLS policy of every HTTPS/TLS listener we create: the policy AWS recommends for ELB and the console's default
+#: ("Security policies for your Application Load Balancer"): TLS 1.3 and 1.2 clients, a restricted set of TLS 1.2
+#: ciphers, hybrid post-quantum key exchange for clients that offer it. The API's own default, when a listener
+#: names none, is ELBSecurityPolicy-2016-08, which still accepts TLS 1.0.
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 #: RFC 5280 (and ACM): a certificate's domain name, its Common Name, is at most 64 octets including the dots.
 DOMAIN_MAX = 64
