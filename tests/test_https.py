@@ -8,7 +8,8 @@ import pulumi
 import pytest
 
 from components.blocks.certificate import (DEFAULT_SSL_POLICY, alias_record, dns_validated_certificate,
-                                           hosted_zone_id, ingress_tls_annotations, is_zone_id, validate_domain)
+                                           hosted_zone_id, ingress_tls, ingress_tls_annotations, is_zone_id,
+                                           validate_domain)
 from components.plan.runtime import run
 from components.validation import Problems
 
@@ -404,3 +405,42 @@ def test_the_stack_example_of_docs_https_is_valid_in_prod(tmp_path):
                             "services": config["microservices:services"]}, tmp_path)
     assert catalog.services["cart"]["load_balancer"] == {"domain": "shop.example.com", "zone": "example.com"}
     assert catalog.warnings == []
+
+
+# -- Kubernetes Ingress (what the eks service calls) -----------------------------------------------
+
+def test_ingress_tls_takes_a_certificate_arn_as_it_is():
+    graph = _plan(lambda: pulumi.export("a", ingress_tls("orders", {"certificate_arn": CERT}, tags={})))
+    assert graph.outputs["a"] == ingress_tls_annotations(CERT)
+    assert not graph.of_type("aws:acm/certificate:Certificate")
+
+
+def test_ingress_tls_with_a_domain_requests_a_validated_certificate_and_points_the_domain_at_the_alb():
+    from components.blocks.certificate import ingress_alias_record, ingress_tls
+
+    def program():
+        annotations = ingress_tls("orders", {"domain": "orders.example.com", "zone": "example.com"},
+                                  tags={"Service": "orders"})
+        ingress_alias_record("orders", domain="orders.example.com", zone="example.com",
+                             hostname="k8s-apps-orders-0123456789.us-east-1.elb.amazonaws.com")
+        pulumi.export("annotations", annotations)
+    graph = _plan(program)
+    validation = graph.one("aws:acm/certificateValidation:CertificateValidation", "orders-cert-validation")
+    annotations = graph.outputs["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == validation.inputs["certificateArn"]
+    assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+    alias = graph.one("aws:route53/record:Record", "orders-alias")
+    assert alias.inputs["aliases"] == [{"name": "k8s-apps-orders-0123456789.us-east-1.elb.amazonaws.com",
+                                        "zoneId": "Z35SXDOTRQ7X7K", "evaluateTargetHealth": True}]
+    assert [a for t, a in graph.invokes if t == "aws:lb/getHostedZoneId:getHostedZoneId"] == [
+        {"loadBalancerType": "application"}]
+
+
+def test_ingress_tls_settings_are_validated_like_a_load_balancer():
+    from components.blocks.certificate import validate_tls_settings
+    problems = Problems()
+    validate_tls_settings({"certificate_arn": CERT, "domain": "orders.example.com", "zone": "example.com"},
+                          "services.orders.ingress", problems)
+    validate_tls_settings({"domain": "orders.example.com"}, "services.api.ingress", problems)
+    assert [str(p).split(":")[0] for p in problems] == ["services.orders.ingress", "services.api.ingress.zone"]
+    assert "sets both certificate_arn and domain" in str(problems[0])

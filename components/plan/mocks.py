@@ -356,6 +356,9 @@ class PlanMocks(pulumi.runtime.Mocks):
             version = f"v{kube}.0-eksbuild.{len(a.get('addonName') or '') % 9 + 1}"
             return {"addonName": a.get("addonName"), "kubernetesVersion": kube, "version": version,
                     "mostRecent": bool(a.get("mostRecent")), "id": a.get("addonName")}
+        if token == "aws:lb/getHostedZoneId:getHostedZoneId":
+            # ELB's canonical hosted zone of us-east-1 (ALB); each region has its own.
+            return {"id": "Z35SXDOTRQ7X7K", "loadBalancerType": a.get("loadBalancerType"), "region": region}
         if token == "aws:route53/getZone:getZone":
             zone = str(a.get("name") or "example.com").rstrip(".")
             zone_id = f"Z{_digest(zone, length=20).upper()}"
