@@ -18,8 +18,8 @@ import pulumi
 from .profiles import Profile
 from .validation import Problems
 
-__all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "STACK_SECTIONS", "ValidationContext", "catalog_rules", "load_pattern",
-           "run_on_docker_host"]
+__all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "STACK_SECTIONS", "ValidationContext", "catalog_rules",
+           "catalog_warnings", "load_pattern", "run_on_docker_host"]
 
 #: Catalog pattern name -> the module that defines ``PATTERN``. Named from this package's own name, so the
 #: registry works whether the package is imported as ``components`` (this repository) or installed as
@@ -40,6 +40,9 @@ class ValidationContext:
     profile: Profile
     project_dir: Path = field(default_factory=Path.cwd)
     """Relative paths in specs (``code``, image build contexts, ``services/<name>``) resolve from here."""
+    patterns: Mapping[str, str] = field(default_factory=dict)
+    """The pattern name of each service of the catalog, for catalog rules across patterns (empty while
+    single services are validated)."""
 
 
 T = TypeVar("T")
@@ -136,9 +139,18 @@ STACK_SECTIONS: dict[str, str] = {"ecs": "ecs", "eks": "eks"}
 
 def catalog_rules() -> list[CatalogValidator]:
     """Rules over every service of a catalog whatever its pattern: a shared load balancer's listener
-    rules may be claimed by ``vm`` and ``ecs`` services alike."""
+    rules may be claimed by ``vm`` and ``ecs`` services alike; in prod every public endpoint has TLS."""
+    from .blocks.certificate import validate_public_tls
     from .blocks.load_balancer import validate_shared_rules
-    return [validate_shared_rules]
+    return [validate_shared_rules, validate_public_tls]
+
+
+def catalog_warnings() -> list[CatalogValidator]:
+    """Rules whose problems are warnings, not errors: the catalog keeps them (``Catalog.warnings``), the
+    platform logs them (``pulumi preview`` shows them) and the offline plan prints them. Outside prod, a
+    public endpoint without TLS."""
+    from .blocks.certificate import public_tls_warnings
+    return [public_tls_warnings]
 
 
 def load_pattern(name: str) -> Pattern | None:
