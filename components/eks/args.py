@@ -168,7 +168,15 @@ class ProbeArgs(TypedDict):
 
 class IngressArgs(TypedDict):
     certificate_arn: NotRequired[str]
-    """ACM certificate: the load balancer listens on HTTPS 443 and redirects HTTP to it. Default: HTTP only."""
+    """ACM certificate: the load balancer listens on HTTPS 443 and redirects HTTP to it. Not with ``domain``.
+    Default: HTTP only (an error in prod for ``expose: public``: give this or ``domain`` and ``zone``)."""
+    domain: NotRequired[str]
+    """Host name clients use: an ACM certificate validated through DNS in ``zone``, HTTPS 443 with HTTP
+    redirecting to it, and an alias record to the Ingress's load balancer (needs the load balancer
+    controller installed by this program, so the Ingress's address is known). Default: none."""
+    zone: NotRequired[str]
+    """The public Route 53 hosted zone of ``domain``: its name or its id (``Z...``). Default: none (required
+    with ``domain``)."""
     host: NotRequired[str]
     """Host name routed to this service. Default: any host."""
     path: NotRequired[str]
@@ -396,7 +404,11 @@ class ProbeSettings:
 @dataclass(frozen=True)
 class IngressSettings:
     certificate_arn: Any = None
-    """None: HTTP only."""
+    """None: HTTP only, unless ``domain``."""
+    domain: Any = None
+    """None: no certificate requested and no record."""
+    zone: Any = None
+    """None: no zone (required with ``domain``)."""
     host: Any = None
     """None: any host."""
     path: str = "/"
@@ -475,7 +487,8 @@ def resolve_kubernetes_service(name: str, args: Mapping[str, Any], prof: Profile
         disruption_budget=DisruptionBudgetSettings(_percent_or_int(db["max_unavailable"]), None)
         if "max_unavailable" in db else DisruptionBudgetSettings(None, _percent_or_int(db["min_available"]))
         if "min_available" in db else DisruptionBudgetSettings(),
-        ingress=IngressSettings(certificate_arn=ing.get("certificate_arn"), host=ing.get("host"),
+        ingress=IngressSettings(certificate_arn=ing.get("certificate_arn"), domain=ing.get("domain"),
+                                zone=ing.get("zone"), host=ing.get("host"),
                                 path=ing.get("path", IngressSettings.path), group=ing.get("group")),
         access=dict(args.get("access") or {}),
         allow_from=tuple(args.get("allow_from") or ()),

@@ -125,8 +125,10 @@ def pod_template(name: str, settings: KubernetesServiceSettings, labels: Mapping
 
 
 def ingress_annotations(settings: KubernetesServiceSettings, tags: Mapping[str, str], await_lb: bool,
-                        subnet_ids: pulumi.Input[Sequence[str]] | None) -> dict[str, Any]:
-    """The AWS Load Balancer Controller's annotations: the load balancer, its listeners and its health check."""
+                        subnet_ids: pulumi.Input[Sequence[str]] | None,
+                        tls_annotations: Mapping[str, Any]) -> dict[str, Any]:
+    """The AWS Load Balancer Controller's annotations: the load balancer, its listeners (``tls_annotations``,
+    from :func:`~components.blocks.certificate.ingress_tls`) and its health check."""
     core, ing = settings.core, settings.ingress
     hc = core.health_check
     annotations = {
@@ -150,15 +152,7 @@ def ingress_annotations(settings: KubernetesServiceSettings, tags: Mapping[str, 
         f"{ALB}/target-group-attributes": "deregistration_delay.timeout_seconds=30",
         f"{ALB}/tags": ",".join(f"{k}={v}" for k, v in sorted(tags.items())),
     }
-    if ing.certificate_arn:
-        annotations.update({
-            f"{ALB}/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),
-            f"{ALB}/certificate-arn": ing.certificate_arn,
-            f"{ALB}/ssl-redirect": "443",
-            f"{ALB}/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-        })
-    else:
-        annotations[f"{ALB}/listen-ports"] = json.dumps([{"HTTP": 80}])
+    annotations.update(tls_annotations)
     if not await_lb:
         annotations["pulumi.com/skipAwait"] = "true"
     if ing.group:
@@ -189,8 +183,13 @@ def ip_blocks(name: str, cidrs: Sequence[str]) -> list[dict[str, Any]]:
     return [{"ipBlock": {"cidr": c}} for c in cidrs]
 
 
-def ingress_url(status: Any, scheme: str) -> str:
+def ingress_hostname(status: Any) -> str | None:
+    """The DNS name of the load balancer the controller gave the Ingress (``status.loadBalancer.ingress[0]``)."""
     lb = getattr(status, "load_balancer", None) if status is not None else None
     entries = getattr(lb, "ingress", None) or []
-    host = getattr(entries[0], "hostname", None) if entries else None
+    return getattr(entries[0], "hostname", None) if entries else None
+
+
+def ingress_url(status: Any, scheme: str) -> str:
+    host = ingress_hostname(status)
     return f"{scheme}://{host}" if host else ""

@@ -20,13 +20,14 @@ from typing import Any
 import pulumi
 
 from ..blocks.access import Account, access_statements
+from ..blocks.certificate import ingress_alias_record, ingress_tls
 from ..blocks.service import standard_tags
 from ..patterns import ValidationContext
 from ..profiles import Profile, get_profile
 from .args import KubernetesServiceArgs, KubernetesServiceSettings, resolve_kubernetes_service
 from .identity import trust_policy_irsa, trust_policy_pod_identity
-from .manifests import (container, image_version, ingress_annotations, ingress_rule, ingress_url, ip_blocks,
-                        namespace_labels, pod_template, pod_volumes, secret_objects)
+from .manifests import (container, image_version, ingress_annotations, ingress_hostname, ingress_rule, ingress_url,
+                        ip_blocks, namespace_labels, pod_template, pod_volumes, secret_objects)
 from .refs import cluster_ref, load_balancer_subnets
 from .validate import validate_kubernetes_service, validate_service_context
 
@@ -72,7 +73,8 @@ class KubernetesService(pulumi.ComponentResource):
         vctx = ValidationContext(profile=prof, project_dir=Path(project_dir) if project_dir is not None else Path.cwd())
         problems = validate_kubernetes_service(name, args, name, vctx)
         ref = cluster_ref(cluster)
-        validate_service_context(name, args, ref, network, problems)
+        validate_service_context(name, args, ref, network, problems, await_load_balancer=await_load_balancer,
+                                 environment=prof.name)
         problems.raise_if_any()
         super().__init__("microservices:k8s:KubernetesService", name, None, opts)
         import pulumi_kubernetes as k8s
@@ -230,7 +232,7 @@ class KubernetesService(pulumi.ComponentResource):
             return pulumi.Output.from_input("")
         ingress = self._ingress(work, tags, prof, await_lb, lb_ids,
                                 pulumi.ResourceOptions.merge(work.opts, pulumi.ResourceOptions(depends_on=[service])))
-        scheme = "https" if settings.ingress.certificate_arn else "http"
+        scheme = "https" if settings.ingress.certificate_arn or settings.ingress.domain else "http"
         return ingress.status.apply(lambda s: ingress_url(s, scheme))
 
     def _network_policy(self, work: _Workload, lb_cidrs: pulumi.Input[Sequence[str]] | None) -> None:
@@ -261,11 +263,20 @@ class KubernetesService(pulumi.ComponentResource):
             # The controller merges the tags of every Ingress of a group onto its one load balancer and
             # refuses the whole group when two members tag one key differently: tag it after the group.
             tags = standard_tags(ing.group, prof.name, work.settings.core.tags)
-        annotations = ingress_annotations(work.settings, tags, await_lb, subnet_ids)
+        # The certificate and the record are AWS resources: children of this component, not of the
+        # Kubernetes provider.
+        aws_child = pulumi.ResourceOptions(parent=self)
+        tls = ingress_tls(work.name, {"certificate_arn": ing.certificate_arn, "domain": ing.domain, "zone": ing.zone},
+                          tags=tags, opts=aws_child)
+        annotations = ingress_annotations(work.settings, tags, await_lb, subnet_ids, tls)
         # In prod the load balancer's DNS name is what clients and DNS records point at: removing the service
         # fails at preview ("marked for protection") until `pulumi state unprotect` says it is meant.
-        return k8s.networking.v1.Ingress(
+        ingress = k8s.networking.v1.Ingress(
             f"{work.name}-ingress",
             metadata={"name": work.name, "namespace": work.namespace, "labels": work.labels, "annotations": annotations},
             spec={"ingressClassName": "alb", "rules": [ingress_rule(work.name, work.settings)]},
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=prof.protect)))
+        if ing.domain is not None:
+            ingress_alias_record(work.name, domain=ing.domain, zone=ing.zone, opts=aws_child,
+                                 hostname=ingress.status.apply(ingress_hostname))
+        return ingress

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..blocks.access import validate_access
+from ..blocks.certificate import TLS_REQUIRED_IN, has_tls, missing_tls_message, validate_tls_settings
 from ..blocks.architecture import is_arm64 as is_arm
 from ..blocks.container_image import default_image_spec, validate_image
 from ..blocks.service import CORE_KEYS, CoreSpec, HealthCheck, validate_core, validate_service_name, validate_tags
@@ -318,7 +319,8 @@ def validate_kubernetes_service(name: Any, spec: Mapping[str, Any], path: str, v
     ing = spec.get("ingress")
     ip = join_path(path, "ingress")
     if problems.check_mapping(ing, ip) and isinstance(ing, Mapping):
-        problems.check_known_keys(ing, ("certificate_arn", "host", "path", "group"), ip)
+        problems.check_known_keys(ing, ("certificate_arn", "domain", "zone", "host", "path", "group"), ip)
+        validate_tls_settings(ing, ip, problems)
         problems.check_str(ing.get("certificate_arn"), join_path(ip, "certificate_arn"), ACM_ARN,
                            "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)")
         problems.check_str(ing.get("host"), join_path(ip, "host"), HOSTNAME, "a DNS host name such as 'api.example.com'",
@@ -380,8 +382,20 @@ def _validate_disruption_budget(spec: Mapping[str, Any], path: str, problems: Pr
 
 
 def validate_service_context(name: str, args: Mapping[str, Any], ref: Mapping[str, Any], network: Any,
-                             problems: Problems) -> None:
-    """Rules on what the component is given besides its args (the cluster, the network)."""
+                             problems: Problems, *, await_load_balancer: bool = True,
+                             environment: str = "dev") -> None:
+    """Rules on what the component is given besides its args (the cluster, the network, whether the program
+    waits for the Ingress's load balancer, the environment: in prod a public Ingress speaks TLS)."""
+    ing = args.get("ingress")
+    if args.get("expose", CoreSpec.expose) == "public" and environment == TLS_REQUIRED_IN and not has_tls(ing):
+        problems.add(join_path(name, "ingress"), missing_tls_message(environment))
+    if isinstance(ing, Mapping) and ing.get("domain") is not None and not await_load_balancer \
+            and args.get("expose", CoreSpec.expose) != "none":
+        problems.add(join_path(name, "ingress", "domain"),
+                     "needs the address of the Ingress's load balancer for its DNS record, which this program knows "
+                     "only when it installs the AWS Load Balancer Controller and waits for the Ingress (set "
+                     "microservices:eks load_balancer_controller); or give certificate_arn and create the record "
+                     "yourself")
     needs_role = bool(args.get("access")) or bool(args.get("secrets"))
     if needs_role and args.get("iam_binding", KubernetesServiceSettings.iam_binding) == "pod_identity" and not ref.get("cluster_name"):
         problems.add(join_path(name, "access" if args.get("access") else "secrets"),
