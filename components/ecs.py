@@ -867,7 +867,7 @@ class EcsService(pulumi.ComponentResource):
                                      target_security_group_id=sg.id if fargate else None, shared=shared_lb,
                                      tags=core.tags)
             if not fargate:
-                shared_name = (args.get("load_balancer") or {}).get("shared") if shared_lb is not None else None
+                shared_name = getattr(shared_lb, "name", None) or (args.get("load_balancer") or {}).get("shared")
                 target_rules = self._open_hosts_to(name, lb, cluster, shared_lb, shared_name, tags)
             else:
                 target_rules = lb.target_rules

@@ -105,6 +105,7 @@ FUNCTION_KEYS = (
     "code", "zip", "s3", "image", "package_type", "runtime", "handler", "architecture", "memory",
     "timeout", "ephemeral_storage", "environment", "secrets", "secrets_kms_keys", "reserved_concurrency", "tracing",
     "log_retention_days", "vpc", "deployment_config", "redeploy", "pre_traffic_hook", "access", "triggers", "tags",
+    "routes",
 )
 
 PRE_TRAFFIC_HOOK_PATTERN = r"(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?CodeDeployHook_[A-Za-z0-9_-]{1,49}"
