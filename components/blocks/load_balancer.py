@@ -40,6 +40,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..profiles import Profile, get_profile
+from .certificate import DEFAULT_SSL_POLICY
 from .service import CoreSpec, SERVICE_NAME_MAX, SERVICE_NAME_PATTERN, standard_tags
 from ..validation import CatalogError, Problem, Problems, is_unknown, join_path
 
@@ -63,7 +64,6 @@ __all__ = [
     "validate_shared_rules",
 ]
 
-DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 LB_TYPES = ("alb", "nlb")
 LB_KEYS = ("type", "certificate_arn", "ssl_policy", "allowed_cidrs", "deregistration_delay", "matcher",
            "idle_timeout", "shared", "path", "host", "priority")
@@ -92,7 +92,8 @@ class LoadBalancerArgs(TypedDict):
     """ACM certificate ARN. Default: none, plain HTTP on port 80. With it, an HTTPS (ALB) or TLS (NLB)
     listener on 443, and an ALB's port 80 only redirects to HTTPS."""
     ssl_policy: NotRequired[str]
-    """TLS policy of the HTTPS/TLS listener (``ELBSecurityPolicy-...``). Default: ``ELBSecurityPolicy-TLS13-1-2-2021-06``."""
+    """TLS policy of the HTTPS/TLS listener (``ELBSecurityPolicy-...``). Default:
+    ``ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09`` (TLS 1.3 and 1.2, the policy AWS recommends)."""
     allowed_cidrs: NotRequired[Sequence[str]]
     """IPv4 CIDRs allowed to reach the listeners. Default: anywhere (``0.0.0.0/0``) when ``expose: public``,
     the VPC's CIDR when ``expose: internal``."""

@@ -205,6 +205,22 @@ def _function_url_extras(name: str, inputs: dict, region: str) -> dict:
             "urlId": _digest(name, length=32)}
 
 
+def _certificate_extras(name: str, inputs: dict, region: str) -> dict:
+    # ACM asks for one CNAME per domain: _<hash>.<domain>. -> _<hash>.<hash>.acm-validations.aws.
+    domains = [inputs.get("domainName")] + list(inputs.get("subjectAlternativeNames") or [])
+    cert_id = f"{_digest(name, length=8)}-{_digest(name, 'cert', length=4)}-{_digest(name, 'id', length=12)}"
+    return {"arn": f"arn:{PARTITION}:acm:{region}:{ACCOUNT_ID}:certificate/{cert_id}",
+            "domainValidationOptions": [
+                {"domainName": d, "resourceRecordName": f"_{_digest(str(d), length=32)}.{d}.",
+                 "resourceRecordType": "CNAME",
+                 "resourceRecordValue": f"_{_digest(str(d), 'value', length=32)}.mock.acm-validations.aws."}
+                for d in domains if d]}
+
+
+def _record_extras(name: str, inputs: dict, region: str) -> dict:
+    return {"fqdn": str(inputs.get("name") or name).rstrip(".")}
+
+
 #: Resource type -> function(name, inputs, region) giving computed outputs. Extend for new types.
 STATE_EXTRAS: dict[str, Callable[[str, dict, str], dict]] = {
     "aws:lambda/function:Function": _lambda_extras,
@@ -212,6 +228,8 @@ STATE_EXTRAS: dict[str, Callable[[str, dict, str], dict]] = {
     "aws:cloudwatch/eventRule:EventRule": _event_rule_extras,
     "aws:lambda/functionUrl:FunctionUrl": _function_url_extras,
     "aws:lb/loadBalancer:LoadBalancer": _lb_extras,
+    "aws:acm/certificate:Certificate": _certificate_extras,
+    "aws:route53/record:Record": _record_extras,
     "aws:lb/targetGroup:TargetGroup": _tg_extras,
     "aws:eks/cluster:Cluster": _eks_extras,
     "aws:apigatewayv2/api:Api": _api_extras,
@@ -337,6 +355,11 @@ class PlanMocks(pulumi.runtime.Mocks):
             version = f"v{kube}.0-eksbuild.{len(a.get('addonName') or '') % 9 + 1}"
             return {"addonName": a.get("addonName"), "kubernetesVersion": kube, "version": version,
                     "mostRecent": bool(a.get("mostRecent")), "id": a.get("addonName")}
+        if token == "aws:route53/getZone:getZone":
+            zone = str(a.get("name") or "example.com").rstrip(".")
+            zone_id = f"Z{_digest(zone, length=20).upper()}"
+            return {"name": zone, "zoneId": zone_id, "id": zone_id, "privateZone": bool(a.get("privateZone")),
+                    "arn": f"arn:{PARTITION}:route53:::hostedzone/{zone_id}", "nameServers": [], "tags": {}}
         if token == "aws:eks/getClusterAuth:getClusterAuth":
             return {"name": a.get("name"), "token": "k8s-aws-v1.mock-token", "id": a.get("name")}
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
