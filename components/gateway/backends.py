@@ -17,6 +17,7 @@ One VPC link for the whole stack: an account has 10 VPC links per region by defa
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -99,7 +100,8 @@ def bind_kubernetes_service(owner: pulumi.Resource, service: str, spec: Mapping[
     if backends.subnet_cidrs is None:
         raise ValueError(f"{service}: an eks service behind the gateway needs a network that names its load balancer "
                          "subnets (load_balancer_subnet_ids and load_balancer_subnet_cidrs) for its NetworkPolicy")
-    core = resolve_core(spec, profile)
+    # The service is reached through the gateway's internal ALB whatever its own `expose` (none: no Ingress).
+    core = dataclasses.replace(resolve_core(spec, profile), expose="internal")
     lb = ServiceLoadBalancer(service, {}, pulumi.ResourceOptions(parent=owner), core=core, network=network,
                              profile=profile, target_type="ip", shared=backends.load_balancer,
                              target_security_group_id=cluster.cluster_security_group_id,

@@ -106,7 +106,7 @@ class ApiGateway(pulumi.ComponentResource):
         from ..blocks.certificate import alias_record, dns_validated_certificate
         cert = self.settings.certificate_arn
         if cert is None:
-            cert = dns_validated_certificate(f"{name}-cert", domain=domain, zone=self.settings.zone,
+            cert = dns_validated_certificate(name, domain=domain, zone=self.settings.zone,
                                              tags=self._tags, opts=child)
         domain_name = aws.apigatewayv2.DomainName(
             f"{name}-domain", domain_name=domain,
@@ -115,7 +115,7 @@ class ApiGateway(pulumi.ComponentResource):
             tags=self._tags, opts=child)
         if self.settings.zone is not None:
             config = domain_name.domain_name_configuration
-            alias_record(f"{name}-record", domain=domain, zone=self.settings.zone,
+            alias_record(name, domain=domain, zone=self.settings.zone,
                          target_dns_name=config.apply(lambda c: c.target_domain_name),
                          target_zone_id=config.apply(lambda c: c.hosted_zone_id), opts=child)
         return domain_name

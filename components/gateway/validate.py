@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..blocks.certificate import validate_domain
 from ..blocks.http_routes import HTTP_METHODS, parse_route, preflight_routes, validate_cors
 from ..blocks.load_balancer import (CERTIFICATE_ARN_PATTERN, GATEWAY_ALB, PATH_RULE_PATTERN, RULE_VALUE_MAX,
                                     SHARED_SETTINGS, rule_priority)
@@ -35,7 +36,6 @@ MAX_CONDITION_WILDCARDS = 5
 #: Patterns whose services the gateway reaches through its internal ALB and VPC link.
 ALB_PATTERNS = ("vm", "ecs", "eks")
 DOMAIN_PATTERN = r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z][-a-z0-9]{0,61}[a-z0-9]"
-ZONE_PATTERN = rf"Z[A-Z0-9]{{1,32}}|{DOMAIN_PATTERN}\.?"
 ROUTE_SHAPE = (f"'METHOD /path' with METHOD one of {', '.join(HTTP_METHODS)} and a path of segments, {{param}} "
                "or a final {proxy+}")
 
@@ -84,24 +84,25 @@ def _check_authorizer(auth: Any, path: str, problems: Problems) -> None:
 
 
 def _check_domain(value: Mapping[str, Any], path: str, problems: Problems, environment: str) -> None:
+    """``domain`` with ``zone`` (a certificate validated in the zone, and the alias record) or with
+    ``certificate_arn`` (an existing certificate; ``zone`` then only adds the record)."""
     domain, zone, cert = value.get("domain"), value.get("zone"), value.get("certificate_arn")
-    problems.check_str(domain, join_path(path, "domain"), DOMAIN_PATTERN,
-                       "a lower-case DNS name such as 'api.example.com'", max_len=253)
-    problems.check_str(zone, join_path(path, "zone"), ZONE_PATTERN,
-                       "a Route 53 hosted zone id (Z...) or name such as 'example.com'", max_len=255)
     problems.check_str(cert, join_path(path, "certificate_arn"), CERTIFICATE_ARN_PATTERN,
                        "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)")
+    if cert is None or zone is not None:
+        validate_domain(value, path, problems)
+    else:
+        problems.check_str(domain, join_path(path, "domain"), DOMAIN_PATTERN,
+                           "a lower-case DNS name such as 'api.example.com'", max_len=253)
     if domain is None:
-        for key, given in (("zone", zone), ("certificate_arn", cert)):
-            if given is not None:
-                problems.add(join_path(path, key), "is only used with domain (the gateway's custom domain name)")
+        if cert is not None:
+            problems.add(join_path(path, "certificate_arn"), "is only used with domain (the gateway's custom "
+                                                             "domain name)")
         if environment == "prod":
             problems.add(path, "prod needs the gateway on a custom domain with TLS: set domain and zone (a "
                                "certificate validated through Route 53 is created) or domain and certificate_arn "
-                               "(an existing ACM certificate)")
-    elif zone is None and cert is None:
-        problems.add(join_path(path, "domain"), "needs zone (a certificate validated through Route 53, and the "
-                                                "record) or certificate_arn (an existing ACM certificate)")
+                               "(an existing ACM certificate); the execute-api endpoint is HTTPS too, but on an "
+                               "AWS name that changes whenever the API is replaced")
     if value.get("disable_execute_api_endpoint") is True and domain is None:
         problems.add(join_path(path, "disable_execute_api_endpoint"),
                      "would leave the API unreachable: without domain the execute-api endpoint is its only address")
