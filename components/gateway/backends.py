@@ -76,14 +76,14 @@ def create_backends(owner: pulumi.Resource, name: str, routed: Mapping[str, Sequ
     alb = SharedLoadBalancer(GATEWAY_ALB, {}, child, expose="internal", network=network, profile=profile,
                              tags=tags, rules=alb_rules(routed), subnet_ids=subnet_ids)
     sg = aws.ec2.SecurityGroup(f"{name}-vpc-link-sg", vpc_id=network_value(network, "vpc_id"),
-                               description=f"{name} VPC link to the gateway's ALB",
+                               description=f"{name} VPC link to the gateway ALB",
                                tags={**tags, "Name": f"{name}-vpc-link-sg"}, opts=child)
     aws.vpc.SecurityGroupEgressRule(f"{name}-vpc-link-to-alb", security_group_id=sg.id, ip_protocol="tcp",
                                     from_port=HTTP, to_port=HTTP, referenced_security_group_id=alb.security_group_id,
-                                    description="the gateway's ALB listener", tags=dict(tags), opts=child)
+                                    description="the gateway ALB listener", tags=dict(tags), opts=child)
     aws.vpc.SecurityGroupIngressRule(f"{name}-alb-from-vpc-link", security_group_id=alb.security_group_id,
                                      ip_protocol="tcp", from_port=HTTP, to_port=HTTP,
-                                     referenced_security_group_id=sg.id, description="from the gateway's VPC link",
+                                     referenced_security_group_id=sg.id, description="from the gateway VPC link",
                                      tags=dict(tags), opts=child)
     vpc_link = aws.apigatewayv2.VpcLink(f"{name}-vpc-link", security_group_ids=[sg.id], subnet_ids=subnet_ids,
                                         tags=dict(tags), opts=child)
