@@ -40,16 +40,17 @@ class ThrottleArgs(TypedDict):
 
 class AuthorizerArgs(TypedDict):
     issuer: str
-    """The JWT issuer URL (``https://...``); API Gateway fetches its keys from the OIDC discovery document."""
+    """The JWT issuer URL (``https://...``); API Gateway fetches its keys from the OIDC discovery document.
+    Required."""
     audience: str | Sequence[str]
-    """Accepted audiences (``aud`` or ``client_id`` claims), at most 50."""
+    """Accepted audiences (``aud`` or ``client_id`` claims), at most 50. Required."""
 
 
 class RouteArgs(TypedDict):
     """One entry of a service's ``routes``, in its long form (the short form is the route key alone)."""
 
     route: str
-    """The route key: ``METHOD /path`` (``GET /orders/{id}``, ``ANY /orders/{proxy+}``)."""
+    """The route key: ``METHOD /path`` (``GET /orders/{id}``, ``ANY /orders/{proxy+}``). Required."""
     throttle: NotRequired[ThrottleArgs]
     """Throttling of this route. Default: the stage's (``throttle`` of the gateway)."""
     scopes: NotRequired[Sequence[str]]
