@@ -27,10 +27,10 @@ import yaml
 
 from .network import validate_network, validate_network_needs
 from .patterns import (FEATURE_MODULES, PATTERN_MODULES, STACK_SECTIONS, Pattern, ValidationContext, catalog_rules,
-                       load_feature, load_pattern)
+                       catalog_warnings, load_feature, load_pattern)
 from .profiles import PROFILES, Profile
 from .blocks.service import validate_service_name
-from .validation import CatalogError, Problems, join_path
+from .validation import CatalogError, Problem, Problems, join_path
 
 __all__ = ["Catalog", "CONFIG_KEYS", "load_catalog", "catalog_from_config", "merge_specs", "read_shared_catalog"]
 
@@ -54,6 +54,9 @@ class Catalog:
     """The pattern of each pattern name used by the catalog."""
     features: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Settings of each stack feature the stack sets (``gateway``: its ``microservices:gateway``)."""
+    warnings: list[Problem] = field(default_factory=list)
+    """What is allowed here but worth knowing (outside prod, a public endpoint without TLS), each with its
+    path; :class:`~components.Platform` logs them as warnings."""
 
     def services_of(self, pattern: str) -> dict[str, dict[str, Any]]:
         """Specs (without the ``pattern`` key) of every service of one pattern, by name."""
@@ -170,10 +173,12 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
         if patterns[kind].validate_catalog is not None:
             problems.extend(patterns[kind].validate_catalog(specs, vctx))
     every_spec = {name: spec for specs in valid_specs.values() for name, spec in specs.items()}
-    rules_ctx = dataclasses.replace(vctx, service_patterns={name: kind for kind, specs in valid_specs.items()
-                                                            for name in specs})
+    rules_ctx = dataclasses.replace(vctx, patterns={name: kind for kind, specs in valid_specs.items() for name in specs})
     for rule in catalog_rules():
         problems.extend(rule(every_spec, rules_ctx))
+    warnings = Problems()
+    for rule in catalog_warnings():
+        warnings.extend(rule(every_spec, rules_ctx))
     if profile.name != "local" and isinstance(network, Mapping):
         eks_settings = config.get("eks") if isinstance(config.get("eks"), Mapping) else {}
         problems.extend(validate_network_needs(network, profile, valid_specs, eks=eks_settings))
@@ -202,11 +207,13 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
             continue
         settings = sections[key]
         problems.extend(feature.validate(key, settings, key, vctx))
+        if feature.warn is not None:
+            warnings.extend(feature.warn(key, settings, key, vctx))
         features[key] = dict(settings) if isinstance(settings, Mapping) else {}
 
     problems.raise_if_any()
     return Catalog(environment=environment, profile=profile, network=dict(network), services=services,
-                   clusters=clusters, patterns=patterns, features=features)
+                   clusters=clusters, patterns=patterns, features=features, warnings=list(warnings))
 
 
 def _check_profile_values(values: Mapping[str, Any], problems: Problems) -> None:

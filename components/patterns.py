@@ -19,7 +19,8 @@ from .profiles import Profile
 from .validation import Problems
 
 __all__ = ["BuildContext", "FEATURE_MODULES", "Pattern", "PATTERN_MODULES", "STACK_SECTIONS", "StackFeature",
-           "ValidationContext", "catalog_rules", "load_feature", "load_pattern", "run_on_docker_host"]
+           "ValidationContext", "catalog_rules", "catalog_warnings", "load_feature", "load_pattern",
+           "run_on_docker_host"]
 
 #: Catalog pattern name -> the module that defines ``PATTERN``. Named from this package's own name, so the
 #: registry works whether the package is imported as ``components`` (this repository) or installed as
@@ -40,11 +41,12 @@ class ValidationContext:
     profile: Profile
     project_dir: Path = field(default_factory=Path.cwd)
     """Relative paths in specs (``code``, image build contexts, ``services/<name>``) resolve from here."""
+    patterns: Mapping[str, str] = field(default_factory=dict)
+    """The pattern name of each service of the catalog, for catalog rules across patterns (empty while
+    single services are validated)."""
     sections: Mapping[str, Any] = field(default_factory=dict)
     """The stack-wide sections the stack sets, as given (``ecs``, ``eks``, ``gateway``); a section the stack does
     not set is absent."""
-    service_patterns: Mapping[str, str] = field(default_factory=dict)
-    """Each service's pattern, by service name (for catalog rules, whose specs carry no ``pattern``)."""
 
 
 T = TypeVar("T")
@@ -160,6 +162,9 @@ class StackFeature:
     create: Callable[[Mapping[str, Any], Mapping[str, Mapping[str, Any]], BuildContext], None]
     finish: Callable[[BuildContext], None]
     local_skip_reason: str
+    warn: Validator | None = None
+    """``warn(name, value, path, ctx)``: what is allowed in this section but worth knowing (the catalog keeps
+    them as warnings)."""
 
 
 #: Config key of each stack feature -> the module that defines its ``FEATURE``.
@@ -174,10 +179,20 @@ def load_feature(name: str) -> StackFeature | None:
 
 def catalog_rules() -> list[CatalogValidator]:
     """Rules over every service of a catalog whatever its pattern: a shared load balancer's listener
-    rules may be claimed by ``vm`` and ``ecs`` services alike; each stack feature's (routes of any pattern)."""
+    rules may be claimed by ``vm`` and ``ecs`` services alike; in prod every public endpoint has TLS; each stack
+    feature's (routes of any pattern)."""
+    from .blocks.certificate import validate_public_tls
     from .blocks.load_balancer import validate_shared_rules
     features = [load_feature(name) for name in FEATURE_MODULES]
-    return [validate_shared_rules, *(f.validate_catalog for f in features if f is not None)]
+    return [validate_shared_rules, validate_public_tls, *(f.validate_catalog for f in features if f is not None)]
+
+
+def catalog_warnings() -> list[CatalogValidator]:
+    """Rules whose problems are warnings, not errors: the catalog keeps them (``Catalog.warnings``), the
+    platform logs them (``pulumi preview`` shows them) and the offline plan prints them. Outside prod, a
+    public endpoint without TLS."""
+    from .blocks.certificate import public_tls_warnings
+    return [public_tls_warnings]
 
 
 def load_pattern(name: str) -> Pattern | None:

@@ -61,6 +61,8 @@ class Platform(pulumi.ComponentResource):
         catalog = args if isinstance(args, Catalog) else load_catalog(args, pdir)
         super().__init__("microservices:platform:Platform", name, None, opts)
         self.catalog = catalog
+        for warning in catalog.warnings:
+            pulumi.log.warn(str(warning), resource=self)
         profile = catalog.profile
         needs_network = profile.cloud and any(
             catalog.patterns[spec["pattern"]].wants_network(spec) for spec in catalog.services.values())

@@ -32,7 +32,9 @@ GATEWAY = {"domain": "api.example.com", "zone": "example.com", "authorizer": AUT
            "throttle": {"rate": 300, "burst": 600}, "integration_timeout": 20}
 #: The reference catalog's routed services (catalog/*.yaml), with one route in the long form.
 SERVICES = {"orders-api": {"routes": ["GET /orders/{id}", {"route": "POST /orders", "scopes": ["orders:write"],
-                                                          "throttle": {"rate": 10, "burst": 20}}]}}
+                                                          "throttle": {"rate": 10, "burst": 20}}]},
+            # prod serves public endpoints over HTTPS only (the reference catalog's cart is public).
+            "cart": {"load_balancer": {"domain": "shop.example.com", "zone": "example.com"}}}
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"
 
 
@@ -246,6 +248,12 @@ def test_prod_without_a_custom_domain_names_both_fixes():
     assert _section({}, "dev") == [] and _section({}, "staging") == []
 
 
+def test_outside_prod_a_gateway_without_a_domain_is_a_warning_that_says_the_endpoint_is_https_anyway():
+    catalog = load_catalog({"environment": "staging", "gateway": {}, "eks": {"load_balancer_controller": LBC}}, ROOT)
+    _has([str(w) for w in catalog.warnings], "gateway: has no custom domain",
+         "execute-api endpoint, which is HTTPS", "as prod requires")
+
+
 def test_rejects_a_domain_without_zone_or_certificate():
     _has(_section({"domain": "api.example.com"}), "gateway.zone: is required with domain")
 
@@ -280,7 +288,7 @@ def _routes(specs, patterns, gateway=None, eks=None, environment="dev"):
     sections = {} if gateway is False else {"gateway": gateway or {}}
     if eks is not None:
         sections["eks"] = eks
-    ctx = SimpleNamespace(profile=PROFILES[environment], sections=sections, service_patterns=patterns)
+    ctx = SimpleNamespace(profile=PROFILES[environment], sections=sections, patterns=patterns)
     return [str(p) for p in validate_routes(specs, ctx)]
 
 

@@ -34,12 +34,17 @@ from ..validation import Problems, is_unknown, join_path
 __all__ = [
     "DEFAULT_SSL_POLICY",
     "DOMAIN_MAX",
+    "TLS_SETTINGS",
     "alias_record",
     "dns_validated_certificate",
+    "has_tls",
     "hosted_zone_id",
     "ingress_tls_annotations",
     "is_zone_id",
+    "missing_tls_message",
+    "public_tls_warnings",
     "validate_domain",
+    "validate_public_tls",
 ]
 
 #: TLS policy of every HTTPS/TLS listener we create: the policy AWS recommends for ELB ("Security policies for
@@ -197,3 +202,80 @@ def ingress_tls_annotations(certificate_arn: pulumi.Input[str] | None, *,
         f"{prefix}/ssl-redirect": "443",
         f"{prefix}/ssl-policy": ssl_policy or DEFAULT_SSL_POLICY,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# The rule: public endpoints speak TLS in prod
+# ---------------------------------------------------------------------------------------------
+
+#: Where a service of each pattern with a load-balanced endpoint keeps that endpoint's TLS settings
+#: (``certificate_arn``, or ``domain`` and ``zone``). Lambda function URLs and API Gateway endpoints are HTTPS
+#: already; a ``docker`` service publishes a port on its host, without a load balancer.
+TLS_SETTINGS = {"vm": "load_balancer", "ecs": "load_balancer", "eks": "ingress"}
+#: The environment in which a public endpoint without TLS is an error (elsewhere: a warning in the plan).
+TLS_REQUIRED_IN = "prod"
+
+
+def has_tls(settings: Any) -> bool:
+    """True when ``settings`` (a ``load_balancer`` or ``ingress`` mapping) gives an HTTPS/TLS listener:
+    a ``certificate_arn``, or a ``domain`` (a certificate is then requested for it)."""
+    return isinstance(settings, Mapping) and (settings.get("certificate_arn") is not None
+                                              or settings.get("domain") is not None)
+
+
+def missing_tls_message(environment: str) -> str:
+    """What a public endpoint without TLS is told: an error in prod, a warning elsewhere; both name the fixes."""
+    fixes = ("set domain and zone (an ACM certificate validated through that Route 53 zone, and the record "
+             "pointing the domain at the load balancer), or certificate_arn (an existing ACM certificate)")
+    if environment == TLS_REQUIRED_IN:
+        return f"is public without TLS, which {TLS_REQUIRED_IN} does not allow: {fixes}"
+    return (f"is public without TLS: plain HTTP on port 80 in {environment} ({TLS_REQUIRED_IN} refuses this): "
+            f"{fixes}")
+
+
+def _public_endpoints_without_tls(specs: Mapping[str, Any], ctx: Any) -> list[str]:
+    """Paths (``services.<name>.<key>``) of the public endpoints of ``specs`` that have no TLS. A service on a
+    shared ALB has TLS when any service on that ALB sets it (they share its listeners)."""
+    patterns = getattr(ctx, "patterns", None) or {}
+    shared_tls: dict[str, bool] = {}
+    for spec in specs.values():
+        lb = spec.get("load_balancer") if isinstance(spec, Mapping) else None
+        if isinstance(lb, Mapping) and isinstance(lb.get("shared"), str):
+            shared_tls[lb["shared"]] = shared_tls.get(lb["shared"], False) or has_tls(lb)
+    paths = []
+    for name in sorted(specs):
+        spec = specs[name]
+        if not isinstance(spec, Mapping) or spec.get("expose") != "public":
+            continue
+        key = TLS_SETTINGS.get(patterns[name]) if name in patterns else (
+            "ingress" if "ingress" in spec else "load_balancer")
+        if key is None:
+            continue
+        settings = spec.get(key)
+        if is_unknown(settings):
+            continue
+        shared = settings.get("shared") if isinstance(settings, Mapping) else None
+        if not (shared_tls.get(shared, False) if isinstance(shared, str) else has_tls(settings)):
+            paths.append(join_path("services", name, key))
+    return paths
+
+
+def validate_public_tls(specs: Mapping[str, Any], ctx: Any) -> Problems:
+    """Catalog rule ``(specs, ctx) -> Problems``: in prod, every public endpoint of a ``vm``, ``ecs`` or
+    ``eks`` service has TLS (its ``load_balancer`` or ``ingress`` sets ``certificate_arn``, or ``domain`` and
+    ``zone``). Other environments only warn (:func:`public_tls_warnings`)."""
+    problems = Problems()
+    if ctx.profile.name == TLS_REQUIRED_IN:
+        for path in _public_endpoints_without_tls(specs, ctx):
+            problems.add(path, missing_tls_message(ctx.profile.name))
+    return problems
+
+
+def public_tls_warnings(specs: Mapping[str, Any], ctx: Any) -> Problems:
+    """Catalog warning rule: outside prod, each public endpoint without TLS, as a warning the plan prints
+    (and ``pulumi preview`` shows); nothing in the ``local`` profile, which has no load balancers."""
+    problems = Problems()
+    if ctx.profile.name != TLS_REQUIRED_IN and ctx.profile.cloud:
+        for path in _public_endpoints_without_tls(specs, ctx):
+            problems.add(path, missing_tls_message(ctx.profile.name))
+    return problems

@@ -40,7 +40,8 @@ import pulumi
 import pulumi_aws as aws
 
 from ..profiles import Profile, get_profile
-from .certificate import DEFAULT_SSL_POLICY
+from .certificate import (DEFAULT_SSL_POLICY, TLS_REQUIRED_IN, alias_record, dns_validated_certificate, has_tls,
+                          hosted_zone_id, missing_tls_message, validate_domain)
 from .service import CoreSpec, SERVICE_NAME_MAX, SERVICE_NAME_PATTERN, standard_tags
 from ..validation import CatalogError, Problem, Problems, is_unknown, join_path
 
@@ -65,10 +66,10 @@ __all__ = [
 ]
 
 LB_TYPES = ("alb", "nlb")
-LB_KEYS = ("type", "certificate_arn", "ssl_policy", "allowed_cidrs", "deregistration_delay", "matcher",
-           "idle_timeout", "shared", "path", "host", "priority")
+LB_KEYS = ("type", "certificate_arn", "domain", "zone", "ssl_policy", "allowed_cidrs", "deregistration_delay",
+           "matcher", "idle_timeout", "shared", "path", "host", "priority")
 #: Keys that configure the shared ALB itself: every service on one shared ALB must agree on them.
-SHARED_SETTINGS = ("certificate_arn", "ssl_policy", "allowed_cidrs", "idle_timeout")
+SHARED_SETTINGS = ("certificate_arn", "domain", "zone", "ssl_policy", "allowed_cidrs", "idle_timeout")
 CERTIFICATE_ARN_PATTERN = r"arn:aws(-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+"
 SSL_POLICY_PATTERN = r"ELBSecurityPolicy-[A-Za-z0-9-]+"
 MATCHER_PATTERN = r"\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*"
@@ -89,10 +90,19 @@ class LoadBalancerArgs(TypedDict):
     type: NotRequired[str]
     """``alb`` (HTTP, layer 7) or ``nlb`` (TCP/TLS, layer 4). Default: ``alb``."""
     certificate_arn: NotRequired[pulumi.Input[str]]
-    """ACM certificate ARN. Default: none, plain HTTP on port 80. With it, an HTTPS (ALB) or TLS (NLB)
-    listener on 443, and an ALB's port 80 only redirects to HTTPS."""
+    """An existing ACM certificate's ARN. Default: none (a certificate for ``domain`` when it is set, else
+    plain HTTP on port 80, which prod refuses for ``expose: public``). With a certificate: an HTTPS (ALB) or
+    TLS (NLB) listener on 443, and an ALB's port 80 only redirects to HTTPS."""
+    domain: NotRequired[str]
+    """Host name clients use (``shop.example.com``, at most 64 characters): an ACM certificate for it,
+    validated through DNS in ``zone``, serves the HTTPS/TLS listener, and an alias record in ``zone`` points
+    it at the load balancer. Not with ``certificate_arn``. Default: none."""
+    zone: NotRequired[str]
+    """With ``domain``: the public Route 53 hosted zone holding its records, by id (``Z...``) or by name
+    (``example.com``: ``domain`` or one of its parents). Default: none."""
     ssl_policy: NotRequired[str]
-    """TLS policy of the HTTPS/TLS listener (``ELBSecurityPolicy-...``). Default:
+    """TLS policy of the HTTPS/TLS listener (``ELBSecurityPolicy-...``), with ``certificate_arn`` or
+    ``domain``. Default:
     ``ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09`` (TLS 1.3 and 1.2, the policy AWS recommends)."""
     allowed_cidrs: NotRequired[Sequence[str]]
     """IPv4 CIDRs allowed to reach the listeners. Default: anywhere (``0.0.0.0/0``) when ``expose: public``,
@@ -139,8 +149,13 @@ def validate_load_balancer(spec: Any, path: str, problems: Problems, core: Mappi
                        "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)")
     problems.check_str(spec.get("ssl_policy"), join_path(path, "ssl_policy"), SSL_POLICY_PATTERN,
                        f"an ELB security policy name such as {DEFAULT_SSL_POLICY!r}")
-    if spec.get("ssl_policy") is not None and spec.get("certificate_arn") is None:
-        problems.add(join_path(path, "ssl_policy"), "is only used with certificate_arn (an HTTPS/TLS listener)")
+    validate_domain(spec, path, problems)
+    if spec.get("certificate_arn") is not None and spec.get("domain") is not None:
+        problems.add(path, "sets both certificate_arn and domain: give certificate_arn to use an existing "
+                           "certificate, or domain and zone to have one requested and validated, not both")
+    if spec.get("ssl_policy") is not None and not has_tls(spec):
+        problems.add(join_path(path, "ssl_policy"), "is only used with certificate_arn or domain (an HTTPS/TLS "
+                                                    "listener)")
     _check_cidrs(spec.get("allowed_cidrs"), join_path(path, "allowed_cidrs"), problems)
     problems.check_int(spec.get("deregistration_delay"), join_path(path, "deregistration_delay"), 0, 3600, "seconds")
     _check_matcher(spec.get("matcher"), join_path(path, "matcher"), problems)
@@ -436,7 +451,10 @@ def _create_load_balancer(owner: pulumi.Resource, name: str, *, lb_type: str, ex
     child = pulumi.ResourceOptions(parent=owner)
     public = expose == "public"
     vpc_id = network_value(network, "vpc_id")
-    cert = settings.get("certificate_arn")
+    domain = settings.get("domain")
+    zone_id = hosted_zone_id(settings["zone"], child) if domain is not None else None
+    cert = settings.get("certificate_arn") if domain is None else \
+        dns_validated_certificate(name, domain=domain, zone=zone_id, tags=tags, opts=child)
     ports = [HTTP, HTTPS] if cert is not None and lb_type == "alb" else [HTTPS] if cert is not None else [HTTP]
     sg = aws.ec2.SecurityGroup(f"{name}-lb-sg", vpc_id=vpc_id, description=f"{name} load balancer",
                                tags={**tags, "Name": f"{name}-lb-sg"}, opts=child)
@@ -471,7 +489,19 @@ def _create_load_balancer(owner: pulumi.Resource, name: str, *, lb_type: str, ex
         internal=not public, subnets=subnets, security_groups=[sg.id],
         enable_deletion_protection=profile.deletion_protection, access_logs=access_logs,
         tags={**tags, "Name": f"{name}-lb"}, opts=lb_opts, **lb_kwargs)
+    if domain is not None:
+        alias_record(name, domain=domain, zone=zone_id, target_dns_name=lb.dns_name, target_zone_id=lb.zone_id,
+                     opts=child)
+    return lb, sg, _create_listeners(name, lb, lb_type=lb_type, cert=cert, settings=settings, tags=tags, opts=child,
+                                     default_action=default_action)
 
+
+def _create_listeners(name: str, lb: aws.lb.LoadBalancer, *, lb_type: str, cert: pulumi.Input[str] | None,
+                      settings: Mapping[str, Any], tags: Mapping[str, str], opts: pulumi.ResourceOptions,
+                      default_action: Mapping[str, Any] | pulumi.Output) -> _Listeners:
+    """The listeners of ``lb``: with a certificate, HTTPS (ALB) or TLS (NLB) on 443, and an ALB's port 80
+    only redirecting to HTTPS; without, plain HTTP (ALB) or TCP (NLB) on 80."""
+    child = opts
     listeners: list[aws.lb.Listener] = []
     ssl_policy = settings.get("ssl_policy", DEFAULT_SSL_POLICY)
     if lb_type == "alb":
@@ -498,7 +528,7 @@ def _create_load_balancer(owner: pulumi.Resource, name: str, *, lb_type: str, ex
             main = aws.lb.Listener(f"{name}-tcp", load_balancer_arn=lb.arn, port=HTTP, protocol="TCP",
                                    default_actions=[default_action], tags=dict(tags), opts=child)
         listeners = [main]
-    return lb, sg, _Listeners(main=main, all=listeners)
+    return _Listeners(main=main, all=listeners)
 
 
 class SharedLoadBalancer(pulumi.ComponentResource):
@@ -533,12 +563,16 @@ class SharedLoadBalancer(pulumi.ComponentResource):
                                core={"expose": expose})
         if expose not in ("public", "internal"):
             problems.add(f"{name}.expose", f"must be 'public' or 'internal', got {expose!r}")
+        prof = profile if isinstance(profile, Profile) else get_profile(profile)
+        if expose == "public" and prof.name == TLS_REQUIRED_IN and not has_tls(settings):
+            problems.add(name, missing_tls_message(prof.name))
         problems.raise_if_any()
         super().__init__("microservices:lb:SharedLoadBalancer", name, None, opts)
-        prof = profile if isinstance(profile, Profile) else get_profile(profile)
         self._tags = standard_tags(name, prof.name, tags)
-        self.https = settings.get("certificate_arn") is not None
-        """True when the ALB listens on HTTPS (a certificate is set)."""
+        self.https = has_tls(settings)
+        """True when the ALB listens on HTTPS (``certificate_arn`` or ``domain`` is set)."""
+        self.domain: str | None = settings.get("domain")
+        """The host name clients reach the ALB by (``domain``), or None."""
         self._claims: dict[tuple[Any, Any], str] = {}
         self._priorities: dict[int, str] = {}
         self.name = name
@@ -620,7 +654,8 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     """The load balancer's security group (the only source the service's security group admits)."""
     url: pulumi.Output[str]
-    """``http(s)://<dns_name>`` plus the rule's path prefix on a shared ALB."""
+    """``https://<domain>`` with a ``domain``, else ``http(s)://<dns_name>``; plus the rule's path prefix on a
+    shared ALB."""
     attachment: pulumi.Resource
     """The listener (own load balancer) or listener rule (shared ALB) that attaches the target group to
     its load balancer. ECS refuses a target group without a load balancer; VM groups and ECS services
@@ -642,9 +677,12 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
             problems.add(f"{name}.load_balancer.shared", f"names shared ALB {args['shared']!r} but none was passed "
                                                          "(shared=SharedLoadBalancer(...), or let the platform's "
                                                          "prepare step create it)")
+        prof = profile if isinstance(profile, Profile) else get_profile(profile)
+        tls = getattr(shared, "https", False) if shared is not None else has_tls(args)
+        if core.expose == "public" and prof.name == TLS_REQUIRED_IN and not tls:
+            problems.add(f"{name}.load_balancer", missing_tls_message(prof.name))
         problems.raise_if_any()
         super().__init__("microservices:lb:ServiceLoadBalancer", name, None, opts)
-        prof = profile if isinstance(profile, Profile) else get_profile(profile)
         tags = standard_tags(name, prof.name, tags or core.tags)
         child = pulumi.ResourceOptions(parent=self)
         lb_type = args.get("type", "alb")
@@ -664,7 +702,7 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
                                 deregistration_delay=int(args.get("deregistration_delay", 30)),
                                 health_check=health_check, tags={**tags, "Name": f"{name}-tg"}, opts=child, **tg_kwargs)
         forward = {"type": "forward", "target_group_arn": tg.arn}
-        scheme = "https" if args.get("certificate_arn") is not None else "http"
+        scheme = "https" if has_tls(args) else "http"
 
         if shared is not None:
             lb_name = args.get("shared") or shared.name
@@ -684,7 +722,7 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
             self.dns_name, self.zone_id = shared.dns_name, shared.zone_id
             shared_scheme = "https" if getattr(shared, "https", False) else scheme
             prefix = (rule.paths[0] if rule.paths else "/").rstrip("*")
-            host = rule.host
+            host = rule.host or getattr(shared, "domain", None)
             self.url = (pulumi.Output.from_input(f"{shared_scheme}://{host}{prefix}") if host
                         else pulumi.Output.concat(f"{shared_scheme}://", shared.dns_name, prefix))
         else:
@@ -693,7 +731,7 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
                                                       default_action=forward)
             lb_sg = sg.id
             self.arn, self.arn_suffix, self.dns_name, self.zone_id = lb.arn, lb.arn_suffix, lb.dns_name, lb.zone_id
-            self.url = pulumi.Output.concat(f"{scheme}://", lb.dns_name)
+            self.url = pulumi.Output.concat(f"{scheme}://", args.get("domain") or lb.dns_name)
 
         # The rules that let the load balancer reach target_security_group_id: targets that register before
         # they exist fail their first health checks, so whatever registers targets waits for these.

@@ -18,7 +18,7 @@ from ..blocks.load_balancer import GATEWAY_ALB
 from ..patterns import BuildContext, StackFeature
 from .args import resolve_routes, route_key
 from .component import ApiGateway
-from .validate import ALB_PATTERNS, validate_gateway, validate_routes
+from .validate import ALB_PATTERNS, gateway_warnings, validate_gateway, validate_routes
 
 __all__ = ["FEATURE", "GatewayState"]
 
@@ -59,6 +59,6 @@ def _finish(ctx: BuildContext) -> None:
 
 
 FEATURE = StackFeature(name=NAME, validate=validate_gateway, validate_catalog=validate_routes, create=_create,
-                       finish=_finish,
+                       finish=_finish, warn=gateway_warnings,
                        local_skip_reason="the local profile runs no API gateway: services' routes are ignored and "
                                          "each service is reached on its own published port")

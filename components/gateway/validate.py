@@ -24,7 +24,7 @@ from ..validation import Problems, is_unknown, join_path
 from .args import GATEWAY_KEYS, MAX_INTEGRATION_TIMEOUT, ROUTE_KEYS, route_key
 
 __all__ = ["ALB_PATTERNS", "MAX_ALB_RULES", "MAX_CONDITION_VALUES", "MAX_INTEGRATIONS", "MAX_ROUTES",
-           "alb_path_patterns", "validate_gateway", "validate_routes"]
+           "alb_path_patterns", "gateway_warnings", "validate_gateway", "validate_routes"]
 
 MAX_ROUTES = 300
 MAX_INTEGRATIONS = 300
@@ -58,6 +58,17 @@ def validate_gateway(name: str, value: Any, path: str, ctx: Any) -> Problems:
     validate_tags(value.get("tags"), join_path(path, "tags"), problems)
     _check_domain(value, path, problems, getattr(getattr(ctx, "profile", None), "name", "dev"))
     return problems
+
+
+def gateway_warnings(name: str, value: Any, path: str, ctx: Any) -> Problems:
+    """Outside prod, a gateway without a custom domain is allowed; say what that means."""
+    warnings = Problems()
+    environment = getattr(getattr(ctx, "profile", None), "name", "dev")
+    if isinstance(value, Mapping) and value.get("domain") is None and environment not in ("prod", "local"):
+        warnings.add(path, "has no custom domain: clients call the execute-api endpoint, which is HTTPS on an AWS "
+                           "name that changes whenever the API is replaced; set domain and zone (or domain and "
+                           "certificate_arn) for a name of your own, as prod requires")
+    return warnings
 
 
 def _check_throttle(thr: Any, path: str, problems: Problems) -> None:
@@ -122,7 +133,7 @@ def alb_path_patterns(routes: Sequence[str]) -> list[str]:
 
 
 def validate_routes(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> Problems:
-    """Every service's ``routes`` across the catalog (``specs`` by service name; ``ctx.service_patterns`` gives
+    """Every service's ``routes`` across the catalog (``specs`` by service name; ``ctx.patterns`` gives
     each one's pattern, ``ctx.sections`` the stack's ``gateway`` and ``eks``): route syntax, a route claimed
     twice, the API's and the ALB's quotas, backends that cannot take routes. The ``local`` profile runs no
     gateway and ignores routes."""
@@ -159,7 +170,7 @@ def validate_routes(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> Problem
         route_keys = [k for _, k in keys]
         total_routes += len(route_keys) + len(preflight_routes(route_keys, gateway.get("cors"),
                                                                 gateway.get("authorizer")))
-        kind = (getattr(ctx, "service_patterns", {}) or {}).get(svc)
+        kind = (getattr(ctx, "patterns", {}) or {}).get(svc)
         _check_backend(svc, kind, spec, route_keys, gateway, sections, problems)
         if kind in ALB_PATTERNS:
             for pattern in alb_path_patterns(route_keys):
@@ -179,7 +190,7 @@ def validate_routes(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> Problem
     if len(routed) > MAX_INTEGRATIONS:
         problems.add("services", f"{len(routed)} services have routes, one integration each; an HTTP API allows "
                                  f"{MAX_INTEGRATIONS} integrations")
-    on_alb = [s for s in routed if (getattr(ctx, "service_patterns", {}) or {}).get(s) in ALB_PATTERNS]
+    on_alb = [s for s in routed if (getattr(ctx, "patterns", {}) or {}).get(s) in ALB_PATTERNS]
     if len(on_alb) > MAX_ALB_RULES:
         problems.add("services", f"{len(on_alb)} vm, ecs and eks services have routes, one rule each on the gateway's "
                                  f"ALB; an ALB allows {MAX_ALB_RULES} rules")

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..validation import CatalogError
 from .diff import diff_plans
-from .document import dumps, plan_document, summary_lines, tree_lines
+from .document import dumps, plan_document, summary_lines, tree_lines, warning_lines
 from .k8s import write_manifests
 from .markdown import diff_markdown, mermaid, plan_markdown
 from .project import Project, ProjectError, load_project
@@ -195,7 +195,8 @@ def _report(args: argparse.Namespace, project: Project, graph: Graph) -> int:
     if args.mermaid:
         write_text(args.mermaid, diagram, "--mermaid")
     if args.markdown:
-        text = diff_markdown(diff, policy=policy, mermaid_text=diagram, marker=args.marker) if diff is not None \
+        text = diff_markdown(diff, policy=policy, mermaid_text=diagram, marker=args.marker,
+                             warnings=doc.get("warnings")) if diff is not None \
             else plan_markdown(doc, policy=policy)
         if diff is None and args.marker:
             text = f"{args.marker}\n{text}"
@@ -243,6 +244,8 @@ def _print_report(doc: dict[str, Any], diff, policy, *, quiet: bool) -> None:
         print(f"\nPlan of stack {doc['stack']} ({doc.get('environment') or 'no environment'}):", file=out)
         for line in summary_lines(doc):
             print(line, file=out)
+    for line in warning_lines(doc):
+        print(line, file=out)
     skipped = doc.get("outputs", {}).get("skipped")
     if isinstance(skipped, dict) and skipped:
         print("\nSkipped in this environment:", file=out)

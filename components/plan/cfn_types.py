@@ -471,6 +471,16 @@ def _dynamodb(i: Inputs) -> Inputs:
     return i
 
 
+def _record(i: Inputs) -> Inputs:
+    # The provider's ``aliases`` list holds at most one alias target; CloudFormation's TTL is a string.
+    aliases = i.pop("aliases", None)
+    if aliases:
+        i["aliasTarget"] = aliases[0]
+    if isinstance(i.get("ttl"), (int, float)):
+        i["ttl"] = str(int(i["ttl"]))
+    return i
+
+
 def _lb_actions(actions: Any) -> Any:
     """Listener actions: the provider's ``redirect``/``fixedResponse``/``forward`` blocks are ``...Config``."""
     out = []
@@ -552,6 +562,13 @@ _REGION = "the provider's per-resource region override; the template is linted i
 
 #: Provider type token -> its CloudFormation translation.
 CFN_TYPES: dict[str, CfnType] = {
+    # --- ACM and Route 53
+    "aws:acm/certificate:Certificate": CfnType("AWS::CertificateManager::Certificate"),
+    "aws:route53/record:Record": CfnType(
+        "AWS::Route53::RecordSet", tags="none", reshape=_record,
+        rename={"zoneId": "HostedZoneId", "ttl": "TTL", "records": "ResourceRecords",
+                "aliasTarget.name": "DNSName", "aliasTarget.zoneId": "HostedZoneId"},
+        drop={"allowOverwrite": _PROVIDER}),
     # --- API Gateway v2
     "aws:apigatewayv2/api:Api": CfnType("AWS::ApiGatewayV2::Api", tags="map", name="Name", drop={"region": _REGION}),
     "aws:apigatewayv2/authorizer:Authorizer": CfnType(
@@ -809,6 +826,9 @@ CFN_TYPES: dict[str, CfnType] = {
 
 #: Provider types the library can register that have no CloudFormation resource to check against.
 UNMAPPABLE: dict[str, str] = {
+    "aws:acm/certificateValidation:CertificateValidation":
+        "no CloudFormation resource: it only waits for ACM to issue the certificate (AWS::CertificateManager::"
+        "Certificate waits itself)",
     "aws:ec2/tag:Tag":
         "no CloudFormation resource tags a resource the template does not own (here an AMI made by Image Builder)",
     "aws:s3/bucketObjectv2:BucketObjectv2":

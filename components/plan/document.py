@@ -8,7 +8,7 @@ from typing import Any
 
 from .runtime import Graph, Recorded
 
-__all__ = ["plan_document", "dumps", "tree_lines", "summary_lines", "resource_entry"]
+__all__ = ["plan_document", "dumps", "tree_lines", "summary_lines", "resource_entry", "warning_lines"]
 
 
 def resource_entry(r: Recorded) -> dict[str, Any]:
@@ -29,6 +29,8 @@ def plan_document(graph: Graph, environment: str | None, policy: list[dict[str, 
         "project": graph.project, "stack": graph.stack, "environment": environment,
         "resources": [resource_entry(r) for r in graph.resources], "outputs": graph.outputs,
     }
+    if graph.warnings:
+        doc["warnings"] = list(graph.warnings)
     if policy is not None:
         doc["policy"] = policy
     return doc
@@ -73,3 +75,9 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
     lines.append(f"  {'total'.ljust(width)}  {len(doc['resources'])} ({custom} cloud resources, "
                  f"{len(doc['resources']) - custom} components)")
     return lines
+
+
+def warning_lines(doc: dict[str, Any]) -> list[str]:
+    """The plan's warnings (``doc["warnings"]``, what the program logged with ``pulumi.log.warn``), as text."""
+    warnings = doc.get("warnings") or []
+    return [f"\nWarnings ({len(warnings)}):", *(f"  warning: {w}" for w in warnings)] if warnings else []

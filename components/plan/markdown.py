@@ -9,7 +9,7 @@ from typing import Any
 
 from .diff import AFTER_REPLACEMENT, Change, PlanDiff
 
-__all__ = ["MAX_COMMENT", "diff_markdown", "mermaid", "plan_markdown", "policy_markdown"]
+__all__ = ["MAX_COMMENT", "diff_markdown", "mermaid", "plan_markdown", "policy_markdown", "warnings_markdown"]
 
 #: GitHub rejects comments over 65,536 characters; stay well under.
 MAX_COMMENT = 60_000
@@ -82,6 +82,13 @@ def policy_markdown(results: list[dict[str, Any]] | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def warnings_markdown(warnings: list[str] | None) -> list[str]:
+    """The plan's warnings as Markdown lines (none when there are none)."""
+    if not warnings:
+        return []
+    return [f"#### Warnings ({len(warnings)})", "", *(f"- :warning: `{w}`" for w in warnings), ""]
+
+
 def _assemble(parts: list[str], blocks: list[str], tail: list[str], limit: int) -> str:
     text = "\n".join(parts) + "\n"
     budget = limit - len(text) - sum(len(t) for t in tail) - 200
@@ -99,14 +106,17 @@ def _assemble(parts: list[str], blocks: list[str], tail: list[str], limit: int) 
 
 
 def diff_markdown(diff: PlanDiff, *, policy: list[dict[str, Any]] | None = None, mermaid_text: str | None = None,
-                  marker: str = "", limit: int = MAX_COMMENT) -> str:
-    """Summary first (added, changed, replaced, removed), then each change with its properties."""
+                  marker: str = "", limit: int = MAX_COMMENT, warnings: list[str] | None = None) -> str:
+    """Summary first (added, changed, replaced, removed), then the warnings of the new plan, then each change
+    with its properties."""
     parts = [marker, f"### Plan of stack `{diff.stack}`", ""] if marker else [f"### Plan of stack `{diff.stack}`", ""]
     parts += ["| added | changed | replaced | removed | unchanged |", "|---:|---:|---:|---:|---:|",
               f"| {diff.count('add')} | {diff.count('update')} | {diff.count('replace')} | {diff.count('remove')} "
               f"| {diff.unchanged} |", ""]
     if diff.empty:
         parts.append("No changes.")
+    if warnings:
+        parts += ["", *warnings_markdown(warnings)]
     order = {"replace": 0, "remove": 1, "update": 2, "add": 3}
     blocks = []
     for kind in sorted(order, key=order.get):
@@ -125,7 +135,8 @@ def diff_markdown(diff: PlanDiff, *, policy: list[dict[str, Any]] | None = None,
 def plan_markdown(doc: dict[str, Any], *, policy: list[dict[str, Any]] | None = None, limit: int = MAX_COMMENT) -> str:
     counts = Counter(r["type"] for r in doc["resources"])
     parts = [f"### Plan of stack `{doc['stack']}` ({doc.get('environment') or 'no environment'})", "",
-             f"{len(doc['resources'])} resources.", "", "| type | count |", "|---|---:|"]
+             f"{len(doc['resources'])} resources.", "", *warnings_markdown(doc.get("warnings")),
+             "| type | count |", "|---|---:|"]
     parts += [f"| `{t}` | {n} |" for t, n in sorted(counts.items())]
     components = [r for r in doc["resources"] if not r["custom"]]
     by_parent: dict[str, list[dict[str, Any]]] = {}

@@ -208,7 +208,8 @@ def _function_url_extras(name: str, inputs: dict, region: str) -> dict:
 def _certificate_extras(name: str, inputs: dict, region: str) -> dict:
     # ACM asks for one CNAME per domain: _<hash>.<domain>. -> _<hash>.<hash>.acm-validations.aws.
     domains = [inputs.get("domainName")] + list(inputs.get("subjectAlternativeNames") or [])
-    cert_id = f"{_digest(name, length=8)}-{_digest(name, 'cert', length=4)}-{_digest(name, 'id', length=12)}"
+    d = _digest(name, "certificate", length=32)
+    cert_id = f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:]}"
     return {"arn": f"arn:{PARTITION}:acm:{region}:{ACCOUNT_ID}:certificate/{cert_id}",
             "domainValidationOptions": [
                 {"domainName": d, "resourceRecordName": f"_{_digest(str(d), length=32)}.{d}.",

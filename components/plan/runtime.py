@@ -11,6 +11,7 @@ import asyncio
 import gc
 import hashlib
 import json
+import logging
 import os
 import sys
 import warnings
@@ -140,8 +141,11 @@ class Graph:
 
     def __init__(self, resources: Iterable[Recorded], outputs: Mapping[str, Any], *, project: str,
                  stack: str, invokes: list[tuple[str, dict]] | None = None,
-                 invoke_providers: list[tuple[str, str | None]] | None = None):
+                 invoke_providers: list[tuple[str, str | None]] | None = None,
+                 warnings: Iterable[str] = ()):
         self.resources = sorted(resources, key=lambda r: r.urn)
+        self.warnings = sorted(set(warnings))
+        """What the program logged as warnings (``pulumi.log.warn``: ``pulumi preview`` shows the same), sorted."""
         self.outputs = dict(outputs)
         self.project = project
         self.stack = stack
@@ -193,6 +197,18 @@ class Graph:
         for r in self.resources:
             counts[r.type] = counts.get(r.type, 0) + 1
         return dict(sorted(counts.items()))
+
+
+class _Warnings(logging.Handler):
+    """Collects the warnings the program logs through the engine (``pulumi.log.warn``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.messages.append(record.getMessage())
 
 
 class Recorder(MockMonitor):
@@ -347,7 +363,11 @@ def run(program: Callable[[], Any], *, config: Mapping[str, Any] | None = None,
         pulumi_resource_runtime._get_stack_trace = _top_frame_stack_trace
         recorder = Recorder(mocks or PlanMocks(region=str(config["aws:region"]), stack_references={
             k: dict(v) for k, v in (stack_references or {}).items()}), pdir)
-        pulumi.runtime.set_mocks(recorder.mocks, project=project, stack=stack, preview=preview, monitor=recorder)
+        logged = _Warnings()
+        logger = logging.Logger(f"{__name__}.engine")
+        logger.addHandler(logged)
+        pulumi.runtime.set_mocks(recorder.mocks, project=project, stack=stack, preview=preview, monitor=recorder,
+                                 logger=logger)
         pulumi.runtime.set_all_config(_config_values(config), secret_keys=list(secret_keys))
         outputs: dict[str, Any] = {}
 
@@ -367,7 +387,7 @@ def run(program: Callable[[], Any], *, config: Mapping[str, Any] | None = None,
             rec.outputs = recorder.component_outputs.get(rec.urn, {})
         failed = False
         return Graph(records, outputs, project=project, stack=stack, invokes=recorder.invokes,
-                     invoke_providers=recorder.invoke_providers)
+                     invoke_providers=recorder.invoke_providers, warnings=logged.messages)
     finally:
         _discard_pending(loop, failed)
         pulumi_settings.ROOT.set(None)
