@@ -220,6 +220,11 @@ def test_local_profile_skips_the_gateway_with_a_reason_and_ignores_routes():
     assert "local profile runs no API gateway" in platform.outputs["skipped"]["microservices:gateway"]
 
 
+def test_the_reference_program_exports_the_gateway_url():
+    from tests.conftest import stack_plan
+    assert stack_plan("prod")["outputs"]["gateway_url"] == "https://api.example.com"
+
+
 def test_routes_are_accepted_by_every_pattern():
     catalog = load_catalog({"environment": "dev", "gateway": {}, "eks": {"load_balancer_controller": LBC}}, ROOT)
     routed = {name for name, spec in catalog.services.items() if spec.get("routes")}
