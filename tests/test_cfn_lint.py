@@ -137,6 +137,7 @@ def test_ecs_queue_worker_scheduled_task_and_ec2_capacity_pass_cfn_lint():
              "sweeper": {"image": image, "schedule": "cron(0 3 * * ? *)", "command": ["python", "app.py", "job"]},
              "pricing": {"image": image, "capacity": "ec2", "memory": 768, "expose": "internal"},
              "cart": {"image": image, "expose": "public", "port": 9000, "ephemeral_storage": 40, "cpu": 1024,
+                      "load_balancer": {"domain": "cart.example.com", "zone": "example.com"},
                       "memory": 4096, "writable_paths": ["/tmp", "/var/cache/app"], "target_requests": 500,
                       "secrets": {"DB_PASSWORD": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-password"}}}
 

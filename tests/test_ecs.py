@@ -41,6 +41,7 @@ def _policy(graph, name: str) -> dict:
 @pytest.fixture(scope="module")
 def fargate():
     return _plan({"cart": {"image": IMAGE, "expose": "public", "port": 9000, "secrets": {"DB_PASSWORD": SECRET},
+                           "load_balancer": {"domain": "cart.example.com", "zone": "example.com"},
                            "environment": {"MODE": "fast"}, "user": "10001", "scaling": {"min": 2, "max": 6},
                            "target_memory": 70, "target_requests": 500, "ephemeral_storage": 40,
                            "cpu": 1024, "memory": 4096, "writable_paths": ["/tmp", "/var/cache/app"]}})
@@ -178,7 +179,7 @@ def test_fargate_service_runs_in_private_subnets_without_public_ip_and_rolls_bac
     assert svc.inputs["capacityProviderStrategies"] == [{"base": 0, "capacityProvider": "FARGATE", "weight": 1}]
     assert svc.inputs["alarms"]["rollback"] is True and len(svc.inputs["alarms"]["alarmNames"]) == 3
     assert svc.ignore_changes == ["desiredCount"]
-    listener = fargate.one("aws:lb/listener:Listener", "cart-http")
+    listener = fargate.one("aws:lb/listener:Listener", "cart-https")
     assert listener.urn in svc.dependencies
 
 

@@ -160,3 +160,221 @@ def test_unknown_values_are_skipped():
     _plan(lambda: lines.extend(_problems({"domain": pulumi.Output.from_input("x"),
                                           "zone": pulumi.Output.from_input("y")})))
     assert lines == []
+
+
+# -- public load balancers -----------------------------------------------------------------------
+
+NET = {"vpc_id": "vpc-0123", "vpc_cidr": "10.20.0.0/16", "public_subnet_ids": ["subnet-pub-a", "subnet-pub-b"],
+       "private_subnet_ids": ["subnet-priv-a", "subnet-priv-b"]}
+
+
+def _service(name, lb_args, environment, expose="public", shared=None):
+    from components.blocks.load_balancer import ServiceLoadBalancer
+    from components.blocks.service import resolve_core
+    from components.profiles import get_profile
+    profile = get_profile(environment)
+    core = resolve_core({"expose": expose}, profile, default_port=8080)
+    lb = ServiceLoadBalancer(name, lb_args, core=core, network=NET, profile=profile, shared=shared)
+    pulumi.export(f"{name}_url", lb.url)
+    return lb
+
+
+@pytest.fixture(scope="module")
+def domain_prod():
+    return _plan(lambda: _service("shop", {"domain": "shop.example.com", "zone": "example.com"}, "prod"), "prod")
+
+
+def test_a_domain_gives_the_alb_a_validated_certificate_https_and_an_alias_record(domain_prod):
+    validation = domain_prod.one("aws:acm/certificateValidation:CertificateValidation", "shop-cert-validation")
+    https = domain_prod.one("aws:lb/listener:Listener", "shop-https")
+    assert (https.inputs["port"], https.inputs["protocol"]) == (443, "HTTPS")
+    assert https.inputs["certificateArn"] == validation.inputs["certificateArn"]
+    assert validation.urn in https.dependencies
+    assert https.inputs["sslPolicy"] == DEFAULT_SSL_POLICY
+    lb = domain_prod.one("aws:lb/loadBalancer:LoadBalancer", "shop-lb")
+    alias = domain_prod.one("aws:route53/record:Record", "shop-alias")
+    assert alias.inputs["name"] == "shop.example.com"
+    assert alias.inputs["aliases"][0]["name"].endswith(".elb.amazonaws.com")
+    assert alias.inputs["aliases"][0]["zoneId"] == "Z35SXDOTRQ7X7K"
+    assert lb.urn in alias.dependencies
+    record = domain_prod.one("aws:route53/record:Record", "shop-cert-validation")
+    assert record.inputs["zoneId"] == alias.inputs["zoneId"]
+    lookups = [a for t, a in domain_prod.invokes if t == "aws:route53/getZone:getZone"]
+    assert len(lookups) == 1, "the zone is looked up once for the certificate and the alias"
+    assert domain_prod.outputs["shop_url"] == "https://shop.example.com"
+
+
+def test_plain_http_on_a_public_alb_with_tls_only_redirects_to_https(domain_prod):
+    http = domain_prod.one("aws:lb/listener:Listener", "shop-http")
+    assert (http.inputs["port"], http.inputs["protocol"]) == (80, "HTTP")
+    assert http.inputs["defaultActions"] == [{"type": "redirect", "redirect": {
+        "port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}}]
+    rules = sorted((r.inputs["fromPort"], r.inputs["cidrIpv4"])
+                   for r in domain_prod.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+                   if r.name.startswith("shop-lb-"))
+    assert rules == [(80, "0.0.0.0/0"), (443, "0.0.0.0/0")]
+
+
+def test_a_domain_on_an_nlb_gives_a_tls_listener_with_the_certificate():
+    graph = _plan(lambda: _service("feed", {"type": "nlb", "domain": "feed.example.com", "zone": ZONE_ID}, "dev"))
+    tls = graph.one("aws:lb/listener:Listener", "feed-tls")
+    assert (tls.inputs["port"], tls.inputs["protocol"], tls.inputs["sslPolicy"]) == (443, "TLS", DEFAULT_SSL_POLICY)
+    assert tls.inputs["certificateArn"].startswith("arn:aws:acm:")
+    assert graph.one("aws:route53/record:Record", "feed-alias").inputs["zoneId"] == ZONE_ID
+    assert [r.name for r in graph.of_type("aws:lb/listener:Listener")] == ["feed-tls"]
+
+
+def test_a_shared_alb_with_a_domain_serves_every_rule_over_https():
+    from components.blocks.load_balancer import SharedLoadBalancer
+    from components.profiles import get_profile
+
+    def program():
+        edge = SharedLoadBalancer("edge", {"domain": "api.example.com", "zone": "example.com"}, expose="public",
+                                  network=NET, profile=get_profile("prod"))
+        _service("orders", {"shared": "edge", "path": "/orders/*"}, "prod", shared=edge)
+    graph = _plan(program, "prod")
+    assert graph.one("aws:acm/certificate:Certificate", "edge-cert").inputs["domainName"] == "api.example.com"
+    assert graph.one("aws:route53/record:Record", "edge-alias").inputs["name"] == "api.example.com"
+    rule = graph.one("aws:lb/listenerRule:ListenerRule", "orders-rule")
+    assert rule.property_dependencies["listenerArn"] == [graph.one("aws:lb/listener:Listener", "edge-https").urn]
+    assert graph.outputs["orders_url"] == "https://api.example.com/orders/"
+
+
+# -- the prod rule in the component ---------------------------------------------------------------
+
+def _component_problems(program, environment):
+    from components.testing import catalog_problems
+    return catalog_problems(program, environment=environment)
+
+
+def test_prod_refuses_a_public_load_balancer_without_tls_naming_both_fixes():
+    lines = _component_problems(lambda: _service("shop", {}, "prod"), "prod")
+    assert lines == ["shop.load_balancer: is public without TLS, which prod does not allow: set domain and zone (an "
+                     "ACM certificate validated through that Route 53 zone, and the record pointing the domain at the "
+                     "load balancer), or certificate_arn (an existing ACM certificate)"]
+
+
+def test_prod_refuses_a_public_shared_alb_without_tls():
+    from components.blocks.load_balancer import SharedLoadBalancer
+    from components.profiles import get_profile
+    lines = _component_problems(lambda: SharedLoadBalancer("edge", {}, expose="public", network=NET,
+                                                           profile=get_profile("prod")), "prod")
+    assert lines == ["edge: is public without TLS, which prod does not allow: set domain and zone (an ACM certificate "
+                     "validated through that Route 53 zone, and the record pointing the domain at the load balancer), "
+                     "or certificate_arn (an existing ACM certificate)"]
+
+
+def test_dev_and_internal_load_balancers_may_stay_plain_http():
+    assert _component_problems(lambda: _service("shop", {}, "dev"), "dev") == []
+    assert _component_problems(lambda: _service("shop", {}, "prod", expose="internal"), "prod") == []
+
+
+def test_rejects_certificate_arn_and_domain_together():
+    lines = _component_problems(lambda: _service("shop", {"certificate_arn": CERT, "domain": "shop.example.com",
+                                                          "zone": "example.com"}, "dev"), "dev")
+    assert lines == ["shop.load_balancer: sets both certificate_arn and domain: give certificate_arn to use an existing "
+                     "certificate, or domain and zone to have one requested and validated, not both"]
+
+
+def test_rejects_an_ssl_policy_without_tls():
+    lines = _component_problems(lambda: _service("shop", {"ssl_policy": DEFAULT_SSL_POLICY}, "dev"), "dev")
+    assert lines == ["shop.load_balancer.ssl_policy: is only used with certificate_arn or domain (an HTTPS/TLS "
+                     "listener)"]
+
+
+def test_load_balancer_domain_is_validated_with_its_zone():
+    lines = _component_problems(lambda: _service("shop", {"domain": "shop.example.org", "zone": "example.com"},
+                                                 "dev"), "dev")
+    assert lines == ["shop.load_balancer.domain: 'shop.example.org' is not in zone 'example.com': the domain must be "
+                     "the zone's name or end with '.example.com'"]
+
+
+# -- the prod rule in the catalog, and the warning elsewhere --------------------------------------
+
+def _ctx(environment, patterns):
+    from components.patterns import ValidationContext
+    from components.profiles import PROFILES
+    return ValidationContext(profile=PROFILES[environment], patterns=patterns)
+
+
+SPECS = {"cart": {"expose": "public"}, "orders": {"expose": "public", "ingress": {"path": "/orders"}},
+         "pricing": {"expose": "internal"}, "fn": {"memory": 256},
+         "shop": {"expose": "public", "load_balancer": {"certificate_arn": CERT}},
+         "api": {"expose": "public", "load_balancer": {"domain": "api.example.com", "zone": "example.com"}}}
+PATTERNS = {"cart": "ecs", "orders": "eks", "pricing": "ecs", "fn": "lambda", "shop": "vm", "api": "ecs"}
+
+
+def test_catalog_rule_names_each_public_endpoint_without_tls_in_prod_with_its_path():
+    from components.blocks.certificate import validate_public_tls
+    lines = [str(p) for p in validate_public_tls(SPECS, _ctx("prod", PATTERNS))]
+    assert [line.split(":")[0] for line in lines] == ["services.cart.load_balancer", "services.orders.ingress"]
+    assert all("is public without TLS, which prod does not allow: set domain and zone" in line
+               and "or certificate_arn (an existing ACM certificate)" in line for line in lines)
+
+
+def test_catalog_rule_only_warns_outside_prod_and_says_nothing_locally():
+    from components.blocks.certificate import public_tls_warnings, validate_public_tls
+    assert list(validate_public_tls(SPECS, _ctx("staging", PATTERNS))) == []
+    warnings = [str(p) for p in public_tls_warnings(SPECS, _ctx("staging", PATTERNS))]
+    assert [w.split(":")[0] for w in warnings] == ["services.cart.load_balancer", "services.orders.ingress"]
+    assert "plain HTTP on port 80 in staging (prod refuses this)" in warnings[0]
+    assert list(public_tls_warnings(SPECS, _ctx("prod", PATTERNS))) == []
+    assert list(public_tls_warnings(SPECS, _ctx("local", PATTERNS))) == []
+
+
+def test_services_on_a_shared_alb_have_tls_when_one_of_them_sets_it():
+    from components.blocks.certificate import validate_public_tls
+    specs = {"a": {"expose": "public", "load_balancer": {"shared": "edge", "path": "/a/*", "certificate_arn": CERT}},
+             "b": {"expose": "public", "load_balancer": {"shared": "edge", "path": "/b/*"}},
+             "c": {"expose": "public", "load_balancer": {"shared": "plain", "path": "/c/*"}}}
+    lines = [str(p) for p in validate_public_tls(specs, _ctx("prod", {n: "vm" for n in specs}))]
+    assert [line.split(":")[0] for line in lines] == ["services.c.load_balancer"]
+
+
+def test_load_catalog_refuses_a_public_ecs_service_without_tls_in_prod(tmp_path):
+    from components.catalog import load_catalog
+    from tests.conftest import assert_problem
+    services = {"cart": {"pattern": "ecs", "image": {"ref": "public.ecr.aws/acme/cart:1.0.0"}, "expose": "public"}}
+    assert_problem(lambda: load_catalog({"environment": "prod", "catalog_dir": "", "services": services}, tmp_path),
+                   "services.cart.load_balancer: is public without TLS, which prod does not allow",
+                   "set domain and zone", "or certificate_arn")
+    services["cart"]["load_balancer"] = {"domain": "shop.example.com", "zone": "example.com"}
+    assert load_catalog({"environment": "prod", "catalog_dir": "", "services": services}, tmp_path).warnings == []
+    del services["cart"]["load_balancer"]
+    catalog = load_catalog({"environment": "dev", "catalog_dir": "", "services": services}, tmp_path)
+    assert [str(w).split(":")[0] for w in catalog.warnings] == ["services.cart.load_balancer"]
+
+
+# -- the warning in the offline plan ----------------------------------------------------------------
+
+def test_dev_plan_prints_the_warning_in_text_json_and_markdown(tmp_path, capsys, project_dir):
+    from components.plan.__main__ import main
+    out, md = tmp_path / "dev.json", tmp_path / "dev.md"
+    assert main(["--stack", "dev", "--dir", str(project_dir), "-q", "--json", str(out), "--markdown", str(md)]) == 0
+    warning = ("services.cart.load_balancer: is public without TLS: plain HTTP on port 80 in dev (prod refuses "
+               "this): set domain and zone")
+    doc = json.loads(out.read_text())
+    assert len(doc["warnings"]) == 1 and doc["warnings"][0].startswith(warning)
+    text = capsys.readouterr().out
+    assert "\nWarnings (1):\n  warning: " + warning in text
+    assert "#### Warnings (1)" in md.read_text() and warning in md.read_text()
+
+
+def test_prod_plan_has_no_warnings_and_serves_the_public_service_on_its_domain():
+    from tests.conftest import stack_plan
+    doc = stack_plan("prod")
+    assert "warnings" not in doc
+    by_name = {(r["type"], r["name"]): r for r in doc["resources"]}
+    assert by_name[("aws:acm/certificate:Certificate", "cart-cert")]["inputs"]["domainName"] == "shop.example.com"
+    assert by_name[("aws:route53/record:Record", "cart-alias")]["inputs"]["name"] == "shop.example.com"
+    assert by_name[("aws:lb/listener:Listener", "cart-http")]["inputs"]["defaultActions"][0]["type"] == "redirect"
+    assert doc["outputs"]["services"]["cart"]["url"] == "https://shop.example.com"
+
+
+def test_diff_markdown_carries_the_warnings_of_the_new_plan():
+    from components.plan.diff import diff_plans
+    from components.plan.markdown import diff_markdown
+    doc = {"project": "p", "stack": "dev", "environment": "dev", "resources": [], "outputs": {}}
+    text = diff_markdown(diff_plans(doc, doc), warnings=["services.cart.load_balancer: is public without TLS"])
+    assert "No changes.\n\n#### Warnings (1)\n\n- :warning: `services.cart.load_balancer: is public without TLS`" \
+        in text

@@ -42,7 +42,9 @@ def dev_explicit():
 
 @pytest.fixture(scope="module")
 def prod_lookup():
-    return _plan({"ami": {"lookup": {"version": "2.3.1", "tags": {"Team": "stock"}}}, "expose": "public"}, "prod")
+    return _plan({"ami": {"lookup": {"version": "2.3.1", "tags": {"Team": "stock"}}}, "expose": "public",
+                  "load_balancer": {"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/"
+                                                       "0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"}}, "prod")
 
 
 @pytest.fixture(scope="module")
