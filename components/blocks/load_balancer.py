@@ -225,11 +225,13 @@ def _check_matcher(matcher: Any, path: str, problems: Problems) -> None:
 
 @dataclass(frozen=True)
 class SharedRule:
-    """One service's listener rule on a shared ALB: its priority, and the path patterns and/or host it takes."""
+    """One service's listener rule on a shared ALB: its priority, and the path patterns, host and/or HTTP header
+    (name, value) it takes."""
 
     priority: int
     paths: tuple[str, ...] = ()
     host: str | None = None
+    header: tuple[str, str] | None = None
 
 
 def rule_priority(service: str, spec: Mapping[str, Any]) -> int:
@@ -714,6 +716,8 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
                 conditions.append({"host_header": {"values": [rule.host]}})
             if rule.paths:
                 conditions.append({"path_pattern": {"values": list(rule.paths)}})
+            if rule.header is not None:
+                conditions.append({"http_header": {"http_header_name": rule.header[0], "values": [rule.header[1]]}})
             self.attachment = aws.lb.ListenerRule(f"{name}-rule", listener_arn=shared.listener_arn,
                                                   priority=rule.priority, conditions=conditions, actions=[forward],
                                                   tags={**tags, "SharedAlb": lb_name}, opts=child)

@@ -2,7 +2,8 @@
 
 Request path: client -> HTTP API (route) -> HTTP_PROXY integration -> VPC link (its ENIs in the ALB's subnets,
 its security group allowed to the ALB's listener only) -> the shared internal ALB -> one listener rule per
-service, whose path patterns come from the service's routes -> the service's target group.
+service, whose path patterns come from the service's routes and which requires the ``X-Gateway-Service``
+header the service's integration sets -> the service's target group.
 
 - ``vm`` and ``ecs`` services attach to the ALB themselves, exactly as a service with ``load_balancer.shared``
   does: :func:`~components.blocks.load_balancer.shared_load_balancer` hands a service with ``routes`` this ALB
@@ -31,10 +32,14 @@ from ..blocks.service import resolve_core, standard_tags
 from ..profiles import Profile
 from .validate import alb_path_patterns
 
-__all__ = ["GatewayBackends", "TARGET_GROUP_BINDING_API", "alb_rules", "alb_subnets", "bind_kubernetes_service",
+__all__ = ["GatewayBackends", "SERVICE_HEADER", "TARGET_GROUP_BINDING_API", "alb_rules", "alb_subnets", "bind_kubernetes_service",
            "create_backends"]
 
 TARGET_GROUP_BINDING_API = "elbv2.k8s.aws/v1beta1"
+#: The header each service's integration sets (overwriting whatever the client sent) and its ALB rule requires:
+#: the ALB evaluates rules by priority, so path patterns alone would let `/orders/*` of one service shadow
+#: `/orders/special` of another; with the header a request reaches the service whose route API Gateway matched.
+SERVICE_HEADER = "X-Gateway-Service"
 
 
 @dataclass
@@ -63,7 +68,8 @@ def alb_subnets(network: Any) -> tuple[pulumi.Input[Sequence[str]], pulumi.Input
 
 def alb_rules(routed: Mapping[str, Sequence[str]]) -> dict[str, SharedRule]:
     """Each service's listener rule on the gateway's ALB, from its route keys (service -> route keys)."""
-    return {svc: SharedRule(priority=rule_priority(svc, {}), paths=tuple(alb_path_patterns(routes)))
+    return {svc: SharedRule(priority=rule_priority(svc, {}), paths=tuple(alb_path_patterns(routes)),
+                            header=(SERVICE_HEADER, svc))
             for svc, routes in sorted(routed.items())}
 
 

@@ -22,7 +22,7 @@ from ..blocks.service import standard_tags
 from ..patterns import ValidationContext
 from ..profiles import Profile, get_profile
 from .args import ApiGatewayArgs, GatewaySettings, Route, resolve_gateway
-from .backends import GatewayBackends, bind_kubernetes_service, create_backends
+from .backends import SERVICE_HEADER, GatewayBackends, bind_kubernetes_service, create_backends
 from .validate import validate_gateway
 
 __all__ = ["ACCESS_LOG_FORMAT", "ApiGateway", "TLS_POLICY"]
@@ -143,13 +143,15 @@ class ApiGateway(pulumi.ComponentResource):
 
     def add_load_balanced(self, service: str, routes: Sequence[Route]) -> aws.apigatewayv2.Integration:
         """Routes to a service behind the gateway's ALB: an ``HTTP_PROXY`` integration with the ALB's listener
-        through the VPC link (HTTP integrations take payload format 1.0 only); the ALB's rule picks the service."""
+        through the VPC link (HTTP integrations take payload format 1.0 only). It sets the ``X-Gateway-Service``
+        header, overwriting any the client sent, which the service's ALB rule requires."""
         if self.backends is None:
             raise ValueError(f"{service}: the gateway was built without load-balanced services (load_balanced=)")
         integration = aws.apigatewayv2.Integration(
             f"{service}-gw-integration", api_id=self.api.id, integration_type="HTTP_PROXY", integration_method="ANY",
             integration_uri=self.backends.load_balancer.listener_arn, connection_type="VPC_LINK",
             connection_id=self.backends.vpc_link.id, payload_format_version="1.0",
+            request_parameters={f"overwrite:header.{SERVICE_HEADER}": service},
             timeout_milliseconds=self.settings.integration_timeout * 1000, opts=pulumi.ResourceOptions(parent=self))
         self._add_routes(service, routes, integration)
         return integration

@@ -157,7 +157,6 @@ def validate_routes(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> Problem
         return problems
     gateway = gateway if isinstance(gateway, Mapping) else {}
     claimed: dict[str, str] = {}
-    patterns: dict[str, str] = {}
     priorities: dict[int, str] = {}
     total_routes = 0
     for svc, spec in routed.items():
@@ -173,12 +172,6 @@ def validate_routes(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> Problem
         kind = (getattr(ctx, "patterns", {}) or {}).get(svc)
         _check_backend(svc, kind, spec, route_keys, gateway, sections, problems)
         if kind in ALB_PATTERNS:
-            for pattern in alb_path_patterns(route_keys):
-                if pattern in patterns and patterns[pattern] != svc:
-                    problems.add(path, f"routes of {svc!r} and {patterns[pattern]!r} both map to the path pattern "
-                                       f"{pattern!r} on the gateway's ALB, which sends a request to one service "
-                                       "only; give them distinct paths")
-                patterns.setdefault(pattern, svc)
             prio = rule_priority(svc, {})
             if prio in priorities:
                 problems.add(path, f"the gateway's ALB rule of {svc!r} gets priority {prio}, already that of "
@@ -292,11 +285,13 @@ def _check_backend(svc: str, kind: str | None, spec: Mapping[str, Any], routes: 
                          "Load Balancer Controller serves: set microservices:eks.load_balancer_controller")
     patterns = alb_path_patterns(routes)
     wildcards = sum(p.count("*") + p.count("?") for p in patterns)
-    if len(patterns) > MAX_CONDITION_VALUES or wildcards > MAX_CONDITION_WILDCARDS:
+    # One value of the rule is the X-Gateway-Service header; the path patterns share the rest.
+    if len(patterns) > MAX_CONDITION_VALUES - 1 or wildcards > MAX_CONDITION_WILDCARDS:
         problems.add(join_path(path, "routes"),
                      f"map to {len(patterns)} ALB path patterns with {wildcards} wildcards ({', '.join(patterns)}); one "
-                     f"ALB rule takes at most {MAX_CONDITION_VALUES} values and {MAX_CONDITION_WILDCARDS} wildcards: "
-                     "merge routes under a greedy path such as 'ANY /orders/{proxy+}'")
+                     f"ALB rule takes at most {MAX_CONDITION_VALUES} values (the gateway's header is one) and "
+                     f"{MAX_CONDITION_WILDCARDS} wildcards: merge routes under a greedy path such as "
+                     "'ANY /orders/{proxy+}'")
     for pattern in patterns:
         if len(pattern) > RULE_VALUE_MAX or not re.fullmatch(PATH_RULE_PATTERN, pattern):
             problems.add(join_path(path, "routes"),
