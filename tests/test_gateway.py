@@ -378,6 +378,22 @@ def test_rejects_routes_that_need_more_values_than_one_alb_rule_takes():
     assert _routes({"v": {"routes": routes[:4]}}, {"v": "vm"}) == []
 
 
+def test_rejects_two_load_balanced_services_whose_rule_priorities_collide():
+    assert rule_priority("svc24", {}) == rule_priority("svc92", {})
+    _has(_routes({"svc24": {"routes": ["GET /a"]}, "svc92": {"routes": ["GET /b"]}}, {"svc24": "vm", "svc92": "ecs"}),
+         "services.svc92.routes: the gateway's ALB rule of 'svc92' gets priority", "rename one of the services")
+
+
+def test_rejects_more_load_balanced_services_than_alb_rules():
+    specs = {f"s{i}": {"routes": [f"GET /s{i}"]} for i in range(101)}
+    lines = _routes(specs, {name: "ecs" for name in specs})
+    _has(lines, "101 vm, ecs and eks services have routes", "an ALB allows 100 rules")
+
+
+def test_rejects_an_empty_routes_list():
+    _has(_routes({"a": {"routes": []}}, {"a": "lambda"}), "services.a.routes: needs at least one route")
+
+
 def test_rejects_routes_on_a_scheduled_ecs_task_and_a_docker_service():
     _has(_routes({"t": {"routes": ["GET /t"], "schedule": "rate(1 hour)"}}, {"t": "ecs"}),
          "services.t.routes: only a long-running ecs service")

@@ -170,7 +170,8 @@ def validate_routes(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> Problem
         total_routes += len(route_keys) + len(preflight_routes(route_keys, gateway.get("cors"),
                                                                 gateway.get("authorizer")))
         kind = (getattr(ctx, "patterns", {}) or {}).get(svc)
-        _check_backend(svc, kind, spec, route_keys, gateway, sections, problems)
+        if kind is not None:
+            _check_backend(svc, kind, spec, route_keys, gateway, sections, problems)
         if kind in ALB_PATTERNS:
             prio = rule_priority(svc, {})
             if prio in priorities:
