@@ -235,6 +235,26 @@ def test_routes_are_accepted_by_every_pattern():
     assert {catalog.services[name]["pattern"] for name in routed} == {"lambda", "vm", "ecs", "eks"}
 
 
+def test_a_service_with_routes_gets_the_gateway_alb_as_a_shared_alb_would_be_handed_out():
+    from components.blocks.load_balancer import shared_load_balancer, shared_name
+    alb = object()
+    ctx = SimpleNamespace(load_balancers={GATEWAY_ALB: alb, "web": "web-alb"})
+    assert shared_name({"routes": ["GET /a"]}) == GATEWAY_ALB
+    assert shared_load_balancer({"routes": ["GET /a"]}, ctx) is alb
+    assert shared_load_balancer({"load_balancer": {"shared": "web", "path": "/w/*"}}, ctx) == "web-alb"
+    assert shared_name({"routes": ["GET /a"], "expose": "none"}) is None
+    assert shared_name({}) is None
+
+
+def test_vm_and_ecs_pattern_code_has_no_gateway_branch():
+    sources = [p for name in ("vm", "ecs") for p in [*(ROOT / "components").glob(f"{name}.py"),
+                                                      *(ROOT / "components" / name).glob("*.py")]]
+    assert sources
+    for path in sources:
+        text = path.read_text()
+        assert "gateway" not in text.lower() and "routes" not in text, path
+
+
 def test_alb_path_patterns_replace_path_variables_with_wildcards():
     assert alb_path_patterns(["GET /orders/{id}", "ANY /orders/{proxy+}", "GET /orders"]) == ["/orders", "/orders/*"]
     assert alb_path_patterns(["GET /a/{x}/b/{y}"]) == ["/a/*/b/*"]
