@@ -17,6 +17,8 @@ if "ecs" in platform.clusters:
 if "eks" in platform.clusters:
     pulumi.export("eks_cluster_name", platform.clusters["eks"].cluster_name)
     pulumi.export("kubeconfig", platform.clusters["eks"].kubeconfig)
+if platform.gateway is not None:
+    pulumi.export("gateway_url", platform.gateway.url)
 pulumi.export("services", platform.service_outputs)
 if platform.skipped:
     pulumi.export("skipped", platform.skipped)

@@ -11,7 +11,7 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "Catalog", "CatalogError", "ContainerImage", "DockerService", "EcsCluster", "EcsService", "EksCluster",
+    "ApiGateway", "Catalog", "CatalogError", "ContainerImage", "DockerService", "EcsCluster", "EcsService", "EksCluster",
     "HttpApi", "KubernetesService", "LambdaService", "Network", "Platform", "Profile", "VmService",
     "get_profile", "load_catalog",
 ]
@@ -33,6 +33,7 @@ _EXPORTS = {
     "DockerService": ".docker.component",
     "EksCluster": ".eks",
     "KubernetesService": ".eks",
+    "ApiGateway": ".gateway",
 }
 
 

@@ -6,6 +6,7 @@ Stack config, under the ``microservices`` namespace::
     microservices:network: {...}           # Network args; the profile gives defaults
     microservices:services: {name: spec}   # merged over the shared catalog/*.yaml
     microservices:eks: {...}               # EksCluster args, shared by every eks service
+    microservices:gateway: {...}           # ApiGateway args: one HTTP API in front of services with routes
     microservices:profile: {...}           # overrides of the profile's defaults
 
 Every problem in the whole catalog is collected and raised as one :class:`CatalogError`.
@@ -25,8 +26,8 @@ import pulumi
 import yaml
 
 from .network import validate_network, validate_network_needs
-from .patterns import (PATTERN_MODULES, STACK_SECTIONS, Pattern, ValidationContext, catalog_rules, catalog_warnings,
-                       load_pattern)
+from .patterns import (FEATURE_MODULES, PATTERN_MODULES, STACK_SECTIONS, Pattern, ValidationContext, catalog_rules,
+                       catalog_warnings, load_feature, load_pattern)
 from .profiles import PROFILES, Profile
 from .blocks.service import validate_service_name
 from .validation import CatalogError, Problem, Problems, join_path
@@ -34,7 +35,8 @@ from .validation import CatalogError, Problem, Problems, join_path
 __all__ = ["Catalog", "CONFIG_KEYS", "load_catalog", "catalog_from_config", "merge_specs", "read_shared_catalog"]
 
 NAMESPACE = "microservices"
-CONFIG_KEYS = ("environment", "network", "services", "ecs", "eks", "profile", "catalog_dir", "eks_token_python")
+CONFIG_KEYS = ("environment", "network", "services", "ecs", "eks", "gateway", "profile", "catalog_dir",
+               "eks_token_python")
 PROFILE_OVERRIDABLE = tuple(f.name for f in dataclasses.fields(Profile) if f.name not in ("name", "cloud"))
 
 
@@ -50,6 +52,8 @@ class Catalog:
     """Stack-wide cluster settings by pattern (``ecs``, ``eks``)."""
     patterns: dict[str, Pattern] = field(default_factory=dict)
     """The pattern of each pattern name used by the catalog."""
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Settings of each stack feature the stack sets (``gateway``: its ``microservices:gateway``)."""
     warnings: list[Problem] = field(default_factory=list)
     """What is allowed here but worth knowing (outside prod, a public endpoint without TLS), each with its
     path; :class:`~components.Platform` logs them as warnings."""
@@ -141,7 +145,8 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
                                                                 else shared.get(name))
         services[str(name)] = merged
 
-    vctx = ValidationContext(profile=profile, project_dir=pdir)
+    sections = {key: config[key] for key in (*STACK_SECTIONS, *FEATURE_MODULES) if config.get(key) is not None}
+    vctx = ValidationContext(profile=profile, project_dir=pdir, sections=sections)
     patterns: dict[str, Pattern] = {}
     valid_specs: dict[str, dict[str, dict[str, Any]]] = {}
     for name, spec in services.items():
@@ -192,9 +197,23 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
             continue
         problems.extend(pattern.validate_section(section, settings, section, vctx))
 
+    features: dict[str, dict[str, Any]] = {}
+    for key in FEATURE_MODULES:
+        if key not in sections:
+            continue
+        feature = load_feature(key)
+        if feature is None:
+            problems.add(key, f"microservices:{key} is not available in this version")
+            continue
+        settings = sections[key]
+        problems.extend(feature.validate(key, settings, key, vctx))
+        if feature.warn is not None:
+            warnings.extend(feature.warn(key, settings, key, vctx))
+        features[key] = dict(settings) if isinstance(settings, Mapping) else {}
+
     problems.raise_if_any()
     return Catalog(environment=environment, profile=profile, network=dict(network), services=services,
-                   clusters=clusters, patterns=patterns, warnings=list(warnings))
+                   clusters=clusters, patterns=patterns, features=features, warnings=list(warnings))
 
 
 def _check_profile_values(values: Mapping[str, Any], problems: Problems) -> None:

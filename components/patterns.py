@@ -18,8 +18,9 @@ import pulumi
 from .profiles import Profile
 from .validation import Problems
 
-__all__ = ["BuildContext", "Pattern", "PATTERN_MODULES", "STACK_SECTIONS", "ValidationContext", "catalog_rules",
-           "catalog_warnings", "load_pattern", "run_on_docker_host"]
+__all__ = ["BuildContext", "FEATURE_MODULES", "Pattern", "PATTERN_MODULES", "STACK_SECTIONS", "StackFeature",
+           "ValidationContext", "catalog_rules", "catalog_warnings", "load_feature", "load_pattern",
+           "run_on_docker_host"]
 
 #: Catalog pattern name -> the module that defines ``PATTERN``. Named from this package's own name, so the
 #: registry works whether the package is imported as ``components`` (this repository) or installed as
@@ -43,6 +44,9 @@ class ValidationContext:
     patterns: Mapping[str, str] = field(default_factory=dict)
     """The pattern name of each service of the catalog, for catalog rules across patterns (empty while
     single services are validated)."""
+    sections: Mapping[str, Any] = field(default_factory=dict)
+    """The stack-wide sections the stack sets, as given (``ecs``, ``eks``, ``gateway``); a section the stack does
+    not set is absent."""
 
 
 T = TypeVar("T")
@@ -75,6 +79,11 @@ class BuildContext:
     ``eks``: an ``EksCluster``)."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """Per-service outputs the platform exports, ``{service: {key: value}}``."""
+    gateway: Any = None
+    """The stack's :class:`~components.ApiGateway` when the stack sets ``microservices:gateway`` (created before
+    the patterns' ``prepare``, finished once every service is built)."""
+    components: dict[str, pulumi.Resource] = field(default_factory=dict)
+    """Every service built so far, by name (what a stack feature attaches to once the services exist)."""
     _states: dict[type, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -137,12 +146,45 @@ class Pattern:
 STACK_SECTIONS: dict[str, str] = {"ecs": "ecs", "eks": "eks"}
 
 
+@dataclass(frozen=True)
+class StackFeature:
+    """A stack-wide section that is not a service pattern but works around them (the API gateway).
+
+    ``validate(name, value, path, ctx)`` checks the section; ``validate_catalog(specs, ctx)`` checks what services
+    ask of it, whether or not the stack sets the section (``routes`` in a stack without a gateway is an error).
+    ``create(settings, services, ctx)`` runs before the patterns' ``prepare`` (``services``: every catalog entry
+    with its ``pattern``); ``finish(ctx)`` once every service is built (``ctx.components``). The ``local`` profile
+    skips the feature, for ``local_skip_reason``."""
+
+    name: str
+    validate: Validator
+    validate_catalog: CatalogValidator
+    create: Callable[[Mapping[str, Any], Mapping[str, Mapping[str, Any]], BuildContext], None]
+    finish: Callable[[BuildContext], None]
+    local_skip_reason: str
+    warn: Validator | None = None
+    """``warn(name, value, path, ctx)``: what is allowed in this section but worth knowing (the catalog keeps
+    them as warnings)."""
+
+
+#: Config key of each stack feature -> the module that defines its ``FEATURE``.
+FEATURE_MODULES: dict[str, str] = {"gateway": f"{__package__}.gateway.pattern"}
+
+
+def load_feature(name: str) -> StackFeature | None:
+    """The stack feature configured by ``microservices:<name>``, or None when this version does not provide it."""
+    module_name = FEATURE_MODULES.get(name)
+    return getattr(importlib.import_module(module_name), "FEATURE", None) if module_name else None
+
+
 def catalog_rules() -> list[CatalogValidator]:
     """Rules over every service of a catalog whatever its pattern: a shared load balancer's listener
-    rules may be claimed by ``vm`` and ``ecs`` services alike; in prod every public endpoint has TLS."""
+    rules may be claimed by ``vm`` and ``ecs`` services alike; in prod every public endpoint has TLS; each stack
+    feature's (routes of any pattern)."""
     from .blocks.certificate import validate_public_tls
     from .blocks.load_balancer import validate_shared_rules
-    return [validate_shared_rules, validate_public_tls]
+    features = [load_feature(name) for name in FEATURE_MODULES]
+    return [validate_shared_rules, validate_public_tls, *(f.validate_catalog for f in features if f is not None)]
 
 
 def catalog_warnings() -> list[CatalogValidator]:

@@ -10,7 +10,7 @@ import pulumi
 
 from .catalog import Catalog, load_catalog
 from .network import Network, NetworkArgs
-from .patterns import PATTERN_MODULES, BuildContext
+from .patterns import PATTERN_MODULES, BuildContext, load_feature
 
 __all__ = ["Platform", "PlatformArgs"]
 
@@ -29,6 +29,9 @@ class PlatformArgs(TypedDict):
     """Args of the stack's ECS cluster, shared by every ``ecs`` service. Default: the profile's."""
     eks: NotRequired[Mapping[str, Any]]
     """Args of the stack's EKS cluster, shared by every ``eks`` service. Default: the profile's."""
+    gateway: NotRequired[Mapping[str, Any]]
+    """Args of the stack's :class:`~components.ApiGateway`, one HTTP API in front of every service that lists
+    ``routes``. Default: no gateway (a service with routes is then an error; the ``local`` profile ignores both)."""
     profile: NotRequired[Mapping[str, Any]]
     """Overrides of the profile's defaults (``log_retention_days: 90``, ...). Default: none."""
     catalog_dir: NotRequired[str]
@@ -49,6 +52,8 @@ class Platform(pulumi.ComponentResource):
     """Services not deployed in this profile, with the reason."""
     clusters: dict[str, pulumi.Resource]
     """The stack's shared clusters by pattern (``ecs``: an ``EcsCluster``, ``eks``: an ``EksCluster``)."""
+    gateway: pulumi.Resource | None
+    """The stack's :class:`~components.ApiGateway` (None without ``microservices:gateway``, and in ``local``)."""
 
     def __init__(self, name: str, args: PlatformArgs | Catalog, opts: pulumi.ResourceOptions | None = None, *,
                  project_dir: Path | str | None = None):
@@ -66,6 +71,13 @@ class Platform(pulumi.ComponentResource):
         ctx = BuildContext(parent=self, profile=profile, network=self.network, project_dir=pdir,
                            settings=dict(catalog.clusters))
         self.services, self.skipped = {}, {}
+        ctx.components = self.services
+        features = {key: load_feature(key) for key in catalog.features}
+        for key, feature in features.items():
+            if profile.cloud:
+                feature.create(catalog.features[key], catalog.services, ctx)
+            else:
+                self.skipped[f"microservices:{key}"] = feature.local_skip_reason
         ordered = [p for p in PATTERN_MODULES if p in catalog.patterns]
         if profile.cloud:
             for kind in ordered:
@@ -85,7 +97,10 @@ class Platform(pulumi.ComponentResource):
             for kind in ordered:
                 if catalog.patterns[kind].finalize is not None:
                     catalog.patterns[kind].finalize(ctx)
+            for feature in features.values():
+                feature.finish(ctx)
         self.service_outputs = dict(sorted(ctx.outputs.items()))
         self.clusters = dict(sorted(ctx.clusters.items()))
+        self.gateway = ctx.gateway
         self.register_outputs({"services": self.service_outputs, "skipped": self.skipped})
 

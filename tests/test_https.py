@@ -354,11 +354,14 @@ def test_dev_plan_prints_the_warning_in_text_json_and_markdown(tmp_path, capsys,
     assert main(["--stack", "dev", "--dir", str(project_dir), "-q", "--json", str(out), "--markdown", str(md)]) == 0
     warning = ("services.cart.load_balancer: is public without TLS: plain HTTP on port 80 in dev (prod refuses "
                "this): set domain and zone")
+    # The dev stack's gateway has no custom domain either: its endpoint is HTTPS, the warning says so.
+    gateway = "gateway: has no custom domain: clients call the execute-api endpoint, which is HTTPS"
     doc = json.loads(out.read_text())
-    assert len(doc["warnings"]) == 1 and doc["warnings"][0].startswith(warning)
+    assert len(doc["warnings"]) == 2 and doc["warnings"][0].startswith(gateway)
+    assert doc["warnings"][1].startswith(warning)
     text = capsys.readouterr().out
-    assert "\nWarnings (1):\n  warning: " + warning in text
-    assert "#### Warnings (1)" in md.read_text() and warning in md.read_text()
+    assert "\nWarnings (2):\n  warning: " + gateway in text and "\n  warning: " + warning in text
+    assert "#### Warnings (2)" in md.read_text() and warning in md.read_text() and gateway in md.read_text()
 
 
 def test_prod_plan_has_no_warnings_and_serves_the_public_service_on_its_domain():

@@ -38,7 +38,26 @@ SECRET_PROVIDER_CLASS = {
             "secretObjects": {"type": "array"}}},
     },
 }
-CUSTOM_SCHEMAS = {("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"): SECRET_PROVIDER_CLASS}
+#: The AWS Load Balancer Controller's TargetGroupBinding (elbv2.k8s.aws/v1beta1), from its CRD's spec reference:
+#: the fields the gateway sets, nothing else allowed.
+TARGET_GROUP_BINDING = {
+    "type": "object", "additionalProperties": False, "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "elbv2.k8s.aws/v1beta1"}, "kind": {"const": "TargetGroupBinding"},
+        "metadata": {"type": "object", "required": ["name", "namespace"]},
+        "spec": {"type": "object", "additionalProperties": False, "required": ["serviceRef", "targetGroupARN"],
+                 "properties": {
+                     "targetGroupARN": {"type": "string", "pattern": "^arn:aws[a-z-]*:elasticloadbalancing:"},
+                     "targetType": {"enum": ["instance", "ip"]},
+                     "serviceRef": {"type": "object", "additionalProperties": False, "required": ["name", "port"],
+                                    "properties": {"name": {"type": "string"},
+                                                   "port": {"type": ["integer", "string"]}}},
+                     "networking": {"type": "object"}, "nodeSelector": {"type": "object"},
+                     "ipAddressType": {"enum": ["ipv4", "ipv6"]}, "vpcID": {"type": "string"}}},
+    },
+}
+CUSTOM_SCHEMAS = {("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"): SECRET_PROVIDER_CLASS,
+                  ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding"): TARGET_GROUP_BINDING}
 #: A service using every feature (secrets, TLS, AWS access, peers), rendered next to the stacks' objects.
 SHOWCASE = {
     "image": {"ref": "public.ecr.aws/acme/showcase:2.0.1"}, "expose": "public", "namespace": "showcase",
@@ -92,6 +111,9 @@ def test_every_stack_renders_the_eks_services(rendered):
         assert {"Namespace", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget",
                 "NetworkPolicy", "ServiceAccount", "Ingress"} <= kinds, stack
         assert all(m["metadata"].get("name") for m in rendered[stack])
+        # The gateway's ALB reaches payments through the load balancer controller's binding.
+        assert any(m["kind"] == "TargetGroupBinding" and m["metadata"]["namespace"] == "payments"
+                   for m in rendered[stack]), stack
 
 
 @pytest.mark.parametrize("source", STACKS + ("showcase",))

@@ -51,7 +51,9 @@ __all__ = [
     "LoadBalancerArgs",
     "ServiceAlarms",
     "ServiceLoadBalancer",
+    "GATEWAY_ALB",
     "SharedLoadBalancer",
+    "SharedRule",
     "access_log_bucket",
     "network_value",
     "prepare_shared_load_balancers",
@@ -75,6 +77,9 @@ PATH_RULE_PATTERN = r"[A-Za-z0-9_\-.$/~\"'@:+&*?]+"
 HOST_RULE_PATTERN = r"[A-Za-z0-9_\-.*?]*\.[A-Za-z*?]+"
 RULE_VALUE_MAX = 128
 PRIORITY_MAX = 50000
+#: The shared internal ALB behind the stack's API gateway: a ``vm`` or ``ecs`` service with ``routes`` attaches
+#: to it as a service with ``load_balancer.shared`` attaches to a shared ALB, with a rule derived from its routes.
+GATEWAY_ALB = "gateway"
 HTTP, HTTPS = 80, 443
 
 
@@ -215,6 +220,17 @@ def _check_matcher(matcher: Any, path: str, problems: Problems) -> None:
             return
 
 
+@dataclass(frozen=True)
+class SharedRule:
+    """One service's listener rule on a shared ALB: its priority, and the path patterns, host and/or HTTP header
+    (name, value) it takes."""
+
+    priority: int
+    paths: tuple[str, ...] = ()
+    host: str | None = None
+    header: tuple[str, str] | None = None
+
+
 def rule_priority(service: str, spec: Mapping[str, Any]) -> int:
     """The listener rule priority of ``service`` on a shared ALB: explicit, else stable from its name."""
     if spec.get("priority") is not None:
@@ -222,11 +238,21 @@ def rule_priority(service: str, spec: Mapping[str, Any]) -> int:
     return 1 + int(hashlib.sha256(service.encode()).hexdigest(), 16) % (PRIORITY_MAX - 1)
 
 
-def shared_name(spec: Mapping[str, Any]) -> str | None:
-    """The name of the shared ALB ``spec`` attaches to (``load_balancer.shared``), or None."""
+def _explicit_shared(spec: Mapping[str, Any]) -> str | None:
     lb = spec.get("load_balancer")
     if isinstance(lb, Mapping) and isinstance(lb.get("shared"), str) and spec.get("expose", "internal") != "none":
         return lb["shared"]
+    return None
+
+
+def shared_name(spec: Mapping[str, Any]) -> str | None:
+    """The name of the shared ALB ``spec`` attaches to: ``load_balancer.shared``, else :data:`GATEWAY_ALB` for a
+    service with ``routes`` (the gateway's ALB), else None (a load balancer of its own)."""
+    explicit = _explicit_shared(spec)
+    if explicit is not None:
+        return explicit
+    if spec.get("routes") and spec.get("expose", "internal") != "none":
+        return GATEWAY_ALB
     return None
 
 
@@ -241,7 +267,7 @@ def _shared_groups(specs: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str
     groups: dict[str, list[str]] = {}
     for service in sorted(specs):
         spec = specs[service]
-        if isinstance(spec, Mapping) and shared_name(spec):
+        if isinstance(spec, Mapping) and _explicit_shared(spec):
             groups.setdefault(spec["load_balancer"]["shared"], []).append(service)
     return groups
 
@@ -422,7 +448,8 @@ class _Listeners:
 
 def _create_load_balancer(owner: pulumi.Resource, name: str, *, lb_type: str, expose: str,
                           settings: Mapping[str, Any], network: Any, profile: Profile, tags: Mapping[str, str],
-                          default_action: Mapping[str, Any] | pulumi.Output) -> tuple[aws.lb.LoadBalancer,
+                          default_action: Mapping[str, Any] | pulumi.Output,
+                          subnet_ids: pulumi.Input[Sequence[str]] | None = None) -> tuple[aws.lb.LoadBalancer,
                                                                                         aws.ec2.SecurityGroup,
                                                                                         _Listeners]:
     """A load balancer, its security group and listeners, all children of ``owner``."""
@@ -447,7 +474,8 @@ def _create_load_balancer(owner: pulumi.Resource, name: str, *, lb_type: str, ex
                                              from_port=port, to_port=port, cidr_ipv4=cidr,
                                              description=f"listener {port}", tags=dict(tags), opts=child)
 
-    subnets = network_value(network, "public_subnet_ids" if public else "private_subnet_ids")
+    subnets = subnet_ids if subnet_ids is not None else \
+        network_value(network, "public_subnet_ids" if public else "private_subnet_ids")
     access_logs = None
     lb_opts = child
     if profile.access_logs:
@@ -529,7 +557,12 @@ class SharedLoadBalancer(pulumi.ComponentResource):
 
     def __init__(self, name: str, settings: Mapping[str, Any], opts: pulumi.ResourceOptions | None = None, *,
                  expose: str, network: Any, profile: Profile | str | None = None,
-                 tags: Mapping[str, str] | None = None):
+                 tags: Mapping[str, str] | None = None, rules: Mapping[str, SharedRule] | None = None,
+                 subnet_ids: pulumi.Input[Sequence[str]] | None = None):
+        """``rules`` assigns services their rule up front (the gateway's ALB derives each from the service's
+        ``routes``); any other service's rule comes from its ``load_balancer`` (``path``, ``host``, ``priority``).
+        ``subnet_ids``: where the ALB sits. Default: the network's public subnets (``expose: public``) or private
+        subnets (``internal``)."""
         problems = Problems()
         validate_load_balancer({k: v for k, v in settings.items() if k in SHARED_SETTINGS}, name, problems,
                                core={"expose": expose})
@@ -547,17 +580,26 @@ class SharedLoadBalancer(pulumi.ComponentResource):
         """The host name clients reach the ALB by (``domain``), or None."""
         self._claims: dict[tuple[Any, Any], str] = {}
         self._priorities: dict[int, str] = {}
+        self.name = name
+        """The shared ALB's name (``load_balancer.shared``, or :data:`GATEWAY_ALB`)."""
+        self.rules: dict[str, SharedRule] = dict(rules or {})
         not_found = {"type": "fixed-response",
                      "fixed_response": {"content_type": "text/plain", "status_code": "404", "message_body": "not found"}}
         lb, sg, listeners = _create_load_balancer(self, name, lb_type="alb", expose=expose, settings=settings,
                                                   network=network, profile=prof, tags=self._tags,
-                                                  default_action=not_found)
+                                                  default_action=not_found, subnet_ids=subnet_ids)
         self.arn, self.arn_suffix, self.dns_name, self.zone_id = lb.arn, lb.arn_suffix, lb.dns_name, lb.zone_id
         self.security_group_id = sg.id
         self.listener_arn = listeners.main.arn
         self.register_outputs({"arn": self.arn, "arn_suffix": self.arn_suffix, "dns_name": self.dns_name,
                                "zone_id": self.zone_id, "security_group_id": self.security_group_id,
                                "listener_arn": self.listener_arn})
+
+    def rule_for(self, service: str, args: Mapping[str, Any]) -> SharedRule:
+        """The rule of ``service``: assigned by ``rules``, else from its ``load_balancer`` args."""
+        if service in self.rules:
+            return self.rules[service]
+        return _rule_from_args(service, args)
 
     def claim(self, service: str, host: str | None, path: str | None, priority: int) -> None:
         """Record that ``service`` routes ``host``/``path`` at ``priority``; a second claim is an error
@@ -572,6 +614,12 @@ class SharedLoadBalancer(pulumi.ComponentResource):
                                                              f"already used by service {self._priorities[priority]!r}")])
         self._claims[key] = service
         self._priorities[priority] = service
+
+
+def _rule_from_args(service: str, args: Mapping[str, Any]) -> SharedRule:
+    path = args.get("path")
+    return SharedRule(priority=rule_priority(service, args), paths=(path,) if path is not None else (),
+                      host=args.get("host"))
 
 
 def prepare_shared_load_balancers(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> None:
@@ -662,24 +710,26 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
         scheme = "https" if has_tls(args) else "http"
 
         if shared is not None:
-            lb_name = args["shared"]
-            priority = rule_priority(name, args)
+            lb_name = args.get("shared") or shared.name
+            rule = shared.rule_for(name, args) if hasattr(shared, "rule_for") else _rule_from_args(name, args)
             if hasattr(shared, "claim"):
-                shared.claim(name, args.get("host"), args.get("path"), priority)
+                shared.claim(name, rule.host, ",".join(rule.paths) or None, rule.priority)
             conditions = []
-            if args.get("host") is not None:
-                conditions.append({"host_header": {"values": [args["host"]]}})
-            if args.get("path") is not None:
-                conditions.append({"path_pattern": {"values": [args["path"]]}})
-            self.attachment = aws.lb.ListenerRule(f"{name}-rule", listener_arn=shared.listener_arn, priority=priority,
-                                                  conditions=conditions, actions=[forward],
+            if rule.host is not None:
+                conditions.append({"host_header": {"values": [rule.host]}})
+            if rule.paths:
+                conditions.append({"path_pattern": {"values": list(rule.paths)}})
+            if rule.header is not None:
+                conditions.append({"http_header": {"http_header_name": rule.header[0], "values": [rule.header[1]]}})
+            self.attachment = aws.lb.ListenerRule(f"{name}-rule", listener_arn=shared.listener_arn,
+                                                  priority=rule.priority, conditions=conditions, actions=[forward],
                                                   tags={**tags, "SharedAlb": lb_name}, opts=child)
             lb_sg = shared.security_group_id
             self.arn, self.arn_suffix = shared.arn, shared.arn_suffix
             self.dns_name, self.zone_id = shared.dns_name, shared.zone_id
             shared_scheme = "https" if getattr(shared, "https", False) else scheme
-            prefix = (args.get("path") or "/").rstrip("*")
-            host = args.get("host") or getattr(shared, "domain", None)
+            prefix = (rule.paths[0] if rule.paths else "/").rstrip("*")
+            host = rule.host or getattr(shared, "domain", None)
             self.url = (pulumi.Output.from_input(f"{shared_scheme}://{host}{prefix}") if host
                         else pulumi.Output.concat(f"{shared_scheme}://", shared.dns_name, prefix))
         else:

@@ -47,7 +47,8 @@ SERVICE_NAME_PATTERN = r"[a-z]([-a-z0-9]*[a-z0-9])?"
 EXPOSURES = ("public", "internal", "none")
 HEALTH_CHECK_KEYS = ("path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold", "grace_period")
 SCALING_KEYS = ("min", "max", "desired", "target_cpu")
-CORE_KEYS = ("port", "health_check", "scaling", "environment", "secrets", "secrets_kms_keys", "expose", "tags")
+CORE_KEYS = ("port", "health_check", "scaling", "environment", "secrets", "secrets_kms_keys", "expose", "tags",
+             "routes")
 #: ARN of a KMS key (not an alias: IAM authorizes kms:Decrypt on key ARNs).
 KMS_KEY_ARN_PATTERN = r"arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}"
 

@@ -46,6 +46,10 @@ class DockerServiceArgs(TypedDict):
     ``none`` not at all (reachable from the service network only). Default: ``internal``."""
     tags: NotRequired[Mapping[str, str]]
     """Extra container labels. Default: none."""
+    routes: NotRequired[Sequence[str]]
+    """API Gateway route keys the stack's gateway (``microservices:gateway``) sends to this service, such as
+    ``GET /orders/{id}`` or ``ANY /orders/{proxy+}`` (see docs/gateway.md). Default: none (not behind the
+    gateway)."""
     image: NotRequired[ContainerImageArgs]
     """``{context, dockerfile, build_args, platform}`` or ``{ref}``; built on the Docker host, never pushed.
     Default: ``{context: services/<name>}``."""

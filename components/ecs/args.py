@@ -112,6 +112,10 @@ class EcsServiceArgs(TypedDict):
     (Service Connect only). Default: ``internal``; ``none`` for queue workers and scheduled tasks."""
     tags: NotRequired[Mapping[str, str]]
     """Extra tags. Default: none."""
+    routes: NotRequired[Sequence[str]]
+    """API Gateway route keys the stack's gateway (``microservices:gateway``) sends to this service, such as
+    ``GET /orders/{id}`` or ``ANY /orders/{proxy+}`` (see docs/gateway.md). Default: none (not behind the
+    gateway)."""
     image: NotRequired[ContainerImageArgs]
     """``{context, dockerfile, build_args, platform}`` or ``{ref}``. Default: ``{context: services/<name>}``."""
     user: NotRequired[str]

@@ -232,7 +232,9 @@ class EcsService(pulumi.ComponentResource):
         cluster, tags = ctx.cluster, ctx.tags
         hosts_sg = cluster_value(cluster, "hosts_security_group_id")
         if shared_lb is not None:
-            owner, prefix = shared_lb, f"{ctx.settings.load_balancer.get('shared')}-ecs-hosts"
+            # An ALB a stack feature shares needs no load_balancer.shared key: the ALB knows its own name.
+            shared_name = getattr(shared_lb, "name", None) or ctx.settings.load_balancer.get("shared")
+            owner, prefix = shared_lb, f"{shared_name}-ecs-hosts"
         else:
             owner, prefix = self, f"{ctx.name}-hosts"
         claim = getattr(cluster, "claim_host_rule", None)

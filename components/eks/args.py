@@ -212,6 +212,10 @@ class KubernetesServiceArgs(TypedDict):
     """``public`` (internet-facing ALB), ``internal`` (internal ALB) or ``none`` (ClusterIP only). Default: ``internal``."""
     tags: NotRequired[Mapping[str, str]]
     """Extra AWS tags (IAM role, load balancer). Default: none."""
+    routes: NotRequired[Sequence[str]]
+    """API Gateway route keys the stack's gateway (``microservices:gateway``) sends to this service, such as
+    ``GET /orders/{id}`` or ``ANY /orders/{proxy+}`` (see docs/gateway.md). Default: none (not behind the
+    gateway)."""
     namespace: NotRequired[str]
     """Namespace, a DNS-1123 label. Default: the service's name (one namespace per service)."""
     create_namespace: NotRequired[bool]

@@ -92,6 +92,10 @@ class LambdaServiceArgs(TypedDict):
     ``components/serverless/triggers/<kind>.py``). Default: none (invoked directly)."""
     tags: NotRequired[Mapping[str, str]]
     """Extra tags on every resource. Default: none."""
+    routes: NotRequired[Sequence[str]]
+    """API Gateway route keys the stack's gateway (``microservices:gateway``) sends to this service, such as
+    ``GET /orders/{id}`` or ``ANY /orders/{proxy+}`` (see docs/gateway.md). Default: none (not behind the
+    gateway)."""
 
 
 def deployment_config_name(short: str) -> str:
@@ -142,6 +146,8 @@ class LambdaSettings:
     access: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     triggers: tuple[Trigger, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    routes: tuple[str, ...] = ()
+    """The gateway's route keys for this function (wired by the gateway, not by the function)."""
 
     @property
     def is_image(self) -> bool:
@@ -190,5 +196,6 @@ def resolve_lambda(spec: Mapping[str, Any]) -> LambdaSettings:
         environment={k: environment_value(v) for k, v in base.environment.items()},
         secrets=dict(base.secrets),
         secrets_kms_keys=tuple(base.secrets_kms_keys),
+        routes=tuple(base.routes),
         triggers=resolve_triggers(spec.get("triggers")),
     )

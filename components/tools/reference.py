@@ -58,6 +58,7 @@ COMPONENTS: tuple[ComponentDoc, ...] = (
     ComponentDoc("EksCluster", "eks", 'EksCluster("platform", network=net)', (), "none."),
     ComponentDoc("KubernetesService", "eks", 'KubernetesService("status", {}, cluster=eks)', (),
                  f"`image.context` (default `services/<name>`) is {_FROM_PROJECT}."),
+    ComponentDoc("ApiGateway", "gateway.component", 'ApiGateway("edge", {})', (), "none."),
     ComponentDoc("Platform", "platform", 'Platform("platform", {"catalog_dir": "", "services": {}})', (),
                  f"`catalog_dir` (default `catalog`) and every service's paths are {_FROM_PROJECT}."),
 )

@@ -140,6 +140,10 @@ class VmServiceArgs(TypedDict):
     """``public`` (internet-facing load balancer), ``internal`` (in the VPC) or ``none``. Default: ``internal``."""
     tags: NotRequired[Mapping[str, str]]
     """Extra tags on every resource. Default: none."""
+    routes: NotRequired[Sequence[str]]
+    """API Gateway route keys the stack's gateway (``microservices:gateway``) sends to this service, such as
+    ``GET /orders/{id}`` or ``ANY /orders/{proxy+}`` (see docs/gateway.md). Default: none (not behind the
+    gateway)."""
     ami: AmiArgs | str
     """The image (required): an AMI id, ``{lookup: {version}}`` or ``{bake: {version}}``."""
     instance_type: NotRequired[str]

@@ -540,6 +540,14 @@ def _sqs(i: Inputs) -> Inputs:
     return i
 
 
+def _domain_name(i: Inputs) -> Inputs:
+    # The provider takes one configuration; CloudFormation a list of them (one per endpoint type).
+    config = i.pop("domainNameConfiguration", None)
+    if config:
+        i["domainNameConfigurations"] = [config]
+    return i
+
+
 def _ecr(i: Inputs) -> Inputs:
     enc = i.pop("encryptionConfigurations", None)
     if enc:
@@ -571,6 +579,12 @@ CFN_TYPES: dict[str, CfnType] = {
     "aws:apigatewayv2/route:Route": CfnType("AWS::ApiGatewayV2::Route", tags="none"),
     "aws:apigatewayv2/stage:Stage": CfnType(
         "AWS::ApiGatewayV2::Stage", tags="map", rename={"name": "StageName"}, keep=frozenset({"stageVariables"})),
+    "aws:apigatewayv2/vpcLink:VpcLink": CfnType("AWS::ApiGatewayV2::VpcLink", tags="map", name="Name",
+                                                drop={"region": _REGION}),
+    "aws:apigatewayv2/domainName:DomainName": CfnType(
+        "AWS::ApiGatewayV2::DomainName", tags="map", reshape=_domain_name, drop={"region": _REGION}),
+    "aws:apigatewayv2/apiMapping:ApiMapping": CfnType("AWS::ApiGatewayV2::ApiMapping", tags="none",
+                                                      drop={"region": _REGION}),
     # --- Auto Scaling
     "aws:appautoscaling/policy:Policy": CfnType(
         "AWS::ApplicationAutoScaling::ScalingPolicy", tags="none", name="PolicyName", rename={"name": "PolicyName"}),

@@ -218,6 +218,16 @@ def _certificate_extras(name: str, inputs: dict, region: str) -> dict:
                 for d in domains if d]}
 
 
+def _domain_name_extras(name: str, inputs: dict, region: str) -> dict:
+    # A regional custom domain answers on its own d-<id> name in API Gateway's hosted zone for the region
+    # (Z1UJRXOUMOOFQ8 in us-east-1), which the alias record points at.
+    config = dict(inputs.get("domainNameConfiguration") or {})
+    config.update(targetDomainName=f"d-{_digest(name, length=10)}.execute-api.{region}.amazonaws.com",
+                  hostedZoneId="Z1UJRXOUMOOFQ8")
+    return {"domainNameConfiguration": config, "apiMappingSelectionExpression": "$request.basepath",
+            "arn": f"arn:{PARTITION}:apigateway:{region}::/domainnames/{inputs.get('domainName')}"}
+
+
 def _record_extras(name: str, inputs: dict, region: str) -> dict:
     return {"fqdn": str(inputs.get("name") or name).rstrip(".")}
 
@@ -234,6 +244,7 @@ STATE_EXTRAS: dict[str, Callable[[str, dict, str], dict]] = {
     "aws:lb/targetGroup:TargetGroup": _tg_extras,
     "aws:eks/cluster:Cluster": _eks_extras,
     "aws:apigatewayv2/api:Api": _api_extras,
+    "aws:apigatewayv2/domainName:DomainName": _domain_name_extras,
     "aws:ecr/repository:Repository": _ecr_extras,
     "aws:sqs/queue:Queue": _sqs_extras,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template_extras,
