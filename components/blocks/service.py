@@ -151,8 +151,9 @@ def validate_core(spec: Mapping[str, Any], path: str, problems: Problems) -> Non
             problems.add(join_path(hc_path, "path"), f"must start with '/', got {p!r}")
         ok_i = problems.check_int(hc.get("interval"), join_path(hc_path, "interval"), 5, 300, "seconds")
         ok_t = problems.check_int(hc.get("timeout"), join_path(hc_path, "timeout"), 2, 120, "seconds")
-        interval = hc.get("interval", HealthCheck.interval)
-        timeout = hc.get("timeout", HealthCheck.timeout)
+        # Left out or null: the field's default.
+        interval = HealthCheck.interval if hc.get("interval") is None else hc["interval"]
+        timeout = HealthCheck.timeout if hc.get("timeout") is None else hc["timeout"]
         if ok_i and ok_t and not is_unknown(interval) and not is_unknown(timeout) and interval <= timeout:
             problems.add(join_path(hc_path, "interval"),
                          f"must be greater than health_check.timeout ({timeout}), got {interval}")
