@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, NotRequired, Sequence, TypedDict
 
 import pulumi
@@ -13,11 +14,11 @@ from .blocks.access import Account
 from .blocks.iam import policy_document, scoped_trust_policy, statement
 from .blocks.logs import log_group
 from .profiles import LOG_RETENTION_DAYS, Profile, get_profile
-from .blocks.service import standard_tags, validate_tags
+from .blocks.service import CoreSpec, standard_tags, validate_tags
 from .validation import Problems, is_unknown, join_path
 
-__all__ = ["ENDPOINT_SERVICES", "Network", "NetworkArgs", "NAT_STRATEGIES", "subnet_cidrs", "validate_network",
-           "validate_network_needs"]
+__all__ = ["ENDPOINT_SERVICES", "Network", "NetworkArgs", "NetworkSettings", "NAT_STRATEGIES", "resolve_network",
+           "subnet_cidrs", "validate_network", "validate_network_needs"]
 
 NAT_STRATEGIES = ("none", "single", "per_az")
 MAX_AZS = 6
@@ -79,6 +80,66 @@ class NetworkArgs(TypedDict):
     ``ecr.api``, ``ecr.dkr``, ``logs``...), with private DNS and a security group admitting HTTPS from the
     VPC. Required for what services need when ``nat`` is ``none``. Default: none (the S3 gateway endpoint
     is always created)."""
+
+
+#: Keys whose default is the profile's field of the same name.
+PROFILE_KEYS = ("availability_zones", "nat", "flow_logs", "log_retention_days")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkSettings:
+    """:class:`NetworkArgs` resolved once (:func:`resolve_network`): the shape of a new VPC, or the ids of an
+    existing one. The fields carry the defaults; those without one come from the profile (:data:`PROFILE_KEYS`)."""
+
+    cidr: str = "10.0.0.0/16"
+    availability_zones: int
+    availability_zone_names: tuple[str, ...] = ()
+    """Empty: the first available AZs of the region."""
+    nat: str
+    isolated_subnets: bool = False
+    flow_logs: bool
+    log_retention_days: int
+    vpc_id: pulumi.Input[str] | None = None
+    """None: a new VPC is created."""
+    vpc_cidr: pulumi.Input[str] | None = None
+    """None: looked up with ``aws.ec2.get_vpc``."""
+    public_subnet_ids: pulumi.Input[Sequence[str]] = field(default_factory=list)
+    private_subnet_ids: pulumi.Input[Sequence[str]] | None = None
+    isolated_subnet_ids: pulumi.Input[Sequence[str]] = field(default_factory=list)
+    public_subnet_cidrs: tuple[str, ...] = ()
+    load_balancer_subnet_ids: pulumi.Input[Sequence[str]] = field(default_factory=list)
+    load_balancer_subnet_cidrs: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    endpoints: tuple[str, ...] = ()
+
+    @property
+    def existing(self) -> bool:
+        """Bring your own: the VPC ``vpc_id`` is used as it is."""
+        return self.vpc_id is not None
+
+
+def _or_profile(args: Mapping[str, Any], key: str, profile: Profile) -> Any:
+    """``args[key]`` as given (even if invalid: validation reads this), or the profile's when left out or null."""
+    value = args.get(key)
+    return getattr(profile, key) if value is None else value
+
+
+def resolve_network(args: Mapping[str, Any], profile: Profile) -> NetworkSettings:
+    """The :class:`NetworkSettings` of validated :class:`NetworkArgs`; what they leave out (or set to null)
+    takes the field's default, or the profile's."""
+    given = {key: value for key, value in args.items() if key in NETWORK_KEYS and value is not None}
+    for key in ("availability_zone_names", "public_subnet_cidrs", "load_balancer_subnet_cidrs", "endpoints"):
+        if key in given:
+            given[key] = tuple(given[key])
+    for key in ("isolated_subnets", "flow_logs"):
+        if key in given:
+            given[key] = bool(given[key])
+    if "tags" in given:
+        given["tags"] = dict(given["tags"])
+    profiled = {key: _or_profile(args, key, profile) for key in PROFILE_KEYS}
+    profiled["availability_zones"] = int(profiled["availability_zones"])
+    profiled["log_retention_days"] = int(profiled["log_retention_days"])
+    return NetworkSettings(**{**given, **profiled})
 
 
 def subnet_cidrs(vpc_cidr: str, az_index: int) -> dict[str, str]:
@@ -199,12 +260,13 @@ class Network(pulumi.ComponentResource):
         validate_network(args, name).raise_if_any()
         super().__init__("microservices:network:Network", name, None, opts)
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
-        self._tags = standard_tags(name, prof.name, args.get("tags"))
+        settings = resolve_network(args, prof)
+        self._tags = standard_tags(name, prof.name, settings.tags)
         child = pulumi.ResourceOptions(parent=self)
-        if args.get("vpc_id") is not None:
-            self._existing(args)
+        if settings.existing:
+            self._existing(settings)
         else:
-            self._create(name, args, prof, child)
+            self._create(name, settings, prof, child)
         self.register_outputs({
             "vpc_id": self.vpc_id, "vpc_cidr": self.vpc_cidr, "public_subnet_ids": self.public_subnet_ids,
             "private_subnet_ids": self.private_subnet_ids, "isolated_subnet_ids": self.isolated_subnet_ids,
@@ -213,29 +275,27 @@ class Network(pulumi.ComponentResource):
             "load_balancer_subnet_cidrs": self.load_balancer_subnet_cidrs,
         })
 
-    def _existing(self, args: Mapping[str, Any]) -> None:
-        self.vpc_id = pulumi.Output.from_input(args["vpc_id"])
-        if args.get("vpc_cidr") is not None:
-            self.vpc_cidr = pulumi.Output.from_input(args["vpc_cidr"])
+    def _existing(self, settings: NetworkSettings) -> None:
+        self.vpc_id = pulumi.Output.from_input(settings.vpc_id)
+        if settings.vpc_cidr is not None:
+            self.vpc_cidr = pulumi.Output.from_input(settings.vpc_cidr)
         else:
             self.vpc_cidr = aws.ec2.get_vpc_output(id=self.vpc_id, opts=pulumi.InvokeOutputOptions(parent=self)).cidr_block
-        self.public_subnet_ids = pulumi.Output.from_input(args.get("public_subnet_ids") or [])
-        self.private_subnet_ids = pulumi.Output.from_input(args["private_subnet_ids"])
-        self.isolated_subnet_ids = pulumi.Output.from_input(args.get("isolated_subnet_ids") or [])
+        self.public_subnet_ids = pulumi.Output.from_input(settings.public_subnet_ids)
+        self.private_subnet_ids = pulumi.Output.from_input(settings.private_subnet_ids)
+        self.isolated_subnet_ids = pulumi.Output.from_input(settings.isolated_subnet_ids)
         self.availability_zones = pulumi.Output.from_input([])
-        self.public_subnet_cidrs = pulumi.Output.from_input(list(args.get("public_subnet_cidrs") or []))
-        self.load_balancer_subnet_ids = pulumi.Output.from_input(args.get("load_balancer_subnet_ids") or [])
-        self.load_balancer_subnet_cidrs = pulumi.Output.from_input(list(args.get("load_balancer_subnet_cidrs") or []))
-        self.load_balancer_tiers = tuple(tier for tier, key in (("public", "public_subnet_cidrs"),
-                                                                ("internal", "load_balancer_subnet_cidrs"))
-                                         if args.get(key))
+        self.public_subnet_cidrs = pulumi.Output.from_input(list(settings.public_subnet_cidrs))
+        self.load_balancer_subnet_ids = pulumi.Output.from_input(settings.load_balancer_subnet_ids)
+        self.load_balancer_subnet_cidrs = pulumi.Output.from_input(list(settings.load_balancer_subnet_cidrs))
+        self.load_balancer_tiers = tuple(tier for tier, cidrs in (("public", settings.public_subnet_cidrs),
+                                                                  ("internal", settings.load_balancer_subnet_cidrs))
+                                         if cidrs)
 
-    def _create(self, name: str, args: Mapping[str, Any], prof: Profile, child: pulumi.ResourceOptions) -> None:
-        cidr = args.get("cidr", "10.0.0.0/16")
-        count = int(args.get("availability_zones", prof.availability_zones))
-        nat = args.get("nat", prof.nat)
-        if args.get("availability_zone_names"):
-            zones = pulumi.Output.from_input(list(args["availability_zone_names"])[:count])
+    def _create(self, name: str, settings: NetworkSettings, prof: Profile, child: pulumi.ResourceOptions) -> None:
+        cidr, count, nat = settings.cidr, settings.availability_zones, settings.nat
+        if settings.availability_zone_names:
+            zones = pulumi.Output.from_input(list(settings.availability_zone_names)[:count])
         else:
             # Only the region's own zones: Local Zones and Wavelength Zones are opt-in, lack services
             # (NAT gateways, most instance types, load balancers) and would take a subnet slot.
@@ -285,7 +345,7 @@ class Network(pulumi.ComponentResource):
             # Internal load balancers answer inside the VPC only: the AZ's private routes, no internet gateway.
             aws.ec2.RouteTableAssociation(f"{name}-lb-{i}", subnet_id=lb.id, route_table_id=rt.id, opts=child)
             lbs.append(lb)
-            if args.get("isolated_subnets"):
+            if settings.isolated_subnets:
                 iso = aws.ec2.Subnet(f"{name}-isolated-{i}", vpc_id=vpc.id, cidr_block=slots["isolated"],
                                      availability_zone=az, tags=tagged(f"isolated-{i}", {"Tier": "isolated"}), opts=child)
                 irt = aws.ec2.RouteTable(f"{name}-isolated-{i}", vpc_id=vpc.id, tags=tagged(f"isolated-{i}"), opts=child)
@@ -310,11 +370,11 @@ class Network(pulumi.ComponentResource):
                             route_table_ids=[rt.id for rt in private_rts + isolated_rts],
                             tags=tagged("s3"), opts=child)
 
-        if args.get("endpoints"):
-            self._endpoints(name, vpc, private, list(args["endpoints"]), region, tagged, child)
+        if settings.endpoints:
+            self._endpoints(name, vpc, private, list(settings.endpoints), region, tagged, child)
 
-        if args.get("flow_logs", prof.flow_logs):
-            self._flow_logs(name, vpc, prof, int(args.get("log_retention_days", prof.log_retention_days)), child)
+        if settings.flow_logs:
+            self._flow_logs(name, vpc, prof, settings.log_retention_days, child)
 
         self.vpc_id = vpc.id
         self.vpc_cidr = vpc.cidr_block
@@ -386,10 +446,19 @@ _CLUSTER_AUTOSCALER_REGISTRY = "registry.k8s.io"
 _ECR_PRIVATE = r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
 
 
-def _exposed(pattern: str, spec: Mapping[str, Any]) -> bool:
+def _expose(pattern: str, spec: Mapping[str, Any]) -> Any:
+    """The exposure a service spec asks for: as given; else ``none`` for ECS queue workers and scheduled tasks,
+    else the core spec's default."""
+    given = spec.get("expose")
+    if given is not None:
+        return given
     if pattern == "ecs" and (spec.get("schedule") is not None or spec.get("queue") is not None):
-        return spec.get("expose", "none") != "none"
-    return spec.get("expose", "internal") != "none"
+        return "none"
+    return CoreSpec.expose
+
+
+def _exposed(pattern: str, spec: Mapping[str, Any]) -> bool:
+    return _expose(pattern, spec) != "none"
 
 
 def _uses_alb(pattern: str, spec: Mapping[str, Any]) -> bool:
@@ -490,22 +559,22 @@ def validate_network_needs(network: Mapping[str, Any], profile: Profile,
             ids = network.get(key)
             if isinstance(ids, (list, tuple)) and len(ids) < 2:
                 problems.add(join_path(path, key),
-                             f"lists {len(ids)} subnet but services.{name} (expose {spec.get('expose', 'internal')!r}) "
+                             f"lists {len(ids)} subnet but services.{name} (expose {_expose(pattern, spec)!r}) "
                              "has an Application Load Balancer, which needs subnets in at least two Availability Zones")
         return problems
 
-    count = network.get("availability_zones", profile.availability_zones)
+    count = _or_profile(network, "availability_zones", profile)
     if isinstance(count, int) and count < 2:
         for name, pattern, spec in services:
             if _uses_alb(pattern, spec):
-                given = "" if "availability_zones" in network else f" (the {profile.name} profile's)"
+                given = "" if network.get("availability_zones") is not None else f" (the {profile.name} profile's)"
                 problems.add(join_path(path, "availability_zones"),
                              f"is {count}{given} but services.{name}.expose is "
-                             f"{spec.get('expose', 'internal')!r}: its Application Load Balancer needs subnets in at "
+                             f"{_expose(pattern, spec)!r}: its Application Load Balancer needs subnets in at "
                              "least two Availability Zones; set network.availability_zones to 2 or more, or "
                              f"services.{name}.expose to 'none'")
 
-    if network.get("nat", profile.nat) != "none":
+    if _or_profile(network, "nat", profile) != "none":
         return problems
     endpoints = network.get("endpoints") if isinstance(network.get("endpoints"), (list, tuple)) else []
     have = set(map(str, endpoints))
@@ -519,7 +588,7 @@ def validate_network_needs(network: Mapping[str, Any], profile: Profile,
                              "'none': add them to network.endpoints, or choose nat 'single' or 'per_az'")
     autoscaler = (eks or {}).get("cluster_autoscaler") if isinstance(eks, Mapping) else None
     autoscaler = autoscaler if isinstance(autoscaler, Mapping) else {}
-    if specs.get("eks") and autoscaler.get("enabled", True) is not False:
+    if specs.get("eks") and autoscaler.get("enabled") is not False:
         # The EKS cluster installs it by default (a Helm release, atomic): without this check the up waits for
         # its pods for ten minutes and fails on the image pull.
         problems.add("eks.cluster_autoscaler",
