@@ -329,7 +329,8 @@ def test_an_image_spec_resolves_once_into_settings():
 
 
 #: Modules whose specs resolve once into settings: none falls back on a literal with ``.get(key, literal)``.
-RESOLVED_ONCE = ("network.py", "catalog.py", "blocks/service.py", "blocks/container.py", "blocks/container_image.py")
+RESOLVED_ONCE = ("network/args.py", "network/component.py", "network/needs.py", "network/validate.py", "catalog.py",
+                 "blocks/service.py", "blocks/container.py", "blocks/container_image.py")
 
 
 def test_the_blocks_and_the_network_read_settings_not_literal_fallbacks():
@@ -344,7 +345,7 @@ def test_the_blocks_and_the_network_read_settings_not_literal_fallbacks():
                     and isinstance(node.args[1], ast.Constant):
                 found.append(f"{module}:{node.lineno} {ast.unparse(node)}")
     # The load balancer block owns its default type; the network's needs check reads a raw service spec.
-    assert found == [f"network.py:{_line_of('network.py', 'lb.get(')} lb.get('type', 'alb')"]
+    assert found == [f"network/needs.py:{_line_of('network/needs.py', 'lb.get(')} lb.get('type', 'alb')"]
 
 
 def _line_of(module: str, text: str) -> int:
