@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -32,6 +33,18 @@ def subnet_cidrs(vpc_cidr: str, az_index: int) -> dict[str, str]:
     small = list(net.subnets(new_prefix=net.prefixlen + 6))
     return {"private": str(private), "public": str(small[32 + az_index]), "isolated": str(small[40 + az_index]),
             "load_balancer": str(small[48 + az_index])}
+
+
+@dataclass
+class _Subnets:
+    """What :meth:`Network._zone` creates, AZ by AZ."""
+
+    public: list[aws.ec2.Subnet] = field(default_factory=list)
+    private: list[aws.ec2.Subnet] = field(default_factory=list)
+    isolated: list[aws.ec2.Subnet] = field(default_factory=list)
+    load_balancer: list[aws.ec2.Subnet] = field(default_factory=list)
+    private_route_tables: list[aws.ec2.RouteTable] = field(default_factory=list)
+    isolated_route_tables: list[aws.ec2.RouteTable] = field(default_factory=list)
 
 
 class Network(pulumi.ComponentResource):
@@ -98,16 +111,8 @@ class Network(pulumi.ComponentResource):
                                          if cidrs)
 
     def _create(self, name: str, settings: NetworkSettings, prof: Profile, child: pulumi.ResourceOptions) -> None:
-        cidr, count, nat = settings.cidr, settings.availability_zones, settings.nat
-        if settings.availability_zone_names:
-            zones = pulumi.Output.from_input(list(settings.availability_zone_names)[:count])
-        else:
-            # Only the region's own zones: Local Zones and Wavelength Zones are opt-in, lack services
-            # (NAT gateways, most instance types, load balancers) and would take a subnet slot.
-            available = aws.get_availability_zones_output(
-                state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
-                opts=pulumi.InvokeOutputOptions(parent=self))
-            zones = available.names.apply(lambda names: _first_zones(names, count))
+        cidr, count = settings.cidr, settings.availability_zones
+        zones = self._zones(settings)
         tags = self._tags
 
         def tagged(label: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -123,76 +128,96 @@ class Network(pulumi.ComponentResource):
         public_rt = aws.ec2.RouteTable(f"{name}-public", vpc_id=vpc.id, tags=tagged("public"), opts=child)
         aws.ec2.Route(f"{name}-public-internet", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
                       gateway_id=igw.id, opts=child)
-
-        public, private, isolated, private_rts, isolated_rts, nats, lbs = [], [], [], [], [], [], []
+        subnets = _Subnets()
         for i in range(count):
-            slots = subnet_cidrs(cidr, i)
-            az = zones[i]
-            pub = aws.ec2.Subnet(f"{name}-public-{i}", vpc_id=vpc.id, cidr_block=slots["public"],
-                                 availability_zone=az, map_public_ip_on_launch=False,
-                                 tags=tagged(f"public-{i}", {"Tier": "public", "kubernetes.io/role/elb": "1"}),
-                                 opts=child)
-            aws.ec2.RouteTableAssociation(f"{name}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id, opts=child)
-            public.append(pub)
-            # Pods run here: internal load balancers get subnets of their own, so a NetworkPolicy can admit
-            # exactly them without admitting every pod of the VPC.
-            priv = aws.ec2.Subnet(f"{name}-private-{i}", vpc_id=vpc.id, cidr_block=slots["private"],
-                                  availability_zone=az, tags=tagged(f"private-{i}", {"Tier": "private"}), opts=child)
-            private.append(priv)
-            # One private route table per AZ whatever the NAT strategy, so changing it never renumbers.
-            rt = aws.ec2.RouteTable(f"{name}-private-{i}", vpc_id=vpc.id, tags=tagged(f"private-{i}"), opts=child)
-            aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=priv.id, route_table_id=rt.id, opts=child)
-            private_rts.append(rt)
-            lb = aws.ec2.Subnet(f"{name}-lb-{i}", vpc_id=vpc.id, cidr_block=slots["load_balancer"],
-                                availability_zone=az, map_public_ip_on_launch=False,
-                                tags=tagged(f"lb-{i}", {"Tier": "load-balancer", "kubernetes.io/role/internal-elb": "1"}),
-                                opts=child)
-            # Internal load balancers answer inside the VPC only: the AZ's private routes, no internet gateway.
-            aws.ec2.RouteTableAssociation(f"{name}-lb-{i}", subnet_id=lb.id, route_table_id=rt.id, opts=child)
-            lbs.append(lb)
-            if settings.isolated_subnets:
-                iso = aws.ec2.Subnet(f"{name}-isolated-{i}", vpc_id=vpc.id, cidr_block=slots["isolated"],
-                                     availability_zone=az, tags=tagged(f"isolated-{i}", {"Tier": "isolated"}), opts=child)
-                irt = aws.ec2.RouteTable(f"{name}-isolated-{i}", vpc_id=vpc.id, tags=tagged(f"isolated-{i}"), opts=child)
-                aws.ec2.RouteTableAssociation(f"{name}-isolated-{i}", subnet_id=iso.id, route_table_id=irt.id, opts=child)
-                isolated.append(iso)
-                isolated_rts.append(irt)
-
-        nat_count = {"none": 0, "single": 1, "per_az": count}[nat]
-        for i in range(nat_count):
-            eip = aws.ec2.Eip(f"{name}-nat-{i}", domain="vpc", tags=tagged(f"nat-{i}"), opts=child)
-            nats.append(aws.ec2.NatGateway(f"{name}-nat-{i}", allocation_id=eip.id, subnet_id=public[i].id,
-                                           connectivity_type="public", tags=tagged(f"nat-{i}"),
-                                           opts=pulumi.ResourceOptions(parent=self, depends_on=[igw])))
-        for i, rt in enumerate(private_rts):
-            if nats:
-                aws.ec2.Route(f"{name}-private-{i}-nat", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
-                              nat_gateway_id=nats[i if nat == "per_az" else 0].id, opts=child)
+            self._zone(name, i, settings, vpc, zones[i], public_rt, subnets, tagged, child)
+        self._nat(name, settings, igw, subnets, tagged, child)
 
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=vpc.id, vpc_endpoint_type="Gateway",
                             service_name=region.apply(lambda r: f"com.amazonaws.{r}.s3"),
-                            route_table_ids=[rt.id for rt in private_rts + isolated_rts],
+                            route_table_ids=[rt.id for rt in subnets.private_route_tables + subnets.isolated_route_tables],
                             tags=tagged("s3"), opts=child)
 
         if settings.endpoints:
-            self._endpoints(name, vpc, private, list(settings.endpoints), region, tagged, child)
+            self._endpoints(name, vpc, subnets.private, list(settings.endpoints), region, tagged, child)
 
         if settings.flow_logs:
             self._flow_logs(name, vpc, prof, settings.log_retention_days, child)
 
         self.vpc_id = vpc.id
         self.vpc_cidr = vpc.cidr_block
-        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
-        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
-        self.isolated_subnet_ids = pulumi.Output.all(*[s.id for s in isolated])
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in subnets.public])
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in subnets.private])
+        self.isolated_subnet_ids = pulumi.Output.all(*[s.id for s in subnets.isolated])
         self.availability_zones = zones
         self.load_balancer_tiers = ("public", "internal")
         # Known when planning: the slots depend only on the VPC CIDR and the AZ number.
         self.public_subnet_cidrs = pulumi.Output.from_input([subnet_cidrs(cidr, i)["public"] for i in range(count)])
-        self.load_balancer_subnet_ids = pulumi.Output.all(*[s.id for s in lbs])
+        self.load_balancer_subnet_ids = pulumi.Output.all(*[s.id for s in subnets.load_balancer])
         self.load_balancer_subnet_cidrs = pulumi.Output.from_input(
             [subnet_cidrs(cidr, i)["load_balancer"] for i in range(count)])
+
+    def _zones(self, settings: NetworkSettings) -> pulumi.Output[list[str]]:
+        """The AZ names, in subnet order: those given, else the first of the region's own."""
+        count = settings.availability_zones
+        if settings.availability_zone_names:
+            return pulumi.Output.from_input(list(settings.availability_zone_names)[:count])
+        # Only the region's own zones: Local Zones and Wavelength Zones are opt-in, lack services
+        # (NAT gateways, most instance types, load balancers) and would take a subnet slot.
+        available = aws.get_availability_zones_output(
+            state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+            opts=pulumi.InvokeOutputOptions(parent=self))
+        return available.names.apply(lambda names: _first_zones(names, count))
+
+    def _zone(self, name: str, i: int, settings: NetworkSettings, vpc: aws.ec2.Vpc, az: pulumi.Input[str],
+              public_rt: aws.ec2.RouteTable, subnets: _Subnets, tagged: Any, child: pulumi.ResourceOptions) -> None:
+        """The subnets of AZ number ``i`` in their fixed CIDR slots, and their route tables."""
+        slots = subnet_cidrs(settings.cidr, i)
+        pub = aws.ec2.Subnet(f"{name}-public-{i}", vpc_id=vpc.id, cidr_block=slots["public"],
+                             availability_zone=az, map_public_ip_on_launch=False,
+                             tags=tagged(f"public-{i}", {"Tier": "public", "kubernetes.io/role/elb": "1"}),
+                             opts=child)
+        aws.ec2.RouteTableAssociation(f"{name}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id, opts=child)
+        subnets.public.append(pub)
+        # Pods run here: internal load balancers get subnets of their own, so a NetworkPolicy can admit
+        # exactly them without admitting every pod of the VPC.
+        priv = aws.ec2.Subnet(f"{name}-private-{i}", vpc_id=vpc.id, cidr_block=slots["private"],
+                              availability_zone=az, tags=tagged(f"private-{i}", {"Tier": "private"}), opts=child)
+        subnets.private.append(priv)
+        # One private route table per AZ whatever the NAT strategy, so changing it never renumbers.
+        rt = aws.ec2.RouteTable(f"{name}-private-{i}", vpc_id=vpc.id, tags=tagged(f"private-{i}"), opts=child)
+        aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=priv.id, route_table_id=rt.id, opts=child)
+        subnets.private_route_tables.append(rt)
+        lb = aws.ec2.Subnet(f"{name}-lb-{i}", vpc_id=vpc.id, cidr_block=slots["load_balancer"],
+                            availability_zone=az, map_public_ip_on_launch=False,
+                            tags=tagged(f"lb-{i}", {"Tier": "load-balancer", "kubernetes.io/role/internal-elb": "1"}),
+                            opts=child)
+        # Internal load balancers answer inside the VPC only: the AZ's private routes, no internet gateway.
+        aws.ec2.RouteTableAssociation(f"{name}-lb-{i}", subnet_id=lb.id, route_table_id=rt.id, opts=child)
+        subnets.load_balancer.append(lb)
+        if settings.isolated_subnets:
+            iso = aws.ec2.Subnet(f"{name}-isolated-{i}", vpc_id=vpc.id, cidr_block=slots["isolated"],
+                                 availability_zone=az, tags=tagged(f"isolated-{i}", {"Tier": "isolated"}), opts=child)
+            irt = aws.ec2.RouteTable(f"{name}-isolated-{i}", vpc_id=vpc.id, tags=tagged(f"isolated-{i}"), opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-isolated-{i}", subnet_id=iso.id, route_table_id=irt.id, opts=child)
+            subnets.isolated.append(iso)
+            subnets.isolated_route_tables.append(irt)
+
+    def _nat(self, name: str, settings: NetworkSettings, igw: aws.ec2.InternetGateway, subnets: _Subnets,
+             tagged: Any, child: pulumi.ResourceOptions) -> None:
+        """NAT gateways per the strategy (none, one, or one per AZ) and the private route tables' default routes."""
+        nats = []
+        nat_count = {"none": 0, "single": 1, "per_az": settings.availability_zones}[settings.nat]
+        for i in range(nat_count):
+            eip = aws.ec2.Eip(f"{name}-nat-{i}", domain="vpc", tags=tagged(f"nat-{i}"), opts=child)
+            nats.append(aws.ec2.NatGateway(f"{name}-nat-{i}", allocation_id=eip.id, subnet_id=subnets.public[i].id,
+                                           connectivity_type="public", tags=tagged(f"nat-{i}"),
+                                           opts=pulumi.ResourceOptions(parent=self, depends_on=[igw])))
+        for i, rt in enumerate(subnets.private_route_tables):
+            if nats:
+                aws.ec2.Route(f"{name}-private-{i}-nat", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
+                              nat_gateway_id=nats[i if settings.nat == "per_az" else 0].id, opts=child)
 
     def _endpoints(self, name: str, vpc: aws.ec2.Vpc, subnets: list[aws.ec2.Subnet], services: list[str],
                    region: pulumi.Output[str], tagged: Any, child: pulumi.ResourceOptions) -> None:
