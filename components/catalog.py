@@ -32,12 +32,35 @@ from .profiles import PROFILES, Profile
 from .blocks.service import validate_service_name
 from .validation import CatalogError, Problem, Problems, join_path
 
-__all__ = ["Catalog", "CONFIG_KEYS", "load_catalog", "catalog_from_config", "merge_specs", "read_shared_catalog"]
+__all__ = ["Catalog", "CONFIG_KEYS", "StackSettings", "load_catalog", "catalog_from_config", "merge_specs",
+           "read_shared_catalog", "resolve_stack"]
 
 NAMESPACE = "microservices"
 CONFIG_KEYS = ("environment", "network", "services", "ecs", "eks", "gateway", "profile", "catalog_dir",
                "eks_token_python")
 PROFILE_OVERRIDABLE = tuple(f.name for f in dataclasses.fields(Profile) if f.name not in ("name", "cloud"))
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """The stack-wide keys of the config (``PlatformArgs``) other than its sections, resolved once
+    (:func:`resolve_stack`); the fields carry the defaults."""
+
+    environment: Any = "dev"
+    """The profile's name, as given (validated against the profiles after resolution)."""
+    catalog_dir: Any = "catalog"
+    """Folder of the shared catalog; None or empty: none."""
+
+
+def resolve_stack(config: Mapping[str, Any]) -> StackSettings:
+    """:class:`StackSettings` of a stack's config: an empty ``environment`` is the default one; ``catalog_dir``
+    set to null or empty means no shared catalog."""
+    given: dict[str, Any] = {}
+    if config.get("environment"):
+        given["environment"] = config["environment"]
+    if "catalog_dir" in config:
+        given["catalog_dir"] = config["catalog_dir"] or None
+    return StackSettings(**given)
 
 
 @dataclass
@@ -118,7 +141,8 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
     problems.check_str(config.get("eks_token_python"), "eks_token_python", r"\S+",
                        "a Python command every machine running pulumi has, such as 'python3'")
 
-    environment = config.get("environment") or "dev"
+    stack = resolve_stack(config)
+    environment = stack.environment
     if not problems.check_enum(environment, "environment", PROFILES):
         raise CatalogError(problems)
     profile = PROFILES[environment]
@@ -133,8 +157,7 @@ def load_catalog(config: Mapping[str, Any], project_dir: Path | str | None = Non
     network = config.get("network") or {}
     problems.extend(validate_network(network, "network"))
 
-    catalog_dir = config.get("catalog_dir", "catalog")
-    shared = read_shared_catalog(pdir / str(catalog_dir), problems) if catalog_dir else {}
+    shared = read_shared_catalog(pdir / str(stack.catalog_dir), problems) if stack.catalog_dir else {}
     stack_services = config.get("services") or {}
     if not problems.check_mapping(stack_services, "services"):
         stack_services = {}

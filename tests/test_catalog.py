@@ -175,3 +175,26 @@ def test_catalog_error_message_lists_each_problem_on_its_own_line(fake_pattern):
     text = str(info.value)
     assert text.startswith("2 problems in the configuration:")
     assert "\n  - services.api.expose:" in text and "\n  - services.api.port:" in text
+
+
+# -- resolved once ----------------------------------------------------------------------------------------
+def test_the_stack_defaults_are_the_fields_the_platform_args_document():
+    from components.catalog import StackSettings
+    from components.platform import PlatformArgs
+    from tests.test_shared_blocks import documented_defaults
+    assert documented_defaults(PlatformArgs, StackSettings) == ["environment", "catalog_dir"]
+
+
+def test_the_stack_keys_resolve_once_with_null_or_empty_meaning_the_default_environment_and_no_catalog():
+    from components.catalog import StackSettings, resolve_stack
+    assert resolve_stack({}) == StackSettings(environment="dev", catalog_dir="catalog")
+    assert resolve_stack({"environment": None, "catalog_dir": None}) == StackSettings(catalog_dir=None)
+    assert resolve_stack({"environment": "", "catalog_dir": ""}) == StackSettings(catalog_dir=None)
+    assert resolve_stack({"environment": "prod", "catalog_dir": "shared"}) == StackSettings("prod", "shared")
+
+
+def test_without_catalog_dir_the_catalog_folder_is_merged_under_the_stack_services(fake_pattern, tmp_path):
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "shop.yaml").write_text("services:\n  orders: {pattern: fake}\n")
+    assert set(load_catalog({"environment": "dev"}, tmp_path).services) == {"orders"}
+    assert load_catalog({"environment": "dev", "catalog_dir": None}, tmp_path).services == {}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from components.blocks.container_image import ContainerImage, content_tag, context_files, docker_host_platform
+from components.blocks.build_context import content_tag, context_files
+from components.blocks.container_image import ContainerImage, docker_host_platform
 from tests.conftest import ROOT, assert_problem
 
 IMAGE = "docker:index/image:Image"
@@ -290,7 +291,7 @@ def test_tag_hashes_the_files_pulumi_docker_sends(tmp_path, dockerfile, ignore_f
 
 
 def test_an_ignore_file_beside_a_dockerfile_in_a_subdirectory_is_reported_as_unread(tmp_path):
-    from components.blocks.container_image import unread_ignore_files
+    from components.blocks.build_context import unread_ignore_files
     root = _context(tmp_path, {"docker/Dockerfile.prod.dockerignore": "*.md\n"})
     assert unread_ignore_files(root, "docker/Dockerfile.prod") == ["docker/Dockerfile.prod.dockerignore"]
     assert unread_ignore_files(root, "docker/Dockerfile") == []

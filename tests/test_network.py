@@ -197,3 +197,34 @@ def test_rejects_load_balancer_subnet_cidrs_without_ids_or_too_small():
                    "network.load_balancer_subnet_cidrs[0]", "at least a /27", "'10.9.0.0/28'")
     assert_problem(lambda: validate_network({"load_balancer_subnet_ids": ["subnet-l"]}).raise_if_any(),
                    "network.load_balancer_subnet_ids", "only used with vpc_id")
+
+
+# -- resolved once ----------------------------------------------------------------------------------------
+def test_the_network_defaults_are_the_fields_the_args_document():
+    from components.network import NetworkArgs, NetworkSettings
+    from tests.test_shared_blocks import documented_defaults
+    assert documented_defaults(NetworkArgs, NetworkSettings) == ["cidr", "isolated_subnets"]
+
+
+def test_network_args_resolve_once_with_the_profile_filling_what_has_no_field_default():
+    from components.network import NetworkSettings, resolve_network
+    from components.profiles import get_profile
+    prod = get_profile("prod")
+    assert resolve_network({}, prod) == NetworkSettings(
+        availability_zones=prod.availability_zones, nat=prod.nat, flow_logs=prod.flow_logs,
+        log_retention_days=prod.log_retention_days)
+    nulled = {"cidr": None, "availability_zones": None, "nat": None, "flow_logs": None, "endpoints": None}
+    assert resolve_network(nulled, prod) == resolve_network({}, prod)
+    given = resolve_network({"cidr": "10.9.0.0/16", "availability_zones": 2, "nat": "none", "flow_logs": False,
+                             "endpoints": ["ssm"], "tags": {"Team": "x"}}, prod)
+    assert (given.cidr, given.availability_zones, given.nat, given.flow_logs, given.endpoints, given.tags) == \
+        ("10.9.0.0/16", 2, "none", False, ("ssm",), {"Team": "x"})
+    assert not given.existing and resolve_network({"vpc_id": "vpc-1", "private_subnet_ids": ["s"]}, prod).existing
+
+
+def test_a_network_key_set_to_null_plans_as_if_left_out(plan):
+    left_out = plan(lambda: Network("net", {}, profile="prod"))
+    nulled = plan(lambda: Network("net", {"nat": None, "availability_zones": None, "flow_logs": None},
+                                  profile="prod"))
+    assert sorted(r.name for r in nulled.resources) == sorted(r.name for r in left_out.resources)
+    assert len(nulled.of_type(NAT)) == 3

@@ -184,3 +184,22 @@ def test_no_nat_reports_the_eks_cluster_autoscaler_enabled_by_default():
     # Disabled, nothing is left to report.
     load_catalog({"environment": "dev", "catalog_dir": "", "network": network, "services": services,
                   "eks": {"cluster_autoscaler": {"enabled": False}}}, ROOT)
+
+
+
+def test_an_az_count_set_to_null_is_checked_as_the_profiles():
+    """Null is left out, as when the network is built: the profile's one AZ cannot hold the ALB."""
+    services = {"inventory": {"pattern": "vm", "ami": AMI, "expose": "public"}}
+    config = {"environment": "dev", "catalog_dir": "", "profile": {"availability_zones": 1},
+              "network": {"availability_zones": None}, "services": services}
+    assert_problem(lambda: load_catalog(config, ROOT), "network.availability_zones",
+                   "is 1 (the dev profile's) but services.inventory.expose is 'public'")
+
+
+def test_the_needs_check_takes_each_services_default_exposure():
+    """An ECS queue worker is not exposed by default (no ALB); a service is ``internal`` (an ALB)."""
+    services = {"mailer": {"pattern": "ecs", "image": {"ref": ECR}, "queue": {}},
+                "cart": {"pattern": "ecs", "image": {"ref": ECR}, "expose": None}}
+    lines = assert_problem(_catalog(services, {"availability_zones": 1}), "network.availability_zones",
+                           "is 1 but services.cart.expose is 'internal'")
+    assert not any("services.mailer" in line for line in lines)

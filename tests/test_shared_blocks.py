@@ -195,3 +195,158 @@ def test_the_tools_live_in_one_package_and_the_documented_commands_only_launch_t
         path = COMPONENTS / launcher
         assert [m for _, m in _imported_modules(path)] == [target]
         assert _owner(target) == "tool:tools" and len(path.read_text().splitlines()) < 15
+
+
+# -- resolve once: the blocks' settings carry the defaults their args document ---------------------------------
+def documented_defaults(args_class: type, settings_class: type, exempt: tuple[str, ...] = ()) -> list[str]:
+    """Assert that each field of ``settings_class`` with a literal default (a bool, int, str, or a non-empty list
+    from a factory) is the ``Default:`` its key's docstring in ``args_class`` states; return the fields checked.
+    None and empty collections mean "none", which a docstring states as the behaviour it gives."""
+    import ast
+    import dataclasses
+    import inspect
+    import json
+    import textwrap
+    body = ast.parse(textwrap.dedent(inspect.getsource(args_class))).body[0].body
+    docs = {node.target.id: " ".join(following.value.value.split()) for node, following in zip(body, body[1:])
+            if isinstance(node, ast.AnnAssign) and isinstance(following, ast.Expr)}
+    checked = []
+    for f in dataclasses.fields(settings_class):
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if f.name not in docs or f.name in exempt or not isinstance(default, (bool, int, str, list)) \
+                or default == []:
+            continue
+        shown = str(default).lower() if isinstance(default, bool) else f"``{default}``" if isinstance(default, str) \
+            else f"``{json.dumps(default)}``" if isinstance(default, list) else str(default)
+        assert f"Default: {shown}" in docs[f.name], (args_class.__name__, f.name, default, docs[f.name])
+        checked.append(f.name)
+    assert checked, f"{args_class.__name__}: no literal default checked"
+    return checked
+
+
+def test_the_core_spec_defaults_are_the_fields_the_args_document():
+    from components.blocks.service import CoreSpec, HealthCheck, HealthCheckArgs, Scaling, ScalingArgs
+    from components.docker.args import DockerServiceArgs
+    from components.ecs.args import EcsServiceArgs
+    from components.eks.args import KubernetesServiceArgs
+    from components.vm.args import VmServiceArgs
+    assert documented_defaults(HealthCheckArgs, HealthCheck, exempt=("grace_period",)) == [
+        "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold"]
+    # The grace period is the pattern's: the field holds the containers' (VMs pass their own).
+    assert "60 for containers" in HealthCheckArgs.__doc__ + " ".join(_field_doc(HealthCheckArgs, "grace_period"))
+    assert HealthCheck.grace_period == 60
+    assert documented_defaults(ScalingArgs, Scaling) == ["target_cpu"]
+    for args in (VmServiceArgs, EcsServiceArgs, KubernetesServiceArgs, DockerServiceArgs):
+        assert documented_defaults(args, CoreSpec) == ["port", "expose"], args
+
+
+def _field_doc(args_class: type, key: str) -> list[str]:
+    import ast
+    import inspect
+    import textwrap
+    body = ast.parse(textwrap.dedent(inspect.getsource(args_class))).body[0].body
+    return [following.value.value for node, following in zip(body, body[1:])
+            if isinstance(node, ast.AnnAssign) and node.target.id == key]
+
+
+def test_the_container_defaults_are_the_fields_the_args_document():
+    from components.blocks.container import ContainerSettings
+    from components.blocks.container_image import ContainerImageArgs, ImageSettings
+    from components.docker.args import DockerServiceArgs
+    from components.ecs.args import EcsServiceArgs
+    for args in (EcsServiceArgs, DockerServiceArgs):
+        assert documented_defaults(args, ContainerSettings) == ["read_only_root_filesystem", "writable_paths"], args
+    assert documented_defaults(ContainerImageArgs, ImageSettings) == ["dockerfile"]
+
+
+def test_an_empty_core_spec_resolves_to_the_field_defaults_and_the_profile_capacity():
+    from components.blocks.service import DEFAULT_PORT, CoreSpec, HealthCheck, Scaling, resolve_core
+    from components.profiles import get_profile
+    prod = get_profile("prod")
+    core = resolve_core({}, prod)
+    assert core == CoreSpec(scaling=Scaling(min=prod.min_capacity, max=max(prod.max_capacity, prod.min_capacity),
+                                            desired=prod.min_capacity))
+    assert (core.port, core.expose, core.health_check, core.scaling.target_cpu) == \
+        (DEFAULT_PORT, "internal", HealthCheck(), 60)
+    assert resolve_core({}, prod, default_port=80, default_grace_period=300).health_check.grace_period == 300
+
+
+def test_a_core_key_set_to_null_takes_the_default_as_if_left_out():
+    """A stack file may null a key the shared catalog sets, to get the default back."""
+    from components.blocks.service import resolve_core
+    from components.profiles import get_profile
+    dev = get_profile("dev")
+    nulled = {"port": None, "expose": None, "health_check": {"interval": None, "path": None},
+              "scaling": {"min": None, "target_cpu": None}, "secrets_kms_keys": None}
+    assert resolve_core(nulled, dev) == resolve_core({}, dev)
+
+
+def test_explicit_core_values_win_over_every_default():
+    from components.blocks.service import HealthCheck, Scaling, resolve_core
+    from components.profiles import get_profile
+    spec = {"port": 9000, "expose": "public", "health_check": {"path": "/ready", "interval": 10, "grace_period": 5},
+            "scaling": {"min": 3, "target_cpu": 40}, "secrets_kms_keys": ["k"], "environment": {"FLAG": True}}
+    core = resolve_core(spec, get_profile("dev"), default_port=80, default_grace_period=300)
+    assert (core.port, core.expose, core.secrets_kms_keys, core.environment) == (9000, "public", ("k",), {"FLAG": "true"})
+    assert core.health_check == HealthCheck(path="/ready", interval=10, grace_period=5)
+    assert core.scaling == Scaling(min=3, max=3, desired=3, target_cpu=40)
+
+
+def test_a_health_check_timeout_set_to_null_is_validated_as_its_default():
+    from components.blocks.service import validate_core
+    from components.validation import Problems
+    problems = Problems()
+    validate_core({"health_check": {"interval": 5, "timeout": None}}, "services.cart", problems)
+    assert any("health_check.interval" in line and "greater than health_check.timeout (5), got 5" in line
+               for line in map(str, problems))
+
+
+def test_a_container_spec_resolves_once_into_settings_with_the_field_defaults():
+    from components.blocks.container import ContainerSettings, default_health_command, resolve_container
+    from components.blocks.service import resolve_core
+    from components.profiles import get_profile
+    core = resolve_core({"port": 9000, "health_check": {"path": "/ok"}}, get_profile("dev"))
+    assert resolve_container("cart", {}, core) == ContainerSettings(
+        image={"context": "services/cart"}, health_command=default_health_command(9000, "/ok"))
+    worker = resolve_container("mailer", {"read_only_root_filesystem": None, "writable_paths": None}, core,
+                               serves_http=False)
+    assert (worker.health_command, worker.read_only_root_filesystem, worker.writable_paths) == (None, True, ["/tmp"])
+    given = resolve_container("cart", {"command": ["serve"], "health_command": ["NONE"], "user": "10001",
+                                       "read_only_root_filesystem": False, "writable_paths": ["/var", "/cache"]}, core)
+    assert (given.command, given.health_command, given.user, given.read_only_root_filesystem, given.writable_paths) \
+        == (["serve"], ["NONE"], "10001", False, ["/cache", "/var"])
+
+
+def test_an_image_spec_resolves_once_into_settings():
+    from components.blocks.container_image import ImageSettings, resolve_image
+    assert resolve_image({"context": "services/cart"}) == ImageSettings(context="services/cart")
+    assert resolve_image({"context": "services/cart", "dockerfile": None}).dockerfile == "Dockerfile"
+    built = resolve_image({"context": "jobs", "dockerfile": "Dockerfile.prod", "build_args": {"B": 2, "A": "x"},
+                           "platform": "linux/amd64"})
+    assert built == ImageSettings(context="jobs", dockerfile="Dockerfile.prod", build_args=(("A", "x"), ("B", "2")),
+                                  platform="linux/amd64")
+    assert resolve_image({"ref": "nginx:1.27"}) == ImageSettings(ref="nginx:1.27")
+
+
+#: Modules whose specs resolve once into settings: none falls back on a literal with ``.get(key, literal)``.
+RESOLVED_ONCE = ("network/args.py", "network/component.py", "network/needs.py", "network/validate.py", "catalog.py",
+                 "blocks/service.py", "blocks/container.py", "blocks/container_image.py")
+
+
+def test_the_blocks_and_the_network_read_settings_not_literal_fallbacks():
+    import ast
+    found = []
+    for module in RESOLVED_ONCE:
+        path = COMPONENTS / module
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            # A lookup table's fallback (``{...}.get(platform, "native")``) is not a spec's default.
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
+                    and not isinstance(node.func.value, ast.Dict) and len(node.args) == 2 \
+                    and isinstance(node.args[1], ast.Constant):
+                found.append(f"{module}:{node.lineno} {ast.unparse(node)}")
+    # The load balancer block owns its default type; the network's needs check reads a raw service spec.
+    assert found == [f"network/needs.py:{_line_of('network/needs.py', 'lb.get(')} lb.get('type', 'alb')"]
+
+
+def _line_of(module: str, text: str) -> int:
+    return next(i for i, line in enumerate((COMPONENTS / module).read_text().splitlines(), 1) if text in line)

@@ -5,7 +5,7 @@ resolved settings."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .container_image import default_image_spec, validate_image
@@ -31,16 +31,21 @@ PATH_PATTERN = r"/[A-Za-z0-9_.@+/-]*"
 DEFAULT_WRITABLE_PATHS = ("/tmp",)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContainerSettings:
-    """How a container runs, with defaults resolved."""
+    """How a container runs, resolved once (:func:`resolve_container`); the fields carry the defaults."""
 
     image: dict[str, Any]
-    user: str | None
-    command: list[str] | None
-    health_command: list[str] | None
-    read_only_root_filesystem: bool
-    writable_paths: list[str]
+    """The image spec (:class:`~components.blocks.container_image.ContainerImageArgs`); a catalog entry without
+    one builds ``services/<name>``."""
+    user: str | None = None
+    """None: the image's ``USER``."""
+    command: list[str] | None = None
+    """None: the image's ``CMD``."""
+    health_command: list[str] | None = None
+    """None: no container health check (a service serving HTTP gets a ``wget`` of its health check path)."""
+    read_only_root_filesystem: bool = True
+    writable_paths: list[str] = field(default_factory=lambda: sorted(DEFAULT_WRITABLE_PATHS))
 
 
 def default_health_command(port: int, path: str) -> list[str]:
@@ -101,14 +106,15 @@ def resolve_container(name: str, spec: Mapping[str, Any], core: CoreSpec, *,
                       serves_http: bool = True) -> ContainerSettings:
     """:class:`ContainerSettings` of a validated spec. ``serves_http`` False (queue workers, scheduled
     tasks) leaves the health check to an explicit ``health_command``."""
-    hc = spec.get("health_command")
-    if hc is None and serves_http:
-        hc = default_health_command(core.port, core.health_check.path)
-    return ContainerSettings(
-        image=dict(spec.get("image") or default_image_spec(name)),
-        user=spec.get("user"),
-        command=list(spec["command"]) if spec.get("command") else None,
-        health_command=list(hc) if hc else None,
-        read_only_root_filesystem=bool(spec.get("read_only_root_filesystem", True)),
-        writable_paths=sorted(spec.get("writable_paths", DEFAULT_WRITABLE_PATHS)),
-    )
+    given: dict[str, Any] = {key: spec[key] for key in CONTAINER_KEYS if spec.get(key) is not None}
+    given["image"] = dict(given.get("image") or default_image_spec(name))
+    if serves_http:
+        given.setdefault("health_command", default_health_command(core.port, core.health_check.path))
+    for key in ("command", "health_command"):
+        if key in given:
+            given[key] = list(given[key]) or None
+    if "read_only_root_filesystem" in given:
+        given["read_only_root_filesystem"] = bool(given["read_only_root_filesystem"])
+    if "writable_paths" in given:
+        given["writable_paths"] = sorted(given["writable_paths"])
+    return ContainerSettings(**given)

@@ -2,9 +2,9 @@
 
 The image spec is shared by every container pattern (``ecs``, ``eks``, ``docker``): either
 ``{context, dockerfile, build_args, platform}`` (build) or ``{ref}`` (a prebuilt image). A built
-image is tagged with a content hash of everything that goes into the build (the files of the
-context that ``.dockerignore`` lets through, the Dockerfile, the build args and the platform), so
-unchanged source never shows a diff in a preview and any changed file always does.
+image is tagged with a content hash of everything that goes into the build
+(:func:`~components.blocks.build_context.content_tag`), so unchanged source never shows a diff in a
+preview and any changed file always does.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import os
 import platform as host_platform
 import posixpath
 import re
-import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
@@ -26,6 +26,7 @@ import pulumi_docker as docker
 
 from ..patterns import BuildContext, ValidationContext
 from ..profiles import Profile, get_profile
+from .build_context import content_tag, ignore_file_name, unread_ignore_files
 from .service import standard_tags
 from ..validation import Problems, is_unknown, join_path
 
@@ -34,16 +35,17 @@ __all__ = [
     "ContainerImage",
     "ContainerImageArgs",
     "IMAGE_KEYS",
+    "ImageSettings",
+    "RepositorySettings",
     "PLATFORMS",
-    "content_tag",
     "default_image_spec",
     "docker_host_platform",
     "image_architecture",
     "platform_of",
     "remote_docker_engine",
+    "resolve_image",
     "shared_image",
     "shared_image_name",
-    "unread_ignore_files",
     "validate_image",
 ]
 
@@ -52,7 +54,6 @@ IMAGE_KEYS = BUILD_KEYS + ("ref",)
 PLATFORMS = ("linux/arm64", "linux/amd64")
 #: The default platform matches the profiles' Graviton instance types (t4g, m7g) and ARM64 Fargate.
 DEFAULT_PLATFORM = "linux/arm64"
-TAG_LENGTH = 32
 #: ``registry/name[:tag][@sha256:digest]`` as Docker parses it (lowercase repository path).
 REF_PATTERN = (r"(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
                r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?")
@@ -79,6 +80,33 @@ class ContainerImageArgs(TypedDict):
     ref: NotRequired[str]
     """A prebuilt image instead of a build, preferably pinned by digest
     (``registry/repo@sha256:...``); an untagged or ``:latest`` reference is rejected. Default: none."""
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    """An image spec resolved once (:func:`resolve_image`): a build of ``context``, or ``ref``. The fields
+    carry the defaults."""
+
+    context: str | None = None
+    dockerfile: str = "Dockerfile"
+    """Relative to ``context``, as given."""
+    build_args: tuple[tuple[str, str], ...] = ()
+    """``(name, value)`` pairs sorted by name, as strings."""
+    platform: str | None = None
+    """None: the stack's architecture when pushed, the Docker host's otherwise (see the args)."""
+    ref: str | None = None
+
+
+def resolve_image(spec: Mapping[str, Any]) -> ImageSettings:
+    """The :class:`ImageSettings` of a validated image spec; what it leaves out (or sets to null) takes the
+    field's default."""
+    given = {key: spec[key] for key in IMAGE_KEYS if spec.get(key) is not None}
+    for key in ("context", "dockerfile"):
+        if key in given:
+            given[key] = str(given[key])
+    if "build_args" in given:
+        given["build_args"] = tuple(sorted((str(k), str(v)) for k, v in given["build_args"].items()))
+    return ImageSettings(**given)
 
 
 def default_image_spec(name: str) -> dict[str, Any]:
@@ -148,7 +176,9 @@ def validate_image(spec: Any, path: str, problems: Problems, vctx: ValidationCon
     if not root.is_dir():
         problems.add(ctx_path, f"build context {context!r} does not exist (looked for directory {root})")
         return
-    dockerfile = spec.get("dockerfile", "Dockerfile")
+    dockerfile = spec.get("dockerfile")
+    if dockerfile is None:
+        dockerfile = ImageSettings.dockerfile
     df_path = join_path(path, "dockerfile")
     if problems.check_str(dockerfile, df_path, allowed="a file path relative to context") \
             and not is_unknown(dockerfile):
@@ -185,136 +215,37 @@ def _resolve(path: str, project_dir: Path) -> Path:
     return p if p.is_absolute() else Path(project_dir) / p
 
 
-# -- content hash ------------------------------------------------------------------------------
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """A ``.dockerignore`` pattern (Go ``filepath.Match`` plus ``**``) as a regular expression."""
-    out, i = "", 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "*":
-            if pattern[i:i + 2] == "**":
-                i += 2
-                if pattern[i:i + 1] == "/":
-                    out += "(?:.*/)?"
-                    i += 1
-                else:
-                    out += ".*"
-                continue
-            out += "[^/]*"
-        elif c == "?":
-            out += "[^/]"
-        elif c == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out += re.escape(c)
-            else:
-                body = pattern[i + 1:end]
-                out += "[" + ("^" + body[1:] if body.startswith(("!", "^")) else body) + "]"
-                i = end
-        elif c == "\\" and i + 1 < len(pattern):
-            i += 1
-            out += re.escape(pattern[i])
-        else:
-            out += re.escape(c)
-        i += 1
-    return re.compile(out + r"\Z")
-
-
-def ignore_file_name(dockerfile: str = "Dockerfile") -> str:
-    """The ignore file pulumi-docker reads from the context root: ``.dockerignore`` for a Dockerfile
-    named ``Dockerfile``, else ``<name>.dockerignore`` (``Dockerfile.prod.dockerignore``), with no fallback."""
-    name = posixpath.basename(Path(dockerfile).as_posix())
-    return ".dockerignore" if name == "Dockerfile" else f"{name}.dockerignore"
-
-
-def unread_ignore_files(root: Path, dockerfile: str = "Dockerfile") -> list[str]:
-    """Ignore files beside a Dockerfile in a subdirectory of the context (``docker/Dockerfile.dockerignore``):
-    Docker's BuildKit reads them, pulumi-docker does not (it reads only :func:`ignore_file_name` at the
-    context root), so the files they exclude still count in pulumi-docker's diff and in the tag."""
-    parent = posixpath.dirname(Path(dockerfile).as_posix())
-    if parent in ("", "."):
-        return []
-    beside = posixpath.join(parent, f"{posixpath.basename(Path(dockerfile).as_posix())}.dockerignore")
-    return [beside] if (root / beside).is_file() else []
-
-
-def _ignore_rules(root: Path, dockerfile: str = "Dockerfile") -> list[tuple[bool, re.Pattern[str]]]:
-    """``(exclude, regex)`` rules of the context's ignore file in file order (the last match wins)."""
-    file = root / ignore_file_name(dockerfile)
-    if not file.is_file():
-        return []
-    rules = []
-    for raw in file.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        include = line.startswith("!")
-        line = line[1:].strip() if include else line
-        cleaned = posixpath.normpath(line.replace(os.sep, "/")).lstrip("/")
-        if cleaned in ("", "."):
-            continue
-        rules.append((not include, _glob_regex(cleaned)))
-    return rules
-
-
-def _excluded(rel: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool:
-    """Docker's rule: a pattern that matches a file or any of its parent directories applies to it."""
-    parts = rel.split("/")
-    candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    excluded = False
-    for exclude, regex in rules:
-        if any(regex.match(c) for c in candidates):
-            excluded = exclude
-    return excluded
-
-
-def context_files(root: Path, dockerfile: str = "Dockerfile") -> list[str]:
-    """The files (and symlinks) of the build context Docker would send, as sorted POSIX paths relative
-    to ``root``."""
-    rules = _ignore_rules(root, dockerfile)
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        # A symlink to a directory is sent as the link itself, and os.walk lists it among directories.
-        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
-        dirnames[:] = sorted(d for d in dirnames if d not in links)
-        rel_dir = Path(dirpath).relative_to(root).as_posix()
-        for fn in filenames + links:
-            rel = fn if rel_dir == "." else f"{rel_dir}/{fn}"
-            if not _excluded(rel, rules):
-                out.append(rel)
-    return sorted(out)
-
-
-def _file_digest(path: Path) -> str:
-    if path.is_symlink():
-        return "link:" + os.readlink(path)
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    # The whole mode goes into the image (COPY keeps it), and pulumi-docker's own context digest counts
-    # it: a mode change that left the tag alone would rebuild and push onto an immutable tag.
-    return f"{stat.S_IMODE(os.stat(path).st_mode):04o}:{digest.hexdigest()}"
-
-
-def content_tag(context: Path, dockerfile: str = "Dockerfile", build_args: Mapping[str, str] | None = None,
-                platform: str | None = None) -> str:
-    """The image tag: a hash of the context's files (after the ignore file, see :func:`ignore_file_name`)
-    with their modes, the Dockerfile, the build args and the platform. Independent of file order,
-    timestamps and where the checkout lives."""
-    digest = hashlib.sha256()
-    for rel in context_files(context, dockerfile):
-        digest.update(f"file\0{rel}\0{_file_digest(context / rel)}\n".encode())
-    # The Dockerfile counts even when .dockerignore leaves it out: Docker always reads it.
-    digest.update(f"dockerfile\0{dockerfile}\0{_file_digest(context / dockerfile)}\n".encode())
-    digest.update(("args\0" + json.dumps({str(k): str(v) for k, v in (build_args or {}).items()},
-                                         sort_keys=True) + "\n").encode())
-    digest.update(f"platform\0{platform or ''}\n".encode())
-    return digest.hexdigest()[:TAG_LENGTH]
-
-
 # -- component ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RepositorySettings:
+    """The ECR repository a pushed build gets: its lifecycle (tagged images kept, days before untagged ones
+    expire) and its encryption (None: AES256, S3-managed keys)."""
+
+    keep_images: int = 20
+    untagged_expiry_days: int = 7
+    kms_key_arn: pulumi.Input[str] | None = None
+
+
+def _validate(name: str, args: Any, prof: Profile, root_dir: Path, repository: RepositorySettings, push: bool,
+              docker_host: str | None) -> str:
+    """Raise every problem of a :class:`ContainerImage`'s arguments; else return the platform it builds or
+    pulls for (the spec's, else the stack's when pushed, else the Docker host's)."""
+    problems = Problems()
+    validate_image(args, name, problems, ValidationContext(profile=prof, project_dir=root_dir))
+    problems.check_int(repository.keep_images, "keep_images", 1, 1000)
+    problems.check_int(repository.untagged_expiry_days, "untagged_expiry_days", 1, 365, "days")
+    platform = args.get("platform") if isinstance(args, Mapping) else None
+    if not platform:
+        platform = DEFAULT_PLATFORM if push else docker_host_platform(remote_docker_engine(docker_host))
+    if platform is None:
+        problems.add(join_path(name, "platform"), "must be set for a remote Docker engine (linux/arm64 or "
+                                                  "linux/amd64, or DOCKER_DEFAULT_PLATFORM): its architecture "
+                                                  "is not known here, and pulumi-docker would build and pull "
+                                                  "for this machine's")
+    problems.raise_if_any()
+    return platform
+
 
 def ecr_repository_arn(ref: str) -> str | None:
     """The ARN of the ECR repository an image reference points into, or None for another registry."""
@@ -349,7 +280,8 @@ class ContainerImage(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ContainerImageArgs, opts: pulumi.ResourceOptions | None = None, *,
                  profile: Profile | str | None = None, project_dir: str | Path | None = None,
-                 push: bool | None = None, keep_images: int = 20, untagged_expiry_days: int = 7,
+                 push: bool | None = None, keep_images: int = RepositorySettings.keep_images,
+                 untagged_expiry_days: int = RepositorySettings.untagged_expiry_days,
                  kms_key_arn: pulumi.Input[str] | None = None, tags: Mapping[str, str] | None = None,
                  docker_host: str | None = None):
         """``push`` defaults to the profile's ``cloud`` (False in ``local``). ``keep_images`` tagged
@@ -359,79 +291,73 @@ class ContainerImage(pulumi.ComponentResource):
         and pull names its platform, since pulumi-docker would otherwise pull for this machine's."""
         prof = profile if isinstance(profile, Profile) else get_profile(profile)
         root_dir = Path(project_dir) if project_dir is not None else Path.cwd()
-        problems = Problems()
-        validate_image(args, name, problems, ValidationContext(profile=prof, project_dir=root_dir))
-        problems.check_int(keep_images, "keep_images", 1, 1000)
-        problems.check_int(untagged_expiry_days, "untagged_expiry_days", 1, 365, "days")
         push = prof.cloud if push is None else push
-        platform = args.get("platform") if isinstance(args, Mapping) else None
-        if not platform:
-            platform = DEFAULT_PLATFORM if push else docker_host_platform(remote_docker_engine(docker_host))
-        if platform is None:
-            problems.add(join_path(name, "platform"), "must be set for a remote Docker engine (linux/arm64 or "
-                                                      "linux/amd64, or DOCKER_DEFAULT_PLATFORM): its architecture "
-                                                      "is not known here, and pulumi-docker would build and pull "
-                                                      "for this machine's")
-        problems.raise_if_any()
+        repository = RepositorySettings(keep_images=keep_images, untagged_expiry_days=untagged_expiry_days,
+                                        kms_key_arn=kms_key_arn)
+        platform = _validate(name, args, prof, root_dir, repository, push, docker_host)
         super().__init__("microservices:ecs:ContainerImage", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        all_tags = standard_tags(name, prof.name, tags)
+        settings = resolve_image(args)
         none: pulumi.Output[Any] = pulumi.Output.from_input(None)
         self.repository_url = self.repository_arn = self.repo_digest = self.tag = none
         self.pull_repository_arn = none
-
-        if args.get("ref") is not None:
-            ref = args["ref"]
-            self.image_ref = pulumi.Output.from_input(ref)
-            self.pull_repository_arn = pulumi.Output.from_input(ecr_repository_arn(ref))
-            if not push:
-                # The Docker provider does not pull images a container names: pull it explicitly.
-                pulled = docker.RemoteImage(f"{name}-image", name=ref, keep_locally=True, platform=platform,
-                                            opts=child)
-                self.image_ref = pulled.image_id
+        if settings.ref is not None:
+            self._prebuilt(name, settings.ref, platform, push)
         else:
-            context = str(args["context"])
-            dockerfile = str(args.get("dockerfile", "Dockerfile"))
-            build_args = {str(k): str(v) for k, v in sorted((args.get("build_args") or {}).items())}
-            tag = content_tag(_resolve(context, root_dir), dockerfile, build_args, platform)
-            for unread in unread_ignore_files(_resolve(context, root_dir), dockerfile):
-                pulumi.log.warn(f"{name}: {context}/{unread} is not read by pulumi-docker, which applies only "
-                                f"{context}/{ignore_file_name(dockerfile)}: move its patterns there")
-            self.tag = pulumi.Output.from_input(tag)
-            build: dict[str, Any] = {"context": context}
-            if dockerfile != "Dockerfile":
-                # pulumi-docker resolves a given dockerfile from the project directory, not the context.
-                build["dockerfile"] = posixpath.join(Path(context).as_posix(), Path(dockerfile).as_posix())
-            if build_args:
-                build["args"] = build_args
-            build["platform"] = platform
-            if push:
-                repo = self._repository(name, prof, keep_images, untagged_expiry_days, kms_key_arn, all_tags)
-                token = aws.ecr.get_authorization_token_output(registry_id=repo.registry_id,
-                                                               opts=pulumi.InvokeOutputOptions(parent=self))
-                image = docker.Image(
-                    f"{name}-image", image_name=repo.repository_url.apply(lambda url: f"{url}:{tag}"), build=build,
-                    registry={"server": repo.repository_url, "username": token.user_name,
-                              "password": pulumi.Output.secret(token.password)},
-                    skip_push=False, opts=child)
-                self.repository_url = repo.repository_url
-                self.repository_arn = self.pull_repository_arn = repo.arn
-                self.repo_digest = image.repo_digest
-            else:
-                image = docker.Image(f"{name}-image", image_name=f"{name}:{tag}", build=build, skip_push=True,
-                                     opts=child)
-            # The image's own output, so whatever runs it waits for the build (and the push).
-            self.image_ref = image.image_name
-
+            self._build(name, settings, platform, root_dir, push, repository, standard_tags(name, prof.name, tags),
+                        prof)
         self.register_outputs({
             "image_ref": self.image_ref, "tag": self.tag, "repository_url": self.repository_url,
             "repository_arn": self.repository_arn, "pull_repository_arn": self.pull_repository_arn,
             "repo_digest": self.repo_digest,
         })
 
-    def _repository(self, name: str, prof: Profile, keep: int, untagged_days: int,
-                    kms_key_arn: pulumi.Input[str] | None, tags: Mapping[str, str]) -> aws.ecr.Repository:
-        encryption = ({"encryption_type": "KMS", "kms_key": kms_key_arn} if kms_key_arn
+    def _prebuilt(self, name: str, ref: Any, platform: str, push: bool) -> None:
+        self.image_ref = pulumi.Output.from_input(ref)
+        self.pull_repository_arn = pulumi.Output.from_input(ecr_repository_arn(ref))
+        if not push:
+            # The Docker provider does not pull images a container names: pull it explicitly.
+            pulled = docker.RemoteImage(f"{name}-image", name=ref, keep_locally=True, platform=platform,
+                                        opts=pulumi.ResourceOptions(parent=self))
+            self.image_ref = pulled.image_id
+
+    def _build(self, name: str, settings: ImageSettings, platform: str, root_dir: Path, push: bool,
+               repository: RepositorySettings, tags: Mapping[str, str], prof: Profile) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        context, dockerfile, build_args = str(settings.context), settings.dockerfile, dict(settings.build_args)
+        tag = content_tag(_resolve(context, root_dir), dockerfile, build_args, platform)
+        for unread in unread_ignore_files(_resolve(context, root_dir), dockerfile):
+            pulumi.log.warn(f"{name}: {context}/{unread} is not read by pulumi-docker, which applies only "
+                            f"{context}/{ignore_file_name(dockerfile)}: move its patterns there")
+        self.tag = pulumi.Output.from_input(tag)
+        build: dict[str, Any] = {"context": context}
+        if dockerfile != ImageSettings.dockerfile:
+            # pulumi-docker resolves a given dockerfile from the project directory, not the context.
+            build["dockerfile"] = posixpath.join(Path(context).as_posix(), Path(dockerfile).as_posix())
+        if build_args:
+            build["args"] = build_args
+        build["platform"] = platform
+        if push:
+            repo = self._repository(name, prof, repository, tags)
+            token = aws.ecr.get_authorization_token_output(registry_id=repo.registry_id,
+                                                           opts=pulumi.InvokeOutputOptions(parent=self))
+            image = docker.Image(
+                f"{name}-image", image_name=repo.repository_url.apply(lambda url: f"{url}:{tag}"), build=build,
+                registry={"server": repo.repository_url, "username": token.user_name,
+                          "password": pulumi.Output.secret(token.password)},
+                skip_push=False, opts=child)
+            self.repository_url = repo.repository_url
+            self.repository_arn = self.pull_repository_arn = repo.arn
+            self.repo_digest = image.repo_digest
+        else:
+            image = docker.Image(f"{name}-image", image_name=f"{name}:{tag}", build=build, skip_push=True,
+                                 opts=child)
+        # The image's own output, so whatever runs it waits for the build (and the push).
+        self.image_ref = image.image_name
+
+    def _repository(self, name: str, prof: Profile, settings: RepositorySettings,
+                    tags: Mapping[str, str]) -> aws.ecr.Repository:
+        keep, untagged_days = settings.keep_images, settings.untagged_expiry_days
+        encryption = ({"encryption_type": "KMS", "kms_key": settings.kms_key_arn} if settings.kms_key_arn
                       else {"encryption_type": "AES256"})
         repo = aws.ecr.Repository(
             f"{name}-repo", image_tag_mutability="IMMUTABLE",
@@ -459,26 +385,26 @@ def shared_image(ctx: BuildContext, spec: Mapping[str, Any], *, platform: str | 
     same context, Dockerfile and build args for the same platform share one image (and one repository),
     created under the platform on first use. ``platform`` applies when the spec pins none. None for a
     prebuilt ``ref``, which builds nothing."""
-    if spec.get("ref") is not None:
+    settings = resolve_image(spec)
+    if settings.ref is not None:
         return None
     push = ctx.profile.cloud if push is None else push
-    platform = spec.get("platform") or platform or (DEFAULT_PLATFORM if push else docker_host_platform(
+    platform = settings.platform or platform or (DEFAULT_PLATFORM if push else docker_host_platform(
         remote_docker_engine()))
-    context = posixpath.normpath(Path(str(spec["context"])).as_posix())
-    dockerfile = posixpath.normpath(Path(str(spec.get("dockerfile", "Dockerfile"))).as_posix())
-    build_args = tuple(sorted((str(k), str(v)) for k, v in (spec.get("build_args") or {}).items()))
-    key = (context, dockerfile, build_args, platform, push)
+    context = posixpath.normpath(Path(str(settings.context)).as_posix())
+    dockerfile = posixpath.normpath(Path(settings.dockerfile).as_posix())
+    key = (context, dockerfile, settings.build_args, platform, push)
     images: dict[Any, ContainerImage] = ctx.images
     if key not in images:
         args: dict[str, Any] = {"context": context}
-        if dockerfile != "Dockerfile":
+        if dockerfile != ImageSettings.dockerfile:
             args["dockerfile"] = dockerfile
-        if build_args:
-            args["build_args"] = dict(build_args)
+        if settings.build_args:
+            args["build_args"] = dict(settings.build_args)
         if platform:
             args["platform"] = platform
-        images[key] = ContainerImage(shared_image_name(context, dockerfile, build_args, platform, push), args,
-                                     pulumi.ResourceOptions(parent=ctx.parent), profile=ctx.profile,
+        images[key] = ContainerImage(shared_image_name(context, dockerfile, settings.build_args, platform, push),
+                                     args, pulumi.ResourceOptions(parent=ctx.parent), profile=ctx.profile,
                                      project_dir=ctx.project_dir, push=push)
     return images[key]
 

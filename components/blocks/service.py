@@ -18,6 +18,7 @@ from ..validation import Problems, is_unknown, join_path
 __all__ = [
     "CORE_KEYS",
     "CoreSpec",
+    "DEFAULT_PORT",
     "HealthCheck",
     "HealthCheckArgs",
     "Scaling",
@@ -26,6 +27,8 @@ __all__ = [
     "SECRET_ARN_PATTERN",
     "environment_value",
     "resolve_core",
+    "resolve_health_check",
+    "resolve_scaling",
     "standard_tags",
     "validate_core",
     "validate_secrets_kms_keys",
@@ -83,8 +86,15 @@ class ScalingArgs(TypedDict):
     """Average CPU utilisation (percent, 10-90) that target tracking holds. Default: 60."""
 
 
+#: The port a service listens on unless its spec or its pattern says otherwise.
+DEFAULT_PORT = 8080
+
+
 @dataclass(frozen=True)
 class HealthCheck:
+    """``health_check`` resolved (:func:`resolve_health_check`); ``grace_period`` is the containers' default,
+    a pattern may give its own (VMs: 300)."""
+
     path: str = "/health"
     interval: int = 30
     timeout: int = 5
@@ -95,18 +105,20 @@ class HealthCheck:
 
 @dataclass(frozen=True)
 class Scaling:
+    """``scaling`` resolved (:func:`resolve_scaling`): ``min``, ``max`` and ``desired`` come from the profile."""
+
     min: int
     max: int
     desired: int
     target_cpu: int = 60
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CoreSpec:
-    """The core spec with every default resolved."""
+    """The core spec resolved once (:func:`resolve_core`); the fields carry the defaults."""
 
-    port: int
-    health_check: HealthCheck
+    port: int = DEFAULT_PORT
+    health_check: HealthCheck = field(default_factory=HealthCheck)
     scaling: Scaling
     environment: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
@@ -140,8 +152,9 @@ def validate_core(spec: Mapping[str, Any], path: str, problems: Problems) -> Non
             problems.add(join_path(hc_path, "path"), f"must start with '/', got {p!r}")
         ok_i = problems.check_int(hc.get("interval"), join_path(hc_path, "interval"), 5, 300, "seconds")
         ok_t = problems.check_int(hc.get("timeout"), join_path(hc_path, "timeout"), 2, 120, "seconds")
-        interval = hc.get("interval", HealthCheck.interval)
-        timeout = hc.get("timeout", HealthCheck.timeout)
+        # Left out or null: the field's default.
+        interval = HealthCheck.interval if hc.get("interval") is None else hc["interval"]
+        timeout = HealthCheck.timeout if hc.get("timeout") is None else hc["timeout"]
         if ok_i and ok_t and not is_unknown(interval) and not is_unknown(timeout) and interval <= timeout:
             problems.add(join_path(hc_path, "interval"),
                          f"must be greater than health_check.timeout ({timeout}), got {interval}")
@@ -225,25 +238,44 @@ def validate_tags(tags: Any, path: str, problems: Problems) -> None:
                 problems.add(kp, f"tag values are at most 256 characters, got {len(value)}")
 
 
-def resolve_core(spec: Mapping[str, Any], profile: Profile, *, default_port: int = 8080,
-                 default_grace_period: int = 60) -> CoreSpec:
-    """The core spec with defaults from the pattern and the profile; explicit values win."""
-    hc = dict(spec.get("health_check") or {})
-    hc.setdefault("grace_period", default_grace_period)
-    sc = dict(spec.get("scaling") or {})
-    lo = sc.get("min", profile.min_capacity)
-    hi = sc.get("max", max(profile.max_capacity, lo))
-    scaling = Scaling(min=int(lo), max=int(hi), desired=int(sc.get("desired", lo)),
-                      target_cpu=int(sc.get("target_cpu", Scaling.target_cpu)))
+def _given(spec: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The ``keys`` a spec sets (to something other than null): what it leaves out takes the field's default."""
+    return {key: spec[key] for key in keys if spec.get(key) is not None}
+
+
+def resolve_health_check(spec: Mapping[str, Any] | None, *,
+                         grace_period: int = HealthCheck.grace_period) -> HealthCheck:
+    """``health_check`` of a validated spec; ``grace_period`` is the pattern's default for it."""
+    given = _given(spec or {}, HEALTH_CHECK_KEYS)
+    numbers = {key: int(value) for key, value in given.items() if key != "path"}
+    return HealthCheck(**{"grace_period": grace_period, **given, **numbers})
+
+
+def resolve_scaling(spec: Mapping[str, Any] | None, profile: Profile) -> Scaling:
+    """``scaling`` of a validated spec: ``min`` the profile's ``min_capacity``, ``max`` the larger of ``min``
+    and the profile's ``max_capacity``, ``desired`` ``min``."""
+    given = {key: int(value) for key, value in _given(spec or {}, SCALING_KEYS).items()}
+    lo = given.setdefault("min", profile.min_capacity)
+    given.setdefault("max", max(profile.max_capacity, lo))
+    given.setdefault("desired", lo)
+    return Scaling(**given)
+
+
+def resolve_core(spec: Mapping[str, Any], profile: Profile, *, default_port: int = DEFAULT_PORT,
+                 default_grace_period: int = HealthCheck.grace_period) -> CoreSpec:
+    """The core spec of a validated ``spec`` with the pattern's default port and grace period and the
+    profile's capacity; explicit values win, and what is left out takes the :class:`CoreSpec` field's default."""
+    given = _given(spec, ("expose", "secrets_kms_keys"))
+    if "secrets_kms_keys" in given:
+        given["secrets_kms_keys"] = tuple(given["secrets_kms_keys"])
     return CoreSpec(
-        port=int(spec.get("port", default_port)),
-        health_check=HealthCheck(**{k: (int(v) if k != "path" else v) for k, v in hc.items()}),
-        scaling=scaling,
+        port=int(spec["port"]) if spec.get("port") is not None else default_port,
+        health_check=resolve_health_check(spec.get("health_check"), grace_period=default_grace_period),
+        scaling=resolve_scaling(spec.get("scaling"), profile),
         environment={k: environment_value(v) for k, v in (spec.get("environment") or {}).items()},
         secrets=dict(spec.get("secrets") or {}),
-        secrets_kms_keys=tuple(spec.get("secrets_kms_keys") or ()),
-        expose=spec.get("expose", "internal"),
         tags=dict(spec.get("tags") or {}),
+        **given,
     )
 
 
