@@ -504,8 +504,9 @@ def test_plugin_signs_as_the_stacks_aws_provider_profile_and_assumed_roles(plan)
 def test_stack_config_accepts_the_token_python_and_refuses_a_non_string():
     from components.catalog import load_catalog
     from tests.conftest import ROOT
-    load_catalog({"environment": "dev", "eks_token_python": "python3"}, ROOT)
-    assert_problem(lambda: load_catalog({"environment": "dev", "eks_token_python": 3}, ROOT), "eks_token_python")
+    load_catalog({"environment": "dev", "eks_token_python": "python3", "catalog_dir": ""}, ROOT)
+    assert_problem(lambda: load_catalog({"environment": "dev", "eks_token_python": 3, "catalog_dir": ""}, ROOT),
+                   "eks_token_python")
 
 
 def test_plugin_signs_with_the_stacks_static_keys_like_the_deploy_providers(plan):

@@ -118,7 +118,8 @@ def test_the_reference_catalog_defines_eks_services():
     assert {spec["pattern"] for spec in entries.values()} == {"eks"}
     # With the prod stack's own services: the shared catalog's public cart gets its domain (TLS) there.
     prod = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["config"]
-    catalog = load_catalog({"environment": "prod", "catalog_dir": "catalog",
+    catalog = load_catalog({"environment": "prod", "catalog_dir": "catalog", "gateway": prod["microservices:gateway"],
+                            "eks": prod["microservices:eks"],
                             "services": prod["microservices:services"]}, ROOT)
     assert {"orders", "payments"} <= set(catalog.services_of("eks"))
 
