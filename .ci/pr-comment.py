@@ -63,7 +63,7 @@ def plan_module() -> str:
     """The planner: this repository's ``components.plan``, else the installed library's."""
     if os.environ.get("PLAN_MODULE"):
         return os.environ["PLAN_MODULE"]
-    return "components.plan" if Path("components/plan/__main__.py").is_file() else "microservice_components.plan"
+    return "components.plan" if Path("components/plan.py").is_file() else "microservice_components.plan"
 
 
 def redact(text: str) -> str:

@@ -58,8 +58,8 @@ def run_ours(pattern: str, size: int, out: Path) -> dict:
     import os
     os.chdir(ROOT)
     from components.platform import Platform
-    from components.plan.document import plan_document
-    from components.plan.runtime import run
+    from components.tools.plan.document import plan_document
+    from components.tools.plan.runtime import run
     cat = catalog(pattern, size)
     # A one-service run first pays for imports and first-use module loading, as the floor's class
     # lookups do for it, so the clock measures planning alone in both modes.
@@ -108,7 +108,7 @@ def _declared_properties(cls) -> list[str]:
 
 def run_floor(plan_file: Path) -> dict:
     import pulumi
-    from components.plan.runtime import run
+    from components.tools.plan.runtime import run
     doc = json.loads(plan_file.read_text())
     customs = _dependency_order([r for r in doc["resources"] if r["custom"]])
     classes = {t: _sdk_class(t) for t in {r["type"] for r in customs}}

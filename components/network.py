@@ -381,7 +381,7 @@ _EKS_NODE_ENDPOINTS = {"ec2", "ecr.api", "ecr.dkr", "sts", "eks-auth"}
 #: ECS container instances (``capacity: ec2``): the agent's endpoints, all three required (else it goes public).
 _ECS_AGENT_ENDPOINTS = {"ecs", "ecs-agent", "ecs-telemetry"}
 _LBC_IMAGE = "public.ecr.aws/eks/aws-load-balancer-controller"
-#: Where the EKS pattern's cluster autoscaler image comes from (components/eks.py CLUSTER_AUTOSCALER_IMAGE).
+#: Where the EKS pattern's cluster autoscaler image comes from (components/eks/addons.py CLUSTER_AUTOSCALER_IMAGE).
 _CLUSTER_AUTOSCALER_REGISTRY = "registry.k8s.io"
 _ECR_PRIVATE = r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
 

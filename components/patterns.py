@@ -1,6 +1,6 @@
 """The registry of deployment patterns, and what the platform hands each one.
 
-Each pattern module (``components/lambda_service.py``, ``components/vm.py``, ...) defines a
+Each pattern module (``components/serverless/pattern.py``, ``components/vm/pattern.py``, ...) defines a
 module-level ``PATTERN = Pattern(...)``. The catalog loader and :class:`~components.Platform`
 only talk to patterns through this interface, so a pattern is added in one place.
 """
@@ -26,11 +26,11 @@ __all__ = ["BuildContext", "FEATURE_MODULES", "Pattern", "PATTERN_MODULES", "STA
 #: registry works whether the package is imported as ``components`` (this repository) or installed as
 #: ``microservice_components``.
 PATTERN_MODULES: dict[str, str] = {
-    "vm": f"{__package__}.vm",
-    "ecs": f"{__package__}.ecs",
-    "eks": f"{__package__}.eks",
-    "lambda": f"{__package__}.lambda_service",
-    "docker": f"{__package__}.docker",
+    "vm": f"{__package__}.vm.pattern",
+    "ecs": f"{__package__}.ecs.pattern",
+    "eks": f"{__package__}.eks.pattern",
+    "lambda": f"{__package__}.serverless.pattern",
+    "docker": f"{__package__}.docker.pattern",
 }
 
 

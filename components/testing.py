@@ -25,8 +25,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .plan.runtime import Graph, Recorded, run
-from .policy import CONFIG_NAMESPACE, PolicyResult, evaluate, stack_environment
+from .tools.plan.runtime import Graph, Recorded, run
+from .tools.policy import CONFIG_NAMESPACE, PolicyResult, evaluate, stack_environment
 from .validation import CatalogError
 
 __all__ = ["CatalogError", "Graph", "Recorded", "catalog_problems", "policy_violations", "run_component",
@@ -37,7 +37,7 @@ def stack_config(stack: str, directory: Path | str = ".") -> dict[str, Any]:
     """The configuration ``pulumi up`` would give the program of the project in ``directory`` on stack
     ``stack``: ``Pulumi.yaml``'s config, then the stack file found through its ``stackConfigDir``, with full
     keys (``aws:region``, ``microservices:services``); ``secure:`` values become ``"[secret]"``."""
-    from .plan.project import load_project
+    from .tools.plan.project import load_project
     return dict(load_project(directory, stack).config)
 
 
@@ -52,8 +52,8 @@ def run_stack(stack: str, directory: Path | str = ".", *,
     exception otherwise (:class:`CatalogError`, with every problem, for an invalid catalog).
     ``stack_references`` gives the outputs of the stacks the program reads with ``pulumi.StackReference``
     (stack name -> outputs). Default: none (``get_output`` gives ``None``, ``require_output`` fails)."""
-    from .plan.__main__ import project_environment, run_project
-    from .plan.project import load_project
+    from .tools.plan.__main__ import project_environment, run_project
+    from .tools.plan.project import load_project
     project = load_project(directory, stack)
     graph = run_project(project, {k: dict(v) for k, v in (stack_references or {}).items()})
     graph.environment = project_environment(project)

@@ -1,7 +1,7 @@
 """Policy pack ``microservices-defaults``: ``pulumi preview --policy-pack policy`` (or ``pulumi up ...``).
 
-The rules are the functions in ``components/policy.py``, the same ones ``python -m components.plan
---policy`` runs offline; ``components/policy_pack.py`` adapts them to pulumi-policy (and writes this same
+The rules are the functions in ``components/tools/policy.py``, the same ones ``python -m components.plan
+--policy`` runs offline; ``components/tools/policy_pack.py`` adapts them to pulumi-policy (and writes this same
 pack for a program that installed the library: ``python -m microservice_components.policy_pack DIR``).
 """
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from components.policy_pack import PACK_NAME, environment, plain, policies, serve  # noqa: E402
+from components.tools.policy_pack import PACK_NAME, environment, plain, policies, serve  # noqa: E402
 
 __all__ = ["PACK_NAME", "environment", "plain", "policies", "serve"]
 

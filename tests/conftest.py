@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from components.plan.runtime import Graph
+from components.tools.plan.runtime import Graph
 from components.testing import run_component
 from components.validation import CatalogError
 
@@ -54,7 +54,7 @@ _STACK_PLANS: dict[str, dict[str, Any]] = {}
 def stack_plan(stack: str) -> dict[str, Any]:
     """The plan document of a reference stack, computed once per test process."""
     if stack not in _STACK_PLANS:
-        from components.plan.document import plan_document
+        from components.tools.plan.document import plan_document
         from components.testing import run_stack
         graph = run_stack(stack, ROOT)
         _STACK_PLANS[stack] = plan_document(graph, graph.environment)

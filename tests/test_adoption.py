@@ -81,7 +81,7 @@ def test_installed_package_is_importable_beside_a_programs_own_components_folder
     seen = json.loads(result.stdout)
     assert seen["theirs"] == str(project / "components" / "__init__.py")
     assert seen["ours"] == str(installed / "microservice_components" / "__init__.py")
-    assert seen["lambda"] == "microservice_components.lambda_service"
+    assert seen["lambda"] == "microservice_components.serverless.component"
     assert all(m.startswith("microservice_components.") for m in seen["patterns"])
     # The wheel installs one top-level package, under its own name: no `components` to shadow or be shadowed.
     assert sorted(p.name for p in installed.iterdir() if not p.name.endswith(".dist-info")) == ["microservice_components"]
@@ -162,7 +162,7 @@ def test_policy_pack_runs_from_an_installed_copy_of_the_library(installed, tmp_p
     assert sorted(p.name for p in pack.iterdir()) == ["PulumiPolicy.yaml", "__main__.py", "requirements.txt"]
     assert (pack / "requirements.txt").read_text().splitlines() == [
         "microservice-components @ git+https://github.com/acme/microservice-components@v0.1.0", "pulumi-policy==1.21.0"]
-    assert "from microservice_components.policy_pack import serve" in (pack / "__main__.py").read_text()
+    assert "from microservice_components.tools.policy_pack import serve" in (pack / "__main__.py").read_text()
     # The pack's pulumi-policy is the one this repository's own pack and tests use.
     assert "pulumi-policy==1.21.0" in (ROOT / "policy" / "requirements.txt").read_text().splitlines()
 

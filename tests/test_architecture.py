@@ -65,9 +65,12 @@ def test_eks_node_group_runs_the_ami_of_the_block_architecture(plan, instance_ty
 
 
 def test_the_three_patterns_share_one_architecture_helper():
-    import components.ecs as ecs
-    import components.eks as eks
-    import components.vm as vm
-    assert vm.architecture is ecs.instance_architecture is instance_architecture
+    import components.ecs.args as ecs
+    import components.eks.cluster as eks
+    import components.vm.ami as vm_ami
+    import components.vm.args as vm_args
+    import components.vm.validate as vm_validate
+    assert vm_ami.architecture is vm_validate.architecture is ecs.instance_architecture is instance_architecture
+    assert vm_args.instance_architecture is instance_architecture
     assert eks.is_arm is is_arm64
     assert json.dumps(ecs.ARCHITECTURES) == '["arm64", "x86_64"]'

@@ -23,7 +23,7 @@ def bench():
 
 @pytest.mark.parametrize("pattern", ["ecs", "vm", "lambda", "eks"])
 def test_floor_registers_the_same_resources_as_the_catalog_for_every_pattern(bench, pattern, tmp_path, monkeypatch):
-    from components.plan import runtime
+    from components.tools.plan import runtime
 
     graphs = []
     real_run = runtime.run

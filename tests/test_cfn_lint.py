@@ -11,10 +11,10 @@ from types import SimpleNamespace
 import pulumi
 import pytest
 
-from components.plan.cfn_types import CFN_TYPES, UNMAPPABLE, to_cfn
-from components.plan.lint import EXCEPTIONS, findings_markdown, lint_plan, template_of
-from components.plan.document import plan_document
-from components.plan.runtime import run
+from components.tools.plan.cfn_types import CFN_TYPES, UNMAPPABLE, to_cfn
+from components.tools.plan.lint import EXCEPTIONS, findings_markdown, lint_plan, template_of
+from components.tools.plan.document import plan_document
+from components.tools.plan.runtime import run
 from tests.conftest import ROOT, STACKS, stack_plan
 
 AWS_STACKS = tuple(s for s in STACKS if s != "local")
@@ -28,7 +28,7 @@ NET = {"vpc_id": "vpc-0a1b2c3d4e5f60718", "vpc_cidr": "10.20.0.0/16",
 
 
 def _region(stack: str) -> str:
-    from components.plan.project import load_project
+    from components.tools.plan.project import load_project
     return str(load_project(ROOT, stack).config.get("aws:region", "us-east-1"))
 
 
@@ -67,7 +67,7 @@ def _lambda_project(tmp_path: Path) -> Path:
 
 
 def test_lambda_with_every_trigger_passes_cfn_lint(tmp_path):
-    from components.lambda_service import LambdaService
+    from components.serverless import LambdaService
     from tests.test_lambda_service import FULL
     project = _lambda_project(tmp_path)
     network = {"vpc_id": NET["vpc_id"], "vpc_cidr": NET["vpc_cidr"], "private_subnet_ids": NET["private_subnet_ids"]}
@@ -82,7 +82,7 @@ def test_lambda_with_every_trigger_passes_cfn_lint(tmp_path):
 
 
 def test_public_function_url_and_fifo_queue_pass_cfn_lint(tmp_path):
-    from components.lambda_service import LambdaService
+    from components.serverless import LambdaService
     project = _lambda_project(tmp_path)
     spec = {"code": "fn", "triggers": [{"url": {"auth": "NONE", "public": True}}, {"sqs": {"fifo": True}}]}
     graph = run(lambda: LambdaService("jobs", spec, project_dir=project, profile="dev"),
@@ -100,7 +100,7 @@ def test_eks_cluster_with_admins_and_load_balancer_controller_passes_cfn_lint():
 
 
 def test_kubernetes_service_with_pod_identity_passes_cfn_lint():
-    from components.k8s import KubernetesService
+    from components.eks import KubernetesService
     from tests.test_k8s_service import CLUSTER, FULL
     graph = run(lambda: KubernetesService("orders", FULL, cluster=CLUSTER, network=NET, profile="prod"),
                 config={"microservices:environment": "prod"}, project_dir=ROOT, stack="prod")
@@ -259,7 +259,7 @@ def test_every_aws_type_the_library_can_register_is_mapped_or_unmappable_with_a_
     registered = _registered_types()
     assert len(registered) > 60, registered
     missing = sorted(t for t in registered if t not in CFN_TYPES and t not in UNMAPPABLE)
-    assert not missing, f"add these to components/plan/cfn_types.py (CFN_TYPES or UNMAPPABLE): {missing}"
+    assert not missing, f"add these to components/tools/plan/cfn_types.py (CFN_TYPES or UNMAPPABLE): {missing}"
     assert all(len(reason) > 30 for reason in UNMAPPABLE.values())
     assert not set(CFN_TYPES) & set(UNMAPPABLE)
 
@@ -299,7 +299,7 @@ aws.sqs.Queue("jobs", message_retention_seconds=1209600)
 
 
 def test_plan_lint_option_exits_5_listing_each_finding_and_adds_it_to_the_comment(tmp_path, capsys):
-    from components.plan.__main__ import EXIT_LINT, main
+    from components.tools.plan.__main__ import EXIT_LINT, main
     from tests.test_plan import make_project
     project = make_project(tmp_path, LINT_PROGRAM)
     md, out = tmp_path / "comment.md", tmp_path / "plan.json"
@@ -315,7 +315,7 @@ def test_plan_lint_option_exits_5_listing_each_finding_and_adds_it_to_the_commen
 
 
 def test_plan_lint_option_exits_0_when_aws_accepts_every_resource(tmp_path, capsys):
-    from components.plan.__main__ import main
+    from components.tools.plan.__main__ import main
     from tests.test_plan import make_project
     project = make_project(tmp_path, LINT_PROGRAM.replace("42", "30"))
     assert main(["--stack", "test", "--dir", str(project), "--lint", "-q"]) == 0
@@ -326,7 +326,7 @@ def test_plan_lint_option_exits_0_when_aws_accepts_every_resource(tmp_path, caps
 
 def test_rejects_a_lambda_environment_variable_the_runtime_reserves(tmp_path):
     """cfn-lint E3663: Lambda refuses AWS_REGION, _HANDLER... in a function's environment at apply time."""
-    from components.lambda_service import LambdaService
+    from components.serverless import LambdaService
     from tests.conftest import assert_problem
     project = _lambda_project(tmp_path)
     lines = assert_problem(lambda: LambdaService("orders", {"code": "fn", "environment": {

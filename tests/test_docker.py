@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from components.docker import DockerService, build_docker_local, docker_args_from
+from components.docker import (DockerService, DockerServiceArgs, DockerSettings, build_docker_local, docker_args_from,
+                               resolve_docker)
 from components.patterns import BuildContext, ValidationContext
 from components.platform import Platform
-from components.plan.runtime import run
+from components.tools.plan.runtime import run
 from components.profiles import get_profile
 from tests.conftest import ROOT, assert_problem
 
@@ -180,3 +181,45 @@ def test_local_stack_runs_ecs_services_on_docker_and_scheduled_tasks_once(plan):
     assert by_name["edge-0"]["ports"][0]["external"] == 18000
     outputs = graph.one("microservices:platform:Platform").outputs["services"]
     assert outputs["edge"]["urls"] == ["http://localhost:18000"]
+
+
+# -- resolve once ------------------------------------------------------------------------------------
+def test_an_empty_spec_resolves_once_into_settings_whose_fields_hold_the_documented_defaults():
+    import dataclasses
+
+    from tests.test_docs import arg_fields
+    local = get_profile("local")
+    settings = resolve_docker("cart", {}, local)
+    assert (settings.restart, settings.host_port, settings.docker_host, settings.replicas) == (
+        DockerSettings.restart, None, None, 1)
+    assert (settings.cpu, settings.memory) == (local.container_cpu, local.container_memory)
+    assert settings.container.writable_paths == ["/tmp"] and settings.container.read_only_root_filesystem is True
+    assert (settings.bind_ip, settings.url_host, settings.must_run, settings.max_retry_count) == (
+        "127.0.0.1", "localhost", True, None)
+    docs = {where.split()[-1]: doc for where, doc, _ in arg_fields()}
+    assert f"Default: ``{DockerSettings.restart}``" in docs["DockerServiceArgs.restart"]
+    assert f"up to {DockerSettings.retries_on_failure} retries" in docs["DockerServiceArgs.restart"]
+    assert set(DockerServiceArgs.__annotations__) >= {"restart", "cpu", "memory", "host_port", "docker_host"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.restart = "no"  # type: ignore[misc]
+
+
+def test_explicit_values_win_over_the_profile_and_the_field_defaults():
+    settings = resolve_docker("cart", {"restart": "on-failure", "cpu": 512, "memory": 256, "host_port": 18080,
+                                       "docker_host": "ssh://deploy@build-host", "expose": "public",
+                                       "scaling": {"desired": 2}}, get_profile("local"))
+    assert (settings.restart, settings.max_retry_count, settings.must_run) == ("on-failure", 5, True)
+    assert (settings.cpu, settings.cpus, settings.memory, settings.host_port) == (512, "0.5", 256, 18080)
+    assert (settings.url_host, settings.bind_ip, settings.replicas) == ("build-host", "0.0.0.0", 2)
+
+
+def test_the_docker_package_reads_settings_not_dict_fallbacks():
+    """Resolve once: no module of the pattern reads a spec with ``.get(key, default)``."""
+    import ast
+    fallbacks = []
+    for path in sorted((ROOT / "components" / "docker").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
+                    and len(node.args) == 2:
+                fallbacks.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
+    assert fallbacks == []

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from components.blocks.architecture import instance_architecture
 from components.blocks.container import default_health_command
-from components.ecs import EcsCluster, EcsService, instance_architecture
-from components.plan.runtime import run
+from components.ecs import EcsCluster, EcsService
+from components.tools.plan.runtime import run
 from tests.conftest import ROOT, assert_problem
 
 NET = {"vpc_id": "vpc-1", "vpc_cidr": "10.0.0.0/16", "public_subnet_ids": ["subnet-pub-a", "subnet-pub-b"],
@@ -421,7 +422,7 @@ def test_rejects_root_user_bad_writable_paths_and_health_command():
 
 def test_ecs_exec_keeps_the_root_filesystem_read_only_and_passes_the_mandatory_policy():
     # GIVEN ECS Exec on a service with the default read-only root
-    from components.policy import MANDATORY, evaluate
+    from components.tools.policy import MANDATORY, evaluate
     graph = _plan({"cart": {"image": IMAGE, "enable_exec": True}}, environment="prod")
     container = _container(graph, "cart")
     # THEN the SSM agent's state and log directories are writable task volumes, the root stays read-only
@@ -470,8 +471,8 @@ def test_scheduled_task_rejects_schedules_eventbridge_rejects_as_the_lambda_trig
 
 def test_ecs_and_lambda_schedules_share_one_validator():
     from components.blocks.schedule import check_schedule
-    import components.ecs as ecs
-    import components.serverless.spec as lambda_spec
+    import components.ecs.validate as ecs
+    import components.serverless.triggers.schedule as lambda_spec
     assert ecs.check_schedule is lambda_spec.check_schedule is check_schedule
 
 
@@ -550,7 +551,7 @@ def test_readme_stack_file_examples_are_valid():
 
     from components.patterns import ValidationContext, load_pattern
     from components.profiles import get_profile
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "ecs.md").read_text()
     section = text.split("<!-- section:ecs -->")[1].split("<!-- /section:ecs -->")[0]
     blocks = [yaml.safe_load(b) for b in _re.findall(r"```yaml\n(.*?)```", section, flags=_re.S)
               if b.startswith("microservices:services:")]
@@ -567,7 +568,7 @@ def test_readme_stack_file_examples_are_valid():
 
 
 def test_stack_ecs_config_shapes_the_shared_cluster(plan):
-    from components.ecs import PATTERN
+    from components.ecs.pattern import PATTERN
     from components.patterns import BuildContext
     from components.profiles import get_profile
 
@@ -721,3 +722,84 @@ def test_default_health_check_says_the_image_needs_wget():
     for field in ("EcsServiceArgs.health_command", "DockerServiceArgs.health_command"):
         assert "the image must ship ``wget``" in docs[field], field
     assert "wget" in default_health_command(8080, "/health")[1]
+
+
+# -- resolved once: settings whose fields carry the defaults ----------------------------------------------------
+SETTINGS_OF_ARGS = {"QueueArgs": "QueueSettings", "EcsServiceArgs": "EcsSettings", "Ec2CapacityArgs": "Ec2Capacity",
+                    "EcsClusterArgs": "ClusterSettings"}
+
+
+def _arg_docstrings(cls_name: str) -> dict[str, str]:
+    import ast
+    tree = ast.parse((ROOT / "components" / "ecs" / "args.py").read_text())
+    body = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls_name).body
+    return {node.target.id: following.value.value for node, following in zip(body, body[1:])
+            if isinstance(node, ast.AnnAssign) and isinstance(following, ast.Expr)}
+
+
+@pytest.mark.parametrize("args_class", sorted(SETTINGS_OF_ARGS))
+def test_each_documented_default_is_the_default_of_the_settings_field(args_class):
+    import dataclasses
+    import components.ecs.args as ecs_args
+    settings_class = getattr(ecs_args, SETTINGS_OF_ARGS[args_class])
+    docs = _arg_docstrings(args_class)
+    checked = []
+    for f in dataclasses.fields(settings_class):
+        if f.name not in docs or not isinstance(f.default, (bool, int, str)):
+            continue
+        shown = str(f.default).lower() if isinstance(f.default, bool) else \
+            f"``{f.default}``" if isinstance(f.default, str) else str(f.default)
+        assert f"Default: {shown}" in " ".join(docs[f.name].split()), (args_class, f.name, f.default)
+        checked.append(f.name)
+    assert checked, f"{args_class}: no literal default checked"
+
+
+def test_a_spec_resolves_once_into_settings_with_the_pattern_and_profile_defaults():
+    from components.blocks.container import DEFAULT_WRITABLE_PATHS
+    from components.ecs.args import QueueSettings, resolve_cluster, resolve_ecs
+    from components.profiles import get_profile
+    dev, prod = get_profile("dev"), get_profile("prod")
+    service = resolve_ecs("cart", {"image": IMAGE}, dev)
+    assert (service.shape, service.capacity, service.cpu, service.memory, service.architecture) == \
+        ("service", "fargate_spot", dev.container_cpu, dev.container_memory, "arm64")
+    assert (service.core.port, service.core.expose, service.core.health_check.grace_period) == (8080, "internal", 60)
+    assert (service.deployment_timeout, service.enable_exec, service.queue, service.schedule) == (30, False, None, None)
+    assert service.container.writable_paths == list(DEFAULT_WRITABLE_PATHS)
+    worker = resolve_ecs("mailer", {"image": IMAGE, "queue": {"max_receive_count": 3}}, prod)
+    assert (worker.shape, worker.capacity, worker.core.expose, worker.container.health_command) == \
+        ("worker", "fargate", "none", None)
+    assert worker.queue == QueueSettings(visibility_timeout=60, max_receive_count=3, retention_days=4,
+                                         messages_per_task=10)
+    cluster = resolve_cluster({"ec2": {"min_size": 3}}, prod)
+    assert (cluster.container_insights, cluster.namespace) == ("enabled", None)
+    assert (cluster.ec2.instance_type, cluster.ec2.min_size, cluster.ec2.max_size, cluster.ec2.root_volume_size,
+            cluster.ec2.target_capacity, cluster.ec2.ami_id) == \
+        (prod.instance_type, 3, 2 * prod.max_capacity, 30, 100, None)
+
+
+def test_validation_the_cluster_and_the_service_agree_on_the_capacity():
+    """One resolution: a capacity left out (or null) is the profile's, a value not known yet is Fargate, so
+    the validator, the cluster's EC2 decision and the service read the same capacity."""
+    from components.ecs.args import resolve_capacity
+    from components.profiles import get_profile
+    dev, prod = get_profile("dev"), get_profile("prod")
+    assert resolve_capacity({}, dev) == resolve_capacity({"capacity": None}, dev) == "fargate_spot"
+    assert resolve_capacity({}, prod) == "fargate"
+    not_known_yet = object()  # an Output where validation skips the value
+    assert resolve_capacity({"capacity": not_known_yet}, dev) == "fargate"
+    assert resolve_capacity({"capacity": "ec2"}, dev) == "ec2"
+
+
+def test_ecs_modules_read_settings_fields_not_dict_fallbacks():
+    import re
+    fallback = re.compile(r"""\.get\(["'][a-z_]+["'], """)
+    found = [f"{path.name}:{i}: {line.strip()}" for path in sorted((ROOT / "components" / "ecs").glob("*.py"))
+             for i, line in enumerate(path.read_text().splitlines(), 1) if fallback.search(line)]
+    assert found == []
+
+
+def test_rejects_ec2_task_of_another_architecture_than_the_cluster_hosts():
+    cluster = {"arn": "arn:aws:ecs:us-east-1:123456789012:cluster/c", "name": "c", "namespace_arn": "arn:ns",
+               "tasks_security_group_id": "sg-1", "capacity_provider_name": "cp-1", "architecture": "arm64"}
+    assert_problem(_service({"image": IMAGE, "capacity": "ec2", "architecture": "x86_64"}, cluster=cluster),
+                   "orders.architecture", "is 'x86_64' but the cluster's EC2 instances are 'arm64'")

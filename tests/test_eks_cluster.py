@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from components.eks import DEFAULT_VERSION, STANDARD_SUPPORT, EksCluster, is_arm, validate_eks_cluster
+from components.blocks.architecture import is_arm64 as is_arm
+from components.eks import DEFAULT_VERSION, STANDARD_SUPPORT, EksCluster, validate_eks_cluster
 from tests.conftest import assert_problem
 
 NET = {"vpc_id": "vpc-0abc", "vpc_cidr": "10.20.0.0/16", "private_subnet_ids": ["subnet-a", "subnet-b", "subnet-c"]}
@@ -16,7 +17,7 @@ LBC = {"policy_arn": "arn:aws:iam::123456789012:policy/AWSLoadBalancerController
 
 @pytest.fixture(scope="module")
 def prod(request):
-    from components.plan.runtime import run
+    from components.tools.plan.runtime import run
     from tests.conftest import ROOT
     return run(lambda: EksCluster("eks", {"admin_role_arns": [ADMIN], "load_balancer_controller": LBC},
                                   network=NET, profile="prod"),
@@ -25,7 +26,7 @@ def prod(request):
 
 @pytest.fixture(scope="module")
 def dev():
-    from components.plan.runtime import run
+    from components.tools.plan.runtime import run
     from tests.conftest import ROOT
     return run(lambda: EksCluster("eks", {}, network=NET, profile="dev"),
                config={"microservices:environment": "dev", "aws:region": "us-east-1"}, project_dir=ROOT, stack="dev")
@@ -270,7 +271,7 @@ def test_node_groups_follow_the_cluster_version(dev):
 
 
 def test_admin_access_policy_is_in_the_cluster_partition(plan, monkeypatch):
-    import components.plan.mocks as mocks
+    import components.tools.plan.mocks as mocks
     monkeypatch.setattr(mocks, "PARTITION", "aws-us-gov")
     g = plan(lambda: EksCluster("eks", {"admin_role_arns": ["arn:aws-us-gov:iam::123456789012:role/Admin"]},
                                 network=NET))
@@ -451,7 +452,7 @@ def test_credential_command_is_relative_inside_the_project_and_absolute_outside(
     import os
     import sys
 
-    from components.eks import credential_command
+    from components.eks.kubeconfig import credential_command
     monkeypatch.setattr(sys, "executable", os.path.join(os.getcwd(), "venv", "bin", "python"))
     assert credential_command() == "venv/bin/python"
     monkeypatch.setattr(sys, "executable", "/usr/bin/python3")
@@ -512,8 +513,8 @@ def test_plugin_signs_with_the_stacks_static_keys_like_the_deploy_providers(plan
     # providers) use them ahead of aws:profile, so the cluster's creator is that key's identity. The plugin
     # must sign with them too (else every Kubernetes call is Unauthorized), and the kubeconfig carrying them
     # must be a secret in the state.
-    from components.eks import aws_credential_args, aws_credential_env, exec_user
-    from components.plan.runtime import run
+    from components.eks.kubeconfig import aws_credential_args, aws_credential_env, exec_user
+    from components.tools.plan.runtime import run
     from tests.conftest import ROOT
     config = {"aws:region": "us-east-1", "aws:profile": "platform", "aws:accessKey": "AKIAEXAMPLE",
               "aws:secretKey": "s3cr3t", "aws:token": "tok"}

@@ -8,8 +8,9 @@ import pulumi
 import pytest
 
 from components.blocks.certificate import (DEFAULT_SSL_POLICY, alias_record, dns_validated_certificate,
-                                           hosted_zone_id, ingress_tls_annotations, is_zone_id, validate_domain)
-from components.plan.runtime import run
+                                           hosted_zone_id, ingress_tls, ingress_tls_annotations, is_zone_id,
+                                           validate_domain)
+from components.tools.plan.runtime import run
 from components.validation import Problems
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"
@@ -348,7 +349,7 @@ def test_load_catalog_refuses_a_public_ecs_service_without_tls_in_prod(tmp_path)
 # -- the warning in the offline plan ----------------------------------------------------------------
 
 def test_dev_plan_prints_the_warning_in_text_json_and_markdown(tmp_path, capsys, project_dir):
-    from components.plan.__main__ import main
+    from components.tools.plan.__main__ import main
     out, md = tmp_path / "dev.json", tmp_path / "dev.md"
     assert main(["--stack", "dev", "--dir", str(project_dir), "-q", "--json", str(out), "--markdown", str(md)]) == 0
     warning = ("services.cart.load_balancer: is public without TLS: plain HTTP on port 80 in dev (prod refuses "
@@ -375,9 +376,133 @@ def test_prod_plan_has_no_warnings_and_serves_the_public_service_on_its_domain()
 
 
 def test_diff_markdown_carries_the_warnings_of_the_new_plan():
-    from components.plan.diff import diff_plans
-    from components.plan.markdown import diff_markdown
+    from components.tools.plan.diff import diff_plans
+    from components.tools.plan.markdown import diff_markdown
     doc = {"project": "p", "stack": "dev", "environment": "dev", "resources": [], "outputs": {}}
     text = diff_markdown(diff_plans(doc, doc), warnings=["services.cart.load_balancer: is public without TLS"])
     assert "No changes.\n\n#### Warnings (1)\n\n- :warning: `services.cart.load_balancer: is public without TLS`" \
         in text
+
+
+def test_services_on_one_shared_alb_cannot_mix_a_certificate_arn_and_a_domain():
+    from components.blocks.load_balancer import validate_shared_rules
+    specs = {"a": {"expose": "public", "load_balancer": {"shared": "edge", "path": "/a/*", "certificate_arn": CERT}},
+             "b": {"expose": "public", "load_balancer": {"shared": "edge", "path": "/b/*",
+                                                         "domain": "api.example.com", "zone": "example.com"}}}
+    assert [str(p) for p in validate_shared_rules(specs)] == [
+        "services.b.load_balancer.domain: shared ALB 'edge' gets certificate_arn from 'a' and domain from 'b': its "
+        "services give one of them, not both"]
+
+
+def test_the_stack_example_of_docs_https_is_valid_in_prod(tmp_path):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from components.catalog import load_catalog
+    text = (Path(__file__).resolve().parent.parent / "docs" / "https.md").read_text()
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "microservices:services" in b)
+    config = yaml.safe_load(block)["config"]
+    catalog = load_catalog({"environment": config["microservices:environment"], "catalog_dir": "",
+                            "services": config["microservices:services"]}, tmp_path)
+    assert catalog.services["cart"]["load_balancer"] == {"domain": "shop.example.com", "zone": "example.com"}
+    assert catalog.warnings == []
+
+
+# -- Kubernetes Ingress (what the eks service calls) -----------------------------------------------
+
+def test_ingress_tls_takes_a_certificate_arn_as_it_is():
+    graph = _plan(lambda: pulumi.export("a", ingress_tls("orders", {"certificate_arn": CERT}, tags={})))
+    assert graph.outputs["a"] == ingress_tls_annotations(CERT)
+    assert not graph.of_type("aws:acm/certificate:Certificate")
+
+
+def test_ingress_tls_with_a_domain_requests_a_validated_certificate_and_points_the_domain_at_the_alb():
+    from components.blocks.certificate import ingress_alias_record, ingress_tls
+
+    def program():
+        annotations = ingress_tls("orders", {"domain": "orders.example.com", "zone": "example.com"},
+                                  tags={"Service": "orders"})
+        ingress_alias_record("orders", domain="orders.example.com", zone="example.com",
+                             hostname="k8s-apps-orders-0123456789.us-east-1.elb.amazonaws.com")
+        pulumi.export("annotations", annotations)
+    graph = _plan(program)
+    validation = graph.one("aws:acm/certificateValidation:CertificateValidation", "orders-cert-validation")
+    annotations = graph.outputs["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == validation.inputs["certificateArn"]
+    assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+    alias = graph.one("aws:route53/record:Record", "orders-alias")
+    assert alias.inputs["aliases"] == [{"name": "k8s-apps-orders-0123456789.us-east-1.elb.amazonaws.com",
+                                        "zoneId": "Z35SXDOTRQ7X7K", "evaluateTargetHealth": True}]
+    assert [a for t, a in graph.invokes if t == "aws:lb/getHostedZoneId:getHostedZoneId"] == [
+        {"loadBalancerType": "application"}]
+
+
+def test_ingress_tls_settings_are_validated_like_a_load_balancer():
+    from components.blocks.certificate import validate_tls_settings
+    problems = Problems()
+    validate_tls_settings({"certificate_arn": CERT, "domain": "orders.example.com", "zone": "example.com"},
+                          "services.orders.ingress", problems)
+    validate_tls_settings({"domain": "orders.example.com"}, "services.api.ingress", problems)
+    assert [str(p).split(":")[0] for p in problems] == ["services.orders.ingress", "services.api.ingress.zone"]
+    assert "sets both certificate_arn and domain" in str(problems[0])
+
+
+# -- eks: the Ingress's load balancer ------------------------------------------------------------------------
+
+EKS_NET = {"vpc_id": "vpc-0abc", "vpc_cidr": "10.20.0.0/16", "private_subnet_ids": ["subnet-a", "subnet-b"],
+           "public_subnet_ids": ["subnet-p1", "subnet-p2"], "public_subnet_cidrs": ["10.20.128.0/22", "10.20.132.0/22"]}
+EKS_IMAGE = {"ref": "public.ecr.aws/acme/orders:1.4.2"}
+
+
+def _eks(ingress, *, await_lb=True, environment="prod"):
+    from components.eks import KubernetesService
+    return lambda: KubernetesService("orders", {"image": EKS_IMAGE, "expose": "public", "ingress": ingress},
+                                     network=EKS_NET, profile=environment, await_load_balancer=await_lb)
+
+
+def test_an_eks_ingress_domain_gets_a_certificate_https_with_redirect_and_an_alias_record():
+    g = _plan(_eks({"domain": "orders.example.com", "zone": "example.com"}), "prod")
+    cert = g.one("aws:acm/certificate:Certificate")
+    assert cert.inputs["domainName"] == "orders.example.com"
+    annotations = g.one("kubernetes:networking.k8s.io/v1:Ingress").inputs["metadata"]["annotations"]
+    assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTP": 80}, {"HTTPS": 443}]
+    assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+    assert annotations["alb.ingress.kubernetes.io/ssl-policy"] == DEFAULT_SSL_POLICY
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"].startswith("arn:aws:acm:")
+    record = g.one("aws:route53/record:Record", "orders-alias")
+    assert record.inputs["name"] == "orders.example.com" and record.inputs["type"] == "A"
+    # AWS resources are children of the component, never of the Kubernetes provider.
+    assert "pulumi:providers:kubernetes" not in cert.urn and "KubernetesService" in cert.urn
+
+
+def test_an_eks_ingress_certificate_arn_is_used_as_it_is_with_no_certificate_requested():
+    g = _plan(_eks({"certificate_arn": CERT}), "prod")
+    annotations = g.one("kubernetes:networking.k8s.io/v1:Ingress").inputs["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == CERT
+    assert g.of_type("aws:acm/certificate:Certificate") == []
+
+
+def test_an_eks_ingress_domain_needs_the_awaited_load_balancer_for_its_record():
+    from tests.conftest import assert_problem
+    assert_problem(_eks({"domain": "orders.example.com", "zone": "example.com"}, await_lb=False),
+                   "orders.ingress.domain", "installs the AWS Load Balancer Controller")
+
+
+def test_an_eks_ingress_rejects_a_certificate_arn_and_a_domain_together():
+    from tests.conftest import assert_problem
+    assert_problem(_eks({"domain": "orders.example.com", "zone": "example.com", "certificate_arn": CERT}),
+                   "orders.ingress", "sets both certificate_arn and domain")
+
+
+def test_an_eks_ingress_domain_needs_its_zone():
+    from tests.conftest import assert_problem
+    assert_problem(_eks({"domain": "orders.example.com"}), "orders.ingress", "zone")
+
+
+def test_a_public_eks_service_built_directly_in_prod_without_tls_is_refused_naming_both_fixes():
+    from tests.conftest import assert_problem
+    assert_problem(_eks({"path": "/orders"}), "orders.ingress", "set domain and zone")
+    assert _plan(_eks({"path": "/orders"}, environment="staging"), "staging").of_type(
+        "kubernetes:networking.k8s.io/v1:Ingress")

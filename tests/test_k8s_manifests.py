@@ -15,11 +15,11 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.k8s import KubernetesService
-from components.plan.__main__ import main as plan_main
-from components.plan.document import plan_document
-from components.plan.k8s import write_manifests
-from components.plan.runtime import run
+from components.eks import KubernetesService
+from components.tools.plan.__main__ import main as plan_main
+from components.tools.plan.document import plan_document
+from components.tools.plan.k8s import write_manifests
+from components.tools.plan.runtime import run
 from tests.conftest import ROOT
 
 K8S_VERSION = "1.33.0"

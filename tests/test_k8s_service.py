@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.k8s import KubernetesService, validate_kubernetes_service
+from components.eks import KubernetesService, validate_kubernetes_service
 from components.patterns import ValidationContext
 from components.profiles import get_profile
 from tests.conftest import ROOT, assert_problem
@@ -39,14 +39,14 @@ def _k8s(g, kind):
 
 @pytest.fixture(scope="module")
 def full():
-    from components.plan.runtime import run
+    from components.tools.plan.runtime import run
     return run(lambda: KubernetesService("orders", FULL, cluster=CLUSTER, network=NET, profile="prod"),
                config={"microservices:environment": "prod", "aws:region": "us-east-1"}, project_dir=ROOT, stack="prod")
 
 
 @pytest.fixture(scope="module")
 def minimal():
-    from components.plan.runtime import run
+    from components.tools.plan.runtime import run
     return run(lambda: KubernetesService("catalog", {"image": IMAGE, "expose": "none"}, profile="dev"),
                config={"microservices:environment": "dev", "aws:region": "us-east-1"}, project_dir=ROOT, stack="dev")
 

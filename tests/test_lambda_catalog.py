@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from components.platform import Platform
-from components.plan.runtime import run
+from components.tools.plan.runtime import run
 from components.validation import CatalogError
 
 ROOT = Path(__file__).resolve().parent.parent

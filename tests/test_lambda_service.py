@@ -6,8 +6,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components.lambda_service import LambdaService
-from components.plan.runtime import run
+from components.serverless import LambdaService
+from components.tools.plan.runtime import run
 from components.serverless.http_api import HttpApi
 from components.validation import CatalogError
 
@@ -665,7 +665,7 @@ def test_sources_named_without_arn_get_arns_in_the_stack_account_and_region(proj
 
 
 def test_public_function_url_is_tagged_for_reviewers_and_policy(prod, dev):
-    from components.policy import PUBLIC_URL_TAG, evaluate
+    from components.tools.policy import PUBLIC_URL_TAG, evaluate
     assert dev.one("aws:lambda/function:Function").inputs["tags"][PUBLIC_URL_TAG] == "true"
     assert PUBLIC_URL_TAG not in prod.one("aws:lambda/function:Function").inputs["tags"]
     assert not [r for r in evaluate(dev.resources, "dev") if r.rule == "lambda-url-iam-auth"]
@@ -675,7 +675,7 @@ def test_arn_lookups_use_the_provider_the_function_was_given(plan):
     import pulumi
     import pulumi_aws as aws
 
-    from components.lambda_service import LambdaService
+    from components.serverless import LambdaService
 
     def program():
         west = aws.Provider("west", region="us-west-2")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from components.serverless.spec import validate_lambda
+from components.serverless.validate import validate_lambda
 from components.validation import CatalogError
 
 ARN_Q = "arn:aws:sqs:us-east-1:123456789012:failures"
@@ -243,7 +243,7 @@ def test_reports_every_problem_at_once(project):
 
 
 def test_bad_component_args_register_nothing(plan, project):
-    from components.lambda_service import LambdaService
+    from components.serverless import LambdaService
 
     def program():
         try:
@@ -259,7 +259,7 @@ def test_bad_component_args_register_nothing(plan, project):
 
 
 def test_vpc_placement_needs_a_network(plan, project):
-    from components.lambda_service import LambdaService
+    from components.serverless import LambdaService
     with pytest.raises(CatalogError, match="needs the stack's network"):
         plan(lambda: LambdaService("orders", {"code": "fn", "vpc": True}, project_dir=project))
 
@@ -304,12 +304,12 @@ def test_code_folder_over_250_mb_is_rejected_before_building(project):
 
 def test_built_package_over_the_unzipped_limit_is_rejected_with_its_path(plan, project, monkeypatch):
     """Vendored dependencies are only known once built: the package is checked again then."""
-    from components.lambda_service import LambdaService
+    from components.serverless import LambdaService
     from components.serverless import packaging
     (project / "fn" / "data.bin").write_bytes(os.urandom(64 * 1024))
     monkeypatch.setattr(packaging, "MAX_UNZIPPED_BYTES", 32 * 1024)
     # The folder alone passes validation; what makes the package too big comes with the build.
-    monkeypatch.setattr("components.serverless.spec.folder_size", lambda folder: 0)
+    monkeypatch.setattr("components.serverless.validate.folder_size", lambda folder: 0)
     try:
         with pytest.raises(CatalogError) as info:
             plan(lambda: LambdaService("orders", {"code": "fn"}, project_dir=project))
@@ -355,7 +355,7 @@ def test_dynamodb_stream_batches_go_up_to_10000_records(project):
 def test_runtimes_follow_the_dates_lambda_blocks_function_creation(project, monkeypatch, today, runtime, accepted):
     from datetime import date
 
-    from components.serverless import spec
+    from components.serverless import validate as spec
     monkeypatch.setattr(spec, "_today", lambda: date.fromisoformat(today))
     handler = {"handler": "App::Handler"} if runtime.startswith("dotnet") else {}
     lines = problems(project, code=None, zip="prebuilt.zip", runtime=runtime, **handler)
@@ -368,7 +368,7 @@ def test_runtimes_follow_the_dates_lambda_blocks_function_creation(project, monk
 
 @pytest.mark.parametrize("name", ["Orders", "orders_api", "o" * 39])
 def test_component_names_that_would_break_derived_aws_names_are_rejected(plan, project, name):
-    from components.lambda_service import LambdaService
+    from components.serverless import LambdaService
     with pytest.raises(CatalogError) as info:
         plan(lambda: LambdaService(name, {"code": "fn"}, project_dir=project))
     assert f"{name}: component name {name!r} must be lowercase letters, digits and '-'" in str(info.value)

@@ -13,7 +13,7 @@ from components.blocks.launch_template import instance_role, launch_template, va
 from components.blocks.load_balancer import (DEFAULT_SSL_POLICY, ServiceLoadBalancer, SharedLoadBalancer,
                                              prepare_shared_load_balancers, rule_priority, service_security_group,
                                              standard_alarms, validate_load_balancer, validate_shared_rules)
-from components.plan.runtime import run
+from components.tools.plan.runtime import run
 from components.profiles import get_profile
 from components.blocks.service import resolve_core
 from components.validation import CatalogError, Problems

@@ -7,9 +7,9 @@ import textwrap
 from pathlib import Path
 
 
-from components.plan.__main__ import main
-from components.plan.diff import diff_plans
-from components.plan.markdown import diff_markdown, mermaid
+from components.tools.plan.__main__ import main
+from components.tools.plan.diff import diff_plans
+from components.tools.plan.markdown import diff_markdown, mermaid
 
 PROGRAM = textwrap.dedent('''
     import pulumi
@@ -409,3 +409,19 @@ def test_a_run_that_failed_in_an_output_leaves_nothing_behind_for_the_next_run(t
     assert [r["name"] for r in doc["resources"]] == ["jobs"]
     _collect_quietly()
     assert "exception was never retrieved" not in capsys.readouterr().err
+
+
+def test_the_documented_command_launches_the_planner_that_lives_in_tools():
+    """``python -m components.plan`` (tasks.py, the workflows, the guide) runs ``components/tools/plan``'s CLI,
+    with its exit codes and under its documented name."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    ok = subprocess.run([sys.executable, "-m", "components.plan", "--help"], cwd=ROOT, capture_output=True,
+                        text=True, timeout=120)
+    assert ok.returncode == 0 and ok.stdout.startswith("usage: python -m components.plan "), ok.stderr
+    bad = subprocess.run([sys.executable, "-m", "components.plan", "--no-such-option"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 4
+    assert bad.stderr.strip().endswith("(python -m components.plan --help lists the options)")

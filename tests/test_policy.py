@@ -1,4 +1,4 @@
-"""The policy rules (components/policy.py): each rule has a violating and a compliant case, on
+"""The policy rules (components/tools/policy.py): each rule has a violating and a compliant case, on
 hand-built resources and on real pulumi-aws / pulumi-kubernetes resources planned under mocks."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from components import policy
-from components.policy import MANDATORY, PUBLIC_URL_TAG, RULES, Resource, evaluate
+from components.tools import policy
+from components.tools.policy import MANDATORY, PUBLIC_URL_TAG, RULES, Resource, evaluate
 from components.profiles import PROFILES
 
 from tests.conftest import ROOT, STACKS, stack_plan
@@ -462,7 +462,7 @@ def test_prod_reference_stack_exercises_the_rules_of_every_pattern() -> None:
 
 
 def test_readme_documents_every_rule_with_its_enforcement_and_severity() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "workflow.md").read_text()
     section = readme[readme.index("<!-- section:pr-previews -->"):readme.index("<!-- /section:pr-previews -->")]
     for rule in RULES:
         assert f"| `{rule.name}` | {rule.enforcement} | {rule.severity} |" in section, rule.name

@@ -19,7 +19,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from components.policy import RULES
+from components.tools.policy import RULES
 from tests.conftest import ROOT
 
 PACK = ROOT / "policy"
@@ -135,3 +135,15 @@ def test_pack_project_file_runs_python_in_its_own_virtualenv() -> None:
     pins = [line.split("==")[0] for line in (PACK / "requirements.txt").read_text().splitlines()
             if line and not line.startswith("#")]
     assert pins == ["pulumi", "pulumi-policy"]
+
+
+def test_the_documented_pack_command_launches_the_adapter_that_lives_in_tools(tmp_path):
+    """``python -m <package>.policy_pack DIR`` writes a pack whose ``__main__.py`` serves the adapter in
+    ``tools/policy_pack.py``."""
+    result = subprocess.run([sys.executable, "-m", "components.policy_pack", str(tmp_path / "pack")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "from components.tools.policy_pack import serve" in (tmp_path / "pack" / "__main__.py").read_text()
+    usage = subprocess.run([sys.executable, "-m", "components.policy_pack", "--help"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert usage.stdout.startswith("usage: python -m components.policy_pack ")

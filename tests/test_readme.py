@@ -1,4 +1,5 @@
-"""The README's examples are executed: stack-file catalogs validate, and the import example plans."""
+"""The examples of the README and of every page under docs/ are executed: stack-file catalogs validate, each
+Python snippet runs as a program of a project outside the repository, and the import example plans."""
 
 from __future__ import annotations
 
@@ -16,22 +17,46 @@ from tests.conftest import in_project
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
-YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", README, re.S)
-CATALOG_BLOCKS = [b for b in YAML_BLOCKS if b.startswith("microservices:services:")]
+#: Every page whose examples the tests run: moving text between pages keeps its example tested.
+PAGES = {path.relative_to(ROOT).as_posix(): path.read_text()
+         for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]}
+#: The page each pattern is documented on, and the patterns its catalog examples must show.
+PATTERN_PAGES = {"docs/lambda.md": {"lambda"}, "docs/vm.md": {"vm"}, "docs/ecs.md": {"ecs", "docker"},
+                 "docs/eks.md": {"eks"}}
 
 
-def test_readme_has_a_catalog_example_for_every_pattern():
-    patterns = {m for b in CATALOG_BLOCKS for m in re.findall(r"pattern: (\w+)", b)}
-    assert patterns >= {"lambda", "vm", "ecs", "docker", "eks"}
+def _blocks(language: str) -> list[tuple[str, str]]:
+    return [(page, block) for page, text in PAGES.items()
+            for block in re.findall(rf"```{language}\n(.*?)```", text, re.S)]
 
 
-@pytest.mark.parametrize("block", CATALOG_BLOCKS, ids=lambda b: re.findall(r"\n  (\S+):", b)[0])
-def test_readme_catalog_example_is_valid(block):
+CATALOG_BLOCKS = [(page, b) for page, b in _blocks("yaml") if b.startswith("microservices:services:")]
+
+
+def test_every_page_is_checked_and_the_pattern_pages_exist():
+    assert set(PATTERN_PAGES) <= set(PAGES)
+    assert {"README.md", "docs/stack-catalog.md", "docs/network.md", "docs/plan.md", "docs/workflow.md"} <= set(PAGES)
+
+
+@pytest.mark.parametrize("page", sorted(PATTERN_PAGES))
+def test_each_pattern_page_has_a_catalog_example_of_its_pattern(page):
+    patterns = {m for p, b in CATALOG_BLOCKS if p == page for m in re.findall(r"pattern: (\w+)", b)}
+    assert patterns >= PATTERN_PAGES[page], page
+
+
+def _first_service(block: str) -> str:
+    return re.findall(r"\n  (\S+):", block)[0]
+
+
+@pytest.mark.parametrize("page,block", CATALOG_BLOCKS, ids=[f"{p}:{_first_service(b)}" for p, b in CATALOG_BLOCKS])
+def test_catalog_example_is_valid(page, block):
     services = yaml.safe_load(block)["microservices:services"]
     load_catalog({"environment": "prod", "catalog_dir": "", "services": services}, ROOT)
 
 
-PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+PYTHON_BLOCKS = _blocks("python")
+#: The README's first program is the scratch project's own __main__.py (the adoption example).
+MAIN_PROGRAM = re.findall(r"```python\n(.*?)```", README, re.S)[0]
 
 #: Run one README snippet in a scratch project, as its own program would under the mock runtime (prod
 #: profile unless the snippet names one); then any test_* function it defines, as pytest would.
@@ -66,27 +91,31 @@ def scratch_project(root: Path) -> Path:
     (project / "components" / "__init__.py").write_text("")
     (project / "Pulumi.yaml").write_text("name: shop\nruntime:\n  name: python\n")
     (project / "Pulumi.staging.yaml").write_text("config:\n  aws:region: us-east-1\n  microservices:environment: staging\n")
-    (project / "__main__.py").write_text(PYTHON_BLOCKS[0])
+    (project / "__main__.py").write_text(MAIN_PROGRAM)
     (project / "run_snippet.py").write_text(SNIPPET_RUNNER)
     return project
 
 
 def test_every_python_snippet_imports_what_it_uses():
-    for block in PYTHON_BLOCKS:
-        assert "from components" not in block and "import components" not in block, block[:200]
+    for page, block in PYTHON_BLOCKS:
+        assert "from components" not in block and "import components" not in block, (page, block[:200])
         if "pulumi." in block:
-            assert re.search(r"^import pulumi$", block, re.M), block[:200]
+            assert re.search(r"^import pulumi$", block, re.M), (page, block[:200])
+
+
+def _snippet_id(index: int, page: str, block: str) -> str:
+    imported = re.search(r"^from microservice_components\S* import (\w+)", block, re.M)
+    return f"{page}:{imported.group(1) if imported else index}"
 
 
 @pytest.mark.parametrize("index", range(len(PYTHON_BLOCKS)),
-                         ids=[re.search(r"^from microservice_components\S* import (\w+)", b, re.M).group(1)
-                              if re.search(r"^from microservice_components\S* import (\w+)", b, re.M) else str(i)
-                              for i, b in enumerate(PYTHON_BLOCKS)])
-def test_readme_python_snippet_runs_in_a_project_outside_the_repository(index, installed, tmp_path):
+                         ids=[_snippet_id(i, p, b) for i, (p, b) in enumerate(PYTHON_BLOCKS)])
+def test_python_snippet_runs_in_a_project_outside_the_repository(index, installed, tmp_path):
+    page, block = PYTHON_BLOCKS[index]
     project = scratch_project(tmp_path)
-    (project / "snippet.py").write_text(PYTHON_BLOCKS[index])
+    (project / "snippet.py").write_text(block)
     result = in_project(project, installed, "run_snippet.py", "snippet.py")
-    assert result.returncode == 0, f"snippet {index}:\n{PYTHON_BLOCKS[index]}\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, f"{page}, snippet {index}:\n{block}\n{result.stderr[-4000:]}"
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["types"] or seen["tests"], "the snippet created nothing and tested nothing"
 

@@ -1,21 +1,26 @@
 """The component reference (docs/components.md) is generated from the components, is current, documents every
-output, and its minimal examples run from a project folder and are minimal."""
+output, and its minimal examples run from a project folder and are minimal; the argument tables of the pages
+are generated from the components' args TypedDicts and are current."""
 
 from __future__ import annotations
+
+import sys
 
 import pulumi
 import pytest
 
 import components
-from components.reference import COMPONENTS, component_class, component_outputs, render
+from components.tools.reference import COMPONENTS, component_class, component_outputs, render
 from components.testing import catalog_problems, run_component
 from tests.conftest import ROOT
 
 DOC = ROOT / "docs" / "components.md"
+#: The generator's module, wherever it lives (its path is in the regenerate hints).
+reference = sys.modules[render.__module__]
 
 
 def test_component_reference_is_generated_from_the_current_components() -> None:
-    assert DOC.read_text() == render(), "regenerate it: python -m components.reference > docs/components.md"
+    assert DOC.read_text() == render(), "regenerate it: python -m components.tools.reference > docs/components.md"
 
 
 def test_every_exported_component_is_in_the_reference_with_documented_outputs() -> None:
@@ -85,3 +90,48 @@ def _matching(code: str, start: int) -> int:
         if depth == 0:
             return i
     raise ValueError(code)
+
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_argument_tables_on_the_pages_are_generated_from_the_args_types(page) -> None:
+    text = page.read_text()
+    assert reference.refresh_args_tables(text) == text, f"regenerate them: python -m {reference.__name__} --write"
+
+
+def test_every_component_with_args_has_its_argument_table_on_a_page() -> None:
+    tables = {m.group(2) for page in PAGES for m in reference.ARGS_BLOCK.finditer(page.read_text())}
+    with_args = {doc.name for doc in COMPONENTS if reference.args_class(component_class(doc)) is not None}
+    assert with_args == {doc.name for doc in COMPONENTS}
+    assert sorted(with_args - tables) == []
+
+
+def test_argument_table_expands_nested_args_with_their_default() -> None:
+    table = reference.render_args_table("VmService")
+    # A nested TypedDict is dotted, a mapping of them keyed by <name>; each row is the field's docstring.
+    assert "| `health_check.grace_period` | `int` |" in table
+    assert "| `autoscaling.schedules.<name>.recurrence` | `str` | Cron expression" in table
+    assert "| `ami` | `AmiArgs \\| str` |" in table
+    vm = next(d for d in COMPONENTS if d.name == "VmService")
+    rows = reference.args_rows(reference.args_class(component_class(vm)))
+    assert all(doc for _, _, doc in rows)
+
+
+def test_a_stale_or_unknown_argument_table_is_regenerated_or_refused() -> None:
+    stale = "<!-- args:Network -->\n| argument | type | default and meaning |\n| `cidr` | old |\n<!-- /args -->"
+    fresh = reference.refresh_args_tables(stale)
+    assert fresh != stale and "| `cidr` | `str` |" in fresh and reference.refresh_args_tables(fresh) == fresh
+    with pytest.raises(KeyError, match="no such component"):
+        reference.refresh_args_tables("<!-- args:Nothing -->\n<!-- /args -->")
+
+
+def test_write_regenerates_the_reference_and_the_tables(tmp_path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "vm.md").write_text("# vm\n\n<!-- args:VmService -->\n<!-- /args -->\n")
+    changed = reference.write(tmp_path)
+    assert {p.name for p in changed} == {"components.md", "vm.md"}
+    assert (tmp_path / "docs" / "components.md").read_text() == render()
+    assert reference.render_args_table("VmService") in (tmp_path / "docs" / "vm.md").read_text()
+    assert reference.write(tmp_path) == []

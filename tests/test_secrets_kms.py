@@ -8,7 +8,7 @@ import pytest
 
 from components.blocks.iam import secret_read_statements
 from components.platform import Platform
-from components.plan.runtime import run
+from components.tools.plan.runtime import run
 from tests.conftest import ROOT, assert_problem
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

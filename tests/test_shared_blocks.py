@@ -7,8 +7,8 @@ import pytest
 
 from components.blocks.launch_template import AMI_ID_PATTERN
 from components.ecs import EcsCluster
-from components.lambda_service import LambdaService
-from components.plan.runtime import run
+from components.serverless import LambdaService
+from components.tools.plan.runtime import run
 from components.vm import VmService
 from tests.conftest import ROOT, assert_problem
 
@@ -38,8 +38,8 @@ def test_vm_and_ecs_launch_the_same_well_formed_ami_ids(plan, ami):
 
 
 def test_ami_id_pattern_lives_once_in_the_launch_template_block():
-    import components.ecs as ecs
-    import components.vm as vm
+    import components.ecs.validate as ecs
+    import components.vm.validate as vm
     assert vm.AMI_ID_PATTERN is ecs.AMI_ID_PATTERN is AMI_ID_PATTERN
 
 
@@ -69,11 +69,14 @@ def test_lambda_in_a_vpc_names_the_key_a_network_dict_lacks(tmp_path):
 
 
 def test_one_network_accessor_for_every_pattern():
-    import components.ecs as ecs
-    import components.lambda_service as lambda_service
-    import components.vm as vm
+    import components.ecs.cluster as ecs_cluster
+    import components.ecs.service as ecs
+    import components.serverless.component as lambda_service
+    import components.vm.ami as vm_ami
+    import components.vm.component as vm
     from components.blocks.load_balancer import network_value
-    assert vm.network_value is ecs.network_value is lambda_service.network_value is network_value
+    assert ecs_cluster.network_value is network_value
+    assert vm.network_value is vm_ami.network_value is ecs.network_value is lambda_service.network_value is network_value
     assert not hasattr(lambda_service, "_network_value")
 
 
@@ -85,11 +88,13 @@ PATTERN_PARTS = {
     "vm": ("vm", "vm_refresh"),
     "ecs": ("ecs",),
     "docker": ("docker",),
-    "eks": ("eks", "k8s", "eks_token"),
-    "lambda": ("lambda_service", "serverless"),
+    "eks": ("eks", "eks_token"),
+    "lambda": ("serverless",),
 }
-#: Tools around the components (the offline planner, the policy rules and pack, the test helpers).
-TOOLS = ("plan", "policy", "policy_pack", "testing")
+#: Tools around the components: the ``tools`` package (the offline planner, the policy rules and pack, the
+#: reference generator), the launchers of its documented commands (``plan.py``, ``policy_pack.py``) and the
+#: test helpers.
+TOOLS = ("tools", "plan", "policy_pack", "testing")
 
 
 def _owner(module: str) -> str | None:
@@ -129,7 +134,7 @@ def _pattern_files():
     for pattern, parts in PATTERN_PARTS.items():
         for part in parts:
             folder = COMPONENTS / part
-            for path in sorted(folder.glob("*.py")) if folder.is_dir() else [COMPONENTS / f"{part}.py"]:
+            for path in sorted(folder.rglob("*.py")) if folder.is_dir() else [COMPONENTS / f"{part}.py"]:
                 yield pattern, path
 
 
@@ -137,7 +142,9 @@ def test_the_layout_table_names_every_registered_pattern():
     from components.patterns import PATTERN_MODULES
     assert set(PATTERN_PARTS) == set(PATTERN_MODULES)
     for pattern, module in PATTERN_MODULES.items():
-        assert module.split(".", 1)[1] in PATTERN_PARTS[pattern]
+        inner = module.split(".", 1)[1]  # "vm.pattern" in a pattern package
+        assert inner.split(".")[0] in PATTERN_PARTS[pattern]
+        assert (COMPONENTS / f"{inner.replace('.', '/')}.py").is_file()
     assert all(path.exists() for _, path in _pattern_files())
 
 
@@ -155,11 +162,12 @@ def test_the_import_check_sees_relative_and_function_level_imports(tmp_path):
     """The check above would pass vacuously if it missed imports: it sees every form a crossing takes."""
     probe = tmp_path / "serverless" / "probe.py"
     probe.parent.mkdir()
-    probe.write_text("from ..docker import CONTAINER_KEYS\nfrom .. import policy\nfrom .spec import validate_cors\n"
-                     "def f():\n    from ..vm import architecture\n    import components.ecs\n")
+    probe.write_text("from ..docker import CONTAINER_KEYS\nfrom ..tools import policy\nfrom .http_api import validate_cors\n"
+                     "def f():\n    from ..vm import architecture\n    import components.ecs\n"
+                     "from ..tools.plan.runtime import run\n")
     assert [(line, m, _owner(m)) for line, m in _imported_modules(probe, root=tmp_path)] == [
-        (1, "docker", "docker"), (2, "policy", "tool:policy"), (3, "serverless.spec", "lambda"), (5, "vm", "vm"),
-        (6, "ecs", "ecs")]
+        (1, "docker", "docker"), (2, "tools", "tool:tools"), (3, "serverless.http_api", "lambda"), (5, "vm", "vm"),
+        (6, "ecs", "ecs"), (7, "tools.plan.runtime", "tool:tools")]
 
 
 def test_pattern_modules_import_only_public_names():
@@ -173,3 +181,17 @@ def test_pattern_modules_import_only_public_names():
                 private += [f"{path.relative_to(ROOT)}:{node.lineno} imports {alias.name} from {node.module}"
                             for alias in node.names if alias.name.startswith("_")]
     assert private == []
+
+
+def test_the_tools_live_in_one_package_and_the_documented_commands_only_launch_them():
+    """The planner, the policy rules, the pack's adapter and the reference generator are in ``components/tools``;
+    what stays beside the patterns (``plan.py``, ``policy_pack.py``) is a launcher of a documented command."""
+    tools = COMPONENTS / "tools"
+    assert {p.name for p in tools.iterdir() if not p.name.startswith("__pycache__")} >= {
+        "__init__.py", "plan", "policy.py", "policy_pack.py", "reference.py"}
+    assert not any((COMPONENTS / name).exists() for name in ("policy.py", "reference.py", "plan"))
+    launchers = {"plan.py": "tools.plan.__main__", "policy_pack.py": "tools.policy_pack"}
+    for launcher, target in launchers.items():
+        path = COMPONENTS / launcher
+        assert [m for _, m in _imported_modules(path)] == [target]
+        assert _owner(target) == "tool:tools" and len(path.read_text().splitlines()) < 15

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.plan.mocks import MOCK_AMI, PlanMocks
-from components.plan.runtime import run
-from components.vm import PATTERN, VmService, architecture, render_user_data, validate_vm
+from components.tools.plan.mocks import MOCK_AMI, PlanMocks
+from components.tools.plan.runtime import run
+from components.blocks.architecture import instance_architecture as architecture
+from components.vm import VmService, validate_vm
+from components.vm.pattern import PATTERN
+from components.vm.user_data import render_user_data
 
 from tests.conftest import ROOT, assert_problem
 
@@ -290,7 +293,7 @@ def _plan_with_ami_architecture(arch, spec):
 def test_an_explicit_ami_of_another_architecture_fails_the_preview_naming_both():
     # Raised while the launch template's image_id resolves, so the preview fails before anything launches.
     # (Asserted on the check itself: a program failing mid-flight leaves tasks on the mock runtime's loop.)
-    from components.vm import check_image_architecture
+    from components.vm.ami import check_image_architecture
     with pytest.raises(ValueError) as info:
         check_image_architecture("inventory", AMI, "x86_64", ["t4g.small", "t4g.medium"])
     assert str(info.value).startswith(f"inventory.ami: {AMI} is an x86_64 image but the instance types "
@@ -306,7 +309,7 @@ def test_an_explicit_ami_of_the_fleet_architecture_is_launched():
 
 
 def test_parameter_architecture_reads_the_usual_ami_parameter_names():
-    from components.vm import parameter_architecture
+    from components.vm.validate import parameter_architecture
     assert parameter_architecture("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64") == "arm64"
     assert parameter_architecture("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64") == "x86_64"
     assert parameter_architecture("/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id") \
@@ -801,3 +804,57 @@ def test_bake_document_must_be_an_image_builder_component(tmp_path):
 def test_vm_service_is_exported_by_the_package():
     import components
     assert components.VmService is VmService
+
+
+# -- resolve once: the settings carry the defaults the args document -------------------------------------------
+def test_a_minimal_spec_resolves_once_into_settings_with_the_documented_defaults():
+    import dataclasses
+
+    from components.profiles import get_profile
+    from components.vm.args import AL2023_PARAMETER, resolve_vm
+
+    dev = resolve_vm({"ami": {"bake": {"version": 1.0}}, "autoscaling": {
+        "schedules": {"night": {"recurrence": "0 20 * * *", "max": 1}}, "warm_pool": {}}}, get_profile("dev"))
+    assert (dev.instance_types, dev.root_volume_size, dev.metadata_hop_limit, dev.key_name) == (("t4g.small",), 20, 1, None)
+    assert (dev.core.port, dev.core.health_check.grace_period, dev.on_demand_base_capacity) == (8080, 300, 0)
+    assert (dev.rollout.timeout, dev.rollout.instance_warmup) == (900, 300)
+    assert dev.spot_percentage == 0  # a warm pool keeps the dev profile's Spot preference off
+    bake = dev.ami.bake
+    assert (bake.version, bake.document, bake.keep, bake.timeout, bake.schedule) == ("1.0", "component.yaml", 5, 120, None)
+    assert (bake.build_instance_type, bake.parent_parameter) == ("t4g.small", AL2023_PARAMETER.format(arch="arm64"))
+    assert dev.autoscaling.schedules["night"] == type(dev.autoscaling.schedules["night"])(
+        recurrence="0 20 * * *", min=-1, max=1, desired=-1, time_zone="UTC")
+    warm = dev.autoscaling.warm_pool
+    assert (warm.min_size, warm.max_prepared_capacity, warm.pool_state, warm.reuse_on_scale_in) == (0, 2, "Stopped", False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        dev.root_volume_size = 30
+
+    prod = resolve_vm({"ami": AMI, "health_check": {"grace_period": 120}, "rollout": {"timeout": 600}},
+                      get_profile("prod"))
+    assert (prod.ami.id, prod.instance_type, prod.spot_percentage) == (AMI, "m7g.large", 0)
+    assert (prod.rollout.timeout, prod.rollout.instance_warmup, prod.autoscaling.warm_pool) == (600, 120, None)
+
+
+@pytest.mark.parametrize("args, key, settings, field", [
+    ("VmServiceArgs", "root_volume_size", "VmSettings", "root_volume_size"),
+    ("VmServiceArgs", "metadata_hop_limit", "VmSettings", "metadata_hop_limit"),
+    ("VmServiceArgs", "on_demand_base_capacity", "VmSettings", "on_demand_base_capacity"),
+    ("BakeArgs", "keep", "Bake", "keep"),
+    ("BakeArgs", "timeout", "Bake", "timeout"),
+    ("BakeArgs", "document", "Bake", "document"),
+    ("WarmPoolArgs", "min_size", "WarmPool", "min_size"),
+    ("WarmPoolArgs", "pool_state", "WarmPool", "pool_state"),
+    ("ScheduleArgs", "time_zone", "Schedule", "time_zone"),
+])
+def test_each_documented_default_is_the_settings_default(args, key, settings, field):
+    import ast
+    import dataclasses
+    import inspect
+    import re
+
+    import components.vm.args as vm_args
+    body = ast.parse(inspect.getsource(getattr(vm_args, args))).body[0].body
+    doc = next(body[i + 1].value.value for i, node in enumerate(body)
+               if isinstance(node, ast.AnnAssign) and node.target.id == key)
+    default = {f.name: f.default for f in dataclasses.fields(getattr(vm_args, settings))}[field]
+    assert re.search(rf"Default: (``)?{re.escape(str(default))}(``)?[ .]", doc), (doc, default)

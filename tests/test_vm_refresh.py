@@ -8,6 +8,10 @@ what it returns (what Pulumi records) and the error that fails the ``up``.
 from __future__ import annotations
 
 import base64
+import pickletools
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import boto3
@@ -15,8 +19,10 @@ import dill
 import pytest
 from botocore.stub import Stubber
 
-from components import vm_refresh as vr
-from components.vm_refresh import InstanceRefreshProvider, RefreshError, Refresher, RefreshTarget, RefreshTimeout
+from components.vm import refresh as vr
+from components.vm import refresher as vm_refresher
+from components.vm.refresh import InstanceRefreshProvider
+from components.vm.refresher import RefreshError, Refresher, RefreshTarget, RefreshTimeout
 from tests.fake_clock import Clock
 
 GROUP, LT = "inventory-asg-1a2b3c4", "lt-0123456789abcdef0"
@@ -308,7 +314,7 @@ def _patch_aws(monkeypatch, refresher, clock):
     monkeypatch.setattr(vr, "_client", lambda props: refresher.autoscaling)
     monkeypatch.setattr(vr, "_cloudwatch", lambda props: None)
     monkeypatch.setattr(vr, "_elbv2", lambda props: None)
-    monkeypatch.setattr(vr, "time", SimpleNamespace(sleep=clock.sleep, monotonic=clock))
+    monkeypatch.setattr(vm_refresher, "time", SimpleNamespace(sleep=clock.sleep, monotonic=clock))
 
 
 def test_a_failed_rollout_fails_one_up_and_the_next_up_starts_a_fresh_refresh(monkeypatch, aws):
@@ -399,7 +405,38 @@ def test_provider_pickles_by_reference_to_its_module_as_pulumi_stores_it():
     raw = base64.b64decode(blob)
     assert isinstance(dill.loads(raw), InstanceRefreshProvider)
     # By reference (no closure, no captured Output): a team's program imports it from the installed library.
-    assert b"components.vm_refresh" in raw and len(raw) < 200
+    strings = [arg for op, arg, _ in pickletools.genops(raw) if op.name == "SHORT_BINUNICODE"]
+    assert strings == ["components.vm.refresh", "InstanceRefreshProvider"] and len(raw) < 200
+
+
+#: The provider as state written before the pattern became a package stores it: by reference to
+#: ``components.vm_refresh`` (``serialize_provider`` of that version, verbatim).
+EARLIER_PROVIDER = "gASVOAAAAAAAAACMFWNvbXBvbmVudHMudm1fcmVmcmVzaJSMF0luc3RhbmNlUmVmcmVzaFByb3ZpZGVylJOUKYGULg=="
+
+
+def test_state_written_by_earlier_versions_still_loads_the_provider():
+    """``pulumi up``, ``refresh`` and ``destroy`` load the provider from the state's ``__provider`` (delete uses
+    the old one): the ``components.vm_refresh`` alias keeps those stacks working."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    import components.vm_refresh as alias
+
+    raw = base64.b64decode(EARLIER_PROVIDER)
+    assert b"components.vm_refresh" in raw
+    assert type(dill.loads(raw)) is InstanceRefreshProvider is alias.InstanceRefreshProvider
+    assert alias.InstanceRefresh is vr.InstanceRefresh
+    assert serialize_provider(InstanceRefreshProvider()) != EARLIER_PROVIDER  # the module moved
+
+
+def test_a_provider_moved_to_another_module_is_no_change_to_roll_out(monkeypatch):
+    """The first ``up`` after the move sees a new ``__provider`` and the same inputs: no diff, no refresh."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    monkeypatch.setattr(vr, "run_refresh", lambda *a, **k: pytest.fail("must not roll out"))
+    olds = {**PROPS, "status": "current", "refresh_id": "", "__provider": EARLIER_PROVIDER}
+    news = {**PROPS, "__provider": serialize_provider(InstanceRefreshProvider())}
+    assert olds["__provider"] != news["__provider"]
+    assert InstanceRefreshProvider().diff(GROUP, olds, news).changes is False
 
 
 # -- a mixed instances policy that changes on the same launch template version ------------------------
@@ -582,3 +619,13 @@ def test_a_deploy_role_without_the_read_permissions_of_the_checks_still_rolls_ou
         elb.add_client_error("describe_target_health", service_error_code="AccessDenied", http_status_code=403)
         assert refresher.healthy(TARGET, TG, 2) == -1
     assert any("DescribeTargetHealth" in line for line in logged)
+
+
+def test_loading_the_provider_does_not_load_the_component_or_pulumi_aws():
+    """The dynamic provider's process unpickles ``components.vm.refresh`` (or its alias) for every call: the
+    package's lazy exports keep that to boto3, without ``pulumi_aws`` and the component."""
+    code = ("import sys, components.vm_refresh, components.vm.refresh; "
+            "print(sorted(m for m in ('pulumi_aws', 'components.vm.component') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "[]"

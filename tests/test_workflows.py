@@ -111,7 +111,7 @@ def test_real_previews_get_one_stacks_secrets_each_and_prod_waits_for_approval()
     assert "${{ matrix.stack }}" in aws["with"]["role-session-name"]
     secret_refs = set(re.findall(r"secrets\.(\w+)", yaml.safe_dump(job)))
     assert secret_refs == {"PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"}
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "workflow.md").read_text()
     for phrase in ("preview-prod", "required reviewers", "Trust model"):
         assert phrase in readme
 
@@ -136,7 +136,7 @@ def test_pulumi_cli_jobs_install_into_the_virtualenv_the_project_names_and_the_r
             if steps_using(job, "pulumi/actions"):
                 scripts = "\n".join(s.get("run", "") for s in job["steps"])
                 assert "python -m venv venv" in scripts and "venv/bin/pip install -r requirements.txt" in scripts
-    adoption = (ROOT / "README.md").read_text().split("### The policy pack and the workflows in your repository")[1]
+    adoption = (ROOT / "docs" / "workflow.md").read_text().split("## The policy pack and the workflows in your repository")[1]
     assert "your `Pulumi.yaml` must\nname it" in adoption
 
 
@@ -174,9 +174,9 @@ def test_deploy_refuses_a_commit_that_is_no_longer_the_head_of_main(tmp_path: Pa
 
 def test_readme_requires_the_deploy_environments_to_accept_main_only() -> None:
     # The workflow's `if` is in a file any branch can change; only the environments' branch rules hold.
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index("### 3. Deploying `main`")
-    deploying = readme[start:readme.index("\n### The policy pack\n", start)]
+    readme = (ROOT / "docs" / "workflow.md").read_text()
+    start = readme.index("## 3. Deploying `main`")
+    deploying = readme[start:readme.index("\n## The policy pack\n", start)]
     assert "**Restrict `dev`, `staging` and `production` to `main`**" in deploying
     assert "Deployment\nbranches and tags" in deploying and "required, not optional" in deploying
     assert "if you like" not in deploying

@@ -39,18 +39,21 @@ __all__ = [
     "dns_validated_certificate",
     "has_tls",
     "hosted_zone_id",
+    "ingress_alias_record",
+    "ingress_tls",
     "ingress_tls_annotations",
     "is_zone_id",
     "missing_tls_message",
     "public_tls_warnings",
     "validate_domain",
     "validate_public_tls",
+    "validate_tls_settings",
 ]
 
-#: TLS policy of every HTTPS/TLS listener we create: the policy AWS recommends for ELB ("Security policies for
-#: your Application Load Balancer"): TLS 1.3 and 1.2 only, forward-secret AES-GCM ciphers, hybrid post-quantum key
-#: exchange for clients that offer it. ELB's own default, when a listener names none, is
-#: ELBSecurityPolicy-2016-08, which still accepts TLS 1.0.
+#: TLS policy of every HTTPS/TLS listener we create: the policy AWS recommends for ELB and the console's default
+#: ("Security policies for your Application Load Balancer"): TLS 1.3 and 1.2 clients, a restricted set of TLS 1.2
+#: ciphers, hybrid post-quantum key exchange for clients that offer it. The API's own default, when a listener
+#: names none, is ELBSecurityPolicy-2016-08, which still accepts TLS 1.0.
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 #: RFC 5280 (and ACM): a certificate's domain name, its Common Name, is at most 64 octets including the dots.
 DOMAIN_MAX = 64
@@ -202,6 +205,38 @@ def ingress_tls_annotations(certificate_arn: pulumi.Input[str] | None, *,
         f"{prefix}/ssl-redirect": "443",
         f"{prefix}/ssl-policy": ssl_policy or DEFAULT_SSL_POLICY,
     }
+
+
+def validate_tls_settings(spec: Any, path: str, problems: Problems) -> None:
+    """``certificate_arn``, or ``domain`` and ``zone``, of a ``load_balancer`` or ``ingress`` mapping at ``path``:
+    the domain and its zone (:func:`validate_domain`), and not both ways at once."""
+    if not isinstance(spec, Mapping):
+        return
+    validate_domain(spec, path, problems)
+    if spec.get("certificate_arn") is not None and spec.get("domain") is not None:
+        problems.add(path, "sets both certificate_arn and domain: give certificate_arn to use an existing "
+                           "certificate, or domain and zone to have one requested and validated, not both")
+
+
+def ingress_tls(name: str, ingress: Mapping[str, Any], *, tags: Mapping[str, str],
+                opts: pulumi.ResourceOptions | None = None) -> dict[str, pulumi.Input[str]]:
+    """The listener annotations of an Ingress from its ``ingress`` spec: ``certificate_arn`` as it is, or a
+    certificate for ``domain`` validated in ``zone`` (:func:`dns_validated_certificate`, ``{name}-cert...``);
+    plain HTTP without either (:func:`ingress_tls_annotations`)."""
+    cert = ingress.get("certificate_arn")
+    if ingress.get("domain") is not None:
+        cert = dns_validated_certificate(name, domain=ingress["domain"], zone=ingress["zone"], tags=tags, opts=opts)
+    return ingress_tls_annotations(cert)
+
+
+def ingress_alias_record(name: str, *, domain: str, zone: pulumi.Input[str], hostname: pulumi.Input[str],
+                         opts: pulumi.ResourceOptions | None = None) -> aws.route53.Record:
+    """``{name}-alias`` for an Ingress's ALB, which the load balancer controller creates: ``domain`` -> the
+    Ingress's ``status.loadBalancer.ingress[0].hostname``, in the region's ALB hosted zone
+    (``aws.lb.get_hosted_zone_id``)."""
+    invoke = pulumi.InvokeOutputOptions(parent=opts.parent if opts else None)
+    alb_zone = aws.lb.get_hosted_zone_id_output(load_balancer_type="application", opts=invoke).id
+    return alias_record(name, domain=domain, zone=zone, target_dns_name=hostname, target_zone_id=alb_zone, opts=opts)
 
 
 # ---------------------------------------------------------------------------------------------

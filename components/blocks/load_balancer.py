@@ -41,7 +41,7 @@ import pulumi_aws as aws
 
 from ..profiles import Profile, get_profile
 from .certificate import (DEFAULT_SSL_POLICY, TLS_REQUIRED_IN, alias_record, dns_validated_certificate, has_tls,
-                          hosted_zone_id, missing_tls_message, validate_domain)
+                          hosted_zone_id, missing_tls_message, validate_tls_settings)
 from .service import CoreSpec, SERVICE_NAME_MAX, SERVICE_NAME_PATTERN, standard_tags
 from ..validation import CatalogError, Problem, Problems, is_unknown, join_path
 
@@ -149,10 +149,7 @@ def validate_load_balancer(spec: Any, path: str, problems: Problems, core: Mappi
                        "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)")
     problems.check_str(spec.get("ssl_policy"), join_path(path, "ssl_policy"), SSL_POLICY_PATTERN,
                        f"an ELB security policy name such as {DEFAULT_SSL_POLICY!r}")
-    validate_domain(spec, path, problems)
-    if spec.get("certificate_arn") is not None and spec.get("domain") is not None:
-        problems.add(path, "sets both certificate_arn and domain: give certificate_arn to use an existing "
-                           "certificate, or domain and zone to have one requested and validated, not both")
+    validate_tls_settings(spec, path, problems)
     if spec.get("ssl_policy") is not None and not has_tls(spec):
         problems.add(join_path(path, "ssl_policy"), "is only used with certificate_arn or domain (an HTTPS/TLS "
                                                     "listener)")
@@ -316,6 +313,12 @@ def validate_shared_rules(specs: Mapping[str, Mapping[str, Any]], ctx: Any = Non
                     problems.add(join_path(lb_path, setting),
                                  f"services on shared ALB {lb_name!r} must agree on {setting}: {first!r} has "
                                  f"{theirs!r}, this one {mine!r}")
+        given = {key: [s for s in services if specs[s]["load_balancer"].get(key) is not None]
+                 for key in ("certificate_arn", "domain")}
+        if all(given.values()) and given["certificate_arn"] != given["domain"]:
+            problems.add(join_path(path, given["domain"][0], "load_balancer", "domain"),
+                         f"shared ALB {lb_name!r} gets certificate_arn from {given['certificate_arn'][0]!r} and domain "
+                         f"from {given['domain'][0]!r}: its services give one of them, not both")
     return problems
 
 

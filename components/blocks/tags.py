@@ -1,6 +1,6 @@
 """Tag keys a component sets and a policy rule reads: defined once for both.
 
-This module imports nothing: ``components/policy.py`` reads it inside the policy pack's own small
+This module imports nothing: ``components/tools/policy.py`` reads it inside the policy pack's own small
 virtualenv, which has no ``pulumi-aws``.
 """
 

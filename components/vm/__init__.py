@@ -1,0 +1,32 @@
+"""The ``vm`` pattern: one service per VM, from an AMI per service, in an Auto Scaling Group behind a load balancer.
+
+Modules: :mod:`.args` (``VmServiceArgs`` and the settings they resolve into), :mod:`.validate`, :mod:`.component`
+(``VmService``), :mod:`.ami` (lookup and Image Builder bake), :mod:`.user_data`, :mod:`.refresh` (the rollout's
+dynamic resource and provider), :mod:`.refresher` (the instance refresh it runs against Auto Scaling) and
+:mod:`.pattern` (``PATTERN``, the catalog's registration).
+
+The names below are imported on first use: the rollout's dynamic provider process imports
+``components.vm.refresh``, which needs boto3 but not ``pulumi_aws`` and the component.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["VmService", "VmServiceArgs", "validate_vm"]
+
+_EXPORTS = {"VmService": ".component", "VmServiceArgs": ".args", "validate_vm": ".validate"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
