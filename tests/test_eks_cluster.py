@@ -504,7 +504,7 @@ def test_plugin_signs_as_the_stacks_aws_provider_profile_and_assumed_roles(plan)
 def test_stack_config_accepts_the_token_python_and_refuses_a_non_string():
     from components.catalog import load_catalog
     from tests.conftest import ROOT
-    load_catalog({"environment": "dev", "eks_token_python": "python3"}, ROOT)
+    load_catalog({"environment": "dev", "catalog_dir": "", "eks_token_python": "python3"}, ROOT)
     assert_problem(lambda: load_catalog({"environment": "dev", "eks_token_python": 3}, ROOT), "eks_token_python")
 
 

@@ -119,7 +119,8 @@ def test_the_reference_catalog_defines_eks_services():
     # With the prod stack's own services: the shared catalog's public cart gets its domain (TLS) there.
     prod = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["config"]
     catalog = load_catalog({"environment": "prod", "catalog_dir": "catalog",
-                            "services": prod["microservices:services"]}, ROOT)
+                            "services": prod["microservices:services"], "gateway": prod["microservices:gateway"],
+                            "eks": prod["microservices:eks"]}, ROOT)
     assert {"orders", "payments"} <= set(catalog.services_of("eks"))
 
 
