@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from components.blocks import http_routes
+from components.gateway import validate as gateway_validate
 from components.serverless import http_api
 from components.serverless.args import LambdaServiceArgs, LambdaSettings, resolve_lambda
 from components.serverless.triggers import KINDS, validate_triggers
@@ -50,7 +52,8 @@ def test_pattern_reads_settings_not_dicts_with_literal_fallbacks():
 @pytest.mark.parametrize("where, trigger", [("http", {"http": {"routes": ["GET /a"], "cors": BAD_CORS}}),
                                             ("url", {"url": {"cors": BAD_CORS}})])
 def test_http_api_http_and_url_triggers_share_one_cors_validation(where, trigger):
-    assert http_trigger.validate_cors is url_trigger.validate_cors is http_api.validate_cors
+    assert (http_trigger.validate_cors is url_trigger.validate_cors is http_routes.validate_cors
+            is gateway_validate.validate_cors)
     expected = [(p.path.replace("api.cors", f"triggers[0].{where}.cors"), p.message)
                 for p in http_api.validate_http_api({"cors": BAD_CORS}, "api")]
     got = [(p.path, p.message) for p in validate_triggers("orders", [trigger], "triggers", 10)]
@@ -58,8 +61,26 @@ def test_http_api_http_and_url_triggers_share_one_cors_validation(where, trigger
     assert {p for p, _ in got} == {f"triggers[0].{where}.cors.allow_origins", f"triggers[0].{where}.cors.max_age"}
 
 
+def test_http_apis_and_the_gateway_log_the_same_access_log_fields():
+    from components.gateway import component as gateway_component
+    assert http_api.ACCESS_LOG_FORMAT is gateway_component.ACCESS_LOG_FORMAT is http_routes.ACCESS_LOG_FORMAT
+    assert {"requestId", "routeKey", "status", "responseLatency", "integrationError", "authorizerError"} <= set(
+        __import__("json").loads(http_routes.ACCESS_LOG_FORMAT))
+
+
+def test_route_helpers_live_once_in_the_http_routes_block():
+    """The gateway and the per-function HTTP APIs parse route keys and build preflights with one copy."""
+    import ast as _ast
+    for path in (ROOT / "components").rglob("*.py"):
+        if path.name == "http_routes.py":
+            continue
+        defined = {n.name for n in _ast.walk(_ast.parse(path.read_text())) if isinstance(n, _ast.FunctionDef)}
+        assert not defined & {"parse_route", "preflight_routes", "validate_cors", "validate_throttle",
+                              "cors_configuration", "route_slug"}, path
+
+
 def test_http_api_and_http_trigger_share_one_throttle_validation():
-    assert http_trigger.validate_throttle is http_api.validate_throttle
+    assert http_trigger.validate_throttle is http_routes.validate_throttle is gateway_validate.validate_throttle
     api = [(p.path, p.message) for p in http_api.validate_http_api({"throttle": {"rate": 0, "brust": 1}}, "api")]
     trig = [(p.path, p.message) for p in validate_triggers(
         "orders", [{"http": {"routes": ["GET /a"], "throttle": {"rate": 0, "brust": 1}}}], "triggers", 10)]

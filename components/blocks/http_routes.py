@@ -8,6 +8,7 @@ as the last segment; or ``$default``, the catch-all.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,6 +21,24 @@ __all__ = ["CORS_KEYS", "HTTP_METHODS", "cors_configuration", "parse_route", "pr
 HTTP_METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 ROUTE_PATH_SEGMENT = r"[A-Za-z0-9._~:@!$&'()*+,;=-]+|\{[A-Za-z_][A-Za-z0-9_]*\}|\{[A-Za-z_][A-Za-z0-9_]*\+\}"
 CORS_KEYS = ("allow_origins", "allow_methods", "allow_headers", "expose_headers", "max_age", "allow_credentials")
+#: HTTP API quotas per API (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
+MAX_ROUTES_PER_API = 300
+MAX_INTEGRATIONS_PER_API = 300
+MAX_AUTHORIZERS_PER_API = 10
+#: Stage-wide default throttling: far below the account's 10,000 requests per second, so one noisy client
+#: cannot starve every other API in the account and region.
+DEFAULT_THROTTLE = {"rate": 100, "burst": 200}
+#: What each request leaves in an HTTP API's access log (``$context`` variables of HTTP APIs): enough to tell a
+#: client error from an authorizer refusal, an integration failure or a slow backend. The gateway and every
+#: per-function HTTP API log the same fields, so one query reads both.
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod", "path": "$context.path", "routeKey": "$context.routeKey",
+    "status": "$context.status", "protocol": "$context.protocol", "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency", "integrationLatency": "$context.integrationLatency",
+    "integrationStatus": "$context.integrationStatus", "integrationError": "$context.integrationErrorMessage",
+    "authorizerError": "$context.authorizer.error", "domainName": "$context.domainName",
+}, sort_keys=True)
 
 
 def parse_route(route: str) -> tuple[str, str] | None:
@@ -69,11 +88,13 @@ def route_slug(route: str) -> str:
     return f"{readable}-{hashlib.sha256(route.encode()).hexdigest()[:6]}"
 
 
-def validate_cors(cors: Any, path: str, problems: Problems) -> None:
-    """Every problem of a CORS setting. Browsers refuse ``Access-Control-Allow-Origin: *`` on a request with
+def validate_cors(cors: Any, path: str) -> Problems:
+    """Every problem of a CORS setting (the gateway's, a shared HTTP API's, an ``http`` or ``url`` trigger's:
+    they take the same keys). Browsers refuse ``Access-Control-Allow-Origin: *`` on a request with
     credentials, so that pair is an error rather than a CORS setting no browser can use."""
+    problems = Problems()
     if not problems.check_mapping(cors, path) or not isinstance(cors, Mapping):
-        return
+        return problems
     problems.check_known_keys(cors, CORS_KEYS, path)
     for key in ("allow_origins", "allow_methods", "allow_headers", "expose_headers"):
         value = cors.get(key)
@@ -89,6 +110,18 @@ def validate_cors(cors: Any, path: str, problems: Problems) -> None:
     problems.check_bool(cors.get("allow_credentials"), join_path(path, "allow_credentials"))
     if cors.get("allow_credentials") is True and "*" in (cors.get("allow_origins") or []):
         problems.add(join_path(path, "allow_origins"), "cannot be '*' when allow_credentials is true; list the origins")
+    return problems
+
+
+def validate_throttle(throttle: Any, path: str) -> Problems:
+    """Every problem of API Gateway throttling (a stage's default or a route's): ``rate`` requests per second,
+    1-10000, and ``burst``, 1-5000."""
+    problems = Problems()
+    if problems.check_mapping(throttle, path) and isinstance(throttle, Mapping):
+        problems.check_known_keys(throttle, ("rate", "burst"), path)
+        problems.check_int(throttle.get("rate"), join_path(path, "rate"), 1, 10000, "requests per second")
+        problems.check_int(throttle.get("burst"), join_path(path, "burst"), 1, 5000, "requests")
+    return problems
 
 
 def cors_configuration(cors: Mapping[str, Any] | None) -> dict[str, Any] | None:

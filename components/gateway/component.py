@@ -9,14 +9,13 @@ the ``$default`` stage, whose per-route throttling names routes that must exist 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from ..blocks.http_routes import cors_configuration, preflight_routes, route_slug
+from ..blocks.http_routes import ACCESS_LOG_FORMAT, cors_configuration, preflight_routes, route_slug
 from ..blocks.logs import log_group
 from ..blocks.service import standard_tags
 from ..patterns import ValidationContext
@@ -27,16 +26,6 @@ from .validate import validate_gateway
 
 __all__ = ["ACCESS_LOG_FORMAT", "ApiGateway", "TLS_POLICY"]
 
-#: What each request leaves in the access log (HTTP API ``$context`` variables): enough to tell a client error
-#: from an authorizer refusal, an integration failure or a slow backend.
-ACCESS_LOG_FORMAT = json.dumps({
-    "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "requestTime": "$context.requestTime",
-    "httpMethod": "$context.httpMethod", "path": "$context.path", "routeKey": "$context.routeKey",
-    "status": "$context.status", "protocol": "$context.protocol", "responseLength": "$context.responseLength",
-    "responseLatency": "$context.responseLatency", "integrationLatency": "$context.integrationLatency",
-    "integrationStatus": "$context.integrationStatus", "integrationError": "$context.integrationErrorMessage",
-    "authorizerError": "$context.authorizer.error", "domainName": "$context.domainName",
-}, sort_keys=True)
 TLS_POLICY = "TLS_1_2"
 
 

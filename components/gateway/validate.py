@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..blocks.certificate import validate_domain
-from ..blocks.http_routes import HTTP_METHODS, parse_route, preflight_routes, validate_cors
+from ..blocks.http_routes import MAX_INTEGRATIONS_PER_API, MAX_ROUTES_PER_API, HTTP_METHODS, parse_route, preflight_routes, validate_cors, validate_throttle
 from ..blocks.load_balancer import (CERTIFICATE_ARN_PATTERN, GATEWAY_ALB, PATH_RULE_PATTERN, RULE_VALUE_MAX,
                                     SHARED_SETTINGS, rule_priority)
 from ..blocks.service import validate_tags
@@ -26,8 +26,8 @@ from .args import GATEWAY_KEYS, MAX_INTEGRATION_TIMEOUT, ROUTE_KEYS, route_key
 __all__ = ["ALB_PATTERNS", "MAX_ALB_RULES", "MAX_CONDITION_VALUES", "MAX_INTEGRATIONS", "MAX_ROUTES",
            "alb_path_patterns", "gateway_warnings", "validate_gateway", "validate_routes"]
 
-MAX_ROUTES = 300
-MAX_INTEGRATIONS = 300
+MAX_ROUTES = MAX_ROUTES_PER_API
+MAX_INTEGRATIONS = MAX_INTEGRATIONS_PER_API
 MAX_AUDIENCES = 50
 MAX_SCOPES_PER_ROUTE = 10
 MAX_ALB_RULES = 100
@@ -49,8 +49,8 @@ def validate_gateway(name: str, value: Any, path: str, ctx: Any) -> Problems:
     if not problems.check_mapping(value, path) or not isinstance(value, Mapping):
         return problems
     problems.check_known_keys(value, GATEWAY_KEYS, path)
-    validate_cors(value.get("cors"), join_path(path, "cors"), problems)
-    _check_throttle(value.get("throttle"), join_path(path, "throttle"), problems)
+    problems.extend(validate_cors(value.get("cors"), join_path(path, "cors")))
+    problems.extend(validate_throttle(value.get("throttle"), join_path(path, "throttle")))
     _check_authorizer(value.get("authorizer"), join_path(path, "authorizer"), problems)
     problems.check_int(value.get("integration_timeout"), join_path(path, "integration_timeout"), 1,
                        MAX_INTEGRATION_TIMEOUT, "seconds (API Gateway's maximum integration timeout is 30 seconds)")
@@ -69,13 +69,6 @@ def gateway_warnings(name: str, value: Any, path: str, ctx: Any) -> Problems:
                            "name that changes whenever the API is replaced; set domain and zone (or domain and "
                            "certificate_arn) for a name of your own, as prod requires")
     return warnings
-
-
-def _check_throttle(thr: Any, path: str, problems: Problems) -> None:
-    if problems.check_mapping(thr, path) and isinstance(thr, Mapping):
-        problems.check_known_keys(thr, ("rate", "burst"), path)
-        problems.check_int(thr.get("rate"), join_path(path, "rate"), 1, 10000, "requests per second")
-        problems.check_int(thr.get("burst"), join_path(path, "burst"), 1, 5000, "requests")
 
 
 def _check_authorizer(auth: Any, path: str, problems: Problems) -> None:
@@ -204,7 +197,7 @@ def _check_entries(routes: Any, path: str, gateway: Mapping[str, Any], problems:
         if isinstance(entry, Mapping):
             problems.check_known_keys(entry, ROUTE_KEYS, rp)
             problems.require(entry, "route", rp, ROUTE_SHAPE)
-            _check_throttle(entry.get("throttle"), join_path(rp, "throttle"), problems)
+            problems.extend(validate_throttle(entry.get("throttle"), join_path(rp, "throttle")))
             _check_route_auth(entry, rp, gateway, problems)
         key = route_key(entry)
         kp = join_path(rp, "route") if isinstance(entry, Mapping) else rp

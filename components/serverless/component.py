@@ -26,7 +26,8 @@ from ..validation import Problems, join_path
 from .args import ALIAS, LambdaServiceArgs, LambdaSettings, resolve_lambda, secret_variable
 from .artifacts import ArtifactStore
 from .deployment import LambdaDeployment, deployment_minutes
-from .http_api import HttpApi, preflight_routes
+from ..blocks.http_routes import preflight_routes
+from .http_api import HttpApi
 from .notifications import S3Notifications, claim_bucket
 from .packaging import Package, archive_sizes, build_package, content_sha256, size_problems
 from .triggers import TriggerContext, attach_deferred, build_triggers

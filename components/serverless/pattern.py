@@ -14,7 +14,8 @@ from ..patterns import BuildContext, Pattern, ValidationContext
 from ..validation import Problems, join_path
 from .artifacts import ArtifactStore
 from .component import LambdaService
-from .http_api import MAX_AUTHORIZERS_PER_API, MAX_INTEGRATIONS_PER_API, HttpApi, parse_route, preflight_routes
+from ..blocks.http_routes import MAX_AUTHORIZERS_PER_API, MAX_INTEGRATIONS_PER_API, parse_route, preflight_routes
+from .http_api import HttpApi
 from .notifications import S3Notifications
 from .triggers.http import api_name
 from .triggers.s3 import normalize_bucket, s3_filters_overlap

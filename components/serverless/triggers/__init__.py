@@ -12,7 +12,7 @@ import pulumi_aws as aws
 
 from ...blocks.access import normalize_bucket
 from ...validation import Problems, join_path
-from ..http_api import parse_route
+from ...blocks.http_routes import parse_route
 from .base import AsyncInvoke, AsyncTrigger, Trigger, TriggerContext
 from .dynamodb import DynamodbTrigger
 from .http import HttpTrigger, api_name

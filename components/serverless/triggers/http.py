@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, NotRequired, TypedDict
 
 from ...validation import Problems, is_unknown, join_path
-from ..http_api import HTTP_METHODS, parse_route, validate_cors, validate_throttle
+from ...blocks.http_routes import HTTP_METHODS, parse_route, validate_cors, validate_throttle
 from .base import Trigger, TriggerContext
 
 __all__ = ["API_NAME_PATTERN", "HTTP_TIMEOUT_LIMIT", "HttpTrigger", "HttpTriggerArgs", "api_name"]

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, NotRequired, TypedDict
 import pulumi_aws as aws
 
 from ...validation import Problems, join_path
-from ..http_api import cors_configuration, validate_cors
+from ...blocks.http_routes import cors_configuration, validate_cors
 from .base import Trigger, TriggerContext
 
 __all__ = ["UrlTrigger", "UrlTriggerArgs"]
