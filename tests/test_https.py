@@ -506,3 +506,16 @@ def test_a_public_eks_service_built_directly_in_prod_without_tls_is_refused_nami
     assert_problem(_eks({"path": "/orders"}), "orders.ingress", "set domain and zone")
     assert _plan(_eks({"path": "/orders"}, environment="staging"), "staging").of_type(
         "kubernetes:networking.k8s.io/v1:Ingress")
+
+
+def test_an_eks_ingress_domain_is_the_url_not_the_load_balancers_own_name():
+    # GIVEN a public eks service whose Ingress has a domain (the certificate names only that domain)
+    from components.eks import KubernetesService
+
+    def program():
+        svc = KubernetesService("orders", {"image": EKS_IMAGE, "expose": "public",
+                                           "ingress": {"domain": "orders.example.com", "zone": "example.com"}},
+                                network=EKS_NET, profile="prod")
+        pulumi.export("url", svc.url)
+    # WHEN planned THEN its url is https://<domain>, which the certificate verifies, not https://<elb name>
+    assert _plan(program, "prod").outputs["url"] == "https://orders.example.com"
