@@ -519,3 +519,14 @@ def test_an_eks_ingress_domain_is_the_url_not_the_load_balancers_own_name():
         pulumi.export("url", svc.url)
     # WHEN planned THEN its url is https://<domain>, which the certificate verifies, not https://<elb name>
     assert _plan(program, "prod").outputs["url"] == "https://orders.example.com"
+
+
+def test_an_eks_ingress_host_other_than_its_domain_is_refused():
+    # GIVEN an Ingress whose certificate and alias record are for one name and whose rule matches another
+    from tests.conftest import assert_problem
+    # WHEN built THEN refused: requests for the domain would match no rule, and the host has no certificate
+    assert_problem(_eks({"domain": "orders.example.com", "zone": "example.com", "host": "api.example.com"}),
+                   "orders.ingress.host", "domain is 'orders.example.com'")
+    # and a host equal to the domain is fine
+    assert _plan(_eks({"domain": "orders.example.com", "zone": "example.com", "host": "orders.example.com"}),
+                 "prod").of_type("kubernetes:networking.k8s.io/v1:Ingress")

@@ -325,6 +325,11 @@ def validate_kubernetes_service(name: Any, spec: Mapping[str, Any], path: str, v
                            "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)")
         problems.check_str(ing.get("host"), join_path(ip, "host"), HOSTNAME, "a DNS host name such as 'api.example.com'",
                            max_len=253)
+        host, domain = ing.get("host"), ing.get("domain")
+        if isinstance(host, str) and isinstance(domain, str) and host != domain:
+            problems.add(join_path(ip, "host"),
+                         f"is {host!r} but domain is {domain!r}: the certificate and the alias record are for the "
+                         f"domain, and the Ingress rule would only match {host!r} (omit host, or make it the domain)")
         p = ing.get("path")
         if problems.check_str(p, join_path(ip, "path"), max_len=1024) and isinstance(p, str) and not p.startswith("/"):
             problems.add(join_path(ip, "path"), f"must start with '/', got {p!r}")
