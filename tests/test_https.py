@@ -530,3 +530,17 @@ def test_an_eks_ingress_host_other_than_its_domain_is_refused():
     # and a host equal to the domain is fine
     assert _plan(_eks({"domain": "orders.example.com", "zone": "example.com", "host": "orders.example.com"}),
                  "prod").of_type("kubernetes:networking.k8s.io/v1:Ingress")
+
+
+def test_a_host_rule_on_a_shared_alb_with_a_domain_must_be_that_domain():
+    # GIVEN a shared ALB whose certificate is requested for api.example.com, and a service routing another host
+    from components.blocks.load_balancer import validate_shared_rules
+    specs = {"a": {"expose": "public", "load_balancer": {"shared": "edge", "path": "/a/*",
+                                                         "domain": "api.example.com", "zone": "example.com"}},
+             "b": {"expose": "public", "load_balancer": {"shared": "edge", "host": "orders.example.com"}},
+             "c": {"expose": "public", "load_balancer": {"shared": "edge", "host": "api.example.com", "path": "/c"}}}
+    # WHEN the rules are checked THEN only the host the certificate does not name is refused
+    assert [str(p) for p in validate_shared_rules(specs)] == [
+        "services.b.load_balancer.host: is 'orders.example.com' but shared ALB 'edge' has the certificate of domain "
+        "'api.example.com' only: use a path rule (or host 'api.example.com'), or give the ALB a certificate_arn "
+        "that covers every host"]
