@@ -544,3 +544,18 @@ def test_a_host_rule_on_a_shared_alb_with_a_domain_must_be_that_domain():
         "services.b.load_balancer.host: is 'orders.example.com' but shared ALB 'edge' has the certificate of domain "
         "'api.example.com' only: use a path rule (or host 'api.example.com'), or give the ALB a certificate_arn "
         "that covers every host"]
+
+
+def test_a_public_docker_service_is_refused_in_prod_and_warned_about_elsewhere(tmp_path):
+    # GIVEN a docker service with expose: public (its host publishes plain ports on every interface)
+    from components.catalog import load_catalog
+    from tests.conftest import assert_problem
+    services = {"web": {"pattern": "docker", "image": {"ref": "public.ecr.aws/acme/web:1.0.0"}, "expose": "public"}}
+    # WHEN the prod catalog loads THEN it is refused, naming what to do instead
+    assert_problem(lambda: load_catalog({"environment": "prod", "catalog_dir": "", "services": services}, tmp_path),
+                   "services.web.expose: is public: the docker pattern publishes", "which prod does not allow",
+                   "use expose: internal, or run it as an ecs or vm service")
+    # WHEN the staging catalog loads THEN it is a warning
+    catalog = load_catalog({"environment": "staging", "catalog_dir": "", "services": services}, tmp_path)
+    assert [str(w).split(":")[0] for w in catalog.warnings] == ["services.web.expose"]
+    assert "(prod refuses this)" in str(catalog.warnings[0])
