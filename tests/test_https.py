@@ -559,3 +559,29 @@ def test_a_public_docker_service_is_refused_in_prod_and_warned_about_elsewhere(t
     catalog = load_catalog({"environment": "staging", "catalog_dir": "", "services": services}, tmp_path)
     assert [str(w).split(":")[0] for w in catalog.warnings] == ["services.web.expose"]
     assert "(prod refuses this)" in str(catalog.warnings[0])
+
+
+def test_a_certificate_arn_of_another_region_is_refused():
+    # GIVEN a stack in us-east-1 and a certificate requested in eu-west-1 (ACM certificates are regional)
+    other = CERT.replace("us-east-1", "eu-west-1")
+    # WHEN a load balancer or an Ingress is given it THEN it is refused before anything is created
+    lines = _component_problems(lambda: _service("shop", {"certificate_arn": other}, "dev"), "dev")
+    assert lines == ["shop.load_balancer.certificate_arn: is a certificate of region 'eu-west-1' but the stack "
+                     "deploys to 'us-east-1': a load balancer or a regional API domain only uses a certificate of its "
+                     "own region (request or import one in us-east-1, or give domain and zone to have one requested "
+                     "there)"]
+    from tests.conftest import assert_problem
+    assert_problem(_eks({"certificate_arn": other}), "orders.ingress.certificate_arn", "region 'eu-west-1'")
+    # and a certificate of the stack's region is fine
+    assert _component_problems(lambda: _service("shop", {"certificate_arn": CERT}, "dev"), "dev") == []
+
+
+def test_a_gateway_certificate_arn_of_another_region_is_refused():
+    # GIVEN the gateway's REGIONAL custom domain and an existing certificate from another region
+    from components.gateway import ApiGateway
+    other = CERT.replace("us-east-1", "eu-west-1")
+    # WHEN built in a us-east-1 stack THEN refused (API Gateway: a Regional custom domain needs a certificate
+    # of the API's own region)
+    lines = _component_problems(lambda: ApiGateway("edge", {"domain": "api.example.com", "certificate_arn": other},
+                                                   profile="prod").finish(), "prod")
+    assert any(line.startswith("edge.certificate_arn: is a certificate of region 'eu-west-1'") for line in lines), lines

@@ -37,6 +37,7 @@ __all__ = [
     "PLAIN_PORTS",
     "TLS_SETTINGS",
     "alias_record",
+    "check_certificate_region",
     "dns_validated_certificate",
     "has_tls",
     "hosted_zone_id",
@@ -209,12 +210,28 @@ def ingress_tls_annotations(certificate_arn: pulumi.Input[str] | None, *,
     }
 
 
+def check_certificate_region(arn: Any, path: str, problems: Problems) -> None:
+    """``arn`` (an ACM certificate ARN at ``path``) is in the stack's region (``aws:region``), when both are
+    known: ACM certificates are regional, and a load balancer or an API Gateway regional domain can only use a
+    certificate of its own region (ACM user guide, "Supported Regions"; API Gateway, "Getting certificates ready
+    in AWS Certificate Manager")."""
+    if not isinstance(arn, str):
+        return
+    parts = arn.split(":")
+    region = pulumi.Config("aws").get("region")
+    if len(parts) > 3 and parts[2] == "acm" and parts[3] and region and parts[3] != region:
+        problems.add(path, f"is a certificate of region {parts[3]!r} but the stack deploys to {region!r}: a load "
+                           f"balancer or a regional API domain only uses a certificate of its own region (request "
+                           f"or import one in {region}, or give domain and zone to have one requested there)")
+
+
 def validate_tls_settings(spec: Any, path: str, problems: Problems) -> None:
     """``certificate_arn``, or ``domain`` and ``zone``, of a ``load_balancer`` or ``ingress`` mapping at ``path``:
     the domain and its zone (:func:`validate_domain`), and not both ways at once."""
     if not isinstance(spec, Mapping):
         return
     validate_domain(spec, path, problems)
+    check_certificate_region(spec.get("certificate_arn"), join_path(path, "certificate_arn"), problems)
     if spec.get("certificate_arn") is not None and spec.get("domain") is not None:
         problems.add(path, "sets both certificate_arn and domain: give certificate_arn to use an existing "
                            "certificate, or domain and zone to have one requested and validated, not both")
