@@ -585,3 +585,26 @@ def test_a_gateway_certificate_arn_of_another_region_is_refused():
     lines = _component_problems(lambda: ApiGateway("edge", {"domain": "api.example.com", "certificate_arn": other},
                                                    profile="prod").finish(), "prod")
     assert any(line.startswith("edge.certificate_arn: is a certificate of region 'eu-west-1'") for line in lines), lines
+
+
+def test_a_shared_alb_of_vm_and_ecs_services_takes_the_domain_of_either(tmp_path):
+    # GIVEN a vm and an ecs service on one shared ALB, the domain given by the ecs one (vm prepares first)
+    from components.platform import Platform
+    from components.testing import run_component
+    from tests.conftest import ROOT
+    from tests.test_vm import AMI
+    image = {"ref": "public.ecr.aws/docker/library/nginx@sha256:" + "a" * 64}
+    services = {
+        "api": {"pattern": "ecs", "image": image, "expose": "public",
+                "load_balancer": {"shared": "edge", "path": "/api/*", "domain": "shop.example.com",
+                                  "zone": "example.com"}},
+        "web": {"pattern": "vm", "ami": AMI, "expose": "public", "load_balancer": {"shared": "edge", "path": "/*"}},
+    }
+    # WHEN the dev stack is planned
+    graph = run_component(lambda: Platform("platform", {"environment": "dev", "catalog_dir": "",
+                                                        "services": services}, project_dir=ROOT), environment="dev")
+    # THEN the one shared ALB has the certificate, HTTPS and the redirect, whichever pattern created it
+    assert graph.one("aws:acm/certificate:Certificate", "edge-cert").inputs["domainName"] == "shop.example.com"
+    assert sorted(r.name for r in graph.of_type("aws:lb/listener:Listener") if r.name.startswith("edge-")) == [
+        "edge-http", "edge-https"]
+    assert len([r for r in graph.of_type("aws:lb/loadBalancer:LoadBalancer") if r.name == "edge-lb"]) == 1
