@@ -80,6 +80,11 @@ class Platform(pulumi.ComponentResource):
                 self.skipped[f"microservices:{key}"] = feature.local_skip_reason
         ordered = [p for p in PATTERN_MODULES if p in catalog.patterns]
         if profile.cloud:
+            # Shared ALBs first, from every service that names them: vm and ecs services may share one, and a
+            # pattern's own prepare sees only its own services, so the first to prepare would otherwise create
+            # the ALB without the other pattern's settings (its domain or certificate_arn, allowed_cidrs, ...).
+            from .blocks.load_balancer import prepare_shared_load_balancers
+            prepare_shared_load_balancers(catalog.services, ctx)
             for kind in ordered:
                 pattern = catalog.patterns[kind]
                 if pattern.prepare is not None:

@@ -142,4 +142,22 @@ def test_services_of_one_ingress_group_share_tags_and_tls():
     }
     lines = assert_problem(lambda: load_catalog(_config(services), ROOT), "services.web.tags",
                            "cart has {'Team': 'shop'}")
-    assert any("services.web.ingress.certificate_arn" in line and "cart has 'given'" in line for line in lines)
+    assert any("services.web.ingress:" in line and "cart has 'TLS (certificate_arn or domain)'" in line
+               and "only redirects to HTTPS" in line for line in lines)
+
+
+def test_an_ingress_group_may_mix_a_certificate_arn_and_a_domain_but_not_tls_and_plain_http():
+    # GIVEN one ingress group whose members give TLS in the two ways (the controller merges their certificates
+    # onto the group's 443 listener), and one member without TLS
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012"
+    services = {
+        "cart": {"pattern": "eks", "image": IMAGE, "ingress": {"group": "shop", "path": "/cart", "certificate_arn": cert}},
+        "web": {"pattern": "eks", "image": IMAGE,
+                "ingress": {"group": "shop", "path": "/", "domain": "shop.example.com", "zone": "example.com"}},
+    }
+    # WHEN the catalog loads THEN a certificate_arn and a domain agree (both are TLS)
+    load_catalog(_config(services), ROOT)
+    # WHEN a member has no TLS THEN it is refused: ssl-redirect makes the group's port 80 a redirect for everyone
+    services["zine"] = {"pattern": "eks", "image": IMAGE, "ingress": {"group": "shop", "path": "/zine"}}
+    assert_problem(lambda: load_catalog(_config(services), ROOT), "services.zine.ingress",
+                   "cart has 'TLS (certificate_arn or domain)', got 'plain HTTP'")

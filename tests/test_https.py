@@ -506,3 +506,105 @@ def test_a_public_eks_service_built_directly_in_prod_without_tls_is_refused_nami
     assert_problem(_eks({"path": "/orders"}), "orders.ingress", "set domain and zone")
     assert _plan(_eks({"path": "/orders"}, environment="staging"), "staging").of_type(
         "kubernetes:networking.k8s.io/v1:Ingress")
+
+
+def test_an_eks_ingress_domain_is_the_url_not_the_load_balancers_own_name():
+    # GIVEN a public eks service whose Ingress has a domain (the certificate names only that domain)
+    from components.eks import KubernetesService
+
+    def program():
+        svc = KubernetesService("orders", {"image": EKS_IMAGE, "expose": "public",
+                                           "ingress": {"domain": "orders.example.com", "zone": "example.com"}},
+                                network=EKS_NET, profile="prod")
+        pulumi.export("url", svc.url)
+    # WHEN planned THEN its url is https://<domain>, which the certificate verifies, not https://<elb name>
+    assert _plan(program, "prod").outputs["url"] == "https://orders.example.com"
+
+
+def test_an_eks_ingress_host_other_than_its_domain_is_refused():
+    # GIVEN an Ingress whose certificate and alias record are for one name and whose rule matches another
+    from tests.conftest import assert_problem
+    # WHEN built THEN refused: requests for the domain would match no rule, and the host has no certificate
+    assert_problem(_eks({"domain": "orders.example.com", "zone": "example.com", "host": "api.example.com"}),
+                   "orders.ingress.host", "domain is 'orders.example.com'")
+    # and a host equal to the domain is fine
+    assert _plan(_eks({"domain": "orders.example.com", "zone": "example.com", "host": "orders.example.com"}),
+                 "prod").of_type("kubernetes:networking.k8s.io/v1:Ingress")
+
+
+def test_a_host_rule_on_a_shared_alb_with_a_domain_must_be_that_domain():
+    # GIVEN a shared ALB whose certificate is requested for api.example.com, and a service routing another host
+    from components.blocks.load_balancer import validate_shared_rules
+    specs = {"a": {"expose": "public", "load_balancer": {"shared": "edge", "path": "/a/*",
+                                                         "domain": "api.example.com", "zone": "example.com"}},
+             "b": {"expose": "public", "load_balancer": {"shared": "edge", "host": "orders.example.com"}},
+             "c": {"expose": "public", "load_balancer": {"shared": "edge", "host": "api.example.com", "path": "/c"}}}
+    # WHEN the rules are checked THEN only the host the certificate does not name is refused
+    assert [str(p) for p in validate_shared_rules(specs)] == [
+        "services.b.load_balancer.host: is 'orders.example.com' but shared ALB 'edge' has the certificate of domain "
+        "'api.example.com' only: use a path rule (or host 'api.example.com'), or give the ALB a certificate_arn "
+        "that covers every host"]
+
+
+def test_a_public_docker_service_is_refused_in_prod_and_warned_about_elsewhere(tmp_path):
+    # GIVEN a docker service with expose: public (its host publishes plain ports on every interface)
+    from components.catalog import load_catalog
+    from tests.conftest import assert_problem
+    services = {"web": {"pattern": "docker", "image": {"ref": "public.ecr.aws/acme/web:1.0.0"}, "expose": "public"}}
+    # WHEN the prod catalog loads THEN it is refused, naming what to do instead
+    assert_problem(lambda: load_catalog({"environment": "prod", "catalog_dir": "", "services": services}, tmp_path),
+                   "services.web.expose: is public: the docker pattern publishes", "which prod does not allow",
+                   "use expose: internal, or run it as an ecs or vm service")
+    # WHEN the staging catalog loads THEN it is a warning
+    catalog = load_catalog({"environment": "staging", "catalog_dir": "", "services": services}, tmp_path)
+    assert [str(w).split(":")[0] for w in catalog.warnings] == ["services.web.expose"]
+    assert "(prod refuses this)" in str(catalog.warnings[0])
+
+
+def test_a_certificate_arn_of_another_region_is_refused():
+    # GIVEN a stack in us-east-1 and a certificate requested in eu-west-1 (ACM certificates are regional)
+    other = CERT.replace("us-east-1", "eu-west-1")
+    # WHEN a load balancer or an Ingress is given it THEN it is refused before anything is created
+    lines = _component_problems(lambda: _service("shop", {"certificate_arn": other}, "dev"), "dev")
+    assert lines == ["shop.load_balancer.certificate_arn: is a certificate of region 'eu-west-1' but the stack "
+                     "deploys to 'us-east-1': a load balancer or a regional API domain only uses a certificate of its "
+                     "own region (request or import one in us-east-1, or give domain and zone to have one requested "
+                     "there)"]
+    from tests.conftest import assert_problem
+    assert_problem(_eks({"certificate_arn": other}), "orders.ingress.certificate_arn", "region 'eu-west-1'")
+    # and a certificate of the stack's region is fine
+    assert _component_problems(lambda: _service("shop", {"certificate_arn": CERT}, "dev"), "dev") == []
+
+
+def test_a_gateway_certificate_arn_of_another_region_is_refused():
+    # GIVEN the gateway's REGIONAL custom domain and an existing certificate from another region
+    from components.gateway import ApiGateway
+    other = CERT.replace("us-east-1", "eu-west-1")
+    # WHEN built in a us-east-1 stack THEN refused (API Gateway: a Regional custom domain needs a certificate
+    # of the API's own region)
+    lines = _component_problems(lambda: ApiGateway("edge", {"domain": "api.example.com", "certificate_arn": other},
+                                                   profile="prod").finish(), "prod")
+    assert any(line.startswith("edge.certificate_arn: is a certificate of region 'eu-west-1'") for line in lines), lines
+
+
+def test_a_shared_alb_of_vm_and_ecs_services_takes_the_domain_of_either(tmp_path):
+    # GIVEN a vm and an ecs service on one shared ALB, the domain given by the ecs one (vm prepares first)
+    from components.platform import Platform
+    from components.testing import run_component
+    from tests.conftest import ROOT
+    from tests.test_vm import AMI
+    image = {"ref": "public.ecr.aws/docker/library/nginx@sha256:" + "a" * 64}
+    services = {
+        "api": {"pattern": "ecs", "image": image, "expose": "public",
+                "load_balancer": {"shared": "edge", "path": "/api/*", "domain": "shop.example.com",
+                                  "zone": "example.com"}},
+        "web": {"pattern": "vm", "ami": AMI, "expose": "public", "load_balancer": {"shared": "edge", "path": "/*"}},
+    }
+    # WHEN the dev stack is planned
+    graph = run_component(lambda: Platform("platform", {"environment": "dev", "catalog_dir": "",
+                                                        "services": services}, project_dir=ROOT), environment="dev")
+    # THEN the one shared ALB has the certificate, HTTPS and the redirect, whichever pattern created it
+    assert graph.one("aws:acm/certificate:Certificate", "edge-cert").inputs["domainName"] == "shop.example.com"
+    assert sorted(r.name for r in graph.of_type("aws:lb/listener:Listener") if r.name.startswith("edge-")) == [
+        "edge-http", "edge-https"]
+    assert len([r for r in graph.of_type("aws:lb/loadBalancer:LoadBalancer") if r.name == "edge-lb"]) == 1

@@ -149,7 +149,9 @@ def test_prod_alb_has_deletion_protection_and_encrypted_protected_access_logs(pu
 
 
 def _log_writers(region):
-    graph = run(lambda: _service("shop", {"certificate_arn": CERT}, {"expose": "public"}, "prod"),
+    # A certificate of the stack's own region: ACM certificates are regional.
+    cert = CERT.replace("us-east-1", region)
+    graph = run(lambda: _service("shop", {"certificate_arn": cert}, {"expose": "public"}, "prod"),
                 config={"microservices:environment": "prod", "aws:region": region}, stack="prod")
     policy = graph.one("aws:s3/bucketPolicy:BucketPolicy").json_input("policy")
     principals = sorted(json.dumps(s["Principal"], sort_keys=True) for s in policy["Statement"]

@@ -34,8 +34,10 @@ from ..validation import Problems, is_unknown, join_path
 __all__ = [
     "DEFAULT_SSL_POLICY",
     "DOMAIN_MAX",
+    "PLAIN_PORTS",
     "TLS_SETTINGS",
     "alias_record",
+    "check_certificate_region",
     "dns_validated_certificate",
     "has_tls",
     "hosted_zone_id",
@@ -44,6 +46,7 @@ __all__ = [
     "ingress_tls_annotations",
     "is_zone_id",
     "missing_tls_message",
+    "plain_ports_message",
     "public_tls_warnings",
     "validate_domain",
     "validate_public_tls",
@@ -207,12 +210,28 @@ def ingress_tls_annotations(certificate_arn: pulumi.Input[str] | None, *,
     }
 
 
+def check_certificate_region(arn: Any, path: str, problems: Problems) -> None:
+    """``arn`` (an ACM certificate ARN at ``path``) is in the stack's region (``aws:region``), when both are
+    known: ACM certificates are regional, and a load balancer or an API Gateway regional domain can only use a
+    certificate of its own region (ACM user guide, "Supported Regions"; API Gateway, "Getting certificates ready
+    in AWS Certificate Manager")."""
+    if not isinstance(arn, str):
+        return
+    parts = arn.split(":")
+    region = pulumi.Config("aws").get("region")
+    if len(parts) > 3 and parts[2] == "acm" and parts[3] and region and parts[3] != region:
+        problems.add(path, f"is a certificate of region {parts[3]!r} but the stack deploys to {region!r}: a load "
+                           f"balancer or a regional API domain only uses a certificate of its own region (request "
+                           f"or import one in {region}, or give domain and zone to have one requested there)")
+
+
 def validate_tls_settings(spec: Any, path: str, problems: Problems) -> None:
     """``certificate_arn``, or ``domain`` and ``zone``, of a ``load_balancer`` or ``ingress`` mapping at ``path``:
     the domain and its zone (:func:`validate_domain`), and not both ways at once."""
     if not isinstance(spec, Mapping):
         return
     validate_domain(spec, path, problems)
+    check_certificate_region(spec.get("certificate_arn"), join_path(path, "certificate_arn"), problems)
     if spec.get("certificate_arn") is not None and spec.get("domain") is not None:
         problems.add(path, "sets both certificate_arn and domain: give certificate_arn to use an existing "
                            "certificate, or domain and zone to have one requested and validated, not both")
@@ -245,8 +264,12 @@ def ingress_alias_record(name: str, *, domain: str, zone: pulumi.Input[str], hos
 
 #: Where a service of each pattern with a load-balanced endpoint keeps that endpoint's TLS settings
 #: (``certificate_arn``, or ``domain`` and ``zone``). Lambda function URLs and API Gateway endpoints are HTTPS
-#: already; a ``docker`` service publishes a port on its host, without a load balancer.
+#: already; a ``docker`` service publishes plain ports on its host, without a load balancer
+#: (:data:`PLAIN_PORTS`).
 TLS_SETTINGS = {"vm": "load_balancer", "ecs": "load_balancer", "eks": "ingress"}
+#: Patterns whose ``expose: public`` publishes the service's plain ports on every interface of its host, with
+#: no load balancer to terminate TLS: public in prod only through another pattern.
+PLAIN_PORTS = ("docker",)
 #: The environment in which a public endpoint without TLS is an error (elsewhere: a warning in the plan).
 TLS_REQUIRED_IN = "prod"
 
@@ -266,6 +289,25 @@ def missing_tls_message(environment: str) -> str:
         return f"is public without TLS, which {TLS_REQUIRED_IN} does not allow: {fixes}"
     return (f"is public without TLS: plain HTTP on port 80 in {environment} ({TLS_REQUIRED_IN} refuses this): "
             f"{fixes}")
+
+
+def plain_ports_message(environment: str) -> str:
+    """What a ``docker`` service with ``expose: public`` is told: its host publishes plain ports."""
+    what = ("publishes the service's ports on every interface of its Docker host, in plain HTTP (no load balancer "
+            "terminates TLS)")
+    fix = "use expose: internal, or run it as an ecs or vm service behind a load balancer with domain and zone"
+    if environment == TLS_REQUIRED_IN:
+        return f"is public: the docker pattern {what}, which {TLS_REQUIRED_IN} does not allow: {fix}"
+    return f"is public: the docker pattern {what} ({TLS_REQUIRED_IN} refuses this): {fix}"
+
+
+def _public_plain_ports(specs: Mapping[str, Any], ctx: Any) -> list[str]:
+    """Paths (``services.<name>.expose``) of the public services of ``specs`` whose pattern publishes plain
+    ports (:data:`PLAIN_PORTS`)."""
+    patterns = getattr(ctx, "patterns", None) or {}
+    return [join_path("services", name, "expose") for name in sorted(specs)
+            if patterns.get(name) in PLAIN_PORTS and isinstance(specs[name], Mapping)
+            and specs[name].get("expose") == "public"]
 
 
 def _public_endpoints_without_tls(specs: Mapping[str, Any], ctx: Any) -> list[str]:
@@ -298,11 +340,14 @@ def _public_endpoints_without_tls(specs: Mapping[str, Any], ctx: Any) -> list[st
 def validate_public_tls(specs: Mapping[str, Any], ctx: Any) -> Problems:
     """Catalog rule ``(specs, ctx) -> Problems``: in prod, every public endpoint of a ``vm``, ``ecs`` or
     ``eks`` service has TLS (its ``load_balancer`` or ``ingress`` sets ``certificate_arn``, or ``domain`` and
-    ``zone``). Other environments only warn (:func:`public_tls_warnings`)."""
+    ``zone``), and no ``docker`` service is public (its host publishes plain ports). Other environments only
+    warn (:func:`public_tls_warnings`)."""
     problems = Problems()
     if ctx.profile.name == TLS_REQUIRED_IN:
         for path in _public_endpoints_without_tls(specs, ctx):
             problems.add(path, missing_tls_message(ctx.profile.name))
+        for path in _public_plain_ports(specs, ctx):
+            problems.add(path, plain_ports_message(ctx.profile.name))
     return problems
 
 
@@ -313,4 +358,6 @@ def public_tls_warnings(specs: Mapping[str, Any], ctx: Any) -> Problems:
     if ctx.profile.name != TLS_REQUIRED_IN and ctx.profile.cloud:
         for path in _public_endpoints_without_tls(specs, ctx):
             problems.add(path, missing_tls_message(ctx.profile.name))
+        for path in _public_plain_ports(specs, ctx):
+            problems.add(path, plain_ports_message(ctx.profile.name))
     return problems

@@ -313,6 +313,17 @@ def validate_shared_rules(specs: Mapping[str, Mapping[str, Any]], ctx: Any = Non
                     problems.add(join_path(lb_path, setting),
                                  f"services on shared ALB {lb_name!r} must agree on {setting}: {first!r} has "
                                  f"{theirs!r}, this one {mine!r}")
+        # With a domain the ALB's one certificate names only that domain: a host rule for another name would
+        # be served a certificate that does not match it (and no record points that name at the ALB).
+        domains = [specs[s]["load_balancer"]["domain"] for s in services
+                   if isinstance(specs[s]["load_balancer"].get("domain"), str)]
+        for service in services if domains else ():
+            host = specs[service]["load_balancer"].get("host")
+            if isinstance(host, str) and host != domains[0]:
+                problems.add(join_path(path, service, "load_balancer", "host"),
+                             f"is {host!r} but shared ALB {lb_name!r} has the certificate of domain {domains[0]!r} "
+                             f"only: use a path rule (or host {domains[0]!r}), or give the ALB a certificate_arn "
+                             "that covers every host")
         given = {key: [s for s in services if specs[s]["load_balancer"].get(key) is not None]
                  for key in ("certificate_arn", "domain")}
         if all(given.values()) and given["certificate_arn"] != given["domain"]:

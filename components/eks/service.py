@@ -55,7 +55,8 @@ class KubernetesService(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     """Name of the ClusterIP Service (``<name>.<namespace>.svc.cluster.local``)."""
     url: pulumi.Output[str]
-    """``http(s)://`` address of the load balancer (empty with ``expose: none``)."""
+    """``https://<ingress.domain>`` with a domain, else ``http(s)://`` address of the load balancer (empty with
+    ``expose: none``)."""
     role_arn: pulumi.Output[str] | None
     """ARN of the pods' IAM role (None without ``access`` or ``secrets``)."""
 
@@ -232,7 +233,12 @@ class KubernetesService(pulumi.ComponentResource):
             return pulumi.Output.from_input("")
         ingress = self._ingress(work, tags, prof, await_lb, lb_ids,
                                 pulumi.ResourceOptions.merge(work.opts, pulumi.ResourceOptions(depends_on=[service])))
-        scheme = "https" if settings.ingress.certificate_arn or settings.ingress.domain else "http"
+        domain = settings.ingress.domain
+        if domain is not None:
+            # The certificate names the domain, not the load balancer's own DNS name: https://<elb name> would
+            # fail certificate verification. The alias record points the domain at the load balancer.
+            return ingress.status.apply(lambda _: f"https://{domain}")
+        scheme = "https" if settings.ingress.certificate_arn else "http"
         return ingress.status.apply(lambda s: ingress_url(s, scheme))
 
     def _network_policy(self, work: _Workload, lb_cidrs: pulumi.Input[Sequence[str]] | None) -> None:

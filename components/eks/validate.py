@@ -325,6 +325,11 @@ def validate_kubernetes_service(name: Any, spec: Mapping[str, Any], path: str, v
                            "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)")
         problems.check_str(ing.get("host"), join_path(ip, "host"), HOSTNAME, "a DNS host name such as 'api.example.com'",
                            max_len=253)
+        host, domain = ing.get("host"), ing.get("domain")
+        if isinstance(host, str) and isinstance(domain, str) and host != domain:
+            problems.add(join_path(ip, "host"),
+                         f"is {host!r} but domain is {domain!r}: the certificate and the alias record are for the "
+                         f"domain, and the Ingress rule would only match {host!r} (omit host, or make it the domain)")
         p = ing.get("path")
         if problems.check_str(p, join_path(ip, "path"), max_len=1024) and isinstance(p, str) and not p.startswith("/"):
             problems.add(join_path(ip, "path"), f"must start with '/', got {p!r}")
@@ -435,13 +440,19 @@ def validate_catalog(specs: Mapping[str, Mapping[str, Any]], vctx: ValidationCon
             # One load balancer serves the group: the controller refuses members whose tags conflict, and
             # one member's HTTP-to-HTTPS redirect applies to all of them.
             tags = dict(spec["tags"]) if isinstance(spec.get("tags"), Mapping) else {}
+            # TLS: a certificate_arn and a domain (a certificate requested for it) both give HTTPS on 443, and
+            # the controller merges the certificates of a group onto that listener. What members must agree on
+            # is whether there is TLS at all: one member's ssl-redirect turns the group's port-80 listener into a
+            # redirect, so a plain-HTTP member's rules (on port 80 only) would never be reached.
             shared = {"expose": spec.get("expose", CoreSpec.expose), "tags": tags,
-                      "ingress.certificate_arn": "given" if ing.get("certificate_arn") else "not given"}
+                      "ingress": "TLS (certificate_arn or domain)" if has_tls(ing) else "plain HTTP"}
             first_svc, first = groups.setdefault(ing["group"], (svc, shared))
             for key, value in shared.items():
                 if first[key] != value:
+                    why = (": the group's port 80 only redirects to HTTPS once one member has TLS, so give every "
+                           "member certificate_arn or domain and zone" if key == "ingress" else "")
                     problems.add(join_path("services", svc, key),
                                  f"must match the other services of ingress group {ing['group']!r} (one load "
-                                 f"balancer): {first_svc} has {first[key]!r}, got {value!r}")
+                                 f"balancer): {first_svc} has {first[key]!r}, got {value!r}{why}")
     return problems
 

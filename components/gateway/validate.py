@@ -15,8 +15,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..blocks.certificate import validate_domain
-from ..blocks.http_routes import MAX_INTEGRATIONS_PER_API, MAX_ROUTES_PER_API, HTTP_METHODS, parse_route, preflight_routes, validate_cors, validate_throttle
+from ..blocks.certificate import check_certificate_region, validate_domain
+from ..blocks.http_routes import (HTTP_METHODS, MAX_INTEGRATIONS_PER_API, MAX_ROUTES_PER_API, parse_route,
+                                  preflight_routes, validate_cors, validate_throttle)
 from ..blocks.load_balancer import (CERTIFICATE_ARN_PATTERN, GATEWAY_ALB, PATH_RULE_PATTERN, RULE_VALUE_MAX,
                                     SHARED_SETTINGS, rule_priority)
 from ..blocks.service import validate_tags
@@ -93,6 +94,7 @@ def _check_domain(value: Mapping[str, Any], path: str, problems: Problems, envir
     domain, zone, cert = value.get("domain"), value.get("zone"), value.get("certificate_arn")
     problems.check_str(cert, join_path(path, "certificate_arn"), CERTIFICATE_ARN_PATTERN,
                        "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)")
+    check_certificate_region(cert, join_path(path, "certificate_arn"), problems)
     if cert is None or zone is not None:
         validate_domain(value, path, problems)
     else:
