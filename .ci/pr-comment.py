@@ -63,7 +63,9 @@ def plan_module() -> str:
     """The planner: this repository's ``components.plan``, else the installed library's."""
     if os.environ.get("PLAN_MODULE"):
         return os.environ["PLAN_MODULE"]
-    return "components.plan" if Path("components/plan.py").is_file() else "microservice_components.plan"
+    # A base checked out from before the tools moved has components/plan/__main__.py instead.
+    here = Path("components/plan.py").is_file() or Path("components/plan/__main__.py").is_file()
+    return "components.plan" if here else "microservice_components.plan"
 
 
 def redact(text: str) -> str:

@@ -420,3 +420,21 @@ def test_static_keys_are_used_but_never_returned_as_outputs(monkeypatch, aws):
     olds = {**PROPS, "status": "current", "live_version": "5", "deployment_id": "", "reason": ""}
     outs = LambdaDeploymentProvider().update("id", olds, {**PROPS, **keys}).outs
     assert not set(keys) & set(outs)
+
+
+def test_loading_the_provider_does_not_load_the_component_or_pulumi_aws():
+    """GIVEN the state's ``__provider`` (a reference to ``components.serverless.deployment``), WHEN the dynamic
+    provider's process unpickles it, THEN it imports boto3's deployer only: the pattern package's lazy exports keep
+    ``pulumi_aws`` and ``LambdaService`` out of the process, as before the pattern became a package."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    code = ("import base64, sys, dill; provider = dill.loads(base64.b64decode(sys.argv[1])); "
+            "print(type(provider).__name__, sorted(m for m in ('pulumi_aws', 'components.serverless.component') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, serialize_provider(LambdaDeploymentProvider())],
+                         capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "LambdaDeploymentProvider []"

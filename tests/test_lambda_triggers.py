@@ -35,9 +35,14 @@ def test_each_trigger_kind_is_one_class_in_its_own_module():
 
 
 def test_trigger_dispatch_uses_no_name_lookups():
-    """``globals()[f"_check_{kind}"]`` became the explicit ``KINDS`` map: no ``globals()`` anywhere in the pattern."""
+    """``globals()[f"_check_{kind}"]`` became the explicit ``KINDS`` map: no ``globals()`` anywhere in the pattern
+    (but the package's PEP 562 lazy exports, ``__getattr__``/``__dir__`` of ``__init__.py``, as in ``components``)."""
+    def lookups(tree):
+        for node in tree.body:
+            if not (isinstance(node, ast.FunctionDef) and node.name in ("__getattr__", "__dir__")):
+                yield from ast.walk(node)
     calls = [f"{path.relative_to(ROOT)}:{node.lineno}" for path in sorted(SERVERLESS.rglob("*.py"))
-             for node in ast.walk(ast.parse(path.read_text()))
+             for node in lookups(ast.parse(path.read_text()))
              if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("globals", "getattr", "eval", "vars")]
     assert calls == []
 

@@ -427,3 +427,23 @@ def test_the_refresh_every_preview_and_up_starts_with_runs_the_program() -> None
         for pulumi in steps_using(spec, "pulumi/actions"):
             env = {**spec.get("env", {}), **pulumi.get("env", {})}
             assert env.get("PULUMI_RUN_PROGRAM") == "true", (workflow, pulumi.get("name"))
+
+
+def test_the_comment_script_plans_a_base_from_before_the_planner_moved_with_this_repositorys_planner(
+        tmp_path: Path, monkeypatch) -> None:
+    """GIVEN a base checkout of the layout before issue 16 (``components/plan/__main__.py``, no
+    ``components/plan.py``) and no PLAN_MODULE, WHEN the head's comment script plans it, THEN it runs the base's own
+    ``components.plan``, not an installed ``microservice_components`` this repository does not have."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("pr_comment", COMMENT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.delenv("PLAN_MODULE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert script.plan_module() == "microservice_components.plan"  # a program that installed the library
+    (tmp_path / "components" / "plan").mkdir(parents=True)
+    (tmp_path / "components" / "plan" / "__main__.py").write_text("")
+    assert script.plan_module() == "components.plan"
+    (tmp_path / "components" / "plan" / "__main__.py").unlink()
+    (tmp_path / "components" / "plan.py").write_text("")
+    assert script.plan_module() == "components.plan"
