@@ -6,7 +6,8 @@ Limits, from API Gateway's "Quotas for configuring and running an HTTP API" and 
 - routes per API 300, integrations per API 300, maximum integration timeout 30 seconds, audiences per
   authorizer 50, scopes per route 10;
 - ALB: rules per load balancer 100 (the default rule excluded), condition values per rule 5, condition
-  wildcards per rule 5, each value at most 128 characters.
+  wildcards per rule 5, each value at most 128 characters; and ("Listener rules for your Application Load
+  Balancer") at most three match evaluations per condition, five per rule.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ MAX_SCOPES_PER_ROUTE = 10
 MAX_ALB_RULES = 100
 MAX_CONDITION_VALUES = 5
 MAX_CONDITION_WILDCARDS = 5
+#: Values of one condition (the path-pattern condition): "up to three match evaluations per condition".
+MAX_VALUES_PER_CONDITION = 3
 #: Patterns whose services the gateway reaches through its internal ALB and VPC link.
 ALB_PATTERNS = ("vm", "ecs", "eks")
 DOMAIN_PATTERN = r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z][-a-z0-9]{0,61}[a-z0-9]"
@@ -286,11 +289,12 @@ def _check_backend(svc: str, kind: str | None, spec: Mapping[str, Any], routes: 
                          "Load Balancer Controller serves: set microservices:eks.load_balancer_controller")
     patterns = alb_path_patterns(routes)
     wildcards = sum(p.count("*") + p.count("?") for p in patterns)
-    # One value of the rule is the X-Gateway-Service header; the path patterns share the rest.
-    if len(patterns) > MAX_CONDITION_VALUES - 1 or wildcards > MAX_CONDITION_WILDCARDS:
+    # The path patterns are one path-pattern condition (at most 3 values); the X-Gateway-Service header is a
+    # second condition, and the rule as a whole takes at most 5 values and 5 wildcards.
+    if len(patterns) > MAX_VALUES_PER_CONDITION or wildcards > MAX_CONDITION_WILDCARDS:
         problems.add(join_path(path, "routes"),
                      f"map to {len(patterns)} ALB path patterns with {wildcards} wildcards ({', '.join(patterns)}); one "
-                     f"ALB rule takes at most {MAX_CONDITION_VALUES} values (the gateway's header is one) and "
+                     f"ALB rule's path condition takes at most {MAX_VALUES_PER_CONDITION} values and the rule "
                      f"{MAX_CONDITION_WILDCARDS} wildcards: merge routes under a greedy path such as "
                      "'ANY /orders/{proxy+}'")
     for pattern in patterns:
