@@ -17,6 +17,7 @@ import pytest
 from components.blocks.load_balancer import GATEWAY_ALB, rule_priority
 from components.catalog import load_catalog
 from components.gateway import ApiGateway
+from components.gateway.backends import vpc_link_subnets
 from components.gateway.validate import alb_path_patterns, validate_gateway, validate_routes
 from components.platform import Platform
 from components.profiles import PROFILES
@@ -122,7 +123,10 @@ def test_load_balanced_services_are_reached_through_one_vpc_link_to_the_internal
     link = graph.one("aws:apigatewayv2/vpcLink:VpcLink", "gateway-vpc-link")
     alb = graph.one("aws:lb/loadBalancer:LoadBalancer", "gateway-lb")
     listener = graph.one("aws:lb/listener:Listener", "gateway-http")
-    assert alb.inputs["internal"] is True and link.inputs["subnetIds"] == alb.inputs["subnets"]
+    # The plan's account maps us-east-1a/b/c to use1-az1/2/3; VPC links for HTTP APIs do not run in use1-az3
+    # (developer guide, "Set up VPC links for HTTP APIs", Availability by Region), so the link skips that subnet.
+    assert alb.inputs["internal"] is True and link.inputs["subnetIds"] == alb.inputs["subnets"][:2]
+    assert len(alb.inputs["subnets"]) == 3
     assert len(graph.of_type("aws:apigatewayv2/vpcLink:VpcLink")) == 1
     for service in ("inventory", "pricing", "payments"):
         integration = graph.one("aws:apigatewayv2/integration:Integration", f"{service}-gw-integration")
@@ -132,6 +136,18 @@ def test_load_balanced_services_are_reached_through_one_vpc_link_to_the_internal
         assert integration.inputs["integrationUri"] == listener.outputs.get("arn", integration.inputs["integrationUri"])
         assert integration.inputs["payloadFormatVersion"] == "1.0"
         assert integration.inputs["timeoutMilliseconds"] == 20000
+
+
+def test_vpc_link_takes_only_subnets_in_zones_that_run_vpc_links():
+    # GIVEN subnets in us-east-1a/b/c of an account mapping them to use1-az3/az1/az2 / WHEN the link's subnets are
+    # chosen / THEN the one in use1-az3 is left out (CreateVpcLink: "Subnet ... is in Availability Zone 'use1-az3'
+    # where service is not available"); other regions and unknown zones are not filtered.
+    names, ids = ["us-east-1a", "us-east-1b", "us-east-1c"], ["use1-az3", "use1-az1", "use1-az2"]
+    assert vpc_link_subnets(["s-a", "s-b", "s-c"], names, "us-east-1", names, ids) == ["s-b", "s-c"]
+    assert vpc_link_subnets(["s-a", "s-b"], [], "us-east-1", names, ids) == ["s-a", "s-b"]
+    assert vpc_link_subnets(["s-a"], ["eu-west-1a"], "eu-west-1", ["eu-west-1a"], ["euw1-az1"]) == ["s-a"]
+    with pytest.raises(ValueError, match="runs VPC links for HTTP APIs in us-east-1 .*availability_zone_names"):
+        vpc_link_subnets(["s-a"], ["us-east-1a"], "us-east-1", names, ids)
 
 
 def test_vpc_link_security_group_reaches_only_the_alb_listener(graph):
