@@ -161,6 +161,18 @@ def test_vpc_link_security_group_reaches_only_the_alb_listener(graph):
     assert ingress.inputs["fromPort"] == 80 and sg.urn in ingress.dependencies
 
 
+def test_the_gateway_alb_admits_only_the_vpc_link(graph):
+    # GIVEN the gateway's internal ALB / WHEN planned / THEN its listener admits the VPC link's security group and
+    # no CIDR (not the VPC's): a caller inside the VPC could otherwise set X-Gateway-Service itself and reach a
+    # service without the gateway's authorizer and throttling.
+    alb_sg = graph.one("aws:ec2/securityGroup:SecurityGroup", "gateway-lb-sg")
+    rules = graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert not [r.name for r in rules if r.name.startswith("gateway-lb-")]      # the listener's CIDR rules
+    assert not [r.name for r in rules if alb_sg.urn in r.dependencies and "cidrIpv4" in r.inputs]
+    assert alb_sg.urn in graph.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                                   "gateway-alb-from-vpc-link").dependencies
+
+
 def test_each_load_balanced_service_is_one_listener_rule_from_its_routes(graph):
     for service, paths in (("inventory", ["/inventory/*"]), ("pricing", ["/prices/*"]), ("payments", ["/payments/*"])):
         rule = graph.one("aws:lb/listenerRule:ListenerRule", f"{service}-rule")

@@ -119,7 +119,10 @@ def create_backends(owner: pulumi.Resource, name: str, routed: Mapping[str, Sequ
     child = pulumi.ResourceOptions(parent=owner)
     subnet_ids, subnet_cidrs = alb_subnets(network)
     alb = SharedLoadBalancer(GATEWAY_ALB, {}, child, expose="internal", network=network, profile=profile,
-                             tags=tags, rules=alb_rules(routed), subnet_ids=subnet_ids)
+                             tags=tags, rules=alb_rules(routed), subnet_ids=subnet_ids,
+                             # Only the VPC link may reach the listener: an in-VPC caller could otherwise set
+                             # X-Gateway-Service itself and skip the gateway's authorizer and throttling.
+                             admit_cidrs=False)
     sg = aws.ec2.SecurityGroup(f"{name}-vpc-link-sg", vpc_id=network_value(network, "vpc_id"),
                                description=f"{name} VPC link to the gateway ALB",
                                tags={**tags, "Name": f"{name}-vpc-link-sg"}, opts=child)
