@@ -377,6 +377,8 @@ def test_rejects_more_integrations_than_an_http_api_allows():
 def test_rejects_a_function_timeout_beyond_the_integration_timeout():
     _has(_routes({"a": {"routes": ["GET /a"], "timeout": 60}}, {"a": "lambda"}),
          "services.a.timeout: is 60 seconds, beyond the gateway's 30-second integration timeout")
+    # AWS knowledge center "API Gateway 504 errors": an integration past the timeout gives the client a 504.
+    _has(_routes({"a": {"routes": ["GET /a"], "timeout": 60}}, {"a": "lambda"}), "clients would get a 504")
     _has(_routes({"a": {"routes": ["GET /a"], "timeout": 25}}, {"a": "lambda"}, gateway={"integration_timeout": 20}),
          "beyond the gateway's 20-second integration timeout")
 

@@ -255,7 +255,7 @@ def _check_backend(svc: str, kind: str | None, spec: Mapping[str, Any], routes: 
         if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > limit:
             problems.add(join_path(path, "timeout"),
                          f"is {timeout} seconds, beyond the gateway's {limit}-second integration timeout (API "
-                         f"Gateway allows at most {MAX_INTEGRATION_TIMEOUT}): clients would get 503 while the "
+                         f"Gateway allows at most {MAX_INTEGRATION_TIMEOUT}): clients would get a 504 while the "
                          f"function runs on; set timeout to at most {limit} or remove routes")
         return
     if kind not in ALB_PATTERNS:
