@@ -447,6 +447,19 @@ def test_rejects_routes_that_need_more_values_than_one_alb_rule_takes():
     assert _routes({"v": {"routes": routes[:3]}}, {"v": "vm"}) == []
 
 
+def test_rejects_two_names_for_one_path_variable_level():
+    # GIVEN /orders/{id} (lambda) and /orders/{orderId}/items (vm) on one API / WHEN validated / THEN refused: API
+    # Gateway's CreateRoute answers 409 "has a conflicting variable on the same hierarchical level".
+    lines = _routes({"a": {"routes": ["GET /orders/{id}"]}, "v": {"routes": ["GET /orders/{orderId}/items"]}},
+                    {"a": "lambda", "v": "vm"})
+    _has(lines, "services.v.routes[0]: route 'GET /orders/{orderId}/items' names a path variable {orderId} where "
+                "route 'GET /orders/{id}' of service 'a' names it {id}")
+    # One name at each level is fine, and so are variables under different literal parents.
+    assert _routes({"a": {"routes": ["GET /orders/{id}", "DELETE /orders/{id}"]},
+                    "v": {"routes": ["GET /orders/{id}/items", "GET /carts/{cartId}"]}},
+                   {"a": "lambda", "v": "vm"}) == []
+
+
 def test_rejects_two_load_balanced_services_whose_rule_priorities_collide():
     assert rule_priority("svc24", {}) == rule_priority("svc92", {})
     _has(_routes({"svc24": {"routes": ["GET /a"]}, "svc92": {"routes": ["GET /b"]}}, {"svc24": "vm", "svc92": "ecs"}),

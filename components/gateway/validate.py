@@ -160,6 +160,7 @@ def validate_routes(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> Problem
         return problems
     gateway = gateway if isinstance(gateway, Mapping) else {}
     claimed: dict[str, str] = {}
+    variables: dict[tuple[str, ...], tuple[str, str, str]] = {}
     priorities: dict[int, str] = {}
     total_routes = 0
     for svc, spec in routed.items():
@@ -169,6 +170,7 @@ def validate_routes(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> Problem
             if key in claimed and claimed[key] != svc:
                 problems.add(join_path(path, j), f"route {key!r} is already claimed by service {claimed[key]!r}")
             claimed.setdefault(key, svc)
+            _check_variable_names(key, svc, join_path(path, j), variables, problems)
         route_keys = [k for _, k in keys]
         total_routes += len(route_keys) + len(preflight_routes(route_keys, gateway.get("cors"),
                                                                 gateway.get("authorizer")))
@@ -192,6 +194,30 @@ def validate_routes(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> Problem
         problems.add("services", f"{len(on_alb)} vm, ecs and eks services have routes, one rule each on the gateway's "
                                  f"ALB; an ALB allows {MAX_ALB_RULES} rules")
     return problems
+
+
+def _check_variable_names(key: str, svc: str, path: str, seen: dict[tuple[str, ...], tuple[str, str, str]],
+                          problems: Problems) -> None:
+    """Two routes of one API that name a path variable differently at the same level (``/orders/{id}`` and
+    ``/orders/{orderId}/items``): CreateRoute refuses the second with 409 ConflictException ("has a conflicting
+    variable on the same hierarchical level"). ``seen``: (path up to the variable, variables as ``{}``) ->
+    (name, service, route key) across the whole API."""
+    parsed = parse_route(key)
+    if parsed is None:
+        return
+    prefix: list[str] = []
+    for segment in [s for s in parsed[1].split("/") if s]:
+        match = re.fullmatch(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", segment)
+        if match:
+            name = match.group(1)
+            other = seen.setdefault(tuple(prefix), (name, svc, key))
+            if other[0] != name:
+                owner = "" if other[1] == svc else f" of service {other[1]!r}"
+                problems.add(path, f"route {key!r} names a path variable {{{name}}} where route {other[2]!r}{owner} "
+                                   f"names it {{{other[0]}}}: API Gateway refuses two variable names at one level "
+                                   "(ConflictException); use one name")
+                return
+        prefix.append("{}" if segment.startswith("{") else segment)
 
 
 def _check_entries(routes: Any, path: str, gateway: Mapping[str, Any], problems: Problems) -> list[tuple[int, str]]:
