@@ -17,6 +17,8 @@ import pytest
 from components.blocks.load_balancer import GATEWAY_ALB, rule_priority
 from components.catalog import load_catalog
 from components.gateway import ApiGateway
+from components.gateway.args import Route
+from components.gateway.backends import vpc_link_subnets
 from components.gateway.validate import alb_path_patterns, validate_gateway, validate_routes
 from components.platform import Platform
 from components.profiles import PROFILES
@@ -109,11 +111,26 @@ def test_jwt_routes_carry_their_scopes_and_options_routes_stay_open(graph):
     authorizer = graph.one("aws:apigatewayv2/authorizer:Authorizer", "gateway-jwt")
     assert authorizer.inputs["jwtConfiguration"] == {"issuer": "https://auth.example.com/", "audiences": ["shop"]}
     keys = {r.inputs["routeKey"]: r for r in graph.of_type("aws:apigatewayv2/route:Route")
-            if r.name.split("-gw-route-")[0] in ("orders-api", "inventory", "pricing", "payments")}
+            if r.name.startswith("gateway-route-")}
     # An ANY route with a JWT authorizer and CORS gets an open OPTIONS twin: preflights carry no token.
     assert keys["OPTIONS /inventory/{proxy+}"].inputs["authorizationType"] == "NONE"
     assert keys["OPTIONS /payments/{proxy+}"].inputs["authorizationType"] == "NONE"
     assert keys["ANY /inventory/{proxy+}"].inputs["authorizationType"] == "JWT"
+
+
+def test_a_route_keeps_its_resource_when_its_key_moves_to_another_service():
+    # GIVEN "GET /x" owned by service a, then by service b / WHEN each is planned / THEN the route is the same
+    # resource (named by API and key), so the next up updates its target; a new resource would be created before
+    # the old one is deleted and CreateRoute would refuse it (409 "Route with key GET /x already exists for this
+    # API", sst#513). The former per-service name stays an alias, so routes already deployed are not recreated.
+    def names(service):
+        def program():
+            gateway = ApiGateway("edge", {}, profile="dev")
+            gateway.add_lambda(service, [Route(key="GET /x")], function_name="fn",
+                               alias_arn="arn:aws:lambda:us-east-1:123456789012:function:fn:live")
+            gateway.finish()
+        return [r.name for r in run_component(program, environment="dev").of_type("aws:apigatewayv2/route:Route")]
+    assert names("a") == names("b") and names("a")[0].startswith("edge-route-get-x-")
 
 
 # -- vm, ecs, eks: the internal ALB and the VPC link -------------------------------------------------------
@@ -122,7 +139,10 @@ def test_load_balanced_services_are_reached_through_one_vpc_link_to_the_internal
     link = graph.one("aws:apigatewayv2/vpcLink:VpcLink", "gateway-vpc-link")
     alb = graph.one("aws:lb/loadBalancer:LoadBalancer", "gateway-lb")
     listener = graph.one("aws:lb/listener:Listener", "gateway-http")
-    assert alb.inputs["internal"] is True and link.inputs["subnetIds"] == alb.inputs["subnets"]
+    # The plan's account maps us-east-1a/b/c to use1-az1/2/3; VPC links for HTTP APIs do not run in use1-az3
+    # (developer guide, "Set up VPC links for HTTP APIs", Availability by Region), so the link skips that subnet.
+    assert alb.inputs["internal"] is True and link.inputs["subnetIds"] == alb.inputs["subnets"][:2]
+    assert len(alb.inputs["subnets"]) == 3
     assert len(graph.of_type("aws:apigatewayv2/vpcLink:VpcLink")) == 1
     for service in ("inventory", "pricing", "payments"):
         integration = graph.one("aws:apigatewayv2/integration:Integration", f"{service}-gw-integration")
@@ -134,6 +154,18 @@ def test_load_balanced_services_are_reached_through_one_vpc_link_to_the_internal
         assert integration.inputs["timeoutMilliseconds"] == 20000
 
 
+def test_vpc_link_takes_only_subnets_in_zones_that_run_vpc_links():
+    # GIVEN subnets in us-east-1a/b/c of an account mapping them to use1-az3/az1/az2 / WHEN the link's subnets are
+    # chosen / THEN the one in use1-az3 is left out (CreateVpcLink: "Subnet ... is in Availability Zone 'use1-az3'
+    # where service is not available"); other regions and unknown zones are not filtered.
+    names, ids = ["us-east-1a", "us-east-1b", "us-east-1c"], ["use1-az3", "use1-az1", "use1-az2"]
+    assert vpc_link_subnets(["s-a", "s-b", "s-c"], names, "us-east-1", names, ids) == ["s-b", "s-c"]
+    assert vpc_link_subnets(["s-a", "s-b"], [], "us-east-1", names, ids) == ["s-a", "s-b"]
+    assert vpc_link_subnets(["s-a"], ["eu-west-1a"], "eu-west-1", ["eu-west-1a"], ["euw1-az1"]) == ["s-a"]
+    with pytest.raises(ValueError, match="runs VPC links for HTTP APIs in us-east-1 .*availability_zone_names"):
+        vpc_link_subnets(["s-a"], ["us-east-1a"], "us-east-1", names, ids)
+
+
 def test_vpc_link_security_group_reaches_only_the_alb_listener(graph):
     sg = graph.one("aws:ec2/securityGroup:SecurityGroup", "gateway-vpc-link-sg")
     alb_sg = graph.one("aws:ec2/securityGroup:SecurityGroup", "gateway-lb-sg")
@@ -143,6 +175,18 @@ def test_vpc_link_security_group_reaches_only_the_alb_listener(graph):
     assert alb_sg.urn in egress[0].dependencies
     ingress = graph.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "gateway-alb-from-vpc-link")
     assert ingress.inputs["fromPort"] == 80 and sg.urn in ingress.dependencies
+
+
+def test_the_gateway_alb_admits_only_the_vpc_link(graph):
+    # GIVEN the gateway's internal ALB / WHEN planned / THEN its listener admits the VPC link's security group and
+    # no CIDR (not the VPC's): a caller inside the VPC could otherwise set X-Gateway-Service itself and reach a
+    # service without the gateway's authorizer and throttling.
+    alb_sg = graph.one("aws:ec2/securityGroup:SecurityGroup", "gateway-lb-sg")
+    rules = graph.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert not [r.name for r in rules if r.name.startswith("gateway-lb-")]      # the listener's CIDR rules
+    assert not [r.name for r in rules if alb_sg.urn in r.dependencies and "cidrIpv4" in r.inputs]
+    assert alb_sg.urn in graph.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                                   "gateway-alb-from-vpc-link").dependencies
 
 
 def test_each_load_balanced_service_is_one_listener_rule_from_its_routes(graph):
@@ -365,6 +409,8 @@ def test_rejects_more_integrations_than_an_http_api_allows():
 def test_rejects_a_function_timeout_beyond_the_integration_timeout():
     _has(_routes({"a": {"routes": ["GET /a"], "timeout": 60}}, {"a": "lambda"}),
          "services.a.timeout: is 60 seconds, beyond the gateway's 30-second integration timeout")
+    # AWS knowledge center "API Gateway 504 errors": an integration past the timeout gives the client a 504.
+    _has(_routes({"a": {"routes": ["GET /a"], "timeout": 60}}, {"a": "lambda"}), "clients would get a 504")
     _has(_routes({"a": {"routes": ["GET /a"], "timeout": 25}}, {"a": "lambda"}, gateway={"integration_timeout": 20}),
          "beyond the gateway's 20-second integration timeout")
 
@@ -409,10 +455,25 @@ def test_rejects_a_shared_alb_named_like_the_gateways():
 
 
 def test_rejects_routes_that_need_more_values_than_one_alb_rule_takes():
-    routes = [f"GET /p{i}/{{id}}" for i in range(5)]
-    _has(_routes({"v": {"routes": routes}}, {"v": "vm"}), "services.v.routes: map to 5 ALB path patterns",
-         "at most 5 values (the gateway's header is one) and 5 wildcards")
-    assert _routes({"v": {"routes": routes[:4]}}, {"v": "vm"}) == []
+    # GIVEN 4 distinct path patterns / WHEN validated / THEN refused: ELB's "Listener rules for your Application
+    # Load Balancer" allows three match evaluations per condition (CreateRule would refuse the fourth at up).
+    routes = [f"GET /p{i}/{{id}}" for i in range(4)]
+    _has(_routes({"v": {"routes": routes}}, {"v": "vm"}), "services.v.routes: map to 4 ALB path patterns",
+         "path condition takes at most 3 values and the rule 5 wildcards")
+    assert _routes({"v": {"routes": routes[:3]}}, {"v": "vm"}) == []
+
+
+def test_rejects_two_names_for_one_path_variable_level():
+    # GIVEN /orders/{id} (lambda) and /orders/{orderId}/items (vm) on one API / WHEN validated / THEN refused: API
+    # Gateway's CreateRoute answers 409 "has a conflicting variable on the same hierarchical level".
+    lines = _routes({"a": {"routes": ["GET /orders/{id}"]}, "v": {"routes": ["GET /orders/{orderId}/items"]}},
+                    {"a": "lambda", "v": "vm"})
+    _has(lines, "services.v.routes[0]: route 'GET /orders/{orderId}/items' names a path variable {orderId} where "
+                "route 'GET /orders/{id}' of service 'a' names it {id}")
+    # One name at each level is fine, and so are variables under different literal parents.
+    assert _routes({"a": {"routes": ["GET /orders/{id}", "DELETE /orders/{id}"]},
+                    "v": {"routes": ["GET /orders/{id}/items", "GET /carts/{cartId}"]}},
+                   {"a": "lambda", "v": "vm"}) == []
 
 
 def test_rejects_two_load_balanced_services_whose_rule_priorities_collide():

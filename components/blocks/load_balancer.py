@@ -460,10 +460,12 @@ class _Listeners:
 def _create_load_balancer(owner: pulumi.Resource, name: str, *, lb_type: str, expose: str,
                           settings: Mapping[str, Any], network: Any, profile: Profile, tags: Mapping[str, str],
                           default_action: Mapping[str, Any] | pulumi.Output,
-                          subnet_ids: pulumi.Input[Sequence[str]] | None = None) -> tuple[aws.lb.LoadBalancer,
+                          subnet_ids: pulumi.Input[Sequence[str]] | None = None,
+                          admit_cidrs: bool = True) -> tuple[aws.lb.LoadBalancer,
                                                                                         aws.ec2.SecurityGroup,
                                                                                         _Listeners]:
-    """A load balancer, its security group and listeners, all children of ``owner``."""
+    """A load balancer, its security group and listeners, all children of ``owner``. ``admit_cidrs=False``: no
+    CIDR ingress at all (the caller admits its own sources, as the gateway admits only its VPC link)."""
     child = pulumi.ResourceOptions(parent=owner)
     public = expose == "public"
     vpc_id = network_value(network, "vpc_id")
@@ -477,8 +479,8 @@ def _create_load_balancer(owner: pulumi.Resource, name: str, *, lb_type: str, ex
     cidrs = settings.get("allowed_cidrs")
     # Rules are named after their CIDR, not its position: adding a CIDR to the front of the list must not
     # rewrite every other rule (and collide with the one still holding the same CIDR).
-    sources = ({_cidr_key(c, i): c for i, c in enumerate(cidrs)} if cidrs else {"any": "0.0.0.0/0"} if public
-               else {"vpc": network_value(network, "vpc_cidr")})
+    sources = ({} if not admit_cidrs else {_cidr_key(c, i): c for i, c in enumerate(cidrs)} if cidrs
+               else {"any": "0.0.0.0/0"} if public else {"vpc": network_value(network, "vpc_cidr")})
     for port in ports:
         for key, cidr in sources.items():
             aws.vpc.SecurityGroupIngressRule(f"{name}-lb-{port}-{key}", security_group_id=sg.id, ip_protocol="tcp",
@@ -569,11 +571,12 @@ class SharedLoadBalancer(pulumi.ComponentResource):
     def __init__(self, name: str, settings: Mapping[str, Any], opts: pulumi.ResourceOptions | None = None, *,
                  expose: str, network: Any, profile: Profile | str | None = None,
                  tags: Mapping[str, str] | None = None, rules: Mapping[str, SharedRule] | None = None,
-                 subnet_ids: pulumi.Input[Sequence[str]] | None = None):
+                 subnet_ids: pulumi.Input[Sequence[str]] | None = None, admit_cidrs: bool = True):
         """``rules`` assigns services their rule up front (the gateway's ALB derives each from the service's
         ``routes``); any other service's rule comes from its ``load_balancer`` (``path``, ``host``, ``priority``).
         ``subnet_ids``: where the ALB sits. Default: the network's public subnets (``expose: public``) or private
-        subnets (``internal``)."""
+        subnets (``internal``). ``admit_cidrs=False``: the listener admits no CIDR (not even the VPC's); the caller
+        adds the security-group rules of its own sources."""
         problems = Problems()
         validate_load_balancer({k: v for k, v in settings.items() if k in SHARED_SETTINGS}, name, problems,
                                core={"expose": expose})
@@ -598,7 +601,8 @@ class SharedLoadBalancer(pulumi.ComponentResource):
                      "fixed_response": {"content_type": "text/plain", "status_code": "404", "message_body": "not found"}}
         lb, sg, listeners = _create_load_balancer(self, name, lb_type="alb", expose=expose, settings=settings,
                                                   network=network, profile=prof, tags=self._tags,
-                                                  default_action=not_found, subnet_ids=subnet_ids)
+                                                  default_action=not_found, subnet_ids=subnet_ids,
+                                                  admit_cidrs=admit_cidrs)
         self.arn, self.arn_suffix, self.dns_name, self.zone_id = lb.arn, lb.arn_suffix, lb.dns_name, lb.zone_id
         self.security_group_id = sg.id
         self.listener_arn = listeners.main.arn

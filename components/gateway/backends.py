@@ -13,7 +13,10 @@ header the service's integration sets -> the service's target group.
   registering the pods behind the service's Kubernetes Service; and a NetworkPolicy that admits the ALB's
   subnets to the pods' port.
 
-One VPC link for the whole stack: an account has 10 VPC links per region by default (HTTP API quotas).
+One VPC link for the whole stack: an account has 10 VPC links per region by default (HTTP API quotas). VPC links
+for HTTP APIs run only in some Availability Zones (API Gateway developer guide, "Set up VPC links for HTTP APIs",
+Availability by Region): a subnet elsewhere fails CreateVpcLink ("Subnet ... is in Availability Zone 'use1-az3'
+where service is not available"), so the link takes only the ALB subnets in supported zones.
 """
 
 from __future__ import annotations
@@ -32,14 +35,21 @@ from ..blocks.service import resolve_core, standard_tags
 from ..profiles import Profile
 from .validate import alb_path_patterns
 
-__all__ = ["GatewayBackends", "SERVICE_HEADER", "TARGET_GROUP_BINDING_API", "alb_rules", "alb_subnets", "bind_kubernetes_service",
-           "create_backends"]
+__all__ = ["GatewayBackends", "SERVICE_HEADER", "TARGET_GROUP_BINDING_API", "VPC_LINK_ZONE_IDS", "alb_rules",
+           "alb_subnets", "bind_kubernetes_service", "create_backends", "vpc_link_subnets"]
 
 TARGET_GROUP_BINDING_API = "elbv2.k8s.aws/v1beta1"
 #: The header each service's integration sets (overwriting whatever the client sent) and its ALB rule requires:
 #: the ALB evaluates rules by priority, so path patterns alone would let `/orders/*` of one service shadow
 #: `/orders/special` of another; with the header a request reaches the service whose route API Gateway matched.
 SERVICE_HEADER = "X-Gateway-Service"
+#: The AZ IDs where VPC links for HTTP APIs run, for the regions whose list the developer guide gives ("Set up VPC
+#: links for HTTP APIs", Availability by Region). Subnets of a region not listed here are all used.
+VPC_LINK_ZONE_IDS: dict[str, tuple[str, ...]] = {
+    "us-east-1": ("use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"),
+    "us-east-2": ("use2-az1", "use2-az2", "use2-az3"),
+    "us-west-1": ("usw1-az1", "usw1-az3"),
+}
 
 
 @dataclass
@@ -66,6 +76,35 @@ def alb_subnets(network: Any) -> tuple[pulumi.Input[Sequence[str]], pulumi.Input
     return network_value(network, "private_subnet_ids"), None
 
 
+def vpc_link_subnets(subnet_ids: Sequence[str], subnet_zones: Sequence[str], region: str,
+                     zone_names: Sequence[str], zone_ids: Sequence[str]) -> list[str]:
+    """The subnets the VPC link may use: ``subnet_ids`` (in the order of their AZ names ``subnet_zones``) whose AZ
+    ID supports VPC links in ``region`` (``zone_names``/``zone_ids``: the region's AZ name -> ID mapping, which
+    differs between accounts). Unfiltered when the zones are unknown (an existing network) or the region has no
+    list; an error when no subnet is left."""
+    supported = VPC_LINK_ZONE_IDS.get(region)
+    if supported is None or not subnet_zones or len(subnet_zones) != len(subnet_ids):
+        return list(subnet_ids)
+    zone_id = dict(zip(zone_names, zone_ids, strict=False))
+    kept = [sid for sid, zone in zip(subnet_ids, subnet_zones, strict=True) if zone_id.get(zone, "") in supported]
+    if not kept:
+        raise ValueError(f"gateway: none of the load balancer subnets' zones ({', '.join(subnet_zones)}: "
+                         f"{', '.join(zone_id.get(z, '?') for z in subnet_zones)}) runs VPC links for HTTP APIs in "
+                         f"{region} (only {', '.join(supported)}); set network.availability_zone_names to zones that do")
+    return kept
+
+
+def _link_subnet_ids(network: Any, subnet_ids: pulumi.Input[Sequence[str]],
+                     opts: pulumi.ResourceOptions) -> pulumi.Input[Sequence[str]]:
+    zones = getattr(network, "availability_zones", None)
+    if zones is None or isinstance(network, Mapping):
+        return subnet_ids
+    azs = aws.get_availability_zones_output(opts=pulumi.InvokeOutputOptions(parent=opts.parent))
+    region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=opts.parent)).region
+    return pulumi.Output.all(subnet_ids, zones, region, azs.names, azs.zone_ids).apply(
+        lambda v: vpc_link_subnets(v[0], v[1], v[2], v[3], v[4]))
+
+
 def alb_rules(routed: Mapping[str, Sequence[str]]) -> dict[str, SharedRule]:
     """Each service's listener rule on the gateway's ALB, from its route keys (service -> route keys)."""
     return {svc: SharedRule(priority=rule_priority(svc, {}), paths=tuple(alb_path_patterns(routes)),
@@ -80,7 +119,10 @@ def create_backends(owner: pulumi.Resource, name: str, routed: Mapping[str, Sequ
     child = pulumi.ResourceOptions(parent=owner)
     subnet_ids, subnet_cidrs = alb_subnets(network)
     alb = SharedLoadBalancer(GATEWAY_ALB, {}, child, expose="internal", network=network, profile=profile,
-                             tags=tags, rules=alb_rules(routed), subnet_ids=subnet_ids)
+                             tags=tags, rules=alb_rules(routed), subnet_ids=subnet_ids,
+                             # Only the VPC link may reach the listener: an in-VPC caller could otherwise set
+                             # X-Gateway-Service itself and skip the gateway's authorizer and throttling.
+                             admit_cidrs=False)
     sg = aws.ec2.SecurityGroup(f"{name}-vpc-link-sg", vpc_id=network_value(network, "vpc_id"),
                                description=f"{name} VPC link to the gateway ALB",
                                tags={**tags, "Name": f"{name}-vpc-link-sg"}, opts=child)
@@ -91,7 +133,8 @@ def create_backends(owner: pulumi.Resource, name: str, routed: Mapping[str, Sequ
                                      ip_protocol="tcp", from_port=HTTP, to_port=HTTP,
                                      referenced_security_group_id=sg.id, description="from the gateway VPC link",
                                      tags=dict(tags), opts=child)
-    vpc_link = aws.apigatewayv2.VpcLink(f"{name}-vpc-link", security_group_ids=[sg.id], subnet_ids=subnet_ids,
+    vpc_link = aws.apigatewayv2.VpcLink(f"{name}-vpc-link", security_group_ids=[sg.id],
+                                        subnet_ids=_link_subnet_ids(network, subnet_ids, child),
                                         tags=dict(tags), opts=child)
     return GatewayBackends(load_balancer=alb, vpc_link=vpc_link, security_group=sg, subnet_cidrs=subnet_cidrs)
 

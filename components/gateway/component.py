@@ -161,11 +161,15 @@ class ApiGateway(pulumi.ComponentResource):
         twins = [Route(key=k) for k in preflight_routes(keys, self.settings.cors, self.settings.authorizer)]
         for route in sorted([*routes, *twins], key=lambda r: r.key):
             jwt = route.authorization == "jwt" and self.authorizer is not None
+            slug = route_slug(route.key)
+            # Named by the API and the key, not the service: a route key is unique in an API, so a key moving to
+            # another service must be an update of its target; a new resource would be created before the old
+            # one is deleted, and CreateRoute refuses it ("Route with key ... already exists for this API").
             self._routes.append(aws.apigatewayv2.Route(
-                f"{service}-gw-route-{route_slug(route.key)}", api_id=self.api.id, route_key=route.key, target=target,
+                f"{self._name}-route-{slug}", api_id=self.api.id, route_key=route.key, target=target,
                 authorization_type="JWT" if jwt else "NONE", authorizer_id=self.authorizer.id if jwt else None,
                 authorization_scopes=(list(route.scopes) or None) if jwt else None,
-                opts=pulumi.ResourceOptions(parent=self)))
+                opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{service}-gw-route-{slug}")])))
             if route.throttle is not None:
                 self._route_settings.append(route)
 

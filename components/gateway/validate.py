@@ -6,7 +6,8 @@ Limits, from API Gateway's "Quotas for configuring and running an HTTP API" and 
 - routes per API 300, integrations per API 300, maximum integration timeout 30 seconds, audiences per
   authorizer 50, scopes per route 10;
 - ALB: rules per load balancer 100 (the default rule excluded), condition values per rule 5, condition
-  wildcards per rule 5, each value at most 128 characters.
+  wildcards per rule 5, each value at most 128 characters; and ("Listener rules for your Application Load
+  Balancer") at most three match evaluations per condition, five per rule.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ MAX_SCOPES_PER_ROUTE = 10
 MAX_ALB_RULES = 100
 MAX_CONDITION_VALUES = 5
 MAX_CONDITION_WILDCARDS = 5
+#: Values of one condition (the path-pattern condition): "up to three match evaluations per condition".
+MAX_VALUES_PER_CONDITION = 3
 #: Patterns whose services the gateway reaches through its internal ALB and VPC link.
 ALB_PATTERNS = ("vm", "ecs", "eks")
 DOMAIN_PATTERN = r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z][-a-z0-9]{0,61}[a-z0-9]"
@@ -152,6 +155,7 @@ def validate_routes(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> Problem
         return problems
     gateway = gateway if isinstance(gateway, Mapping) else {}
     claimed: dict[str, str] = {}
+    variables: dict[tuple[str, ...], tuple[str, str, str]] = {}
     priorities: dict[int, str] = {}
     total_routes = 0
     for svc, spec in routed.items():
@@ -161,6 +165,7 @@ def validate_routes(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> Problem
             if key in claimed and claimed[key] != svc:
                 problems.add(join_path(path, j), f"route {key!r} is already claimed by service {claimed[key]!r}")
             claimed.setdefault(key, svc)
+            _check_variable_names(key, svc, join_path(path, j), variables, problems)
         route_keys = [k for _, k in keys]
         total_routes += len(route_keys) + len(preflight_routes(route_keys, gateway.get("cors"),
                                                                 gateway.get("authorizer")))
@@ -184,6 +189,30 @@ def validate_routes(specs: Mapping[str, Mapping[str, Any]], ctx: Any) -> Problem
         problems.add("services", f"{len(on_alb)} vm, ecs and eks services have routes, one rule each on the gateway's "
                                  f"ALB; an ALB allows {MAX_ALB_RULES} rules")
     return problems
+
+
+def _check_variable_names(key: str, svc: str, path: str, seen: dict[tuple[str, ...], tuple[str, str, str]],
+                          problems: Problems) -> None:
+    """Two routes of one API that name a path variable differently at the same level (``/orders/{id}`` and
+    ``/orders/{orderId}/items``): CreateRoute refuses the second with 409 ConflictException ("has a conflicting
+    variable on the same hierarchical level"). ``seen``: (path up to the variable, variables as ``{}``) ->
+    (name, service, route key) across the whole API."""
+    parsed = parse_route(key)
+    if parsed is None:
+        return
+    prefix: list[str] = []
+    for segment in [s for s in parsed[1].split("/") if s]:
+        match = re.fullmatch(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", segment)
+        if match:
+            name = match.group(1)
+            other = seen.setdefault(tuple(prefix), (name, svc, key))
+            if other[0] != name:
+                owner = "" if other[1] == svc else f" of service {other[1]!r}"
+                problems.add(path, f"route {key!r} names a path variable {{{name}}} where route {other[2]!r}{owner} "
+                                   f"names it {{{other[0]}}}: API Gateway refuses two variable names at one level "
+                                   "(ConflictException); use one name")
+                return
+        prefix.append("{}" if segment.startswith("{") else segment)
 
 
 def _check_entries(routes: Any, path: str, gateway: Mapping[str, Any], problems: Problems) -> list[tuple[int, str]]:
@@ -247,7 +276,7 @@ def _check_backend(svc: str, kind: str | None, spec: Mapping[str, Any], routes: 
         if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > limit:
             problems.add(join_path(path, "timeout"),
                          f"is {timeout} seconds, beyond the gateway's {limit}-second integration timeout (API "
-                         f"Gateway allows at most {MAX_INTEGRATION_TIMEOUT}): clients would get 503 while the "
+                         f"Gateway allows at most {MAX_INTEGRATION_TIMEOUT}): clients would get a 504 while the "
                          f"function runs on; set timeout to at most {limit} or remove routes")
         return
     if kind not in ALB_PATTERNS:
@@ -281,11 +310,12 @@ def _check_backend(svc: str, kind: str | None, spec: Mapping[str, Any], routes: 
                          "Load Balancer Controller serves: set microservices:eks.load_balancer_controller")
     patterns = alb_path_patterns(routes)
     wildcards = sum(p.count("*") + p.count("?") for p in patterns)
-    # One value of the rule is the X-Gateway-Service header; the path patterns share the rest.
-    if len(patterns) > MAX_CONDITION_VALUES - 1 or wildcards > MAX_CONDITION_WILDCARDS:
+    # The path patterns are one path-pattern condition (at most 3 values); the X-Gateway-Service header is a
+    # second condition, and the rule as a whole takes at most 5 values and 5 wildcards.
+    if len(patterns) > MAX_VALUES_PER_CONDITION or wildcards > MAX_CONDITION_WILDCARDS:
         problems.add(join_path(path, "routes"),
                      f"map to {len(patterns)} ALB path patterns with {wildcards} wildcards ({', '.join(patterns)}); one "
-                     f"ALB rule takes at most {MAX_CONDITION_VALUES} values (the gateway's header is one) and "
+                     f"ALB rule's path condition takes at most {MAX_VALUES_PER_CONDITION} values and the rule "
                      f"{MAX_CONDITION_WILDCARDS} wildcards: merge routes under a greedy path such as "
                      "'ANY /orders/{proxy+}'")
     for pattern in patterns:
