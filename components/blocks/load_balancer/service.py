@@ -4,6 +4,7 @@ check, and either a load balancer of its own or a rule on a shared ALB."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -12,12 +13,21 @@ import pulumi_aws as aws
 from ...profiles import Profile, get_profile
 from ...validation import Problems
 from ..certificate import TLS_REQUIRED_IN, has_tls, missing_tls_message
-from ..service import CoreSpec, standard_tags
+from ..service import CoreSpec, HealthCheck, standard_tags
 from .args import LoadBalancerArgs, LoadBalancerSettings, SharedRule, resolve_load_balancer
 from .create import Frontend, create_load_balancer, network_value
 from .validate import validate_load_balancer
 
 __all__ = ["ServiceLoadBalancer"]
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """What the target group registers: the port, instances or IPs, in which VPC."""
+
+    port: int
+    type: str
+    vpc_id: pulumi.Input[str]
 
 
 class ServiceLoadBalancer(pulumi.ComponentResource):
@@ -57,7 +67,8 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
         settings = resolve_load_balancer(args)
         tags = standard_tags(name, prof.name, tags or core.tags)
         port = int(port or core.port)
-        tg = self._target_group(name, settings, core, port, target_type, network_value(network, "vpc_id"), tags)
+        targets = _Targets(port, target_type, network_value(network, "vpc_id"))
+        tg = self._target_group(name, settings, core.health_check, targets, tags)
         forward = {"type": "forward", "target_group_arn": tg.arn}
         if shared is not None:
             lb_sg = self._attach_to_shared(name, settings, shared, forward, tags)
@@ -77,9 +88,8 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
                                "arn_suffix": self.arn_suffix, "dns_name": self.dns_name, "zone_id": self.zone_id,
                                "security_group_id": self.security_group_id, "url": self.url})
 
-    def _target_group(self, name: str, settings: LoadBalancerSettings, core: CoreSpec, port: int, target_type: str,
-                      vpc_id: pulumi.Input[str], tags: Mapping[str, str]) -> aws.lb.TargetGroup:
-        hc = core.health_check
+    def _target_group(self, name: str, settings: LoadBalancerSettings, hc: HealthCheck, targets: _Targets,
+                      tags: Mapping[str, str]) -> aws.lb.TargetGroup:
         health_check = {"enabled": True, "path": hc.path, "protocol": "HTTP", "port": "traffic-port",
                         "interval": hc.interval, "timeout": hc.timeout, "healthy_threshold": hc.healthy_threshold,
                         "unhealthy_threshold": hc.unhealthy_threshold, "matcher": settings.matcher}
@@ -89,7 +99,7 @@ class ServiceLoadBalancer(pulumi.ComponentResource):
         else:
             tg_kwargs.update(protocol="HTTP", protocol_version="HTTP1",
                              load_balancing_algorithm_type="least_outstanding_requests")
-        return aws.lb.TargetGroup(f"{name}-tg", port=port, target_type=target_type, vpc_id=vpc_id,
+        return aws.lb.TargetGroup(f"{name}-tg", port=targets.port, target_type=targets.type, vpc_id=targets.vpc_id,
                                   deregistration_delay=settings.deregistration_delay, health_check=health_check,
                                   tags={**tags, "Name": f"{name}-tg"}, opts=pulumi.ResourceOptions(parent=self),
                                   **tg_kwargs)

@@ -51,6 +51,11 @@ def validate_load_balancer(spec: Any, path: str, problems: Problems, core: Mappi
     if spec.get("idle_timeout") is not None and lb_type == "nlb":
         problems.add(join_path(path, "idle_timeout"), "applies to an ALB only (type: alb)")
 
+    _check_shared_rule(spec, path, problems, lb_type)
+
+
+def _check_shared_rule(spec: Mapping[str, Any], path: str, problems: Problems, lb_type: Any) -> None:
+    """``shared`` and the rule it takes there (``path``, ``host``, ``priority``), which need one another."""
     shared = spec.get("shared")
     if shared is None:
         for key in ("path", "host", "priority"):
@@ -118,58 +123,78 @@ def validate_shared_rules(specs: Mapping[str, Mapping[str, Any]], ctx: Any = Non
     ``expose`` and listener settings."""
     problems = Problems()
     for lb_name, services in shared_groups(specs).items():
-        rules: dict[tuple[Any, Any], str] = {}
-        priorities: dict[int, str] = {}
-        first = services[0]
-        for service in services:
-            spec = specs[service]
-            lb = spec["load_balancer"]
-            lb_path = join_path(path, service, "load_balancer")
-            key = (lb.get("host"), lb.get("path"))
-            if key in rules:
-                problems.add(lb_path, f"the rule {rule_text(lb)} on shared ALB {lb_name!r} is already claimed "
-                                      f"by service {rules[key]!r}")
-            else:
-                rules[key] = service
-            if lb.get("priority") is None or isinstance(lb["priority"], int):
-                prio = rule_priority(service, lb)
-                if prio in priorities:
-                    problems.add(join_path(lb_path, "priority"),
-                                 f"priority {prio} on shared ALB {lb_name!r} is already used by service "
-                                 f"{priorities[prio]!r}; set a different priority")
-                else:
-                    priorities[prio] = service
-            if service == first:
-                continue
-            first_spec = specs[first]
-            if spec.get("expose", DEFAULT_EXPOSE) != first_spec.get("expose", DEFAULT_EXPOSE):
-                problems.add(join_path(path, service, "expose"),
-                             f"services on shared ALB {lb_name!r} must agree on expose: {first!r} has "
-                             f"{first_spec.get('expose', DEFAULT_EXPOSE)!r}, this one {spec.get('expose', DEFAULT_EXPOSE)!r}")
-            for setting in SHARED_SETTINGS:
-                mine, theirs = lb.get(setting), first_spec["load_balancer"].get(setting)
-                if mine is not None and theirs is not None and mine != theirs:
-                    problems.add(join_path(lb_path, setting),
-                                 f"services on shared ALB {lb_name!r} must agree on {setting}: {first!r} has "
-                                 f"{theirs!r}, this one {mine!r}")
-        # With a domain the ALB's one certificate names only that domain: a host rule for another name would
-        # be served a certificate that does not match it (and no record points that name at the ALB).
-        domains = [specs[s]["load_balancer"]["domain"] for s in services
-                   if isinstance(specs[s]["load_balancer"].get("domain"), str)]
-        for service in services if domains else ():
-            host = specs[service]["load_balancer"].get("host")
-            if isinstance(host, str) and host != domains[0]:
-                problems.add(join_path(path, service, "load_balancer", "host"),
-                             f"is {host!r} but shared ALB {lb_name!r} has the certificate of domain {domains[0]!r} "
-                             f"only: use a path rule (or host {domains[0]!r}), or give the ALB a certificate_arn "
-                             "that covers every host")
-        given = {key: [s for s in services if specs[s]["load_balancer"].get(key) is not None]
-                 for key in ("certificate_arn", "domain")}
-        if all(given.values()) and given["certificate_arn"] != given["domain"]:
-            problems.add(join_path(path, given["domain"][0], "load_balancer", "domain"),
-                         f"shared ALB {lb_name!r} gets certificate_arn from {given['certificate_arn'][0]!r} and domain "
-                         f"from {given['domain'][0]!r}: its services give one of them, not both")
+        _check_shared_claims(lb_name, services, specs, path, problems)
+        _check_shared_agreement(lb_name, services, specs, path, problems)
+        _check_shared_certificate(lb_name, services, specs, path, problems)
     return problems
+
+
+def _check_shared_claims(lb_name: str, services: list[str], specs: Mapping[str, Mapping[str, Any]], path: str,
+                         problems: Problems) -> None:
+    """No (host, path) rule and no priority claimed twice on one shared ALB."""
+    rules: dict[tuple[Any, Any], str] = {}
+    priorities: dict[int, str] = {}
+    for service in services:
+        lb = specs[service]["load_balancer"]
+        lb_path = join_path(path, service, "load_balancer")
+        key = (lb.get("host"), lb.get("path"))
+        if key in rules:
+            problems.add(lb_path, f"the rule {rule_text(lb)} on shared ALB {lb_name!r} is already claimed "
+                                  f"by service {rules[key]!r}")
+        else:
+            rules[key] = service
+        if lb.get("priority") is None or isinstance(lb["priority"], int):
+            prio = rule_priority(service, lb)
+            if prio in priorities:
+                problems.add(join_path(lb_path, "priority"),
+                             f"priority {prio} on shared ALB {lb_name!r} is already used by service "
+                             f"{priorities[prio]!r}; set a different priority")
+            else:
+                priorities[prio] = service
+
+
+def _check_shared_agreement(lb_name: str, services: list[str], specs: Mapping[str, Mapping[str, Any]], path: str,
+                            problems: Problems) -> None:
+    """Every service on one shared ALB agrees with the first on ``expose`` and the ALB's own settings."""
+    first = services[0]
+    first_spec = specs[first]
+    theirs_expose = first_spec.get("expose", DEFAULT_EXPOSE)
+    for service in services[1:]:
+        spec = specs[service]
+        lb = spec["load_balancer"]
+        mine_expose = spec.get("expose", DEFAULT_EXPOSE)
+        if mine_expose != theirs_expose:
+            problems.add(join_path(path, service, "expose"),
+                         f"services on shared ALB {lb_name!r} must agree on expose: {first!r} has "
+                         f"{theirs_expose!r}, this one {mine_expose!r}")
+        for setting in SHARED_SETTINGS:
+            mine, theirs = lb.get(setting), first_spec["load_balancer"].get(setting)
+            if mine is not None and theirs is not None and mine != theirs:
+                problems.add(join_path(path, service, "load_balancer", setting),
+                             f"services on shared ALB {lb_name!r} must agree on {setting}: {first!r} has "
+                             f"{theirs!r}, this one {mine!r}")
+
+
+def _check_shared_certificate(lb_name: str, services: list[str], specs: Mapping[str, Mapping[str, Any]], path: str,
+                              problems: Problems) -> None:
+    """With a ``domain``, host rules name that domain; ``certificate_arn`` and ``domain`` not both."""
+    # With a domain the ALB's one certificate names only that domain: a host rule for another name would
+    # be served a certificate that does not match it (and no record points that name at the ALB).
+    domains = [specs[s]["load_balancer"]["domain"] for s in services
+               if isinstance(specs[s]["load_balancer"].get("domain"), str)]
+    for service in services if domains else ():
+        host = specs[service]["load_balancer"].get("host")
+        if isinstance(host, str) and host != domains[0]:
+            problems.add(join_path(path, service, "load_balancer", "host"),
+                         f"is {host!r} but shared ALB {lb_name!r} has the certificate of domain {domains[0]!r} "
+                         f"only: use a path rule (or host {domains[0]!r}), or give the ALB a certificate_arn "
+                         "that covers every host")
+    given = {key: [s for s in services if specs[s]["load_balancer"].get(key) is not None]
+             for key in ("certificate_arn", "domain")}
+    if all(given.values()) and given["certificate_arn"] != given["domain"]:
+        problems.add(join_path(path, given["domain"][0], "load_balancer", "domain"),
+                     f"shared ALB {lb_name!r} gets certificate_arn from {given['certificate_arn'][0]!r} and domain "
+                     f"from {given['domain'][0]!r}: its services give one of them, not both")
 
 
 def rule_text(lb: Mapping[str, Any]) -> str:
