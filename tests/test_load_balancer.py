@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pulumi
 import pytest
 
-from components.blocks.launch_template import instance_role, launch_template, validate_launch_settings
+from components.blocks.launch_template import (LaunchSettings, instance_role, launch_template,
+                                              validate_launch_settings)
 from components.blocks.load_balancer import (DEFAULT_SSL_POLICY, ServiceLoadBalancer, SharedLoadBalancer,
                                              prepare_shared_load_balancers, rule_priority, service_security_group,
                                              standard_alarms, validate_load_balancer, validate_shared_rules)
@@ -344,12 +345,12 @@ def test_services_on_one_shared_alb_must_agree_on_exposure_and_certificate():
 def template_plan():
     def program():
         role = instance_role("node", tags={"Service": "node"})
-        launch_template("node", image_id="ami-0123456789abcdef0", instance_type="t4g.small",
-                        security_group_ids=["sg-1"], instance_profile_arn=role.profile.arn,
-                        tags={"Service": "node"}, user_data="#!/bin/bash\necho hi\n")
-        launch_template("eks", image_id="ami-0123456789abcdef0", instance_type="m7g.large",
-                        security_group_ids=["sg-2"], instance_profile_arn=role.profile.arn,
-                        tags={"Service": "eks"}, hop_limit=2, root_volume_size=50)
+        launch_template("node", LaunchSettings(image_id="ami-0123456789abcdef0", instance_type="t4g.small",
+                                               security_group_ids=["sg-1"], instance_profile_arn=role.profile.arn,
+                                               user_data="#!/bin/bash\necho hi\n"), tags={"Service": "node"})
+        launch_template("eks", LaunchSettings(image_id="ami-0123456789abcdef0", instance_type="m7g.large",
+                                              security_group_ids=["sg-2"], instance_profile_arn=role.profile.arn,
+                                              hop_limit=2, root_volume_size=50), tags={"Service": "eks"})
     return _plan(program)
 
 
@@ -398,8 +399,7 @@ def test_launch_settings_validation(spec, path, fragment):
 
 
 def test_launch_template_leaves_ami_role_and_interfaces_to_an_eks_node_group():
-    graph = _plan(lambda: launch_template("nodes", image_id=None, instance_type=None, security_group_ids=None,
-                                          instance_profile_arn=None, tags={"Service": "eks"}, hop_limit=2))
+    graph = _plan(lambda: launch_template("nodes", LaunchSettings(hop_limit=2), tags={"Service": "eks"}))
     lt = graph.one("aws:ec2/launchTemplate:LaunchTemplate", "nodes-lt")
     assert not {"imageId", "instanceType", "iamInstanceProfile", "networkInterfaces"} & set(lt.inputs)
     assert lt.get("metadataOptions.httpTokens") == "required" and lt.get("metadataOptions.httpPutResponseHopLimit") == 2

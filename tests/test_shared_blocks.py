@@ -330,7 +330,8 @@ def test_an_image_spec_resolves_once_into_settings():
 
 #: Modules whose specs resolve once into settings: none falls back on a literal with ``.get(key, literal)``.
 RESOLVED_ONCE = ("network/args.py", "network/component.py", "network/needs.py", "network/validate.py", "catalog.py",
-                 "blocks/service.py", "blocks/container.py", "blocks/container_image.py")
+                 "blocks/service.py", "blocks/container.py", "blocks/container_image.py", "blocks/launch_template.py",
+                 *sorted(str(p.relative_to(COMPONENTS)) for p in (COMPONENTS / "blocks" / "load_balancer").glob("*.py")))
 
 
 def test_the_blocks_and_the_network_read_settings_not_literal_fallbacks():
@@ -350,3 +351,33 @@ def test_the_blocks_and_the_network_read_settings_not_literal_fallbacks():
 
 def _line_of(module: str, text: str) -> int:
     return next(i for i, line in enumerate((COMPONENTS / module).read_text().splitlines(), 1) if text in line)
+
+
+def test_the_load_balancer_defaults_are_the_fields_the_args_document():
+    from components.blocks.load_balancer import LoadBalancerArgs, LoadBalancerSettings
+    assert documented_defaults(LoadBalancerArgs, LoadBalancerSettings) == [
+        "type", "ssl_policy", "deregistration_delay", "matcher", "idle_timeout"]
+
+
+def test_a_load_balancer_spec_resolves_once_into_settings():
+    from components.blocks.load_balancer import LoadBalancerSettings, resolve_load_balancer
+    assert resolve_load_balancer(None) == resolve_load_balancer({}) == LoadBalancerSettings()
+    nulled = {"type": None, "matcher": None, "idle_timeout": None, "ssl_policy": None, "deregistration_delay": None}
+    assert resolve_load_balancer(nulled) == LoadBalancerSettings()
+    given = resolve_load_balancer({"type": "nlb", "matcher": 200, "deregistration_delay": "10",
+                                   "allowed_cidrs": ["10.0.0.0/8"], "shared": "edge", "path": "/a/*", "priority": 7})
+    assert given == LoadBalancerSettings(type="nlb", matcher="200", deregistration_delay=10,
+                                         allowed_cidrs=("10.0.0.0/8",), shared="edge", path="/a/*", priority=7)
+    assert not given.tls and resolve_load_balancer({"domain": "shop.example.com"}).tls
+
+
+def test_the_load_balancer_package_has_the_house_shape():
+    """Small modules, and the old module's public names still importable from the package."""
+    import components.blocks.load_balancer as lb
+    for module in (COMPONENTS / "blocks" / "load_balancer").glob("*.py"):
+        assert len(module.read_text().splitlines()) < 400, module.name
+    assert {"ServiceLoadBalancer", "SharedLoadBalancer", "standard_alarms", "validate_load_balancer",
+            "validate_shared_rules", "prepare_shared_load_balancers", "shared_load_balancer", "shared_name",
+            "network_value", "service_security_group", "access_log_bucket", "LB_KEYS", "GATEWAY_ALB",
+            "LoadBalancerArgs", "SharedRule", "ServiceAlarms", "DEFAULT_SSL_POLICY"} <= set(lb.__all__)
+    assert all(hasattr(lb, name) for name in lb.__all__)

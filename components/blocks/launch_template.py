@@ -3,13 +3,14 @@
 Usage::
 
     from components.blocks.launch_template import (
-        instance_role, launch_template, validate_launch_settings)
+        LaunchSettings, instance_role, launch_template, validate_launch_settings)
 
     validate_launch_settings(spec, path, problems)   # instance_type, root_volume_size, key_name, metadata_hop_limit
     role = instance_role(name, tags=tags, statements=secret_read_statements(arns), opts=child)
-    lt = launch_template(name, image_id=ami, instance_type="t4g.small", security_group_ids=[sg.id],
-                         instance_profile_arn=role.profile.arn, user_data=script, tags=tags,
-                         hop_limit=1, opts=child)       # EKS nodes whose pods use IMDS need hop_limit=2
+    launch = LaunchSettings(image_id=ami, instance_type="t4g.small", security_group_ids=[sg.id],
+                            instance_profile_arn=role.profile.arn, user_data=script,
+                            hop_limit=1)                # EKS nodes whose pods use IMDS need hop_limit=2
+    lt = launch_template(name, launch, tags=tags, opts=child)
     # pin lt.latest_version in the Auto Scaling Group, never "$Latest"
 
 Every template requires IMDSv2 tokens, encrypts a gp3 root volume, gives instances no public IP,
@@ -35,6 +36,7 @@ __all__ = [
     "AMI_ID_PATTERN",
     "INSTANCE_TYPE_PATTERN",
     "InstanceRole",
+    "LaunchSettings",
     "LAUNCH_KEYS",
     "SSM_MANAGED_POLICY",
     "instance_role",
@@ -94,40 +96,52 @@ def instance_role(name: str, *, tags: Mapping[str, str], statements: Iterable[Ma
     return InstanceRole(role=role, profile=profile, policies=policies)
 
 
-def launch_template(name: str, *, image_id: pulumi.Input[str] | None, instance_type: pulumi.Input[str] | None,
-                    security_group_ids: Sequence[pulumi.Input[str]] | None, instance_profile_arn: pulumi.Input[str] | None,
-                    tags: Mapping[str, str], user_data: pulumi.Input[str] | None = None, hop_limit: int = 1,
-                    root_volume_size: int = 20, root_device_name: str = "/dev/xvda",
-                    kms_key_id: pulumi.Input[str] | None = None, key_name: pulumi.Input[str] | None = None,
-                    opts: pulumi.ResourceOptions | None = None) -> aws.ec2.LaunchTemplate:
-    """A launch template with secure defaults.
+@dataclass(frozen=True, kw_only=True)
+class LaunchSettings:
+    """What a launch template launches; the fields carry the defaults. EKS managed node groups leave
+    ``image_id``, ``instance_type``, ``security_group_ids`` and ``instance_profile_arn`` None: EKS picks the AMI,
+    sets the profile and attaches the cluster security group."""
 
-    ``user_data`` is plain text (a shell script or cloud-init), base64-encoded here. ``hop_limit`` is the
-    IMDSv2 response hop limit: 1 (default) keeps the instance credentials away from containers;
-    EKS nodes whose pods call IMDS need 2. ``root_device_name`` is ``/dev/xvda`` on Amazon Linux.
-    The root volume is encrypted with the account's default EBS key unless ``kms_key_id`` is given.
-    EKS managed node groups pass None for ``image_id``, ``instance_type``, ``security_group_ids`` and
-    ``instance_profile_arn``: EKS picks the AMI, sets the profile and attaches the cluster security group.
-    """
+    image_id: pulumi.Input[str] | None = None
+    instance_type: pulumi.Input[str] | None = None
+    security_group_ids: Sequence[pulumi.Input[str]] | None = None
+    instance_profile_arn: pulumi.Input[str] | None = None
+    user_data: pulumi.Input[str] | None = None
+    """Plain text (a shell script or cloud-init), base64-encoded by :func:`launch_template`."""
+    hop_limit: int = 1
+    """The IMDSv2 response hop limit: 1 keeps the instance credentials away from containers; EKS nodes whose
+    pods call IMDS need 2."""
+    root_volume_size: int = 20
+    root_device_name: str = "/dev/xvda"
+    """``/dev/xvda`` on Amazon Linux."""
+    kms_key_id: pulumi.Input[str] | None = None
+    """The root volume's key. Default: the account's default EBS key."""
+    key_name: pulumi.Input[str] | None = None
+
+
+def launch_template(name: str, launch: LaunchSettings, *, tags: Mapping[str, str],
+                    opts: pulumi.ResourceOptions | None = None) -> aws.ec2.LaunchTemplate:
+    """A launch template with secure defaults, launching what ``launch`` says (:class:`LaunchSettings`)."""
+    user_data = launch.user_data
     encoded = None if user_data is None else pulumi.Output.from_input(user_data).apply(
         lambda text: base64.b64encode(text.encode()).decode())
-    ebs: dict[str, Any] = {"volume_size": root_volume_size, "volume_type": "gp3", "encrypted": "true",
+    ebs: dict[str, Any] = {"volume_size": launch.root_volume_size, "volume_type": "gp3", "encrypted": "true",
                            "delete_on_termination": "true"}
-    if kms_key_id is not None:
-        ebs["kms_key_id"] = kms_key_id
+    if launch.kms_key_id is not None:
+        ebs["kms_key_id"] = launch.kms_key_id
     return aws.ec2.LaunchTemplate(
         f"{name}-lt",
         description=f"{name} instances",
-        image_id=image_id,
-        instance_type=instance_type,
-        key_name=key_name,
-        iam_instance_profile=None if instance_profile_arn is None else {"arn": instance_profile_arn},
+        image_id=launch.image_id,
+        instance_type=launch.instance_type,
+        key_name=launch.key_name,
+        iam_instance_profile=None if launch.instance_profile_arn is None else {"arn": launch.instance_profile_arn},
         metadata_options={"http_endpoint": "enabled", "http_tokens": "required",
-                          "http_put_response_hop_limit": hop_limit, "instance_metadata_tags": "disabled"},
-        block_device_mappings=[{"device_name": root_device_name, "ebs": ebs}],
-        network_interfaces=None if security_group_ids is None else [{
+                          "http_put_response_hop_limit": launch.hop_limit, "instance_metadata_tags": "disabled"},
+        block_device_mappings=[{"device_name": launch.root_device_name, "ebs": ebs}],
+        network_interfaces=None if launch.security_group_ids is None else [{
             "device_index": 0, "associate_public_ip_address": "false", "delete_on_termination": "true",
-            "security_groups": list(security_group_ids)}],
+            "security_groups": list(launch.security_group_ids)}],
         monitoring={"enabled": True},
         user_data=encoded,
         update_default_version=True,

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from ..blocks.launch_template import instance_role, launch_template
+from ..blocks.launch_template import LaunchSettings, instance_role, launch_template
 from ..blocks.load_balancer import network_value, service_security_group
 from ..blocks.service import standard_tags
 from ..profiles import Profile, get_profile
@@ -141,11 +141,12 @@ class EcsCluster(pulumi.ComponentResource):
         # Hop limit 1 keeps the instance role away from bridge-mode containers: tasks use their task roles.
         # Hosts register with the cluster and pull images as they boot: the profile they launch with waits for
         # the role's policies (IAM is eventually consistent), carried by the output the template needs.
-        lt = launch_template(hosts, image_id=self._image_id(ec2), instance_type=ec2.instance_type,
-                             security_group_ids=[hosts_sg.id, tasks_sg.id],
-                             instance_profile_arn=after(role.profile.arn, role.policies),
-                             user_data=cluster.name.apply(_user_data), tags=tags, hop_limit=1,
-                             root_volume_size=ec2.root_volume_size, opts=child)
+        launch = LaunchSettings(image_id=self._image_id(ec2), instance_type=ec2.instance_type,
+                                security_group_ids=[hosts_sg.id, tasks_sg.id],
+                                instance_profile_arn=after(role.profile.arn, role.policies),
+                                user_data=cluster.name.apply(_user_data), hop_limit=1,
+                                root_volume_size=ec2.root_volume_size)
+        lt = launch_template(hosts, launch, tags=tags, opts=child)
         asg = self._auto_scaling_group(hosts, ec2, lt, network_value(network, "private_subnet_ids"), tags)
         # AWS rejects capacity provider names starting with "aws", "ecs" or "fargate", and the
         # platform's cluster is named "ecs": auto-naming ("ecs-hosts-cp-1a2b3c4") would fail.

@@ -213,14 +213,13 @@ class EksCluster(pulumi.ComponentResource):
     def _node_group(self, name: str, group: NodeGroupSettings, cluster: Any, node_role: Any, net: dict[str, Any],
                     tags: dict[str, str], opts: pulumi.ResourceOptions):
         import pulumi_aws as aws
-        from ..blocks.launch_template import launch_template
+        from ..blocks.launch_template import LaunchSettings, launch_template
         size = group.size
         # Hop limit 1: IMDS answers the node only, never a pod, so a pod without an IAM role of its own has no
         # AWS identity at all (Pod Identity needs no IMDS; controllers get their region and VPC explicitly).
         # EKS picks the AMI (ami_type) and attaches the cluster security group, so the template sets neither.
-        lt = launch_template(f"{name}-{group.key}", image_id=None, instance_type=None, security_group_ids=None,
-                             instance_profile_arn=None, tags=tags, hop_limit=1, root_volume_size=group.disk_size,
-                             opts=pulumi.ResourceOptions(parent=self))
+        lt = launch_template(f"{name}-{group.key}", LaunchSettings(hop_limit=1, root_volume_size=group.disk_size),
+                             tags=tags, opts=pulumi.ResourceOptions(parent=self))
         return aws.eks.NodeGroup(
             f"{name}-{group.key}", cluster_name=cluster.name, node_role_arn=node_role.arn,
             # Nodes follow the control plane: a version bump rolls them onto the new AMI (within the

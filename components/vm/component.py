@@ -20,7 +20,7 @@ import pulumi_aws as aws
 from ..blocks.access import Account
 from ..blocks.aws_api import stack_settings
 from ..blocks.iam import secret_read_statements
-from ..blocks.launch_template import InstanceRole, instance_role, launch_template
+from ..blocks.launch_template import InstanceRole, LaunchSettings, instance_role, launch_template
 from ..blocks.load_balancer import ServiceLoadBalancer, network_value, service_security_group, standard_alarms
 from ..blocks.service import standard_tags
 from ..profiles import Profile, get_profile
@@ -115,10 +115,11 @@ class VmService(pulumi.ComponentResource):
                                                                                   kms_keys=core.secrets_kms_keys),
                              opts=child)
         user_data = render_user_data(name, environment, core.port, core.environment, core.secrets)
-        lt = launch_template(name, image_id=ami_id, instance_type=settings.instance_type, security_group_ids=[sg.id],
-                             instance_profile_arn=role.profile.arn, user_data=user_data, tags=tags,
-                             hop_limit=settings.metadata_hop_limit, root_volume_size=settings.root_volume_size,
-                             key_name=settings.key_name, opts=child)
+        launch = LaunchSettings(image_id=ami_id, instance_type=settings.instance_type, security_group_ids=[sg.id],
+                                instance_profile_arn=role.profile.arn, user_data=user_data,
+                                hop_limit=settings.metadata_hop_limit, root_volume_size=settings.root_volume_size,
+                                key_name=settings.key_name)
+        lt = launch_template(name, launch, tags=tags, opts=child)
         return role, lt
 
     # -- the group --------------------------------------------------------------------------------
