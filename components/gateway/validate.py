@@ -21,7 +21,7 @@ from ..blocks.http_routes import (HTTP_METHODS, MAX_INTEGRATIONS_PER_API, MAX_RO
                                   preflight_routes, validate_cors, validate_throttle)
 from ..blocks.load_balancer import (CERTIFICATE_ARN_PATTERN, GATEWAY_ALB, PATH_RULE_PATTERN, RULE_VALUE_MAX,
                                     SHARED_SETTINGS, rule_priority)
-from ..blocks.service import validate_tags
+from ..blocks.service import CoreSpec, validate_tags
 from ..validation import Problems, is_unknown, join_path
 from .args import GATEWAY_KEYS, MAX_INTEGRATION_TIMEOUT, ROUTE_KEYS, route_key
 
@@ -283,7 +283,7 @@ def _check_backend(svc: str, kind: str | None, spec: Mapping[str, Any], routes: 
         problems.add(join_path(path, "routes"), f"the {kind} pattern runs on a Docker host the gateway cannot reach; "
                                                 "routes are for lambda, vm, ecs and eks services")
         return
-    expose = spec.get("expose", "internal")
+    expose = spec.get("expose", CoreSpec.expose)
     if expose == "public":
         problems.add(join_path(path, "expose"), "is 'public' but the service has routes: the gateway reaches it "
                                                 "privately, and a public load balancer would be a second door that "
