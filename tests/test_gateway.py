@@ -514,3 +514,16 @@ def test_platform_refuses_an_invalid_gateway_before_registering_anything():
     config = _platform_config(gateway={"integration_timeout": 99})
     with pytest.raises(CatalogError):
         load_catalog(config, ROOT)
+
+
+def test_services_behind_the_gateway_export_the_gateway_url_and_their_routes(graph):
+    """A vm or ecs service behind the gateway has no address of its own that clients can call (its rule on the
+    internal ALB answers only the VPC link): the stack's outputs point at the gateway, with the routes it owns."""
+    outputs = graph.one("microservices:platform:Platform", "platform").outputs["services"]
+    assert outputs["inventory"]["url"] == outputs["pricing"]["url"] == "https://api.example.com"
+    assert outputs["inventory"]["routes"] == ["ANY /inventory/{proxy+}"]
+    assert outputs["orders-api"]["routes"] == ["GET /orders/{id}", "POST /orders"]
+    assert outputs["payments"]["routes"] == ["ANY /payments/{proxy+}"]
+    # Services without routes keep their own address, and the components' own outputs are left as they are.
+    assert outputs["cart"]["url"] == "https://shop.example.com"
+    assert "routes" not in graph.one("microservices:lambda:LambdaService", "orders-api").outputs

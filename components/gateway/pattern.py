@@ -48,6 +48,9 @@ def _finish(ctx: BuildContext) -> None:
     gateway: ApiGateway = ctx.gateway
     for svc, (kind, spec) in ctx.state(GatewayState).routed.items():
         routes = resolve_routes(spec, gateway.settings)
+        # A copy: a pattern may have handed its component's own outputs dict to the platform.
+        exported = dict(ctx.outputs.get(svc) or {})
+        exported["routes"] = [route.key for route in routes]
         component = ctx.components[svc]
         if kind == "lambda":
             gateway.add_lambda(svc, routes, function_name=component.function_name, alias_arn=component.alias_arn)
@@ -55,6 +58,10 @@ def _finish(ctx: BuildContext) -> None:
             gateway.add_kubernetes(svc, routes, spec, component, cluster=ctx.clusters["eks"], network=ctx.network)
         else:
             gateway.add_load_balanced(svc, routes)
+            # Its own `url` names the gateway's internal ALB, which answers only the VPC link (and only with the
+            # header the gateway sets): what clients call is the gateway.
+            exported["url"] = gateway.url
+        ctx.outputs[svc] = exported
     gateway.finish()
 
 
