@@ -7,8 +7,7 @@ name). Each name is imported on first use, so a program pays only for the AWS mo
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .lazy import lazy_exports
 
 __all__ = [
     "ApiGateway", "Catalog", "CatalogError", "ContainerImage", "DockerService", "EcsCluster", "EcsService", "EksCluster",
@@ -37,14 +36,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

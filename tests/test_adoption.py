@@ -148,9 +148,6 @@ LAUNCH = ("import runpy, sys; sys.modules['pulumi_aws'] = None; sys.modules['pul
 
 
 def test_policy_pack_runs_from_an_installed_copy_of_the_library(installed, tmp_path) -> None:
-    import grpc
-    from google.protobuf import struct_pb2
-    from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
     project = make_shop(tmp_path)
     result = in_project(project, installed, "-m", "microservice_components.policy_pack", "policy",
@@ -166,6 +163,16 @@ def test_policy_pack_runs_from_an_installed_copy_of_the_library(installed, tmp_p
     # The pack's pulumi-policy is the one this repository's own pack and tests use.
     assert "pulumi-policy==1.21.0" in (ROOT / "policy" / "requirements.txt").read_text().splitlines()
 
+    assert _pack_verdicts(pack, project, installed) == ["stateful-protected-in-prod"]
+
+
+def _pack_verdicts(pack, project, installed) -> list[str]:
+    """Start ``pack`` as the Pulumi CLI does (prod stack, the installed library only) and return the policies it
+    reports for an unprotected SQS queue."""
+    import grpc
+    from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(PYTHONPATH=str(installed), PULUMI_CONFIG=json.dumps({"microservices:environment": "prod"}),
                PULUMI_STACK="acme/shop-prod", PULUMI_PROJECT="shop", PULUMI_DRY_RUN="true")
@@ -180,7 +187,7 @@ def test_policy_pack_runs_from_an_installed_copy_of_the_library(installed, tmp_p
         found = stub.Analyze(analyzer_pb2.AnalyzeRequest(
             type="aws:sqs/queue:Queue", properties=props, name="jobs",
             urn="urn:pulumi:shop-prod::shop::aws:sqs/queue:Queue::jobs")).diagnostics
-        assert [d.policyName for d in found] == ["stateful-protected-in-prod"]
+        return [d.policyName for d in found]
     finally:
         proc.kill()
         proc.wait()
@@ -201,33 +208,13 @@ def test_a_pack_written_by_an_earlier_version_still_runs_on_the_upgraded_library
     """GIVEN a policy pack whose ``__main__.py`` an earlier version wrote (it imports ``serve`` from
     ``microservice_components.policy_pack``), WHEN the Pulumi CLI starts it with the upgraded library installed,
     THEN it serves the rules instead of failing ``pulumi preview --policy-pack`` with an ImportError."""
-    import grpc
-    from google.protobuf import struct_pb2
-    from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
     project = make_shop(tmp_path)
     result = in_project(project, installed, "-m", "microservice_components.policy_pack", "policy")
     assert result.returncode == 0, result.stderr
     pack = project / "policy"
     (pack / "__main__.py").write_text(EARLIER_PACK_MAIN)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(PYTHONPATH=str(installed), PULUMI_CONFIG=json.dumps({"microservices:environment": "prod"}),
-               PULUMI_STACK="acme/shop-prod", PULUMI_PROJECT="shop", PULUMI_DRY_RUN="true")
-    proc = subprocess.Popen([PYTHON, "-u", "-c", LAUNCH, str(pack)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, cwd=project)
-    try:
-        port = proc.stdout.readline().decode().strip()
-        assert port.isdigit(), proc.stderr.read().decode()[-3000:]
-        stub = analyzer_pb2_grpc.AnalyzerStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
-        props = struct_pb2.Struct()
-        props.update({"sqsManagedSseEnabled": True})
-        found = stub.Analyze(analyzer_pb2.AnalyzeRequest(
-            type="aws:sqs/queue:Queue", properties=props, name="jobs",
-            urn="urn:pulumi:shop-prod::shop::aws:sqs/queue:Queue::jobs")).diagnostics
-        assert [d.policyName for d in found] == ["stateful-protected-in-prod"]
-    finally:
-        proc.kill()
-        proc.wait()
+    assert _pack_verdicts(pack, project, installed) == ["stateful-protected-in-prod"]
 
 
 def test_comment_script_plans_the_base_of_a_program_that_installed_the_library(installed, tmp_path) -> None:

@@ -527,3 +527,15 @@ def test_services_behind_the_gateway_export_the_gateway_url_and_their_routes(gra
     # Services without routes keep their own address, and the components' own outputs are left as they are.
     assert outputs["cart"]["url"] == "https://shop.example.com"
     assert "routes" not in graph.one("microservices:lambda:LambdaService", "orders-api").outputs
+
+
+def test_the_binding_waits_for_the_service_and_the_pods_network_policy_not_the_whole_component(graph):
+    """Depending on the KubernetesService component would wait for its Deployment's rollout and its Ingress's
+    load balancer; the binding needs only its Service (name, namespace) and the rules that let the ALB in."""
+    binding = graph.one("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", "payments-gw-binding")
+    netpol = graph.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "payments-gw-netpol")
+    component = graph.one("microservices:k8s:KubernetesService", "payments")
+    service = graph.one("kubernetes:core/v1:Service", "payments-svc")
+    assert component.urn not in binding.dependencies and component.urn not in netpol.dependencies
+    assert service.urn in binding.dependencies and netpol.urn in binding.dependencies
+    assert service.urn in netpol.dependencies   # its namespace is the Service's: it exists by then

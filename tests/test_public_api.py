@@ -71,3 +71,15 @@ def test_catalog_keys_of_each_pattern_are_its_component_args():
     for keys, args in ((DOCKER_KEYS, DockerServiceArgs), (ECS_KEYS, EcsServiceArgs), (K8S_KEYS, KubernetesServiceArgs),
                        (VM_KEYS, VmServiceArgs)):
         assert set(keys) | set(CORE_KEYS) == _keys(args), args.__name__
+
+
+def test_lazy_exports_load_a_name_on_first_use_and_refuse_unknown_ones():
+    import pytest
+
+    import components.vm as vm
+    vm.__dict__.pop("VmServiceArgs", None)
+    assert "VmServiceArgs" in dir(vm) and "VmServiceArgs" not in vars(vm)
+    from components.vm.args import VmServiceArgs
+    assert vm.VmServiceArgs is VmServiceArgs and vars(vm)["VmServiceArgs"] is VmServiceArgs
+    with pytest.raises(AttributeError, match="'components.vm' has no attribute 'VmSevrice'"):
+        vm.VmSevrice  # noqa: B018

@@ -117,7 +117,9 @@ class KubernetesService(pulumi.ComponentResource):
                   "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}, opts=work.opts)
         self._scaling(work, deployment)
         self.url = self._exposure(work, network, ref, service, tags, prof, await_load_balancer)
-        self.namespace = pulumi.Output.from_input(ns)
+        # The Service's namespace: the same name, known once the namespace (when this component creates it) and
+        # the Service exist, so what is placed in it by name waits for them without depending on everything.
+        self.namespace = service.metadata.namespace
         self.service_name = service.metadata.name
         self.register_outputs({"namespace": self.namespace, "service_name": self.service_name, "url": self.url,
                                "role_arn": self.role_arn})

@@ -155,18 +155,13 @@ def bind_kubernetes_service(owner: pulumi.Resource, service: str, spec: Mapping[
                              profile=profile, target_type="ip", shared=backends.load_balancer,
                              target_security_group_id=cluster.cluster_security_group_id,
                              tags=standard_tags(service, profile.name, core.tags))
-    kopts = pulumi.ResourceOptions(parent=owner, provider=cluster.provider, depends_on=[component])
+    # Placed by the Service's name and namespace (outputs that wait for them), not after the whole component:
+    # the binding need not wait for the Deployment's rollout or the Ingress's load balancer.
+    kopts = pulumi.ResourceOptions(parent=owner, provider=cluster.provider)
     labels = {"app.kubernetes.io/name": service, "app.kubernetes.io/component": "gateway-binding",
               "app.kubernetes.io/managed-by": "pulumi"}
     selector = {"app.kubernetes.io/name": service, "app.kubernetes.io/instance": f"{service}-{profile.name}"}
-    k8s.apiextensions.CustomResource(
-        f"{service}-gw-binding", api_version=TARGET_GROUP_BINDING_API, kind="TargetGroupBinding",
-        metadata={"name": f"{service}-gateway", "namespace": component.namespace, "labels": labels},
-        spec={"serviceRef": {"name": component.service_name, "port": "http"},
-              "targetGroupARN": lb.target_group_arn, "targetType": "ip"},
-        # Targets register once the rules letting the ALB reach them exist.
-        opts=pulumi.ResourceOptions.merge(kopts, pulumi.ResourceOptions(depends_on=[lb.attachment, *lb.target_rules])))
-    k8s.networking.v1.NetworkPolicy(
+    netpol = k8s.networking.v1.NetworkPolicy(
         f"{service}-gw-netpol", metadata={"name": f"{service}-from-gateway", "namespace": component.namespace,
                                           "labels": labels},
         spec={"podSelector": {"matchLabels": selector}, "policyTypes": ["Ingress"],
@@ -174,6 +169,15 @@ def bind_kubernetes_service(owner: pulumi.Resource, service: str, spec: Mapping[
                   lambda cidrs: _ip_blocks(service, cidrs)),
                   "ports": [{"port": core.port, "protocol": "TCP"}]}]},
         opts=kopts)
+    k8s.apiextensions.CustomResource(
+        f"{service}-gw-binding", api_version=TARGET_GROUP_BINDING_API, kind="TargetGroupBinding",
+        metadata={"name": f"{service}-gateway", "namespace": component.namespace, "labels": labels},
+        spec={"serviceRef": {"name": component.service_name, "port": "http"},
+              "targetGroupARN": lb.target_group_arn, "targetType": "ip"},
+        # Targets register once the rules letting the ALB reach them exist (security groups and the pods'
+        # NetworkPolicy), so their first health checks can pass.
+        opts=pulumi.ResourceOptions.merge(kopts, pulumi.ResourceOptions(
+            depends_on=[lb.attachment, *lb.target_rules, netpol])))
     return lb
 
 

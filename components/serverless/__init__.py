@@ -12,8 +12,7 @@ The names below are imported on first use: the deployment's dynamic provider pro
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..lazy import lazy_exports
 
 __all__ = ["HttpApi", "HttpApiArgs", "LambdaService", "LambdaServiceArgs", "LambdaSettings", "S3Notifications",
            "resolve_lambda", "validate_lambda"]
@@ -23,14 +22,4 @@ _EXPORTS = {"HttpApi": ".http_api", "HttpApiArgs": ".http_api", "LambdaService":
             "resolve_lambda": ".args", "validate_lambda": ".validate"}
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -11,22 +11,11 @@ The names below are imported on first use: the rollout's dynamic provider proces
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..lazy import lazy_exports
 
 __all__ = ["VmService", "VmServiceArgs", "validate_vm"]
 
 _EXPORTS = {"VmService": ".component", "VmServiceArgs": ".args", "validate_vm": ".validate"}
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
